@@ -9,7 +9,7 @@
  *                    [--seconds S] [--warmup S]
  * Output: one JSON object per mode on stdout,
  *     {"impl": "c", "mode": ..., "handshakes": N, "seconds": ..., "per_second": ...,
- *      "gnutls_version": "3.7.9"}
+ *      "gnutls_version": "3.7.9", "negotiated": "(TLS1.3)-(ECDHE-SECP256R1)-..."}
  * Exit status: 0 on success, 1 on any failed libgnutls call or failed resumption,
  * 2 on bad arguments.
  *
@@ -322,6 +322,7 @@ static int run_mode(const struct mode *mode, double seconds, double warmup)
 	gnutls_datum_t blob = {NULL, 0};
 	double elapsed;
 	long handshakes, resume_failures = 0;
+	char *description;
 
 	lab_init(&lab, mode->priority);
 	if (mode->resumed)
@@ -329,10 +330,18 @@ static int run_mode(const struct mode *mode, double seconds, double warmup)
 	run_for(&lab, mode->resumed ? &blob : NULL, warmup, &elapsed, &resume_failures);
 	handshakes = run_for(&lab, mode->resumed ? &blob : NULL, seconds, &elapsed,
 			     &resume_failures);
+	/* One more (untimed) connection, to report what was negotiated. */
+	connect_pair(&lab, mode->resumed ? &blob : NULL);
+	description = gnutls_session_get_desc(lab.client.session);
+	if (description == NULL)
+		die("gnutls_session_get_desc returned NULL");
+	close_pair(&lab);
 	printf("{\"impl\": \"c\", \"mode\": \"%s\", \"handshakes\": %ld, "
-	       "\"seconds\": %.6f, \"per_second\": %.1f, \"gnutls_version\": \"%s\"}\n",
+	       "\"seconds\": %.6f, \"per_second\": %.1f, \"gnutls_version\": \"%s\", "
+	       "\"negotiated\": \"%s\"}\n",
 	       mode->name, handshakes, elapsed, (double)handshakes / elapsed,
-	       gnutls_check_version(NULL));
+	       gnutls_check_version(NULL), description);
+	gnutls_free(description);
 	fflush(stdout);
 	gnutls_free(blob.data);
 	lab_deinit(&lab);
