@@ -1,0 +1,283 @@
+"""``make bench``: handshakes per second through gnutls_lab, beside C and Python's ``ssl``.
+
+For each mode (TLS 1.3 full, TLS 1.3 resumed, TLS 1.2 full, TLS 1.2 resumed by ticket) it runs
+three loops that do the same work per iteration, each in its own process, one after the other:
+
+* ``c/handshake_loop.c``: libgnutls from C, compiled here with gcc into ``_build/`` (gitignored);
+* ``ssl_loop.py``: the standard library's ``ssl`` module (SSLObject + MemoryBIO);
+* ``lab_loop.py``: gnutls_lab's public API.
+
+Each loop's module docstring (or header comment) says exactly what one iteration does. Then it
+measures gnutls_lab with observation (hook transcript + wire tap) on against off, and, when the
+modules exist, prints the rows of ``bench_decode.py`` and ``bench_observer.py`` (each exposes
+``run(seconds=1.0) -> list[dict]`` with ``name``, ``per_second`` and ``target``).
+
+Targets (ratios from the same run): gnutls_lab >= 0.9 of C for TLS 1.3 full, TLS 1.3 resumed
+and TLS 1.2 full, >= 0.5 of C for TLS 1.2 resumed, faster than ``ssl`` in every mode;
+observation on costs at most 20% more time per handshake than off.
+
+This process and its children are pinned to one core (``--cpu``, default 0) where the OS
+allows it, so the figures are "on one core". Other load on that core lowers every figure;
+compare ratios from one run, not figures across runs.
+
+Usage (from the repository root, with the project's virtualenv):
+    python benchmarks/run.py [--seconds 2] [--json] [--cpu 0] [--strict]
+Exit status: 0 when every loop ran (misses are reported, not fatal, unless --strict),
+1 when a loop failed (build error, a resumption that did not resume, an exception).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BUILD = HERE / "_build"
+C_SOURCE = HERE / "c" / "handshake_loop.c"
+C_BINARY = BUILD / "handshake_loop"
+
+MODES = ["tls13-full", "tls13-resumed", "tls12-full", "tls12-resumed"]
+# Minimum gnutls_lab/C ratio per mode.
+C_TARGETS = {"tls13-full": 0.9, "tls13-resumed": 0.9, "tls12-full": 0.9, "tls12-resumed": 0.5}
+OBSERVATION_MODE = "tls13-full"
+OBSERVATION_MAX_COST = 0.20  # extra time per handshake with observation on
+EXTRA_MODULES = ["bench_decode", "bench_observer"]
+
+
+class LoopFailed(Exception):
+    """A benchmark loop could not be built or run, or reported a failure."""
+
+
+def pin_to_one_core(cpu: int) -> str:
+    """Pin this process (and so its children) to `cpu`; say what happened."""
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned (no sched_setaffinity on this OS)"
+    allowed = os.sched_getaffinity(0)
+    if cpu not in allowed:
+        return f"not pinned (cpu {cpu} not in allowed set {sorted(allowed)})"
+    os.sched_setaffinity(0, {cpu})
+    return f"pinned to cpu {cpu}"
+
+
+def build_c_loop() -> None:
+    """Compile the C loop against the libgnutls that pkg-config finds."""
+    try:
+        flags = subprocess.run(
+            ["pkg-config", "--cflags", "--libs", "gnutls"],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise LoopFailed(
+            f"pkg-config could not find gnutls ({error}); install libgnutls28-dev and pkg-config"
+        ) from error
+    BUILD.mkdir(exist_ok=True)
+    command = ["gcc", "-O2", "-Wall", "-o", str(C_BINARY), str(C_SOURCE), *shlex.split(flags)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise LoopFailed(f"gcc failed:\n{' '.join(command)}\n{result.stderr}")
+
+
+def run_loop(command: list[str]) -> list[dict]:
+    """Run one loop process and parse its JSON lines."""
+    result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
+    if result.returncode != 0:
+        detail = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise LoopFailed(f"{' '.join(Path(c).name for c in command[:2])} "
+                         f"{' '.join(command[2:])}: exit {result.returncode}: {detail}")
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def loop_commands(mode: str, seconds: float) -> dict[str, list[str]]:
+    common = ["--mode", mode, "--seconds", str(seconds)]
+    python = sys.executable
+    return {
+        "c": [str(C_BINARY), *common],
+        "ssl": [python, str(HERE / "ssl_loop.py"), *common],
+        "gnutls_lab": [python, str(HERE / "lab_loop.py"), *common],
+    }
+
+
+def lab_import_error() -> str | None:
+    """Why ``from gnutls_lab import Lab`` fails in this interpreter, or None when it works."""
+    result = subprocess.run([sys.executable, "-c", "from gnutls_lab import Lab"],
+                            capture_output=True, text=True, cwd=HERE.parent)
+    if result.returncode == 0:
+        return None
+    return (result.stderr.strip().splitlines() or ["(no message)"])[-1]
+
+
+def measure_mode(mode: str, seconds: float, skip: dict[str, str]) -> dict:
+    row: dict = {"mode": mode, "errors": {}}
+    for impl, command in loop_commands(mode, seconds).items():
+        if impl in skip:
+            row[impl] = None
+            continue
+        try:
+            (result,) = run_loop(command)
+            row[impl] = result["per_second"]
+        except (LoopFailed, ValueError) as error:
+            row[impl] = None
+            row["errors"][impl] = str(error)
+    lab, c, ssl_rate = row["gnutls_lab"], row["c"], row["ssl"]
+    row["ratio_to_c"] = round(lab / c, 3) if lab and c else None
+    row["ratio_to_ssl"] = round(lab / ssl_rate, 3) if lab and ssl_rate else None
+    row["target"] = f">= {C_TARGETS[mode]} of C, > ssl"
+    if row["ratio_to_c"] is None or row["ratio_to_ssl"] is None:
+        row["verdict"] = "n/a"
+    else:
+        met = row["ratio_to_c"] >= C_TARGETS[mode] and row["ratio_to_ssl"] > 1.0
+        row["verdict"] = "PASS" if met else "MISS"
+    return row
+
+
+def measure_observation(seconds: float, skip: dict[str, str]) -> dict:
+    row: dict = {"name": f"observation on vs off ({OBSERVATION_MODE})", "errors": {}}
+    for label, flag in (("off_per_second", "--no-observe"), ("on_per_second", "--observe")):
+        if "gnutls_lab" in skip:
+            row[label] = None
+            continue
+        command = [sys.executable, str(HERE / "lab_loop.py"), "--mode", OBSERVATION_MODE,
+                   "--seconds", str(seconds), flag]
+        try:
+            (result,) = run_loop(command)
+            row[label] = result["per_second"]
+        except (LoopFailed, ValueError) as error:
+            row[label] = None
+            row["errors"][label] = str(error)
+    off, on = row["off_per_second"], row["on_per_second"]
+    # Cost as extra time per handshake: (1/on) / (1/off) - 1.
+    row["cost"] = round(off / on - 1.0, 3) if off and on else None
+    row["target"] = f"<= +{OBSERVATION_MAX_COST:.0%}"
+    if row["cost"] is None:
+        row["verdict"] = "n/a"
+    else:
+        row["verdict"] = "PASS" if row["cost"] <= OBSERVATION_MAX_COST else "MISS"
+    return row
+
+
+def run_extra_modules(seconds: float) -> list[dict]:
+    """Rows from bench_decode.py / bench_observer.py, for those that exist."""
+    rows = []
+    for name in EXTRA_MODULES:
+        path = HERE / f"{name}.py"
+        if not path.exists():
+            continue
+        try:
+            spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            for result in module.run(seconds=seconds):
+                rows.append({"module": name, **result})
+        except Exception as error:  # report and go on: one broken module must not hide the rest
+            rows.append({"module": name, "name": name, "per_second": None, "target": None,
+                         "error": f"{type(error).__name__}: {error}"})
+    return rows
+
+
+def gnutls_version() -> str | None:
+    try:
+        return subprocess.run(["pkg-config", "--modversion", "gnutls"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def format_rate(value) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def format_ratio(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def print_table(report: dict) -> None:
+    machine = report["machine"]
+    print(f"handshakes per second, {machine['pinning']}, {report['seconds']} s per measurement; "
+          f"libgnutls {machine['gnutls']} (pkg-config), {machine['openssl']}, "
+          f"Python {machine['python']}")
+    header = ("mode", "gnutls_lab/s", "C/s", "ssl/s", "lab/C", "lab/ssl", "target", "")
+    widths = (14, 12, 9, 9, 6, 7, 18, 4)
+    print("  ".join(h.ljust(w) if i in (0, 6) else h.rjust(w)
+                    for i, (h, w) in enumerate(zip(header, widths))).rstrip())
+    for row in report["handshakes"]:
+        cells = (row["mode"], format_rate(row["gnutls_lab"]), format_rate(row["c"]),
+                 format_rate(row["ssl"]), format_ratio(row["ratio_to_c"]),
+                 format_ratio(row["ratio_to_ssl"]), row["target"], row["verdict"])
+        print("  ".join(c.ljust(w) if i in (0, 6) else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
+    obs = report["observation"]
+    cost = "-" if obs["cost"] is None else f"{obs['cost']:+.0%}"
+    print(f"\n{obs['name']}: off {format_rate(obs['off_per_second'])}/s, "
+          f"on {format_rate(obs['on_per_second'])}/s, cost {cost} (target {obs['target']}) "
+          f"{obs['verdict']}")
+    if report["extra"]:
+        print()
+        for row in report["extra"]:
+            rate = format_rate(row.get("per_second"))
+            line = f"{row['module']}: {row.get('name')}: {rate}/s (target {row.get('target')})"
+            if "error" in row:
+                line += f"  ERROR {row['error']}"
+            print(line)
+    errors = [*report["skipped"].values()]
+    errors += [f"{row.get('mode') or row.get('name')} [{impl}]: {message}"
+               for row in [*report["handshakes"], obs] for impl, message in row["errors"].items()]
+    if errors:
+        print("\nerrors:")
+        for line in errors:
+            print(f"  {line}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="gnutls_lab handshake benchmark (make bench)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="per measurement (default 2)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--cpu", type=int, default=0, help="core to pin to (default 0)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 on any MISS")
+    args = parser.parse_args(argv)
+
+    import ssl  # only for its version string; the ssl loop runs in its own process
+
+    report: dict = {
+        "seconds": args.seconds,
+        "machine": {
+            "pinning": pin_to_one_core(args.cpu),
+            "gnutls": gnutls_version(),
+            "openssl": ssl.OPENSSL_VERSION,
+            "python": platform.python_version(),
+            "cpu": platform.processor() or platform.machine(),
+        },
+    }
+    try:
+        build_c_loop()
+    except LoopFailed as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    skip = {}
+    import_error = lab_import_error()
+    if import_error is not None:
+        skip["gnutls_lab"] = f"gnutls_lab not measured: {import_error}"
+    report["skipped"] = skip
+    report["handshakes"] = [measure_mode(mode, args.seconds, skip) for mode in MODES]
+    report["observation"] = measure_observation(args.seconds, skip)
+    report["extra"] = run_extra_modules(args.seconds)
+
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_table(report)
+
+    failed = bool(skip) or any(row["errors"] for row in [*report["handshakes"], report["observation"]]) or any(
+        "error" in row for row in report["extra"])
+    missed = any(row["verdict"] == "MISS" for row in [*report["handshakes"], report["observation"]])
+    return 1 if failed or (args.strict and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
