@@ -1,0 +1,151 @@
+"""The C callbacks libgnutls calls back into: created once, alive for the whole process.
+
+cffi's ABI-mode callbacks are costly to create and must outlive every session that uses them, so
+there is exactly one of each, built on first use and never freed. They find their Python object
+through a handle: the transport pointer (``gnutls_transport_set_ptr``) and the session pointer
+(``gnutls_session_set_ptr``) both hold ``ffi.new_handle(session)``, which the :class:`Session` keeps
+alive on itself; the cache pointer (``gnutls_db_set_ptr``) holds the cache's own handle.
+
+A Python exception inside a callback must not unwind through C: it is stored on the object
+(``_callback_error``) and the callback returns an error code; the session re-raises it afterwards.
+"""
+
+from __future__ import annotations
+
+import errno
+from types import SimpleNamespace
+
+from ._lib import load
+
+__all__ = ["callbacks"]
+
+_callbacks = None
+_EINTERNAL = -59  # GNUTLS_E_INTERNAL_ERROR
+
+
+def callbacks() -> SimpleNamespace:
+    global _callbacks
+    if _callbacks is None:
+        _callbacks = _build()
+    return _callbacks
+
+
+def _build() -> SimpleNamespace:
+    ffi, lib = load()[:2]
+    from_handle, memmove, set_errno = ffi.from_handle, ffi.memmove, lib.gnutls_transport_set_errno
+    get_ptr, NULL = lib.gnutls_session_get_ptr, ffi.NULL
+
+    def push(ptr, data, size):
+        session = from_handle(ptr)
+        try:
+            n = session._endpoint.push(ffi.buffer(data, size))
+        except BaseException as exc:  # noqa: BLE001 - handed back to Python after the C call
+            session._callback_error = exc
+            n = -errno.EIO
+        if n < 0:
+            set_errno(session._ptr, -n)
+            return -1
+        return n
+
+    def pull(ptr, buffer, size):
+        session = from_handle(ptr)
+        try:
+            n = session._endpoint.pull_into(buffer, size, memmove)
+        except BaseException as exc:  # noqa: BLE001
+            session._callback_error = exc
+            n = -errno.EIO
+        if n < 0:
+            set_errno(session._ptr, -n)
+            return -1
+        return n
+
+    def pull_timeout(ptr, ms):
+        session = from_handle(ptr)
+        try:
+            return session._endpoint.wait(ms)
+        except BaseException as exc:  # noqa: BLE001
+            session._callback_error = exc
+            return -1
+
+    def hook(session_ptr, htype, when, incoming, msg):
+        session = from_handle(get_ptr(session_ptr))
+        try:
+            session._on_handshake_message(htype, when, incoming, msg)
+        except BaseException as exc:  # noqa: BLE001
+            session._callback_error = exc
+            return _EINTERNAL
+        return 0
+
+    def keylog(session_ptr, label, secret):
+        session = from_handle(get_ptr(session_ptr))
+        try:
+            session._on_keylog(ffi.string(label).decode(), ffi.buffer(secret.data, secret.size)[:])
+        except BaseException as exc:  # noqa: BLE001
+            session._callback_error = exc
+            return -1
+        return 0
+
+    def psk_server(session_ptr, username, key):
+        session = from_handle(get_ptr(session_ptr))
+        try:
+            secret = session._psk_lookup(ffi.string(username).decode(errors="replace"))
+        except BaseException as exc:  # noqa: BLE001
+            session._callback_error = exc
+            return -1
+        if secret is None:
+            return -1
+        key.data = ffi.cast("unsigned char *", lib.gnutls_malloc(len(secret)))
+        if key.data == NULL:
+            return -1
+        memmove(key.data, secret, len(secret))
+        key.size = len(secret)
+        return 0
+
+    def db_store(ptr, key, data):
+        cache = from_handle(ptr)
+        try:
+            cache._store(ffi.buffer(key.data, key.size)[:], ffi.buffer(data.data, data.size)[:])
+        except BaseException as exc:  # noqa: BLE001
+            cache._callback_error = exc
+            return -1
+        return 0
+
+    def db_retrieve(ptr, key):
+        result = ffi.new("gnutls_datum_t *")
+        cache = from_handle(ptr)
+        try:
+            value = cache._retrieve(ffi.buffer(key.data, key.size)[:])
+        except BaseException as exc:  # noqa: BLE001
+            cache._callback_error = exc
+            value = None
+        if value:
+            # libgnutls frees what retrieve returns, so it must come from gnutls_malloc.
+            result.data = ffi.cast("unsigned char *", lib.gnutls_malloc(len(value)))
+            if result.data != NULL:
+                memmove(result.data, value, len(value))
+                result.size = len(value)
+        return result[0]
+
+    def db_remove(ptr, key):
+        cache = from_handle(ptr)
+        try:
+            found = cache._remove(ffi.buffer(key.data, key.size)[:])
+        except BaseException as exc:  # noqa: BLE001
+            cache._callback_error = exc
+            return -1
+        return 0 if found else -1
+
+    def retrieve_error(exc_type, exc_value, tb):  # never reached: db_retrieve catches everything
+        return ffi.new("gnutls_datum_t *")[0]
+
+    return SimpleNamespace(
+        push=ffi.callback("gnutls_push_func", push, error=-1),
+        pull=ffi.callback("gnutls_pull_func", pull, error=-1),
+        pull_timeout=ffi.callback("gnutls_pull_timeout_func", pull_timeout, error=-1),
+        hook=ffi.callback("gnutls_handshake_hook_func", hook, error=_EINTERNAL),
+        keylog=ffi.callback("gnutls_keylog_func", keylog, error=-1),
+        psk_server=ffi.callback("gnutls_psk_server_credentials_function *", psk_server, error=-1),
+        db_store=ffi.callback("gnutls_db_store_func", db_store, error=-1),
+        db_retrieve=ffi.callback("gnutls_db_retr_func", db_retrieve, onerror=retrieve_error),
+        db_remove=ffi.callback("gnutls_db_remove_func", db_remove, error=-1),
+    )
