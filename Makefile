@@ -1,0 +1,55 @@
+# gnutls-lab: the two commands of the README, and the rest.
+#   make lab     JupyterLab on notebooks/ (127.0.0.1, PORT=8888), everything installed first
+#   make test    the whole suite (creates .venv, installs test extras and system packages)
+#   make bench   handshake and decoder benchmarks against C and Python's ssl module
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8888
+PYTEST_ARGS ?=
+
+.PHONY: lab test test-lib test-3.8 bench notebooks-sync clean
+
+$(PY):
+	scripts/system-packages.sh lab
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.lab-installed: $(PY) pyproject.toml
+	$(PY) -m pip install -q -e '.[lab]'
+	touch $@
+
+$(VENV)/.test-installed: $(PY) pyproject.toml
+	$(PY) -m pip install -q -e '.[test,lab]'
+	touch $@
+
+lab: $(VENV)/.lab-installed
+	scripts/system-packages.sh lab
+	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab (the URL with its token follows)"
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+	    --ServerApp.open_browser=$$( [ -n "$$DISPLAY" ] && echo True || echo False ) \
+	    --ServerApp.root_dir=notebooks
+
+test: $(VENV)/.test-installed
+	scripts/system-packages.sh test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The library tests (no notebooks, no browser) under GnuTLS 3.8.9 in a Debian 13 root filesystem.
+GNUTLS_ENV ?= ../shared/tools/gnutls-env
+test-3.8:
+	$(GNUTLS_ENV) 3.8 -- sh -c 'set -e; command -v openssl >/dev/null || \
+	    { apt-get update -qq && apt-get install -y -qq openssl gnutls-bin >/dev/null; }; \
+	    [ -x .venv-gnutls38/bin/python ] || python3 -m venv .venv-gnutls38; \
+	    .venv-gnutls38/bin/pip install -q --disable-pip-version-check -e ".[libtest]" && \
+	    .venv-gnutls38/bin/python -m pytest -m "not notebooks and not browser" $(PYTEST_ARGS)'
+
+bench: $(VENV)/.test-installed
+	scripts/system-packages.sh bench
+	$(PY) benchmarks/run.py
+
+# Re-create each .ipynb from its py:percent twin (the twin is what reviews read).
+notebooks-sync: $(VENV)/.test-installed
+	$(VENV)/bin/jupytext --sync notebooks/*.py
+
+clean:
+	rm -rf $(VENV) .venv-gnutls38 build *.egg-info benchmarks/_build .pytest_cache

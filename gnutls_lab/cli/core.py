@@ -1,0 +1,145 @@
+"""``gnutls-lab info``, ``handshake`` and ``capture``: the library and live in-process handshakes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from ..errors import UsageError
+
+__all__ = ["register", "connection_record"]
+
+
+def add_tls_argument(parser) -> None:
+    parser.add_argument("--tls", choices=("1.3", "1.2"), default="1.3", help="protocol version (default 1.3)")
+
+
+def connection_record(conn) -> dict:
+    """The JSON shape of one connection, shared by ``handshake`` and ``connect``."""
+    data = conn.session_data
+    return {
+        "protocol": conn.protocol,
+        "cipher_suite": conn.cipher_suite,
+        "resumed": conn.resumed,
+        "offered_resumption": conn.offered_resumption,
+        "session_data_dummy": data.dummy,
+        "session_data_length": len(data),
+        "messages": [{"sender": m.sender, "type": m.name} for m in conn.transcript],
+        "explanation": conn.explain(),
+    }
+
+
+def print_connection(index: int, record: dict, out=sys.stdout) -> None:
+    label = "full handshake" if index == 0 else f"resumption attempt {index}"
+    verdict = "RESUMED" if record["resumed"] else "full handshake"
+    print(f"== connection {index} ({label}): {record['protocol']} {record['cipher_suite']}: {verdict}", file=out)
+    for message in record["messages"]:
+        arrow = "client -> server" if message["sender"] == "client" else "server -> client"
+        print(f"   {arrow}  {message['type']}", file=out)
+    dummy = " (DUMMY: cannot resume)" if record["session_data_dummy"] else ""
+    print(f"   session data: {record['session_data_length']} bytes{dummy}", file=out)
+    print(f"   {record['explanation']}", file=out)
+
+
+def _info(args) -> int:
+    from .._lib import library_info
+
+    info = library_info()
+    from ..session import PRIORITY_PRESETS
+
+    protocols = []
+    from ..lab import Lab
+
+    for version in ("1.3", "1.2"):
+        try:
+            with Lab(version, observe=False).connect() as conn:
+                protocols.append(conn.protocol)
+        except Exception:  # noqa: BLE001 - a version this build cannot do is simply not listed
+            pass
+    record = {
+        "library_path": info.path,
+        "gnutls_version": info.version,
+        "supported_protocols": protocols,
+        "priority_presets": PRIORITY_PRESETS,
+        "fake_clock_drives_ticket_age": info.version_tuple >= (3, 8, 1),
+    }
+    if args.json:
+        json.dump(record, sys.stdout, indent=2)
+        print()
+    else:
+        print(f"libgnutls: {info.path}")
+        print(f"version:   {info.version}")
+        print(f"protocols: {', '.join(protocols)} (checked with a live in-process handshake each)")
+        print("fake clock moves TLS 1.3 ticket ages: " + ("yes (3.8.1+)" if record["fake_clock_drives_ticket_age"] else "no (before 3.8.1)"))
+    return 0
+
+
+def _handshake(args) -> int:
+    from .._lib import library_info
+    from ..lab import Lab
+
+    if args.resume < 0:
+        raise UsageError("--resume takes a count of 0 or more")
+    lab = Lab(args.tls, client_tickets=not args.no_tickets, tickets=not args.no_tickets)
+    records = []
+    with lab.connect() as first:
+        records.append(connection_record(first))
+        data = first.session_data
+    for _ in range(args.resume):
+        with lab.connect(resume=data) as conn:
+            records.append(connection_record(conn))
+            if conn.protocol == "TLS1.3" and conn.resumed and args.fresh_ticket:
+                fresh = conn.session_data
+                data = fresh if not fresh.dummy else data
+    result = {"gnutls_version": library_info().version, "connections": records}
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        print()
+    else:
+        print(f"GnuTLS {result['gnutls_version']}, in-process lab client and server")
+        for index, record in enumerate(records):
+            print_connection(index, record)
+    return 0
+
+
+def _capture(args) -> int:
+    from ..lab import Lab
+
+    lab = Lab(args.tls, client_tickets=not args.no_tickets, tickets=not args.no_tickets)
+    with lab.connect() as conn:
+        data = conn.session_data
+    if data.dummy and not args.allow_dummy:
+        raise UsageError(f"refusing to write dummy session data: {data.reason} (use --allow-dummy to write it anyway)")
+    if args.output == "-":
+        sys.stdout.buffer.write(data.data)
+    else:
+        tmp = f"{args.output}.tmp{os.getpid()}"
+        with open(tmp, "wb") as f:
+            f.write(data.data)
+        os.replace(tmp, args.output)  # never a half-written file
+        kind = "dummy" if data.dummy else conn.protocol
+        print(f"wrote {len(data)} bytes of {kind} client session data to {args.output}", file=sys.stderr)
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("info", help="which libgnutls is used, its version and protocols")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_info)
+
+    p = subparsers.add_parser("handshake", help="a live in-process handshake, then N resumptions")
+    add_tls_argument(p)
+    p.add_argument("--resume", type=int, default=0, metavar="N", help="resumption attempts with the session data")
+    p.add_argument("--no-tickets", action="store_true", help="client and server without session tickets")
+    p.add_argument("--fresh-ticket", action="store_true",
+                   help="TLS 1.3: resume each time with the newest ticket instead of reusing the first")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_handshake)
+
+    p = subparsers.add_parser("capture", help="write the client's session data from a live handshake")
+    add_tls_argument(p)
+    p.add_argument("--no-tickets", action="store_true", help="client and server without session tickets")
+    p.add_argument("--allow-dummy", action="store_true", help="write the 4-byte dummy too")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout")
+    p.set_defaults(func=_capture)

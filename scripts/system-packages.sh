@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Make sure the Debian packages a make target needs are installed.
+#   scripts/system-packages.sh lab|test|bench
+# As root it installs what is missing with apt-get; otherwise it prints the one command to run.
+# Checks by what is there (a file, a command), so a non-Debian machine that already has them passes.
+set -euo pipefail
+
+profile=${1:-test}
+missing=()
+
+need_file() {  # PACKAGE FILE-GLOB...
+  local pkg=$1; shift
+  local f
+  for f in "$@"; do
+    compgen -G "$f" >/dev/null && return 0
+  done
+  missing+=("$pkg")
+}
+need_cmd() {  # PACKAGE COMMAND
+  command -v "$2" >/dev/null 2>&1 || missing+=("$1")
+}
+
+python=${PYTHON:-python3}
+need_cmd python3 "$python"
+# Debian splits venv/ensurepip out of python3.
+if command -v "$python" >/dev/null 2>&1 && ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  missing+=(python3-venv)
+fi
+# libgnutls itself: conda/Binder brings its own under sys.prefix.
+need_file libgnutls30 /usr/lib/*/libgnutls.so.30 /usr/lib/libgnutls.so.30 /lib/*/libgnutls.so.30 \
+  "${CONDA_PREFIX:-/nonexistent}/lib/libgnutls.so.30"
+
+case $profile in
+  lab) ;;
+  test|bench)
+    need_cmd gcc gcc
+    need_cmd pkg-config pkg-config
+    need_file libgnutls28-dev /usr/include/gnutls/gnutls.h
+    need_cmd make make
+    ;;
+esac
+case $profile in
+  test)
+    need_cmd gnutls-bin gnutls-cli
+    need_cmd openssl openssl
+    need_cmd chromium chromium
+    ;;
+esac
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+# unique, in order
+readarray -t missing < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "system-packages: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  exit 0
+fi
+echo "system-packages: missing ${missing[*]}. Install them with:" >&2
+echo "    sudo apt-get install -y ${missing[*]}" >&2
+exit 1
