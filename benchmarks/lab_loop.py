@@ -72,7 +72,7 @@ def run_for(lab: Lab, resume, observe: bool, seconds: float) -> tuple[int, float
 
 def run_mode(mode: str, seconds: float, warmup: float, observe: bool) -> tuple[dict, int]:
     preset, resumed = MODES[mode]
-    lab = Lab(preset)
+    lab = Lab(preset, server_name=None)  # no SNI: the C loop sends none
     resume = capture_session_data(lab) if resumed else None
     _, _, warmup_failures = run_for(lab, resume, observe, warmup)
     count, elapsed, failures = run_for(lab, resume, observe, seconds)

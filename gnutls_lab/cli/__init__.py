@@ -55,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # files and sockets the user named
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"gnutls-lab {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     except Exception as exc:  # never a traceback for users; one line, and how to see more
         if os.environ.get("GNUTLS_LAB_DEBUG"):
             raise
