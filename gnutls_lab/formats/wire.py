@@ -56,9 +56,11 @@ __all__ = [
     "HandshakeType",
     "ExtensionType",
     "TLSPlaintext",
+    "TLSRecordStream",
     "Alert",
     "ChangeCipherSpec",
     "Handshake",
+    "HandshakeStream",
     "ClientHello",
     "ServerHello",
     "NewSessionTicketTLS12",
@@ -168,6 +170,9 @@ TLSPlaintext = Struct(
 §5.2 ``TLSCiphertext``: opaque_type / legacy_record_version / length / encrypted_record);
 RFC 5246 §6.2.1. ``length`` must not exceed 2^14 (+256 when encrypted)."""
 
+TLSRecordStream = FocusedSeq("records", "records" / GreedyRange(TLSPlaintext), Terminated)
+"""Everything one side sent, cut into records; an error if the bytes end inside a record."""
+
 Alert = Struct(
     "level" / Enum(Int8ub, warning=1, fatal=2) * "tls.alert_message.level",
     "desc" / Int8ub * "tls.alert_message.desc (RFC 8446 §6 AlertDescription)",
@@ -188,6 +193,10 @@ Handshake = Struct(
 )
 """Handshake message framing, RFC 8446 §4 / RFC 5246 §7.4 ``Handshake``. Parse it from the
 reassembled handshake stream of one direction, not from one record."""
+
+HandshakeStream = FocusedSeq("messages", "messages" / GreedyRange(Handshake), Terminated)
+"""One direction's handshake stream (the concatenated fragments of its plaintext handshake
+records) cut into messages; an error if it ends inside a message."""
 
 # --- extension bodies -------------------------------------------------------------------------
 

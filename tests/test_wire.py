@@ -1,0 +1,347 @@
+"""The wire schemas (gnutls_lab/formats/wire.py) on real TLS bytes.
+
+Traffic comes from two real stacks, generated at test time, never stored: Python's ``ssl`` (OpenSSL)
+through MemoryBIOs with a throwaway self-signed certificate, and libgnutls through ``gnutls_lab.Lab``.
+Each chunk is what one side wrote in one go, as a wire tap records it. The capture helpers here are
+shared with tests/test_observer.py.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ssl
+from typing import NamedTuple
+
+import construct
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from gnutls_lab import Lab
+from gnutls_lab.formats import wire
+
+SERVER_NAME = "lab.test"
+
+
+class Chunk(NamedTuple):
+    sender: str
+    data: bytes
+
+
+class Visit(NamedTuple):
+    chunks: list
+    client: ssl.SSLObject  # the client's SSLObject, closed; .session and .session_reused still work
+
+
+# --- capture with Python's ssl ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def cert_files(tmp_path_factory):
+    """A P-256 self-signed certificate for lab.test, made now and deleted with the temp dir."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SERVER_NAME)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1)).sign(key, hashes.SHA256())
+    )
+    directory = tmp_path_factory.mktemp("cert")
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                          serialization.NoEncryption())
+    )
+    return str(cert_path), str(key_path)
+
+
+def server_context(cert_files, version, tickets=True):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*cert_files)
+    context.minimum_version = context.maximum_version = version
+    if not tickets:  # TLS 1.2: session IDs and the server's session cache only
+        context.options |= ssl.OP_NO_TICKET
+    return context
+
+
+def client_context(version):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = context.maximum_version = version
+    return context
+
+
+def python_visit(server_ctx, client_ctx, session=None) -> Visit:
+    """One connection between two SSLObjects, recording each ``outgoing.read()`` as a chunk.
+
+    The handshake, one application record from the server (so the client reads the TLS 1.3
+    tickets), then close_notify both ways: OpenSSL drops a server session from its cache when a
+    connection ends without one.
+    """
+    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = client_ctx.wrap_bio(c_in, c_out, server_hostname=SERVER_NAME, session=session)
+    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+    chunks = []
+
+    def pump():
+        moved = False
+        for sender, source, sink in (("client", c_out, s_in), ("server", s_out, c_in)):
+            data = source.read()
+            if data:
+                chunks.append(Chunk(sender, data))
+                sink.write(data)
+                moved = True
+        return moved
+
+    done = {client: False, server: False}
+    for _ in range(20):
+        for side in (client, server):
+            if not done[side]:
+                try:
+                    side.do_handshake()
+                    done[side] = True
+                except ssl.SSLWantReadError:
+                    pass
+        if not pump() and all(done.values()):
+            break
+    assert all(done.values()), "handshake did not finish"
+    server.write(b"hello")
+    pump()
+    assert client.read(5) == b"hello"
+    for side in (client, server):
+        try:
+            side.unwrap()
+        except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
+            pass
+        pump()
+    return Visit(chunks, client)
+
+
+TLS12, TLS13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
+
+
+@pytest.fixture(scope="session")
+def openssl_tls12_tickets(cert_files):
+    """visit 0 full (ticket T issued in clear), visits 1 and 2 resume with T."""
+    server, client = server_context(cert_files, TLS12), client_context(TLS12)
+    first = python_visit(server, client)
+    return [first, python_visit(server, client, first.client.session),
+            python_visit(server, client, first.client.session)]
+
+
+@pytest.fixture(scope="session")
+def openssl_tls12_session_ids(cert_files):
+    """Tickets off: visit 0 full (server sets a session ID), visit 1 resumes by offering it."""
+    server, client = server_context(cert_files, TLS12, tickets=False), client_context(TLS12)
+    first = python_visit(server, client)
+    return [first, python_visit(server, client, first.client.session)]
+
+
+@pytest.fixture(scope="session")
+def openssl_tls13(cert_files):
+    """visit 0 full; visits 1 and 2 both resume with visit 0's ticket (reuse); visit 3 resumes
+    with the ticket visit 2 received (single use)."""
+    server, client = server_context(cert_files, TLS13), client_context(TLS13)
+    first = python_visit(server, client)
+    second = python_visit(server, client, first.client.session)
+    third = python_visit(server, client, first.client.session)
+    return [first, second, third, python_visit(server, client, third.client.session)]
+
+
+@pytest.fixture(scope="session")
+def openssl_hello_retry(cert_files):
+    """The client's key share is X25519, the server takes only P-256: a HelloRetryRequest."""
+    server, client = server_context(cert_files, TLS13), client_context(TLS13)
+    server.set_ecdh_curve("prime256v1")
+    return python_visit(server, client)
+
+
+@pytest.fixture(scope="session")
+def gnutls_tls13():
+    """libgnutls: a full handshake, then two resumptions, each with the previous visit's ticket."""
+    lab = Lab("1.3")
+    visits = [lab.connect(observe=True)]
+    for _ in range(2):
+        visits.append(lab.connect(resume=visits[-1].session_data, observe=True))
+    return visits
+
+
+@pytest.fixture(scope="session")
+def gnutls_tls12():
+    lab = Lab("1.2")
+    first = lab.connect(observe=True)
+    return [first, lab.connect(resume=first.session_data, observe=True)]
+
+
+@pytest.fixture(scope="session")
+def all_taps(openssl_tls12_tickets, openssl_tls12_session_ids, openssl_tls13, openssl_hello_retry,
+             gnutls_tls13, gnutls_tls12):
+    taps = [v.chunks for v in openssl_tls12_tickets + openssl_tls12_session_ids + openssl_tls13]
+    taps.append(openssl_hello_retry.chunks)
+    taps += [c.wire for c in gnutls_tls13 + gnutls_tls12]
+    return taps
+
+
+# --- reading taps with the schemas only -------------------------------------------------------
+
+
+def records_by_sender(chunks) -> dict:
+    """Each direction's byte stream cut into records with the schema."""
+    out = {}
+    for sender in ("client", "server"):
+        stream = b"".join(c.data for c in chunks if c.sender == sender)
+        out[sender] = (stream, wire.TLSRecordStream.parse(stream))
+    return out
+
+
+def negotiated_tls13(server_records) -> bool:
+    """Both stacks start the server's first record with its (first) ServerHello."""
+    hello = wire.ServerHello.parse(wire.Handshake.parse(server_records[0].fragment).body)
+    return any(str(e.type) == "supported_versions" and e.data.supported_version == 0x0304
+               for e in hello.extensions or [])
+
+
+def clear_handshake_messages(chunks) -> list:
+    """(sender, Handshake) of the messages in clear: in TLS 1.2 those before the sender's
+    ChangeCipherSpec; in TLS 1.3 every type-22 record (encrypted ones are all type 23)."""
+    by_sender = records_by_sender(chunks)
+    tls13 = negotiated_tls13(by_sender["server"][1])
+    messages = []
+    for sender, (_, records) in by_sender.items():
+        stream = b""
+        for record in records:
+            if record.content_type == "change_cipher_spec" and not tls13:
+                break
+            if record.content_type == "handshake":
+                stream += record.fragment
+        messages += [(sender, m) for m in wire.HandshakeStream.parse(stream)]
+    return messages
+
+
+# --- tests ------------------------------------------------------------------------------------
+
+
+def test_records_round_trip_and_cover_every_byte(all_taps):
+    for chunks in all_taps:
+        for stream, records in records_by_sender(chunks).values():
+            assert records, "a direction without records"
+            assert wire.TLSRecordStream.build(records) == stream
+            assert sum(5 + r.length for r in records) == len(stream)
+            assert all(r.version in (0x0301, 0x0303) for r in records)
+
+
+def test_every_clear_message_round_trips_through_its_schema(all_taps):
+    seen = set()
+    for chunks in all_taps:
+        for sender, message in clear_handshake_messages(chunks):
+            assert wire.Handshake.build(message) == wire.Handshake.build(
+                wire.Handshake.parse(wire.Handshake.build(message)))
+            schema = wire.HANDSHAKE_BODIES.get(str(message.type))
+            if schema is None:
+                continue
+            parsed = schema.parse(message.body)
+            assert schema.build(parsed) == message.body, (sender, message.type)
+            seen.add(str(message.type))
+    assert seen == {"client_hello", "server_hello", "new_session_ticket"}
+
+
+def test_tls12_client_hello_asks_for_a_ticket_then_presents_it(openssl_tls12_tickets):
+    first, resumed = (clear_handshake_messages(v.chunks) for v in openssl_tls12_tickets[:2])
+    hello = wire.ClientHello.parse(first[0][1].body)
+    exts = {str(e.type): e.data for e in hello.extensions}
+    assert exts["server_name"].server_name_list[0].server_name == SERVER_NAME.encode()
+    assert exts["session_ticket"] == b""  # asks for a ticket
+    ticket = next(wire.NewSessionTicketTLS12.parse(m.body) for s, m in first if m.type == "new_session_ticket")
+    assert ticket.session_ticket_lifetime_hint == 7200  # OpenSSL's default session timeout
+    again = wire.ClientHello.parse(resumed[0][1].body)
+    assert {str(e.type): e.data for e in again.extensions}["session_ticket"] == ticket.session_ticket
+    server_hello = wire.ServerHello.parse(next(m.body for s, m in resumed if m.type == "server_hello"))
+    assert server_hello.session_id == again.session_id != b""  # RFC 5077 §3.4: echoed on acceptance
+
+
+def test_tls13_resumption_presents_a_psk_identity(openssl_tls13):
+    full, resumed = (clear_handshake_messages(v.chunks) for v in openssl_tls13[:2])
+    assert [str(m.type) for s, m in full] == ["client_hello", "server_hello"]  # the rest is encrypted
+    hello = wire.ClientHello.parse(resumed[0][1].body)
+    exts = {str(e.type): e.data for e in hello.extensions}
+    assert str(hello.extensions[-1].type) == "pre_shared_key"  # RFC 8446 §4.2.11: last
+    [identity] = exts["pre_shared_key"].identities
+    assert len(identity.identity) > 32 and 0 <= identity.obfuscated_ticket_age < 2**32
+    [binder] = exts["pre_shared_key"].binders
+    assert 0x0304 in exts["supported_versions"].supported_versions
+    assert list(exts["psk_key_exchange_modes"].ke_modes) == ["psk_dhe_ke"]
+    server_hello = wire.ServerHello.parse(resumed[1][1].body)
+    server_exts = {str(e.type): e.data for e in server_hello.extensions}
+    assert server_exts["pre_shared_key"].selected_identity == 0
+    assert server_exts["supported_versions"].supported_version == 0x0304
+    assert server_hello.session_id == hello.session_id  # legacy_session_id_echo
+    hash_length = {0x1301: 32, 0x1302: 48, 0x1303: 32}[server_hello.ciphersuite]
+    assert len(binder) == hash_length  # an HMAC with the suite's hash, RFC 8446 §4.2.11.2
+
+
+def test_hello_retry_request_is_told_by_its_random(openssl_hello_retry):
+    messages = clear_handshake_messages(openssl_hello_retry.chunks)
+    hellos = [wire.ServerHello.parse(m.body) for s, m in messages if m.type == "server_hello"]
+    assert [h.random == wire.HELLO_RETRY_REQUEST_RANDOM for h in hellos] == [True, False]
+    hrr_share = {str(e.type): e.data for e in hellos[0].extensions}["key_share"]
+    assert hrr_share.selected_group == 23  # secp256r1
+    share = {str(e.type): e.data for e in hellos[1].extensions}["key_share"]
+    assert share.server_share.group == 23 and len(share.server_share.key_exchange) == 65
+    assert sum(1 for s, m in messages if m.type == "client_hello") == 2
+
+
+def test_tls13_new_session_ticket_from_the_gnutls_hook(gnutls_tls13):
+    """TLS 1.3 tickets are encrypted on the wire; GnuTLS's handshake hook gives the body, and the
+    ticket in it is the identity the next ClientHello presents."""
+    first, resumed = gnutls_tls13[:2]
+    first.session_data  # reads the tickets
+    bodies = [m.body for m in first.transcript if m.type == 4]
+    assert len(bodies) == 2  # GnuTLS sends two (TLS13_TICKETS_TO_SEND)
+    tickets = [wire.NewSessionTicketTLS13.parse(b) for b in bodies]
+    assert [wire.NewSessionTicketTLS13.build(t) for t in tickets] == bodies
+    assert all(t.session_ticket_lifetime_hint == 21600 and len(t.session_ticket_nonce) == 4 for t in tickets)
+    hello = wire.ClientHello.parse(clear_handshake_messages(resumed.wire)[0][1].body)
+    psk = {str(e.type): e.data for e in hello.extensions}["pre_shared_key"]
+    assert psk.identities[0].identity == tickets[-1].session_ticket  # get_data2 keeps the last one
+
+
+def test_unknown_extension_types_stay_raw():
+    hello = wire.ClientHello.build(dict(
+        version=0x0303, random=bytes(32), session_id=b"", ciphersuites=[0x1301], comp_methods=[0],
+        extensions=[dict(type=0x1234, data=b"\x01\x02"), dict(type="early_data", data={})],
+    ))
+    parsed = wire.ClientHello.parse(hello)
+    assert parsed.extensions[0].type == 0x1234 and parsed.extensions[0].data == b"\x01\x02"
+    assert str(parsed.extensions[1].type) == "early_data"
+    assert wire.ClientHello.build(parsed) == hello
+
+
+def test_tls12_client_hello_without_extensions_block():
+    hello = bytes.fromhex("0303") + bytes(32) + b"\x00" + bytes.fromhex("0002c02f") + b"\x01\x00"
+    parsed = wire.ClientHello.parse(hello)
+    assert parsed.extensions is None and list(parsed.ciphersuites) == [0xC02F]
+    assert wire.ClientHello.build(parsed) == hello
+
+
+@pytest.mark.parametrize("cut", [1, 10, 40])
+def test_truncated_bodies_are_errors(openssl_tls13, cut):
+    messages = clear_handshake_messages(openssl_tls13[1].chunks)
+    body = messages[0][1].body
+    with pytest.raises(construct.ConstructError):
+        wire.ClientHello.parse(body[:-cut])
+    with pytest.raises(construct.ConstructError):
+        wire.ServerHello.parse(messages[1][1].body[:-cut])
+
+
+def test_garbage_and_trailing_bytes_are_errors():
+    with pytest.raises(construct.ConstructError):
+        wire.NewSessionTicketTLS12.parse(bytes.fromhex("00001c20 0004 aabbccdd ff"))
+    with pytest.raises(construct.ConstructError):
+        wire.TLSPlaintext.parse(bytes.fromhex("16 0303 0010") + b"short")
+    with pytest.raises(construct.ConstructError):  # pre_shared_key whose identities overrun
+        wire.OfferedPsks.parse(bytes.fromhex("0009 0010 aabb 00000000 0000"))
