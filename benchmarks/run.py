@@ -1,7 +1,7 @@
 """``make bench``: handshakes per second through gnutls_lab, beside C and Python's ``ssl``.
 
 For each mode (TLS 1.3 full, TLS 1.3 resumed, TLS 1.2 full, TLS 1.2 resumed by ticket) it runs
-three loops that do the same work per iteration, each in its own process, one after the other:
+three loops that do the same work per iteration, each in its own process:
 
 * ``c/handshake_loop.c``: libgnutls from C, compiled here with gcc into ``_build/`` (gitignored);
 * ``ssl_loop.py``: the standard library's ``ssl`` module (SSLObject + MemoryBIO);
@@ -16,12 +16,14 @@ Targets (ratios from the same run): gnutls_lab >= 0.9 of C for TLS 1.3 full, TLS
 and TLS 1.2 full, >= 0.5 of C for TLS 1.2 resumed, faster than ``ssl`` in every mode;
 observation on costs at most 20% more time per handshake than off.
 
-This process and its children are pinned to one core (``--cpu``, default 0) where the OS
-allows it, so the figures are "on one core". Other load on that core lowers every figure;
-compare ratios from one run, not figures across runs.
+Each mode runs ``--repeat`` interleaved rounds (C, ssl, gnutls_lab, C, ssl, ...) of
+``--seconds`` each, and each loop's best round counts: on a shared machine a burst of load
+elsewhere then cannot land on one implementation only. This process and its children are
+pinned to one core (``--cpu``, default 0) where the OS allows it, so the figures are "on one
+core". Compare ratios from one run, not figures across runs.
 
 Usage (from the repository root, with the project's virtualenv):
-    python benchmarks/run.py [--seconds 2] [--json] [--cpu 0] [--strict]
+    python benchmarks/run.py [--seconds 2] [--repeat 3] [--json] [--cpu 0] [--strict]
 Exit status: 0 when every loop ran (misses are reported, not fatal, unless --strict),
 1 when a loop failed (build error, a resumption that did not resume, an exception).
 """
@@ -85,8 +87,14 @@ def build_c_loop() -> None:
 
 
 def run_loop(command: list[str]) -> list[dict]:
-    """Run one loop process and parse its JSON lines."""
-    result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
+    """Run one loop process and parse its JSON lines.
+
+    The repository root goes first on PYTHONPATH so that the working tree's gnutls_lab is measured,
+    whatever state its installation in the environment is in.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH")]))
+    result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent, env=env)
     if result.returncode != 0:
         detail = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
         raise LoopFailed(f"{' '.join(Path(c).name for c in command[:2])} "
@@ -106,25 +114,41 @@ def loop_commands(mode: str, seconds: float) -> dict[str, list[str]]:
 
 def lab_import_error() -> str | None:
     """Why ``from gnutls_lab import Lab`` fails in this interpreter, or None when it works."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH")]))
     result = subprocess.run([sys.executable, "-c", "from gnutls_lab import Lab"],
-                            capture_output=True, text=True, cwd=HERE.parent)
+                            capture_output=True, text=True, cwd=HERE.parent, env=env)
     if result.returncode == 0:
         return None
     return (result.stderr.strip().splitlines() or ["(no message)"])[-1]
 
 
-def measure_mode(mode: str, seconds: float, skip: dict[str, str]) -> dict:
+def per_second(command: list[str]) -> float:
+    """Run a loop for one mode and return its handshakes per second."""
+    (result,) = run_loop(command)
+    return result["per_second"]
+
+
+def measure_mode(mode: str, seconds: float, repeat: int, skip: dict[str, str]) -> dict:
+    """Best of `repeat` interleaved rounds (C, ssl, gnutls_lab, C, ssl, ...) for one mode.
+
+    Interleaving and taking each loop's best round keeps a burst of load from elsewhere on the
+    machine from landing on one implementation only.
+    """
+    commands = loop_commands(mode, seconds)
+    samples: dict[str, list[float]] = {impl: [] for impl in commands}
     row: dict = {"mode": mode, "errors": {}}
-    for impl, command in loop_commands(mode, seconds).items():
-        if impl in skip:
-            row[impl] = None
-            continue
-        try:
-            (result,) = run_loop(command)
-            row[impl] = result["per_second"]
-        except (LoopFailed, ValueError) as error:
-            row[impl] = None
-            row["errors"][impl] = str(error)
+    for _ in range(repeat):
+        for impl, command in commands.items():
+            if impl in skip or impl in row["errors"]:
+                continue
+            try:
+                samples[impl].append(per_second(command))
+            except (LoopFailed, ValueError) as error:
+                row["errors"][impl] = str(error)
+    for impl in commands:
+        row[impl] = max(samples[impl]) if samples[impl] and impl not in row["errors"] else None
+    row["samples"] = samples
     lab, c, ssl_rate = row["gnutls_lab"], row["c"], row["ssl"]
     row["ratio_to_c"] = round(lab / c, 3) if lab and c else None
     row["ratio_to_ssl"] = round(lab / ssl_rate, 3) if lab and ssl_rate else None
@@ -137,20 +161,26 @@ def measure_mode(mode: str, seconds: float, skip: dict[str, str]) -> dict:
     return row
 
 
-def measure_observation(seconds: float, skip: dict[str, str]) -> dict:
+def measure_observation(seconds: float, repeat: int, skip: dict[str, str]) -> dict:
+    """gnutls_lab with observation off and on, best of `repeat` interleaved rounds."""
     row: dict = {"name": f"observation on vs off ({OBSERVATION_MODE})", "errors": {}}
-    for label, flag in (("off_per_second", "--no-observe"), ("on_per_second", "--observe")):
-        if "gnutls_lab" in skip:
-            row[label] = None
-            continue
-        command = [sys.executable, str(HERE / "lab_loop.py"), "--mode", OBSERVATION_MODE,
-                   "--seconds", str(seconds), flag]
-        try:
-            (result,) = run_loop(command)
-            row[label] = result["per_second"]
-        except (LoopFailed, ValueError) as error:
-            row[label] = None
-            row["errors"][label] = str(error)
+    commands = {
+        label: [sys.executable, str(HERE / "lab_loop.py"), "--mode", OBSERVATION_MODE,
+                "--seconds", str(seconds), flag]
+        for label, flag in (("off_per_second", "--no-observe"), ("on_per_second", "--observe"))
+    }
+    samples: dict[str, list[float]] = {label: [] for label in commands}
+    for _ in range(repeat if "gnutls_lab" not in skip else 0):
+        for label, command in commands.items():
+            if label in row["errors"]:
+                continue
+            try:
+                samples[label].append(per_second(command))
+            except (LoopFailed, ValueError) as error:
+                row["errors"][label] = str(error)
+    for label in commands:
+        row[label] = max(samples[label]) if samples[label] and label not in row["errors"] else None
+    row["samples"] = samples
     off, on = row["off_per_second"], row["on_per_second"]
     # Cost as extra time per handshake: (1/on) / (1/off) - 1.
     row["cost"] = round(off / on - 1.0, 3) if off and on else None
@@ -199,7 +229,8 @@ def format_ratio(value) -> str:
 
 def print_table(report: dict) -> None:
     machine = report["machine"]
-    print(f"handshakes per second, {machine['pinning']}, {report['seconds']} s per measurement; "
+    print(f"handshakes per second, {machine['pinning']}, best of {report['repeat']} interleaved "
+          f"runs of {report['seconds']} s; "
           f"libgnutls {machine['gnutls']} (pkg-config), {machine['openssl']}, "
           f"Python {machine['python']}")
     header = ("mode", "gnutls_lab/s", "C/s", "ssl/s", "lab/C", "lab/ssl", "target", "")
@@ -238,14 +269,19 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="gnutls_lab handshake benchmark (make bench)")
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement (default 2)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="interleaved rounds per mode; each loop's best round counts (default 3)")
     parser.add_argument("--cpu", type=int, default=0, help="core to pin to (default 0)")
     parser.add_argument("--strict", action="store_true", help="exit 1 on any MISS")
     args = parser.parse_args(argv)
 
     import ssl  # only for its version string; the ssl loop runs in its own process
 
+    if args.repeat < 1 or args.seconds <= 0:
+        parser.error("--repeat must be >= 1 and --seconds > 0")
     report: dict = {
         "seconds": args.seconds,
+        "repeat": args.repeat,
         "machine": {
             "pinning": pin_to_one_core(args.cpu),
             "gnutls": gnutls_version(),
@@ -264,8 +300,8 @@ def main(argv=None) -> int:
     if import_error is not None:
         skip["gnutls_lab"] = f"gnutls_lab not measured: {import_error}"
     report["skipped"] = skip
-    report["handshakes"] = [measure_mode(mode, args.seconds, skip) for mode in MODES]
-    report["observation"] = measure_observation(args.seconds, skip)
+    report["handshakes"] = [measure_mode(mode, args.seconds, args.repeat, skip) for mode in MODES]
+    report["observation"] = measure_observation(args.seconds, args.repeat, skip)
     report["extra"] = run_extra_modules(args.seconds)
 
     if args.json:
