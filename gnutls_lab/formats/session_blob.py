@@ -21,7 +21,7 @@ decides from the magic. Older blobs have another layout and fail the ``Check`` a
 Lengths are rebuilt from the content (``Rebuild``), so a changed field builds into a consistent blob;
 every sized body must consume exactly its length (``Terminated``), so parse then build is byte-identical.
 Identifier fields are ``Enum`` over the tables of :mod:`.gnutls_ids`; they parse to names (an
-``EnumIntegerString``, whose ``.int`` is the number) and build from a name or an integer.
+``EnumIntegerString``; ``int()`` of it is the number) and build from a name or an integer.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from construct import (
     Bytes,
     Check,
     Enum,
+    EnumIntegerString,
     FixedSized,
     FocusedSeq,
     GreedyBytes,
@@ -131,9 +132,8 @@ def enum_int(value, table: dict[int, str]) -> int:
     """The integer behind an enum field, whether it holds a parsed name, a name or a number."""
     if isinstance(value, int):
         return value
-    number = getattr(value, "int", None)
-    if number is not None:
-        return number
+    if isinstance(value, EnumIntegerString):  # a parsed, known value: int() gives the number
+        return int(value)
     for key, name in table.items():
         if name == value:
             return key
