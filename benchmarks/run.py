@@ -195,6 +195,8 @@ def measure_observation(seconds: float, repeat: int, skip: dict[str, str]) -> di
 def run_extra_modules(seconds: float) -> list[dict]:
     """Rows from bench_decode.py / bench_observer.py, for those that exist."""
     rows = []
+    if str(HERE.parent) not in sys.path:  # they import the working tree's gnutls_lab, like the loops
+        sys.path.insert(0, str(HERE.parent))
     for name in EXTRA_MODULES:
         path = HERE / f"{name}.py"
         if not path.exists():
@@ -253,6 +255,8 @@ def print_table(report: dict) -> None:
         for row in report["extra"]:
             rate = format_rate(row.get("per_second"))
             line = f"{row['module']}: {row.get('name')}: {rate}/s (target {row.get('target')})"
+            if row.get("verdict"):
+                line += f"  {row['verdict']}"
             if "error" in row:
                 line += f"  ERROR {row['error']}"
             print(line)
