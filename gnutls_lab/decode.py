@@ -40,6 +40,7 @@ __all__ = [
     "decode",
     "is_secret",
     "name_of",
+    "ticket_state_to_dict",
 ]
 
 REDACTED = "redacted"
@@ -582,3 +583,29 @@ def _session_to_dict(s: DecodedSession, show_secrets: bool) -> dict:
             {"gid": e.gid, "name": e.name, "data": _jsonable(e.data, keep)} for e in s.extensions
         ],
     }
+
+
+def ticket_state_to_dict(decrypted, show_secrets: bool = False) -> dict:
+    """JSON view of a :class:`gnutls_lab.ticket_keys.DecryptedTicket`, the session's names reused."""
+    fields = decrypted.fields
+    view = {
+        "protocol": decrypted.protocol,
+        "key_name": decrypted.key.key_name.hex(),
+        "period": decrypted.key.period,
+        "padding": decrypted.padding.hex(),
+    }
+    if fields:
+        seconds, nanoseconds = fields["creation_time"]
+        view.update(
+            prf=name_of(ids.MACS, fields["prf"]),
+            lifetime=fields["lifetime"],
+            ticket_age_add=fields["age_add"],
+            nonce=fields["nonce"].hex(),
+            resumption_master_secret=_jsonable(
+                fields["resumption_master_secret"], show_secrets, "resumption_master_secret"
+            ),
+            creation_time=_iso(_utc(seconds, nanoseconds)),
+            creation_time_raw=[seconds, nanoseconds],
+        )
+    view["state"] = decode(decrypted.state, annotate=False).to_dict(show_secrets)
+    return view
