@@ -4,8 +4,9 @@ The same four modes and the same work per iteration as ``benchmarks/c/handshake_
 ``gnutls_lab.Lab`` only (no raw cffi here).
 
 Created once per process (not timed): ``Lab("tls1.3", server_name=None)`` or the same with
-``"tls1.2"`` (no SNI, as the C loop sends none), which builds the credentials (self-signed ECDSA P-256, generated at runtime with GnuTLS's x509 API), the priority and
-the server's session ticket key; and, for the resumed modes, the client's session data from one full
+``"tls1.2"`` (no SNI, as the C loop sends none), which builds the credentials (self-signed
+ECDSA P-256, generated at runtime with GnuTLS's x509 API), the priority and the server's
+session ticket key; and, for the resumed modes, the client's session data from one full
 handshake (``Connection.session_data``: under TLS 1.3 this reads the pending NewSessionTicket, as
 ``gnutls_session_get_data2`` does in the C loop; dummy data is an error).
 
@@ -13,7 +14,8 @@ What one timed iteration does, in every mode: ``lab.connect(resume=..., observe=
 creates the client and server sessions (``gnutls_init``, priority, credentials, in-memory
 transport, ticket key on the server), sets the session data on the client in the resumed modes,
 and pumps ``gnutls_handshake`` on both ends until both return 0; then, in the resumed modes,
-``Connection.resumed`` (``gnutls_session_is_resumed``) must be true; then both sessions are
+``gnutls_session_is_resumed`` must be true on both ends (``Connection.resumed`` for the client,
+``Connection.server.is_resumed()``); then both sessions are
 deinitialised (``close()``). Observation (hook transcript + wire tap, on by default in ``Lab``) is
 passed explicitly: off unless ``--observe``. ``Lab.connect`` is the public path used; building
 ``ClientSession``/``ServerSession`` over ``memory_pair`` and calling ``pump`` directly does the same
@@ -65,7 +67,7 @@ def run_for(lab: Lab, resume, observe: bool, seconds: float) -> tuple[int, float
     start = now = time.perf_counter()
     while now - start < seconds:
         conn = connect(resume=resume, observe=observe)
-        if resume is not None and not conn.resumed:
+        if resume is not None and not (conn.resumed and conn.server.is_resumed()):
             failures += 1
         conn.close()
         count += 1
