@@ -1,0 +1,353 @@
+"""The passive observer (gnutls_lab/observer.py) on real wire taps from OpenSSL and libgnutls.
+
+Captures come from the fixtures of tests/test_wire.py (Python ``ssl`` through MemoryBIOs, and
+``gnutls_lab.Lab``); every metric asserted here is computed by hand in the test.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from gnutls_lab import Lab
+from gnutls_lab.errors import BlobFormatError, UsageError
+from gnutls_lab.formats import wire
+from gnutls_lab.observer import Linkage, Observer, link_visits, observe_connection
+
+from test_wire import (  # noqa: F401  (fixtures)
+    SERVER_NAME,
+    TLS12,
+    Chunk,
+    all_taps,
+    cert_files,
+    clear_handshake_messages,
+    client_context,
+    gnutls_tls12,
+    gnutls_tls13,
+    openssl_hello_retry,
+    openssl_tls12_session_ids,
+    openssl_tls12_tickets,
+    openssl_tls13,
+    python_visit,
+    records_by_sender,
+    server_context,
+)
+
+
+def observe_all(visits, times):
+    taps = [v.wire if hasattr(v, "wire") else v.chunks for v in visits]
+    return link_visits([observe_connection(t) for t in taps], times)
+
+
+# --- the fast path agrees with the schemas ----------------------------------------------------
+
+
+def _extensions(parsed) -> dict:
+    return {int(e.type): e.data for e in parsed.extensions or []}
+
+
+def test_fast_path_agrees_with_the_schemas_on_every_captured_message(all_taps):
+    for chunks in all_taps:
+        seen = observe_connection(chunks)
+        by_schema = records_by_sender(chunks)
+        for sender in ("client", "server"):
+            fast = [(r.content_type, r.version, r.length) for r in seen.records if r.sender == sender]
+            slow = [(int(r.content_type), r.version, r.length) for r in by_schema[sender][1]]
+            assert fast == slow
+        messages = clear_handshake_messages(chunks)
+        assert sorted(seen.handshake_types) == sorted((s, int(m.type)) for s, m in messages)
+        client_bodies = [m.body for s, m in messages if m.type == "client_hello"]
+        assert [h.body for h in seen.client_hellos] == client_bodies
+        for hello in seen.client_hellos:
+            parsed = wire.ClientHello.parse(hello.body)
+            ext = _extensions(parsed)
+            assert (hello.version, hello.random, hello.session_id) == (parsed.version, parsed.random, parsed.session_id)
+            assert hello.ciphersuites == tuple(parsed.ciphersuites)
+            assert hello.extension_types == tuple(int(e.type) for e in parsed.extensions)
+            assert hello.server_name == ext[0].server_name_list[0].server_name.decode()
+            assert hello.session_ticket == ext.get(35)
+            psk = ext.get(41)
+            assert hello.psk_identities == tuple(
+                (i.identity, i.obfuscated_ticket_age) for i in (psk.identities if psk else ()))
+            assert hello.psk_binders == tuple(psk.binders if psk else ())
+            assert hello.psk_ke_modes == tuple(int(m) for m in (ext[45].ke_modes if 45 in ext else ()))
+            assert hello.early_data == (42 in ext)
+            assert hello.supported_versions == tuple(ext[43].supported_versions if 43 in ext else ())
+        server_bodies = [m.body for s, m in messages if m.type == "server_hello"]
+        assert [h.body for h in seen.server_hellos] == server_bodies
+        for hello in seen.server_hellos:
+            parsed = wire.ServerHello.parse(hello.body)
+            ext = _extensions(parsed)
+            assert (hello.version, hello.random, hello.session_id, hello.ciphersuite) == (
+                parsed.version, parsed.random, parsed.session_id, parsed.ciphersuite)
+            assert hello.selected_version == (ext[43].supported_version if 43 in ext else parsed.version)
+            assert hello.psk_selected_identity == (ext[41].selected_identity if 41 in ext else None)
+            assert hello.session_ticket_ack == (35 in ext)
+            assert hello.is_hello_retry_request == (parsed.random == wire.HELLO_RETRY_REQUEST_RANDOM)
+        tickets = [wire.NewSessionTicketTLS12.parse(m.body) for s, m in messages if m.type == "new_session_ticket"]
+        assert [(t.lifetime_hint, t.ticket) for t in seen.new_session_tickets] == [
+            (t.session_ticket_lifetime_hint, t.session_ticket) for t in tickets]
+
+
+def test_chunk_boundaries_do_not_matter(all_taps):
+    """Records split across chunks, several records per chunk: the same observation."""
+    for chunks in all_taps:
+        reference = observe_connection(chunks)
+        tiny = [Chunk(c.sender, c.data[i : i + 7]) for c in chunks for i in range(0, len(c.data), 7)]
+        assert observe_connection(tiny) == reference
+        assert observe_connection([(c.sender, c.data) for c in chunks]) == reference
+
+
+def _reframe(chunks, sender, split):
+    """Re-frame one side's plaintext handshake records: join their fragments, cut at ``split``."""
+    records = records_by_sender(chunks)[sender][1]
+    head = []
+    for record in records:
+        if record.content_type != "handshake":
+            break
+        head.append(record)
+    stream = b"".join(r.fragment for r in head)
+    rest = b"".join(wire.TLSPlaintext.build(r) for r in records[len(head):])
+    pieces = [stream[:split], stream[split:]] if split else [stream]
+    data = b"".join(wire.TLSPlaintext.build(dict(content_type=22, version=0x0303, fragment=p)) for p in pieces)
+    others = [c for c in chunks if c.sender != sender]
+    return ([Chunk(sender, data + rest)] + others) if sender == "client" else (others[:1] + [Chunk(sender, data + rest)] + others[1:])
+
+
+def test_handshake_messages_spanning_records_and_records_holding_several(openssl_tls12_tickets):
+    chunks = openssl_tls12_tickets[0].chunks
+    reference = observe_connection(chunks)
+    # the server's ServerHello..ServerHelloDone in one record, then cut inside the ServerHello
+    for split in (0, 3, 50):
+        seen = observe_connection(_reframe(chunks, "server", split))
+        assert seen.server_hellos == reference.server_hellos
+        assert seen.new_session_tickets == reference.new_session_tickets
+        per_sender = lambda types: [[t for s, t in types if s == who] for who in ("client", "server")]  # noqa: E731
+        assert per_sender(seen.handshake_types) == per_sender(reference.handshake_types)
+    seen = observe_connection(_reframe(chunks, "client", 100))
+    assert seen.client_hello == reference.client_hello
+
+
+# --- what one connection shows ----------------------------------------------------------------
+
+
+def test_tls12_ticket_issued_in_clear_and_presented(openssl_tls12_tickets):
+    first, resumed, again = (observe_connection(v.chunks) for v in openssl_tls12_tickets)
+    assert first.version == 0x0303 and not first.resumed
+    assert first.client_hello.session_ticket == b"" and first.client_hello.server_name == SERVER_NAME
+    assert first.server_hello.session_ticket_ack
+    [ticket] = first.new_session_tickets
+    assert ticket.lifetime_hint == 7200 and len(ticket.ticket) > 100
+    assert resumed.client_hello.session_ticket == ticket.ticket == again.client_hello.session_ticket
+    assert resumed.resumed and resumed.resumption_evidence == "tls.handshake.session_id echoed"
+    assert openssl_tls12_tickets[1].client.session_reused  # the library agrees
+    assert resumed.new_session_tickets == ()  # OpenSSL does not renew an accepted ticket
+    # TLS 1.2 Finished: content type 22, but after ChangeCipherSpec, so encrypted
+    assert [(r.content_type, r.encrypted) for r in resumed.records if r.sender == "client"][:2] == [
+        (22, False), (20, False)]
+    assert any(r.content_type == 22 and r.encrypted for r in resumed.records if r.sender == "client")
+
+
+def test_tls12_session_id_set_then_offered(openssl_tls12_session_ids):
+    first, resumed = (observe_connection(v.chunks) for v in openssl_tls12_session_ids)
+    assert first.client_hello.session_ticket is not None  # offered, but the server does not take tickets
+    assert not first.server_hello.session_ticket_ack and first.new_session_tickets == ()
+    assert len(first.server_hello.session_id) == 32 and not first.resumed
+    assert resumed.client_hello.session_id == first.server_hello.session_id == resumed.server_hello.session_id
+    assert resumed.resumed and openssl_tls12_session_ids[1].client.session_reused
+
+
+def test_tls13_only_hellos_in_clear(openssl_tls13):
+    first, resumed = (observe_connection(v.chunks) for v in openssl_tls13[:2])
+    assert first.handshake_types == (("client", 1), ("server", 2))
+    assert first.new_session_tickets == () and not first.resumed
+    assert first.client_hello.psk_identities == () and first.client_hello.psk_ke_modes == (1,)
+    assert 0x0304 in first.client_hello.supported_versions and first.version == 0x0304
+    assert all(r.content_type == 23 for r in first.encrypted_records) and len(first.encrypted_records) >= 4
+    [identity] = resumed.client_hello.psk_identities
+    assert resumed.server_hello.psk_selected_identity == 0 and resumed.resumed
+    assert resumed.resumption_evidence == "tls.handshake.extensions.psk.identity.selected = 0"
+    assert identity.identity not in b"".join(c.data for c in openssl_tls13[0].chunks)  # issued encrypted
+
+
+def test_hello_retry_request(openssl_hello_retry):
+    seen = observe_connection(openssl_hello_retry.chunks)
+    assert seen.hello_retry_request and len(seen.client_hellos) == 2
+    assert [h.is_hello_retry_request for h in seen.server_hellos] == [True, False]
+    # the client's compatibility ChangeCipherSpec precedes its second ClientHello, still in clear
+    client = [(r.content_type, r.encrypted) for r in seen.records if r.sender == "client"]
+    assert client[:3] == [(22, False), (20, False), (22, False)]
+    assert seen.version == 0x0304 and not seen.resumed
+
+
+def test_gnutls_wire_tap(gnutls_tls13, gnutls_tls12):
+    full, resumed, _ = (observe_connection(c.wire) for c in gnutls_tls13)
+    assert not full.resumed and resumed.resumed == gnutls_tls13[1].resumed is True
+    assert len(resumed.client_hello.psk_identities[0].identity) == 230  # a GnuTLS TLS 1.3 ticket
+    first12, again12 = (observe_connection(c.wire) for c in gnutls_tls12)
+    [ticket] = first12.new_session_tickets
+    assert ticket.lifetime_hint == 21600  # GnuTLS's default expire_time
+    assert again12.client_hello.session_ticket == ticket.ticket and again12.resumed
+
+
+def test_repr_speaks_wireshark(openssl_tls13):
+    seen = observe_connection(openssl_tls13[1].chunks)
+    text = repr(seen)
+    assert "TLS 1.3, resumed" in text
+    assert "tls.handshake.extensions.psk.identity.obfuscated_ticket_age" in text
+    assert str(seen.client_hello.psk_identities[0].obfuscated_ticket_age) in text
+    page = seen._repr_html_()
+    assert page.startswith("<div>") and "<table>" in page and "tls.handshake.session_id" in page
+
+
+# --- linking visits ---------------------------------------------------------------------------
+
+
+def test_tls12_tickets_link_every_resumption(openssl_tls12_tickets):
+    linkage = observe_all(openssl_tls12_tickets, [0.0, 100.0, 250.0])
+    assert linkage.clusters == ((0, 1, 2),)
+    # 3 visits, 3 pairs, all linked; followed from t=0 to t=250
+    assert (linkage.linkable_pairs, linkage.linkable_pair_fraction) == (3, 1.0)
+    assert linkage.largest_cluster == 3 and linkage.max_tracking_seconds == 250.0
+    assert {(l.earlier, l.later, l.kind) for l in linkage.links} >= {(0, 1, "ticket"), (0, 2, "ticket")}
+
+
+def test_tls12_ticket_chain_continues_through_a_refused_ticket(cert_files):
+    """Visit 1 presents visit 0's ticket to a server with another ticket key: refused, full
+    handshake, a new ticket in clear; visit 2 resumes with it. One chain: the prolongation effect."""
+    client = client_context(TLS12)
+    server_a, server_b = server_context(cert_files, TLS12), server_context(cert_files, TLS12)
+    v0 = python_visit(server_a, client)
+    v1 = python_visit(server_b, client, v0.client.session)
+    v2 = python_visit(server_b, client, v1.client.session)
+    seen = [observe_connection(v.chunks) for v in (v0, v1, v2)]
+    assert [s.resumed for s in seen] == [False, False, True]
+    assert [v.client.session_reused for v in (v0, v1, v2)] == [False, False, True]
+    linkage = link_visits(seen, [0.0, 300.0, 900.0])
+    assert linkage.clusters == ((0, 1, 2),) and linkage.max_tracking_seconds == 900.0
+    assert [(l.earlier, l.later, l.kind) for l in linkage.links if l.kind == "ticket"] == [(0, 1, "ticket"), (1, 2, "ticket")]
+
+
+def test_tls12_session_id_links(openssl_tls12_session_ids):
+    linkage = observe_all(openssl_tls12_session_ids, [10.0, 70.0])
+    assert linkage.clusters == ((0, 1),) and linkage.linkable_pair_fraction == 1.0
+    assert linkage.max_tracking_seconds == 60.0 and linkage.links[0].kind == "session_id"
+
+
+def test_tls13_single_use_does_not_link_and_reuse_does(openssl_tls13):
+    v0, v1, v2, v3 = openssl_tls13  # v1 and v2 both use v0's ticket; v3 uses v2's
+    single_use = observe_all([v0, v2, v3], [0.0, 60.0, 120.0])
+    assert single_use.clusters == ((0,), (1,), (2,))
+    assert (single_use.linkable_pair_fraction, single_use.largest_cluster, single_use.max_tracking_seconds) == (0.0, 1, 0.0)
+    reuse = observe_all([v0, v1, v2, v3], [0.0, 60.0, 120.0, 300.0])
+    assert reuse.clusters == ((0,), (1, 2), (3,))
+    # 1 linked pair out of C(4,2) = 6; the pair spans 120 − 60 s
+    assert reuse.linkable_pairs == 1 and reuse.linkable_pair_fraction == pytest.approx(1 / 6)
+    assert reuse.largest_cluster == 2 and reuse.max_tracking_seconds == 60.0
+    assert [(l.earlier, l.later, l.kind) for l in reuse.links] == [(1, 2, "psk_identity")]
+    assert [s.seconds for s in reuse.cluster_spans] == [0.0, 60.0, 0.0]
+
+
+def test_gnutls_tls13_keeps_the_legacy_session_id_across_resumptions(gnutls_tls13):
+    """GnuTLS resumes TLS 1.3 with the session ID stored in the session data (the first full
+    handshake's legacy_session_id), even from a fresh ticket: single-use tickets still link."""
+    seen = [observe_connection(c.wire) for c in gnutls_tls13]
+    identities = [s.client_hello.psk_identities for s in seen]
+    assert identities[0] == () and identities[1][0].identity != identities[2][0].identity  # single use
+    assert all(c.resumed for c in gnutls_tls13[1:])
+    session_ids = {s.client_hello.session_id for s in seen}
+    assert len(session_ids) == 1 and len(next(iter(session_ids))) == 32
+    linkage = link_visits(seen, [0.0, 600.0, 1800.0])
+    assert linkage.clusters == ((0, 1, 2),) and linkage.max_tracking_seconds == 1800.0
+    assert {l.kind for l in linkage.links} == {"session_id"}
+
+
+def test_gnutls_tls12_chain_across_a_ticket_key_rotation():
+    lab = Lab("1.2")
+    v0 = lab.connect(observe=True)
+    lab.rotate_ticket_key()
+    v1 = lab.connect(resume=v0.session_data, observe=True)  # old ticket refused: full, new ticket
+    v2 = lab.connect(resume=v1.session_data, observe=True)
+    assert [v.resumed for v in (v0, v1, v2)] == [False, False, True]
+    seen = [observe_connection(v.wire) for v in (v0, v1, v2)]
+    assert [s.resumed for s in seen] == [False, False, True]
+    assert seen[1].client_hello.session_ticket == seen[0].new_session_tickets[0].ticket
+    linkage = link_visits(seen, [0.0, 3600.0, 7200.0])
+    assert linkage.clusters == ((0, 1, 2),) and linkage.max_tracking_seconds == 7200.0
+
+
+def test_observer_incremental_equals_batch(openssl_tls13):
+    observer = Observer()
+    for t, visit in zip([0.0, 60.0, 120.0, 300.0], openssl_tls13):
+        observer.observe(visit.chunks, time=t)
+    batch = observe_all(openssl_tls13, [0.0, 60.0, 120.0, 300.0])
+    assert observer.linkage().as_dict() == batch.as_dict()
+    assert observer.linkage().clusters == batch.clusters
+
+
+def test_metrics_for_fewer_than_two_visits():
+    empty = Linkage([], [], [])
+    assert (empty.linkable_pair_fraction, empty.largest_cluster, empty.max_tracking_seconds) == (0.0, 0, 0.0)
+    one = Linkage([5.0], [(0,)], [])
+    assert (one.linkable_pair_fraction, one.largest_cluster, one.max_tracking_seconds) == (0.0, 1, 0.0)
+
+
+def test_linkage_needs_times(openssl_tls13):
+    seen = [observe_connection(v.chunks) for v in openssl_tls13[:2]]
+    with pytest.raises(UsageError):
+        link_visits(seen)
+    with pytest.raises(UsageError):
+        link_visits(seen, [0.0])
+    timed = [observe_connection(v.chunks, time=t) for v, t in zip(openssl_tls13[:2], (1.0, 2.0))]
+    assert link_visits(timed).times == (1.0, 2.0)
+
+
+def test_linkage_repr(openssl_tls13):
+    linkage = observe_all(openssl_tls13, [0.0, 60.0, 120.0, 300.0])
+    assert "4 visits, 3 clusters; linkable pairs 1/6" in repr(linkage)
+    assert "tls.handshake.extensions.psk.identity.identity" in repr(linkage)
+    assert "<table>" in linkage._repr_html_()
+
+
+# --- malformed input --------------------------------------------------------------------------
+
+
+def test_garbage_and_truncation_are_blob_format_errors(openssl_tls13):
+    chunks = openssl_tls13[1].chunks
+    with pytest.raises(BlobFormatError, match="record header"):
+        observe_connection([Chunk("client", b"GET / HTTP/1.1\r\n\r\n")])
+    with pytest.raises(BlobFormatError, match="tap ends inside"):
+        observe_connection(chunks[:-1] + [Chunk(chunks[-1].sender, chunks[-1].data[:-3])])
+    partial_message = wire.TLSPlaintext.build(dict(content_type=22, version=0x0303, fragment=b"\x01\x00\x01\x00abc"))
+    with pytest.raises(BlobFormatError, match="handshake message"):
+        observe_connection([Chunk("client", partial_message)])
+    with pytest.raises(UsageError):
+        observe_connection([Chunk("middlebox", b"")])
+
+
+def test_random_corruption_never_escapes_as_another_exception(openssl_tls13, openssl_tls12_tickets):
+    rng = random.Random(4)
+    for chunks in (openssl_tls13[1].chunks, openssl_tls12_tickets[0].chunks):
+        for _ in range(400):
+            which = rng.randrange(2)  # a ClientHello or the server's first flight
+            data = bytearray(chunks[which].data)
+            for _ in range(rng.randint(1, 3)):
+                data[rng.randrange(min(len(data), 300))] = rng.randrange(256)
+            mutated = list(chunks)
+            mutated[which] = Chunk(chunks[which].sender, bytes(data))
+            try:
+                observe_connection(mutated)
+            except BlobFormatError:
+                pass
+
+
+def test_observing_is_cheap(gnutls_tls13):
+    """The budget is 100 µs per connection; construct would take over 500 µs for the two hellos."""
+    taps = [c.wire for c in gnutls_tls13]
+    start = time.perf_counter()
+    for _ in range(300):
+        for tap in taps:
+            observe_connection(tap)
+    assert (time.perf_counter() - start) / 900 < 500e-6
