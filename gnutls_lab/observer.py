@@ -575,7 +575,8 @@ class Linkage:
     def summary(self) -> str:
         n = self.n_visits
         return (
-            f"{n} visits, {len(self.clusters)} clusters; linkable pairs {self.linkable_pairs}/"
+            f"{n} visit{'s' * (n != 1)}, {len(self.clusters)} cluster{'s' * (len(self.clusters) != 1)}; "
+            f"linkable pairs {self.linkable_pairs}/"
             f"{n * (n - 1) // 2} = {self.linkable_pair_fraction:.3f}; largest cluster "
             f"{self.largest_cluster}; max tracking {self.max_tracking_seconds:g} s"
         )

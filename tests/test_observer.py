@@ -278,6 +278,28 @@ def test_gnutls_tls12_chain_across_a_ticket_key_rotation():
     assert linkage.clusters == ((0, 1, 2),) and linkage.max_tracking_seconds == 7200.0
 
 
+def test_gnutls_tls12_session_id_cache_links():
+    lab = Lab("1.2", tickets=False, session_cache=True)
+    v0 = lab.connect(observe=True)
+    v1 = lab.connect(resume=v0.session_data, observe=True)
+    seen = [observe_connection(v.wire) for v in (v0, v1)]
+    assert v1.resumed and seen[1].resumed and seen[0].new_session_tickets == ()
+    assert seen[1].client_hello.session_id == seen[0].server_hello.session_id != b""
+    linkage = link_visits(seen, [0.0, 5.0])
+    assert linkage.clusters == ((0, 1),) and {l.kind for l in linkage.links} == {"session_id"}
+
+
+def test_gnutls_tls13_same_ticket_twice_links_by_identity_too():
+    lab = Lab("1.3")
+    v0 = lab.connect(observe=True)
+    data = v0.session_data
+    visits = [v0, lab.connect(resume=data, observe=True), lab.connect(resume=data, observe=True)]
+    assert all(v.resumed for v in visits[1:])
+    linkage = link_visits([observe_connection(v.wire) for v in visits], [0.0, 1.0, 2.0])
+    assert (1, 2, "psk_identity") in {(l.earlier, l.later, l.kind) for l in linkage.links}
+    assert linkage.clusters == ((0, 1, 2),)  # and the kept session ID links visit 0 as well
+
+
 def test_observer_incremental_equals_batch(openssl_tls13):
     observer = Observer()
     for t, visit in zip([0.0, 60.0, 120.0, 300.0], openssl_tls13):
