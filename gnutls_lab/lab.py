@@ -45,8 +45,7 @@ class Connection:
         self.server = server
         self.wire = wire if wire is not None else []
         self.offered = offered
-        self._tickets: list[SessionData] | None = None
-        self._session_data: SessionData | None = None
+        self._tickets: list[SessionData] = []
 
     # -- what happened -----------------------------------------------------------------------
     @property
@@ -74,13 +73,17 @@ class Connection:
 
     @property
     def tickets(self) -> list[SessionData]:
-        """One session blob per NewSessionTicket the client has received (read on first access)."""
-        if self._tickets is None:
-            if self.protocol == "TLS1.3":
-                self._tickets = self.client.read_tickets()
-            else:
-                data = self.client.get_data() if self.client.ticket_received else None
-                self._tickets = [data] if data is not None and not data.dummy else []
+        """One session blob per NewSessionTicket the client has received so far, oldest first.
+
+        Each access first reads whatever records are waiting for the client (TLS 1.3 tickets arrive
+        after the handshake, e.g. after ``server.send_tickets()``), one record at a time.
+        """
+        if self.protocol == "TLS1.3":
+            self._tickets.extend(self.client.read_tickets())
+        elif not self._tickets and self.client.ticket_received:
+            data = self.client.get_data()
+            if not data.dummy:
+                self._tickets.append(data)
         return self._tickets
 
     @property
@@ -90,10 +93,8 @@ class Connection:
         Under TLS 1.3 that is the blob of the last ticket received (or the dummy, with its reason, when
         none came); under TLS 1.2 the packed session (ticket or session ID).
         """
-        if self._session_data is None:
-            tickets = self.tickets if self.protocol == "TLS1.3" else []
-            self._session_data = tickets[-1] if tickets else self.client.get_data()
-        return self._session_data
+        tickets = self.tickets if self.protocol == "TLS1.3" else ()
+        return tickets[-1] if tickets else self.client.get_data()
 
     def explain(self) -> str:
         """Why this connection did or did not resume, in one sentence."""
@@ -118,20 +119,6 @@ class Connection:
 
     def __exit__(self, *exc):
         self.close()
-
-    def summary(self) -> dict:
-        """Plain data (the CLI's JSON shape for one connection)."""
-        return {
-            "protocol": self.protocol,
-            "cipher_suite": self.cipher_suite,
-            "resumed": self.resumed,
-            "offered_resumption": self.offered_resumption,
-            "session_data_dummy": self.session_data.dummy,
-            "session_data_length": len(self.session_data),
-            "tickets_received": len(self.tickets),
-            "messages": [{"sender": m.sender, "type": m.name} for m in self.transcript],
-            "wire_records": sum(1 for _ in self.wire),
-        }
 
     def __repr__(self) -> str:
         how = "resumed" if self.resumed else "full handshake"

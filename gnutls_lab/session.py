@@ -307,13 +307,20 @@ class Session:
         return self._ffi.buffer(buf, rc)[:]
 
     def read_available(self) -> bytes:
-        """Process every record already waiting; return the application data among them."""
+        """Process every record already waiting; return the application data among them.
+
+        A post-handshake message (a TLS 1.3 NewSessionTicket) makes ``gnutls_record_recv`` return
+        ``GNUTLS_E_AGAIN`` after processing it, so this loops on what the transport holds, not on that.
+        """
         chunks = []
-        while True:
+        lib, ptr = self._lib, self._ptr
+        while self._endpoint.has_data() or lib.gnutls_record_check_pending(ptr):
             data = self.recv()
-            if not data:
-                return b"".join(chunks)
-            chunks.append(data)
+            if data == b"":  # clean close
+                break
+            if data:
+                chunks.append(data)
+        return b"".join(chunks)
 
     def bye(self) -> None:
         """Send close_notify (``gnutls_bye(GNUTLS_SHUT_WR)``)."""
@@ -341,7 +348,8 @@ class Session:
                           "server-side state lives in the ticket it sent")
             else:
                 wait = f" (it waited up to {waited[0]} ms for one)" if waited else " (it did not wait)"
-                reason = ("no NewSessionTicket had arrived when it was called" + wait +
+                when = "" if self.handshake_done else "it was called before the handshake, so "
+                reason = (when + "no NewSessionTicket had arrived when it was called" + wait +
                           "; set_data accepts these 4 bytes and does nothing, the next handshake is a full one")
         return SessionData(data, protocol, self.role, reason, waited)
 

@@ -61,6 +61,10 @@ class Endpoint:
         """1 if data can be pulled, 0 on timeout, -1 on error."""
         raise NotImplementedError
 
+    def has_data(self) -> bool:  # pragma: no cover - interface
+        """Bytes can be pulled right now (no waiting, nothing recorded)."""
+        raise NotImplementedError
+
 
 class MemoryEndpoint(Endpoint):
     """One side of an in-process pipe pair."""
@@ -106,6 +110,11 @@ class MemoryEndpoint(Endpoint):
         if self.record_gate is not None:
             return 1 if self.record_gate and self.inbox else 0
         return 1 if self.inbox else 0
+
+    def has_data(self) -> bool:
+        if self.record_gate is not None:
+            return bool(self.record_gate and self.inbox)
+        return bool(self.inbox)
 
     def pending_records(self) -> list[bytes]:
         """The complete TLS records waiting in the inbox (not consumed)."""
@@ -165,3 +174,10 @@ class SocketEndpoint(Endpoint):
         except (OSError, ValueError):
             return -1
         return 1 if readable else 0
+
+    def has_data(self) -> bool:
+        try:
+            readable, _, _ = select.select([self.sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return bool(readable)

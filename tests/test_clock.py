@@ -1,0 +1,69 @@
+"""The fake clock drives libgnutls's time: blob timestamps, expiry and ticket-key periods."""
+
+from __future__ import annotations
+
+import struct
+import time
+
+import pytest
+
+from gnutls_lab import FakeClock, Lab, UsageError, library_info
+
+
+def test_blob_timestamps_follow_the_fake_clock():
+    lab = Lab("1.2")
+    start = 1_700_000_000
+    with FakeClock(start) as clock:
+        with lab.connect() as conn:
+            timestamp = struct.unpack(">I", conn.session_data.data[4:8])[0]
+        assert timestamp == start
+        clock.advance(500)
+        with lab.connect() as conn:
+            assert struct.unpack(">I", conn.session_data.data[4:8])[0] == start + 500
+    with lab.connect() as conn:  # real time again after the block
+        assert abs(struct.unpack(">I", conn.session_data.data[4:8])[0] - time.time()) < 60
+
+
+def test_one_clock_at_a_time_and_only_forward():
+    with FakeClock() as clock:
+        with pytest.raises(UsageError):
+            clock.advance(-1)
+        with pytest.raises(UsageError):
+            with FakeClock():
+                pass
+    with FakeClock():  # usable again once the first has ended
+        pass
+
+
+def test_the_key_period_is_three_lifetimes():
+    """GnuTLS derives the ticket key of period floor(now / (3 x lifetime)) from the master key and also
+    accepts the previous period's: a ticket still within its lifetime survives a period boundary."""
+    lifetime = 100
+    period = 3 * lifetime
+    start = (1_700_000_000 // period + 1) * period - 30  # 30 s before a period ends
+    lab = Lab("1.3", lifetime=lifetime)
+    with FakeClock(start) as clock:
+        with lab.connect() as conn:
+            data = conn.session_data
+        clock.advance(40)  # now in the next period, the ticket 40 s old
+        with lab.connect(resume=data) as conn:
+            assert conn.resumed
+
+
+def test_the_same_master_key_with_another_lifetime_is_another_key():
+    """The period length is part of the derivation: a server restarted with another lifetime cannot
+    read its own earlier tickets even with the same master key."""
+    short = Lab("1.3", lifetime=100)
+    with short.connect() as conn:
+        data = conn.session_data
+    same_key_same_lifetime = Lab("1.3", lifetime=100, ticket_key=short.ticket_key)
+    with same_key_same_lifetime.connect(resume=data) as conn:
+        assert conn.resumed
+    same_key_other_lifetime = Lab("1.3", lifetime=7200, ticket_key=short.ticket_key)
+    with same_key_other_lifetime.connect(resume=data) as conn:
+        assert conn.offered_resumption and not conn.resumed
+
+
+def test_drives_ticket_age_tells_the_version_story():
+    assert FakeClock().drives_ticket_age == (library_info().version_tuple >= (3, 8, 1))
+    assert "FakeClock" in repr(FakeClock(0))
