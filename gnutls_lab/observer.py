@@ -222,7 +222,8 @@ class ObservedConnection(NamedTuple):
         return out
 
     def summary(self) -> str:
-        version = {TLS1_2: "TLS 1.2", TLS1_3: "TLS 1.3"}.get(self.version, f"version {self.version}")
+        names = {TLS1_2: "TLS 1.2", TLS1_3: "TLS 1.3", None: "no ServerHello"}
+        version = names.get(self.version, f"version 0x{self.version or 0:04x}")
         verdict = f"resumed ({self.resumption_evidence})" if self.resumed else "not resumed"
         sizes = {s: sum(1 for r in self.records if r.encrypted and r.sender == s) for s in _SENDERS}
         return (
@@ -311,11 +312,15 @@ def _client_hello(body: bytes) -> ClientHelloSeen:
             elif ext_type == _EXT_PRE_SHARED_KEY:
                 identities, binders = _offered_psks(data)
             elif ext_type == _EXT_PSK_MODES:
-                modes = tuple(data[1 : 1 + data[0]])
+                if 1 + data[0] != len(data):
+                    raise IndexError
+                modes = tuple(data[1:])
             elif ext_type == _EXT_EARLY_DATA:
                 early_data = True
             elif ext_type == _EXT_SUPPORTED_VERSIONS:
-                versions = tuple(_u16(data, i) for i in range(1, 1 + data[0], 2))
+                if 1 + data[0] != len(data) or data[0] % 2:
+                    raise IndexError
+                versions = _unpack_from(f">{data[0] // 2}H", data, 1)
         except IndexError:
             raise _malformed("extension body", f"client_hello.extensions.{ext_type}", p) from None
     return ClientHelloSeen(

@@ -172,6 +172,20 @@ def test_tls13_only_hellos_in_clear(openssl_tls13):
     assert identity.identity not in b"".join(c.data for c in openssl_tls13[0].chunks)  # issued encrypted
 
 
+def test_schema_view_parses_what_was_seen(openssl_tls12_tickets):
+    seen = observe_connection(openssl_tls12_tickets[0].chunks)
+    view = seen.schema_view()
+    assert [(sender, name) for sender, name, _ in view] == [
+        ("client", "client_hello"), ("server", "server_hello"), ("server", "new_session_ticket")]
+    assert view[2][2].session_ticket == seen.new_session_tickets[0].ticket
+
+
+def test_an_empty_tap_shows_nothing():
+    seen = observe_connection([])
+    assert seen.client_hello is None and seen.version is None and not seen.resumed
+    assert "no ServerHello, not resumed" in repr(seen)
+
+
 def test_hello_retry_request(openssl_hello_retry):
     seen = observe_connection(openssl_hello_retry.chunks)
     assert seen.hello_retry_request and len(seen.client_hellos) == 2
