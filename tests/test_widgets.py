@@ -1,0 +1,231 @@
+"""Widgets driven without a browser: set their values like a user would, read what they show.
+
+Every connection here is a real in-process handshake with libgnutls; nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+from gnutls_lab import Lab  # noqa: E402
+from gnutls_lab.errors import UsageError  # noqa: E402
+from gnutls_lab.widgets import (  # noqa: E402
+    blob_inspector,
+    framed,
+    handshake_stepper,
+    hex_dump_html,
+    message_fields,
+    record_fields,
+    sequence_diagram,
+    split_records,
+)
+
+
+def _text(html_text: str) -> str:
+    return re.sub(r"<[^>]+>", "", html_text)
+
+
+@pytest.fixture(scope="module")
+def tls13():
+    lab = Lab("1.3")
+    first = lab.connect()
+    first.session_data  # read the tickets: they join the transcript
+    again = lab.connect(resume=first.session_data)
+    yield first, again
+    first.close()
+    again.close()
+
+
+@pytest.fixture(scope="module")
+def tls12():
+    lab = Lab("1.2")
+    conn = lab.connect()
+    yield conn
+    conn.close()
+
+
+def test_stepper_walks_every_tls13_message_with_sender_type_and_named_header(tls13):
+    conn, _ = tls13
+    stepper = handshake_stepper(conn)
+    assert stepper.position.max == len(conn.transcript) - 1
+    for index, message in enumerate(conn.transcript):
+        stepper.position.value = index
+        text = _text(stepper.detail.value)
+        assert f"Message {index + 1} of {len(conn.transcript)}" in text
+        assert f"{message.sender} → " in text
+        assert message.name in text and f"(type {message.type})" in text
+        assert "tls.handshake.type" in text and "tls.handshake.length" in text
+        # the hex dump starts with the real header bytes: type, then the u24 body length
+        header = f"{message.type:02x} " + " ".join(f"{b:02x}" for b in len(message.body).to_bytes(3, "big"))
+        assert header in text
+    names = [m.name for m in conn.transcript]
+    assert names[0] == "CLIENT HELLO" and names.count("NEW SESSION TICKET") == 2
+
+
+def test_stepper_buttons_move_and_stop_at_the_ends(tls13):
+    conn, _ = tls13
+    stepper = handshake_stepper(conn)
+    stepper.previous.click()
+    assert stepper.position.value == 0
+    stepper.next.click()
+    stepper.next.click()
+    assert stepper.position.value == 2
+    assert conn.transcript[2].name in stepper.detail.value
+    for _ in range(50):
+        stepper.next.click()
+    assert stepper.position.value == len(conn.transcript) - 1
+
+
+def test_stepper_tells_clear_from_encrypted_as_the_observer_would(tls13):
+    conn, _ = tls13
+    stepper = handshake_stepper(conn)
+    seen = []
+    for index in range(len(conn.transcript)):
+        stepper.position.value = index
+        seen.append("in clear" in _text(stepper.detail.value))
+    # TLS 1.3: only ClientHello and ServerHello cross in clear
+    assert seen == [True, True] + [False] * (len(conn.transcript) - 2)
+
+
+def test_stepper_tls12_new_session_ticket_is_in_clear_and_split_into_fields(tls12):
+    stepper = handshake_stepper(tls12)
+    index = next(i for i, m in enumerate(tls12.transcript) if m.name == "NEW SESSION TICKET")
+    stepper.position.value = index
+    text = _text(stepper.detail.value)
+    assert "in clear" in text
+    assert "tls.handshake.session_ticket_lifetime_hint" in text and "tls.handshake.session_ticket" in text
+    finished = [i for i, m in enumerate(tls12.transcript) if m.name == "FINISHED"]
+    stepper.position.value = finished[0]
+    assert "encrypted" in _text(stepper.detail.value)
+
+
+def test_stepper_wire_view_names_record_header_fields(tls13):
+    conn, _ = tls13
+    stepper = handshake_stepper(conn)
+    stepper.source.value = "wire"
+    records = split_records(conn.wire)
+    assert stepper.position.max == len(records) - 1
+    assert b"".join(r for _, r in records) == b"".join(c.data for c in conn.wire)
+    kinds = []
+    for index, (sender, record) in enumerate(records):
+        stepper.position.value = index
+        text = _text(stepper.detail.value)
+        assert f"Record {index + 1} of {len(records)}" in text and f"{sender} → " in text
+        assert "tls.record.content_type" in text and f"{len(record)} bytes on the wire" in text
+        kinds.append(record[0])
+    assert kinds[0] == 22 and 23 in kinds  # a handshake first, application_data later
+    stepper.source.value = "transcript"
+    assert stepper.position.value == 0 and stepper.position.max == len(conn.transcript) - 1
+
+
+def test_stepper_shows_the_library_verdict_and_the_observer_view(tls13):
+    first, again = tls13
+    assert "full handshake" in _text(handshake_stepper(first).verdict.value)
+    verdict = _text(handshake_stepper(again).verdict.value)
+    assert again.resumed and "resumed" in verdict
+    assert "psk.identity.selected" in verdict  # what the passive observer reads from the ServerHello
+
+
+def test_message_fields_cover_every_byte_once(tls13, tls12):
+    for conn in (tls13[0], tls12):
+        for message in conn.transcript:
+            spans = message_fields(message, conn.protocol)
+            assert spans[0][1] == 0 and spans[-1][2] == len(framed(message)), message
+            for (_, _, end), (_, start, _) in zip(spans, spans[1:]):
+                assert end == start, (message, spans)
+    hello = message_fields(tls13[0].transcript[0], "TLS1.3")
+    assert any(name.startswith("extension supported_versions") for name, _, _ in hello)
+    assert ("tls.handshake.random", 6, 38) in hello
+
+
+def test_record_fields_and_hex_dump_mask():
+    record = bytes([23, 3, 3, 0, 2, 0xAB, 0xCD])
+    assert [n for n, _, _ in record_fields(record)][:3] == [
+        "tls.record.content_type", "tls.record.version", "tls.record.length"]
+    page = hex_dump_html(record, record_fields(record), highlight=(0, 1), masked=[(5, 7)])
+    assert "ab" not in _text(page) and "··" in page and "17" in page
+
+
+def test_inspector_selecting_a_field_highlights_exactly_its_bytes(tls13):
+    conn, _ = tls13
+    inspector = blob_inspector(conn.session_data)
+    inspector.select("tls13.lifetime")
+    start, end = inspector.session.ranges["tls13.lifetime"]
+    marked = re.findall(r"font-weight:bold'[^>]*>([0-9a-f·]{2})<", inspector.hexdump.value)
+    assert marked == [f"{b:02x}" for b in conn.session_data.data[start:end]]
+    assert "21600" in _text(inspector.detail.value)
+    with pytest.raises(UsageError):
+        inspector.select("no.such.field")
+
+
+@pytest.mark.parametrize("version,secret", [("1.3", "tls13.resumption_master_secret"),
+                                             ("1.2", "security_parameters.master_secret")])
+def test_inspector_redacts_until_revealed(version, secret):
+    with Lab(version).connect() as conn:
+        data = conn.session_data
+        inspector = blob_inspector(data)
+        value = inspector.session.fields[[f.path for f in inspector.session.fields].index(secret)].value
+        assert len(value) == 48
+        secret_hex = value.hex(" ")
+        everything = lambda: inspector.hexdump.value + inspector.detail.value + inspector.report.value + str(  # noqa: E731
+            inspector.field_list.options)
+        inspector.select(secret)
+        assert value.hex() not in everything().replace(" ", "").replace("\n", "")
+        assert "redacted" in _text(inspector.detail.value)
+        assert _text(inspector.hexdump.value).count("··") == 48
+        inspector.reveal.value = True
+        assert inspector.field_list.value == secret  # the selection survives the toggle
+        assert secret_hex in _text(inspector.detail.value)
+        assert "··" not in inspector.hexdump.value
+        assert value.hex().upper() in inspector.report.value
+        inspector.reveal.value = False
+        assert secret_hex not in _text(inspector.detail.value)
+
+
+def test_inspector_accepts_bytes_decoded_and_the_dummy(tls13):
+    from gnutls_lab.decode import decode
+
+    conn, _ = tls13
+    by_bytes = blob_inspector(bytes(conn.session_data))
+    by_decoded = blob_inspector(decode(conn.session_data, annotate=False))
+    assert by_bytes.field_list.options == by_decoded.field_list.options
+    dummy = blob_inspector(b"\x00\x00\x00\x00")
+    assert "Dummy session data" in dummy.summary.value
+    assert [value for _, value in dummy.field_list.options] == ["dummy"]
+
+
+def test_sequence_diagram_draws_one_arrow_per_message(tls13, tls12):
+    for conn in (tls13[0], tls12):
+        figure = sequence_diagram(conn)
+        ax = figure.axes[0]
+        arrows = [t for t in ax.texts if isinstance(t, matplotlib.text.Annotation) and t.arrow_patch is not None]
+        labels = [t.get_text() for t in ax.texts]
+        assert len(arrows) == len(conn.transcript)
+        for message in conn.transcript:
+            assert f"{message.name} ({len(message.body)} B)" in labels
+        assert "in clear" in ax.get_title()
+    title = sequence_diagram(tls13[0]).axes[0].get_title()
+    assert title.startswith("TLS1.3 full handshake: 2 of")
+
+
+def test_stepper_refuses_a_connection_recorded_without_observation():
+    with Lab("1.3", observe=False).connect() as conn:
+        with pytest.raises(UsageError, match="observe=True"):
+            handshake_stepper(conn)
+
+
+def test_widgets_module_is_not_imported_by_the_layers_below():
+    import pathlib
+
+    package = pathlib.Path(__file__).resolve().parent.parent / "gnutls_lab"
+    ours = re.compile(r"^\s*(from\s+(\.|gnutls_lab)\S*\s+import\s+.*\bwidgets\b|from\s+(\.|gnutls_lab\.)widgets\b"
+                      r"|import\s+gnutls_lab\.widgets\b)", re.M)
+    assert ours.search("from .widgets import blob_inspector") and ours.search("from . import views, widgets")
+    for module in package.rglob("*.py"):
+        if module.name != "widgets.py":
+            assert not ours.search(module.read_text()), f"{module} imports gnutls_lab.widgets"
