@@ -254,7 +254,9 @@ def print_table(report: dict) -> None:
         print()
         for row in report["extra"]:
             rate = format_rate(row.get("per_second"))
-            line = f"{row['module']}: {row.get('name')}: {rate}/s (target {row.get('target')})"
+            line = f"{row['module']}: {row.get('name')}: {rate}/s"
+            if row.get("target") is not None:
+                line += f" (target {row['target']})"
             if row.get("verdict"):
                 line += f"  {row['verdict']}"
             if "error" in row:
