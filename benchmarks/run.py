@@ -81,20 +81,28 @@ def build_c_loop() -> None:
         ) from error
     BUILD.mkdir(exist_ok=True)
     command = ["gcc", "-O2", "-Wall", "-o", str(C_BINARY), str(C_SOURCE), *shlex.split(flags)]
-    result = subprocess.run(command, capture_output=True, text=True)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True)
+    except OSError as error:
+        raise LoopFailed(f"cannot run gcc ({error}); install gcc") from error
     if result.returncode != 0:
         raise LoopFailed(f"gcc failed:\n{' '.join(command)}\n{result.stderr}")
+
+
+def child_env() -> dict[str, str]:
+    """The environment of the loop processes: the repository root first on PYTHONPATH, so that
+    the working tree's gnutls_lab is measured whatever state its installation is in."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH")]))
+    return env
 
 
 def run_loop(command: list[str]) -> list[dict]:
     """Run one loop process and parse its JSON lines.
 
-    The repository root goes first on PYTHONPATH so that the working tree's gnutls_lab is measured,
-    whatever state its installation in the environment is in.
     """
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH")]))
-    result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent, env=env)
+    result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent,
+                            env=child_env())
     if result.returncode != 0:
         detail = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
         raise LoopFailed(f"{' '.join(Path(c).name for c in command[:2])} "
@@ -114,10 +122,8 @@ def loop_commands(mode: str, seconds: float) -> dict[str, list[str]]:
 
 def lab_import_error() -> str | None:
     """Why ``from gnutls_lab import Lab`` fails in this interpreter, or None when it works."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH")]))
     result = subprocess.run([sys.executable, "-c", "from gnutls_lab import Lab"],
-                            capture_output=True, text=True, cwd=HERE.parent, env=env)
+                            capture_output=True, text=True, cwd=HERE.parent, env=child_env())
     if result.returncode == 0:
         return None
     return (result.stderr.strip().splitlines() or ["(no message)"])[-1]
