@@ -1,0 +1,30 @@
+"""Instructor solutions for notebook 02-session-data (run this file: every check must pass).
+
+Participants write these functions in the notebook's exercise cells; the check cells call
+gnutls_lab.exercises with them. Keep this folder out of the handout if you want the answers hidden.
+"""
+
+from gnutls_lab import exercises
+from gnutls_lab.decode import decode
+
+
+def is_resumable(data):
+    # The dummy is exactly 00 00 00 00, whatever holds it; get_data2 returned success for it.
+    return bytes(data) != b"\x00\x00\x00\x00"
+
+
+def ticket_lifetime(data):
+    # The TLS 1.3 section keeps the lifetime of the last NewSessionTicket received.
+    return decode(data).tls13.lifetime
+
+
+CHECKS = {
+    "is_resumable": (exercises.check_is_resumable, is_resumable),
+    "ticket_lifetime": (exercises.check_ticket_lifetime, ticket_lifetime),
+}
+
+if __name__ == "__main__":
+    for check, answer in CHECKS.values():
+        result = check(answer)
+        print(result)
+        assert result.passed
