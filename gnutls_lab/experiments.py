@@ -118,7 +118,9 @@ def wilson_interval(successes: int, trials: int, z: float = _Z95) -> tuple:
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z / denominator * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the ends, no rounding residue
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return (low, high)
 
 
 def _sy2018_gap(u: float) -> float:
