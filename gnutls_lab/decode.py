@@ -22,6 +22,7 @@ byte offset.
 from __future__ import annotations
 
 import json
+import struct
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
@@ -108,7 +109,6 @@ class Extension(NamedTuple):
 
 
 _ALIASES = {
-    "gnutls_version": "magic",
     "entity": "security_parameters.entity",
     "prf": "security_parameters.prf",
     "session_id": "security_parameters.session_id",
@@ -372,23 +372,32 @@ class DecodedSession:
         """The bytes of this session with fields changed; lengths are recomputed, nothing is checked.
 
         Keys are field names (``lifetime``, ``ticket_age_add``, ``nonce``, ``ticket``, ``session_id``,
-        ``protocol``, ``cipher_suite``, ``timestamp``, ``expire_time``, ``gnutls_version`` = ``"3.8.9"``
-        rewrites the magic...) or paths as in :attr:`ranges` (``"security_parameters.etm"``).
-        Enum fields take a name or a number.
+        ``protocol``, ``cipher_suite``, ``timestamp``, ``expire_time``...) or paths as in :attr:`ranges`
+        (``"security_parameters.etm"``). Enum fields take a name or a number.
+        ``gnutls_version="3.8.9"`` (or ``magic=0x...``) rewrites only the 4 magic bytes, keeping the
+        layout: what the cross-version experiment needs (libgnutls refuses another release's magic).
         """
         if self.dummy:
             raise UsageError("the dummy has no fields to change")
         import copy
 
         tree = copy.deepcopy(self.tree)
+        magic = None
         for key, value in {**(changes or {}), **named}.items():
-            if key == "gnutls_version":
-                value = magic_of_gnutls_version(_parse_version(value))
+            if key in ("gnutls_version", "magic"):  # only the 4 bytes change; the layout stays
+                magic = magic_of_gnutls_version(_parse_version(value)) if key == "gnutls_version" else value
+                continue
             _set_path(tree, _ALIASES.get(key, key), value)
         try:
-            return SessionBlob.build(tree)
+            data = SessionBlob.build(tree)
         except Exception as exc:
             raise UsageError(f"cannot build the changed session: {type(exc).__name__}: {exc}") from None
+        if magic is not None:
+            try:
+                data = struct.pack(">I", magic) + data[4:]
+            except struct.error:
+                raise UsageError(f"magic must be a u32, not {magic!r}") from None
+        return data
 
     def replace(self, changes: dict | None = None, **named) -> "DecodedSession":
         """:meth:`rebuilt`, decoded again (so it must still be a valid blob)."""
