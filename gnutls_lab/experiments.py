@@ -76,6 +76,7 @@ __all__ = [
     "ExperimentResult",
     "SweepResult",
     "run_experiment",
+    "sweep",
     "sweep_reuse",
 ]
 
@@ -384,20 +385,28 @@ def run_experiment(config: ExperimentConfig | None = None, *, progress=None, **o
             bar.close()
 
 
-def sweep_reuse(ks: Sequence = (1, 2, 3, 5, None), config: ExperimentConfig | None = None, *,
-                progress=None, **options) -> SweepResult:
-    """One run per reuse limit k in ``ks`` (None = unlimited), everything else equal (same seed,
-    so the same visit times)."""
+def sweep(parameter: str, values: Sequence, config: ExperimentConfig | None = None, *, progress=None,
+          **options) -> SweepResult:
+    """One run per value of one :class:`ExperimentConfig` field, everything else equal (same seed,
+    so the same visit times): ``sweep("lifetime", [300, 600, 3600], max_reuse=None, gap=120)``."""
+    if parameter not in ExperimentConfig.__dataclass_fields__:
+        raise UsageError(f"cannot sweep {parameter!r}: not an ExperimentConfig field")
     base = replace(config, **options) if config is not None else ExperimentConfig(**options)
-    configs = [replace(base, max_reuse=k) for k in ks]
+    configs = [replace(base, **{parameter: value}) for value in values]
     if not configs:
-        raise UsageError("sweep_reuse needs at least one reuse limit")
-    bar = _progress(sum(c.visits for c in configs), progress, f"{base.mechanism} sweep")
+        raise UsageError(f"a sweep of {parameter} needs at least one value")
+    bar = _progress(sum(c.visits for c in configs), progress, f"{base.mechanism} {parameter} sweep")
     try:
-        return SweepResult([_run(c, bar) for c in configs])
+        return SweepResult([_run(c, bar) for c in configs], parameter)
     finally:
         if bar is not None:
             bar.close()
+
+
+def sweep_reuse(ks: Sequence = (1, 2, 3, 5, None), config: ExperimentConfig | None = None, *,
+                progress=None, **options) -> SweepResult:
+    """One run per reuse limit k in ``ks`` (None = unlimited, 0 = no resumption)."""
+    return sweep("max_reuse", ks, config, progress=progress, **options)
 
 
 def _percent(x) -> str:
@@ -469,6 +478,10 @@ class ExperimentResult:
             "choice": self.config.choice,
             "lifetime": self.config.effective_lifetime,
             "rotate_every": self.config.rotate_every,
+            "tickets_per_handshake": self.config.tickets_per_handshake,
+            "gaps": self.config.gaps if isinstance(self.config.gaps, str) else "explicit",
+            "gap": self.config.gap,
+            "seed": self.config.seed,
             "visits": n,
             "attempts": attempts,
             "resumed": resumed,
@@ -514,17 +527,23 @@ class ExperimentResult:
 
 
 class SweepResult:
-    """Runs that differ only in the reuse limit k: ``records()`` is one summary row per k."""
+    """Runs that differ in one config field, ``parameter`` (``max_reuse`` for :func:`sweep_reuse`):
+    ``records()`` is one summary row per run, ``values`` the swept values in order."""
 
-    def __init__(self, results: Sequence[ExperimentResult]):
+    def __init__(self, results: Sequence[ExperimentResult], parameter: str = "max_reuse"):
         self.results = list(results)
+        self.parameter = parameter
+
+    @property
+    def values(self) -> list:
+        return [getattr(r.config, self.parameter) for r in self.results]
 
     @property
     def reuse_limits(self) -> list:
         return [r.config.max_reuse for r in self.results]
 
     def records(self) -> list:
-        """One dict per run (per k): :meth:`ExperimentResult.summary`."""
+        """One dict per run: :meth:`ExperimentResult.summary`."""
         return [r.summary() for r in self.results]
 
     def visit_records(self) -> list:
@@ -535,34 +554,36 @@ class SweepResult:
         return _dataframe(self.visit_records() if visits else self.records())
 
     def config(self) -> dict:
-        """The shared configuration (``max_reuse`` varies)."""
+        """The shared configuration (without the swept field)."""
         d = asdict(self.results[0].config)
-        d.pop("max_reuse")
+        d.pop(self.parameter)
         return d
 
-    def plot(self, kind: str = "reuse", **kwargs):
-        """``kind``: ``"reuse"`` (success and linkable fraction vs k), ``"tracking"`` (tracking period
-        vs k). Returns a matplotlib Figure (:mod:`gnutls_lab.plots`)."""
+    def plot(self, kind: str = "summary", **kwargs):
+        """A matplotlib Figure (:mod:`gnutls_lab.plots`). ``kind="summary"``: success rate (Wilson
+        95 %) and linkable pair fraction against the swept value; ``"tracking"``: tracking period."""
         from . import plots  # presentation, imported only when asked for
 
-        if kind == "reuse":
-            return plots.plot_reuse(self, **kwargs)
+        if kind == "summary":
+            return plots.plot_sweep(self, **kwargs)
         if kind == "tracking":
             return plots.plot_tracking(self, **kwargs)
-        raise UsageError(f"a sweep plots kind='reuse' or 'tracking', not {kind!r}")
+        raise UsageError(f"a sweep plots kind='summary' or 'tracking', not {kind!r}")
 
     def __repr__(self) -> str:
-        lines = [f"<SweepResult {self.results[0].config.mechanism}, {self.results[0].config.visits} visits per run:"]
-        for s in self.records():
-            k = "unlimited" if s["reuse_limit"] is None else s["reuse_limit"]
-            lines.append(f"  k={k}: resumed {s['resumed']}/{s['attempts']} ({_percent(s['success_rate'])}), "
+        first = self.results[0].config
+        lines = [f"<SweepResult of {self.parameter}, {first.mechanism}, {first.visits} visits per run:"]
+        for value, s in zip(self.values, self.records()):
+            k = "unlimited" if value is None and self.parameter == "max_reuse" else value
+            lines.append(f"  {'k' if self.parameter == 'max_reuse' else self.parameter}={k}: resumed {s['resumed']}/{s['attempts']} ({_percent(s['success_rate'])}), "
                          f"linkable pairs {s['linkable_pair_fraction']:.1%} (tickets alone "
                          f"{s['ticket_linkable_pair_fraction']:.1%}), max tracking {s['max_tracking_seconds']:g} s")
         return "\n".join(lines) + ">"
 
     def _repr_html_(self) -> str:
-        columns = ("reuse_limit", "attempts", "resumed", "success_rate", "success_low", "success_high",
+        columns = ("reuse_limit", "lifetime", "rotate_every", "attempts", "resumed", "success_rate", "success_low", "success_high",
                    "linkable_pair_fraction", "ticket_linkable_pair_fraction", "largest_cluster",
                    "max_tracking_seconds")
-        return (f"<div><p><b>Reuse sweep, {html.escape(self.results[0].config.mechanism)}</b></p>"
+        return (f"<div><p><b>Sweep of {html.escape(self.parameter)}, "
+                f"{html.escape(self.results[0].config.mechanism)}</b></p>"
                 f"{_html_rows(self.records(), columns)}</div>")

@@ -1,0 +1,109 @@
+"""Figures from real experiments: one style, titles computed from the data, units on every axis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+
+from gnutls_lab import UsageError, plots
+from gnutls_lab.experiments import run_experiment, sweep, sweep_reuse
+
+QUIET = {"progress": False}
+
+
+@pytest.fixture(scope="module")
+def tls13():
+    return sweep_reuse((1, 2, None), visits=8, gap=300, **QUIET)
+
+
+@pytest.fixture(scope="module")
+def tls12():
+    return sweep_reuse((1, 2, None), mechanism="tls12-ticket", visits=8, gap=300, **QUIET)
+
+
+def all_axes_labelled(fig):
+    for ax in fig.axes:
+        assert ax.get_xlabel() and ax.get_ylabel(), ax
+
+
+def line_colors(fig):
+    return {to_hex(line.get_color()).upper() for ax in fig.axes for line in ax.get_lines()}
+
+
+def test_sweep_figure_states_its_finding_from_the_data(tls13):
+    fig = tls13.plot()
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    title = fig._suptitle.get_text().replace("\n", " ")
+    first, last = tls13.records()[0], tls13.records()[-1]
+    assert f"{first['ticket_linkable_pair_fraction']:.0%} → {last['ticket_linkable_pair_fraction']:.0%}" in title
+    assert "every resumption attempt succeeded" in title
+    all_axes_labelled(fig)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["1", "2", "∞"]
+    assert line_colors(fig) <= {c.upper() for c in plots.OKABE_ITO.values()}
+
+
+def test_lifetime_sweep_title_and_units():
+    result = sweep("lifetime", [300, 1200], mechanism="tls12-ticket", max_reuse=None, visits=6, gap=400, **QUIET)
+    fig = result.plot()
+    assert "lifetime 300 → 1200" in fig._suptitle.get_text().replace("\n", " ")
+    assert fig.axes[0].get_xlabel() == "ticket lifetime (s)"
+    rates = [s["success_rate"] for s in result.records()]
+    assert rates[0] < rates[1]  # a longer lifetime resumes more of the 400 s-apart visits
+
+
+def test_tracking_figure_uses_a_readable_unit(tls13):
+    fig = tls13.plot("tracking")
+    assert fig.axes[0].get_ylabel() == "longest tracking period (min)"  # 8 visits × 300 s = 35 min
+    assert "up to 35 min" in fig.axes[0].get_title().replace("\n", " ")
+
+
+def test_compare_puts_both_protocols_in_one_figure(tls13, tls12):
+    fig = plots.plot_compare([tls13, tls12])
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert any(label.startswith("TLS 1.3") for label in labels)
+    assert any(label.startswith("TLS 1.2 ticket") for label in labels)
+    title = fig._suptitle.get_text().replace("\n", " ")
+    assert "TLS 1.3 100% (0% by ticket)" in title  # GnuTLS repeats the legacy_session_id
+    with pytest.raises(UsageError):
+        plots.plot_compare([])
+
+
+def test_timeline_and_files(tmp_path):
+    result = run_experiment(mechanism="tls12-ticket", visits=6, max_reuse=1, gap=60, **QUIET)
+    fig = result.plot()
+    assert "3 clusters" in fig.axes[0].get_title()
+    all_axes_labelled(fig)
+    for suffix in ("png", "svg"):
+        path = tmp_path / f"timeline.{suffix}"
+        fig.savefig(path)
+        assert path.stat().st_size > 1000
+    with pytest.raises(UsageError):
+        result.plot("reuse")
+
+
+def test_figures_are_not_left_open_in_pyplot(tls13):
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    tls13.plot()
+    assert plt.get_fignums() == before
+
+
+def test_time_unit():
+    assert plots.time_unit(90) == (1, "s")
+    assert plots.time_unit(600) == (60, "min")
+    assert plots.time_unit(3 * 3600) == (3600, "h")
+    assert plots.time_unit(5 * 86400) == (86400, "days")
+
+
+def test_headless_processes_get_the_agg_backend():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND")}
+    code = ("import matplotlib; from gnutls_lab import plots; plots._new_figure(); "
+            "print(matplotlib.get_backend().lower())")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "agg"
