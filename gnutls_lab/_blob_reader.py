@@ -286,6 +286,7 @@ def _annotate_envelope(fields: list, ticket: bytes, at: int, path: str) -> None:
     if len(ticket) < TICKET_OVERHEAD or _U16(ticket, 32)[0] != len(ticket) - TICKET_OVERHEAD:
         return
     n = TICKET_KEY_NAME_SIZE
+    fields.append((path + ".length", at - 4, at, len(ticket)))  # the blob4 prefix, so leaves tile
     fields.append((path + ".key_name", at, at + n, ticket[:n]))
     fields.append((path + ".IV", at + n, at + 2 * n, ticket[n : 2 * n]))
     fields.append((path + ".encrypted_state_len", at + 32, at + 34, len(ticket) - TICKET_OVERHEAD))
