@@ -2,9 +2,11 @@
 
 cffi's ABI-mode callbacks are costly to create and must outlive every session that uses them, so
 there is exactly one of each, built on first use and never freed. They find their Python object
-through a handle: the transport pointer (``gnutls_transport_set_ptr``) and the session pointer
-(``gnutls_session_set_ptr``) both hold ``ffi.new_handle(session)``, which the :class:`Session` keeps
-alive on itself; the cache pointer (``gnutls_db_set_ptr``) holds the cache's own handle.
+through a handle: the transport pointer (``gnutls_transport_set_ptr``) holds the endpoint's handle and
+the session pointer (``gnutls_session_set_ptr``) the session's, both kept alive by the
+:class:`Session` that uses them; the cache pointer (``gnutls_db_set_ptr``) holds the cache's own handle.
+In-memory pipes have their own pair of push/pull callbacks with the endpoint's logic inlined: they run
+a dozen times per handshake and are most of the lab's overhead over plain C.
 
 A Python exception inside a callback must not unwind through C: it is stored on the object
 (``_callback_error``) and the callback returns an error code; the session re-raises it afterwards.
@@ -16,6 +18,7 @@ import errno
 from types import SimpleNamespace
 
 from ._lib import load
+from .transport import SocketPairEndpoint, WireChunk
 
 __all__ = ["callbacks"]
 
@@ -32,40 +35,105 @@ def callbacks() -> SimpleNamespace:
 
 def _build() -> SimpleNamespace:
     ffi, lib = load()[:2]
-    from_handle, memmove, set_errno = ffi.from_handle, ffi.memmove, lib.gnutls_transport_set_errno
-    get_ptr, NULL = lib.gnutls_session_get_ptr, ffi.NULL
+    # The backend's functions directly: ffi.from_handle/ffi.memmove are thin Python wrappers around
+    # them, and these run several times per handshake message.
+    from_handle, memmove = ffi._backend.from_handle, ffi._backend.memmove
+    set_errno, get_ptr, NULL, buffer = lib.gnutls_transport_set_errno, lib.gnutls_session_get_ptr, ffi.NULL, ffi.buffer
+    EAGAIN, EPIPE, EIO = errno.EAGAIN, errno.EPIPE, errno.EIO
 
+    # -- in-memory pipes (transport.MemoryEndpoint), the hot path: the endpoint's logic inlined --
+    def memory_push(ptr, data, size):
+        endpoint = from_handle(ptr)
+        peer = endpoint.peer
+        if peer is None or peer.closed:
+            set_errno(endpoint.session_ptr, EPIPE)
+            return -1
+        chunk = buffer(data, size)[:]
+        peer.inbox += chunk
+        tap = endpoint.tap
+        if tap is not None:
+            tap.append(WireChunk(endpoint.sender, chunk))
+        return size
+
+    def memory_pull(ptr, dest, size):
+        endpoint = from_handle(ptr)
+        inbox = endpoint.inbox
+        available = len(inbox)
+        gate = endpoint.record_gate
+        if gate is not None and gate < available:
+            available = gate
+        if not available:
+            peer = endpoint.peer
+            if peer is None or peer.closed:
+                return 0
+            set_errno(endpoint.session_ptr, EAGAIN)
+            return -1
+        n = size if size < available else available
+        memmove(dest, inbox, n)
+        del inbox[:n]
+        if gate is not None:
+            endpoint.record_gate = gate - n
+        return n
+
+    # -- any other Endpoint (sockets): through its methods ---------------------------------------
     def push(ptr, data, size):
-        session = from_handle(ptr)
+        endpoint = from_handle(ptr)
         try:
-            n = session._endpoint.push(ffi.buffer(data, size))
+            n = endpoint.push(buffer(data, size))
         except BaseException as exc:  # noqa: BLE001 - handed back to Python after the C call
-            session._callback_error = exc
-            n = -errno.EIO
+            endpoint.owner._callback_error = exc
+            n = -EIO
         if n < 0:
-            set_errno(session._ptr, -n)
+            set_errno(endpoint.session_ptr, -n)
             return -1
         return n
 
-    def pull(ptr, buffer, size):
-        session = from_handle(ptr)
+    def pull(ptr, dest, size):
+        endpoint = from_handle(ptr)
         try:
-            n = session._endpoint.pull_into(buffer, size, memmove)
+            n = endpoint.pull_into(dest, size, memmove)
         except BaseException as exc:  # noqa: BLE001
-            session._callback_error = exc
-            n = -errno.EIO
+            endpoint.owner._callback_error = exc
+            n = -EIO
         if n < 0:
-            set_errno(session._ptr, -n)
+            set_errno(endpoint.session_ptr, -n)
             return -1
         return n
 
     def pull_timeout(ptr, ms):
-        session = from_handle(ptr)
+        endpoint = from_handle(ptr)
         try:
-            return session._endpoint.wait(ms)
+            return endpoint.wait(ms)
         except BaseException as exc:  # noqa: BLE001
-            session._callback_error = exc
+            endpoint.owner._callback_error = exc
             return -1
+
+    # -- socket pairs that libgnutls reads itself (transport.SocketPairEndpoint): the transport
+    # pointer is the descriptor, so the endpoint comes from the registry.
+    native_endpoints = SocketPairEndpoint.registry
+    as_fd = ffi.cast
+
+    def native_pull_timeout(ptr, ms):
+        endpoint = native_endpoints[int(as_fd("intptr_t", ptr))]
+        try:
+            return endpoint.wait(ms)
+        except BaseException as exc:  # noqa: BLE001
+            endpoint.owner._callback_error = exc
+            return -1
+
+    def native_gated_pull(ptr, dest, size):
+        endpoint = native_endpoints[int(as_fd("intptr_t", ptr))]
+        try:
+            data = endpoint.read_gated(size)
+        except BaseException as exc:  # noqa: BLE001
+            endpoint.owner._callback_error = exc
+            set_errno(endpoint.session_ptr, EIO)
+            return -1
+        if data is None:
+            set_errno(endpoint.session_ptr, EAGAIN)
+            return -1
+        memmove(dest, data, len(data))
+        return len(data)
 
     def hook(session_ptr, htype, when, incoming, msg):
         session = from_handle(get_ptr(session_ptr))
@@ -138,10 +206,17 @@ def _build() -> SimpleNamespace:
     def retrieve_error(exc_type, exc_value, tb):  # never reached: db_retrieve catches everything
         return ffi.new("gnutls_datum_t *")[0]
 
+    def memory_error(exc_type, exc_value, tb):  # a bug in the inlined code: fail the I/O, keep the error
+        return -1
+
     return SimpleNamespace(
+        memory_push=ffi.callback("gnutls_push_func", memory_push, onerror=memory_error),
+        memory_pull=ffi.callback("gnutls_pull_func", memory_pull, onerror=memory_error),
         push=ffi.callback("gnutls_push_func", push, error=-1),
         pull=ffi.callback("gnutls_pull_func", pull, error=-1),
         pull_timeout=ffi.callback("gnutls_pull_timeout_func", pull_timeout, error=-1),
+        native_pull_timeout=ffi.callback("gnutls_pull_timeout_func", native_pull_timeout, error=-1),
+        native_gated_pull=ffi.callback("gnutls_pull_func", native_gated_pull, error=-1),
         hook=ffi.callback("gnutls_handshake_hook_func", hook, error=_EINTERNAL),
         keylog=ffi.callback("gnutls_keylog_func", keylog, error=-1),
         psk_server=ffi.callback("gnutls_psk_server_credentials_function *", psk_server, error=-1),

@@ -28,7 +28,7 @@ from .session import (
     pump,
     resolve_priority,
 )
-from .transport import memory_pair
+from .transport import memory_pair, socket_pair
 
 __all__ = ["Lab", "Connection"]
 
@@ -204,7 +204,8 @@ class Lab:
         """A full in-process handshake, or a resumption attempt with ``resume`` (bytes or SessionData)."""
         observe = self.observe if observe is None else observe
         wire: list | None = [] if observe else None
-        client_end, server_end = memory_pair(wire)
+        # Observed: Python memory pipes with a wire tap. Unobserved: a socket pair libgnutls drives itself.
+        client_end, server_end = memory_pair(wire) if observe else socket_pair()
         server = ServerSession(
             self.server_credentials, self.priority, endpoint=server_end,
             ticket_key=self.ticket_key if self.tickets else None, lifetime=self.lifetime,
@@ -217,6 +218,8 @@ class Lab:
             )
         except BaseException:
             server.close()
+            if not observe:
+                client_end.close()
             raise
         offered = None
         try:

@@ -222,22 +222,31 @@ class Session:
         self.transcript: list[HandshakeMessage] = []
         self.keylog: list[tuple[str, bytes]] = []
         self.handshake_done = False
-        self._endpoint = endpoint
         self._peer = "server" if self.role == "client" else "client"
 
         p = ffi.new("gnutls_session_t *")
         check(lib.gnutls_init(p, self._init_flag | flags), "gnutls_init")
-        self._ptr = ffi.gc(p[0], lib.gnutls_deinit)
-        ptr = self._ptr
+        self._ptr = ptr = ffi.gc(p[0], lib.gnutls_deinit if not endpoint.native else self._finalize_native)
         check(lib.gnutls_priority_set(ptr, _priority(self.priority)), "gnutls_priority_set")
-        credentials.apply(ptr)
-        # The handle lives on this object; libgnutls gets it back in every callback.
+        check(lib.gnutls_credentials_set(ptr, credentials.kind, credentials._handle), "gnutls_credentials_set")
+        # The handles live on this object; libgnutls hands them back in every callback.
         self._handle = ffi.new_handle(self)
         lib.gnutls_session_set_ptr(ptr, self._handle)
-        lib.gnutls_transport_set_ptr(ptr, self._handle)
-        lib.gnutls_transport_set_push_function(ptr, cb.push)
-        lib.gnutls_transport_set_pull_function(ptr, cb.pull)
-        lib.gnutls_transport_set_pull_timeout_function(ptr, cb.pull_timeout)
+        self._endpoint = endpoint
+        endpoint.session_ptr, endpoint.owner = ptr, self
+        if endpoint.native:  # libgnutls's own send/recv on the descriptor
+            lib.gnutls_transport_set_int2(ptr, endpoint.fd, endpoint.fd)
+            lib.gnutls_transport_set_pull_timeout_function(ptr, cb.native_pull_timeout)
+        else:
+            self._endpoint_handle = ffi.new_handle(endpoint)
+            lib.gnutls_transport_set_ptr(ptr, self._endpoint_handle)
+            if endpoint.memory:
+                lib.gnutls_transport_set_push_function(ptr, cb.memory_push)
+                lib.gnutls_transport_set_pull_function(ptr, cb.memory_pull)
+            else:
+                lib.gnutls_transport_set_push_function(ptr, cb.push)
+                lib.gnutls_transport_set_pull_function(ptr, cb.pull)
+            lib.gnutls_transport_set_pull_timeout_function(ptr, cb.pull_timeout)
         if observe:
             lib.gnutls_handshake_set_hook_function(ptr, 0xFFFFFFFF, -1, cb.hook)  # ANY, BOTH
         if keylog:
@@ -437,8 +446,12 @@ class Session:
         return [f"{label} {client_random} {secret.hex()}" for label, secret in self.keylog]
 
     # -- lifetime ----------------------------------------------------------------------------
+    def _finalize_native(self, ptr) -> None:
+        self._lib.gnutls_deinit(ptr)
+        self._endpoint.close()
+
     def close(self) -> None:
-        """``gnutls_deinit`` now (idempotent)."""
+        """``gnutls_deinit`` now (idempotent); a socket-pair end is closed with it."""
         if not self._closed:
             self._closed = True
             self._ffi.release(self._ptr)
@@ -482,10 +495,13 @@ class ClientSession(Session):
         """Read the records already waiting one at a time and take ``get_data2`` after each new ticket.
 
         Returns one :class:`SessionData` per NewSessionTicket processed, in arrival order (the last
-        is what a plain ``get_data2`` would now return). Only for in-memory endpoints.
+        is what a plain ``get_data2`` would now return). For in-process endpoints (memory pipes and socket pairs).
         """
         endpoint = self._endpoint
         found: list[SessionData] = []
+        if endpoint.native and endpoint.pending_records():
+            # libgnutls would read every waiting record in one go: read through Python from now on.
+            self._lib.gnutls_transport_set_pull_function(self._ptr, callbacks().native_gated_pull)
         try:
             for record in endpoint.pending_records():
                 endpoint.record_gate = len(record)

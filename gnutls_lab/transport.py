@@ -13,16 +13,24 @@ library asked to wait, so the wait is visible instead of slow.
 
 The wire tap records every chunk a side pushes, as :class:`WireChunk` (sender, bytes): exactly what a
 passive observer on the wire sees, before any parsing.
+
+Unobserved connections (no tap wanted) take a faster road: :func:`socket_pair` gives each session
+one end of a non-blocking ``AF_UNIX`` socket pair that libgnutls reads and writes itself
+(``gnutls_transport_set_int2``), so no Python runs per record. Only the pull-timeout callback (and, to
+see tickets one by one, a gated pull) stays in Python; both find the endpoint by its descriptor.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import select
 import socket
 from typing import NamedTuple
 
-__all__ = ["WireChunk", "Endpoint", "MemoryEndpoint", "SocketEndpoint", "memory_pair"]
+__all__ = [
+    "WireChunk", "Endpoint", "MemoryEndpoint", "SocketEndpoint", "SocketPairEndpoint", "memory_pair", "socket_pair",
+]
 
 
 class WireChunk(NamedTuple):
@@ -44,11 +52,16 @@ class Endpoint:
     """
 
     sender = "client"
+    memory = False  # True: the session uses the inlined in-memory callbacks (see _callbacks.py)
+    native = False  # True: libgnutls does the I/O itself on ``self.fd`` (see SocketPairEndpoint)
 
     def __init__(self, sender: str, tap: list | None = None):
         self.sender = sender
         self.tap = tap
         self.waits: list[int] = []
+        # Set by the session that adopts this endpoint (transport errno, errors from callbacks).
+        self.session_ptr = None
+        self.owner = None
 
     def push(self, data: bytes) -> int:  # pragma: no cover - interface
         raise NotImplementedError
@@ -69,7 +82,7 @@ class Endpoint:
 class MemoryEndpoint(Endpoint):
     """One side of an in-process pipe pair."""
 
-    __slots__ = ("inbox", "peer", "closed", "record_gate")
+    memory = True
 
     def __init__(self, sender: str, tap: list | None = None):
         super().__init__(sender, tap)
@@ -79,31 +92,6 @@ class MemoryEndpoint(Endpoint):
         # When set to an int, pull delivers at most that many more bytes (used to feed one TLS
         # record at a time, e.g. to see each NewSessionTicket separately).
         self.record_gate: int | None = None
-
-    def push(self, data) -> int:
-        peer = self.peer
-        if peer is None or peer.closed:
-            return -errno.EPIPE
-        peer.inbox += data
-        if self.tap is not None:
-            self.tap.append(WireChunk(self.sender, bytes(data)))
-        return len(data)
-
-    def pull_into(self, buffer, size: int, memmove=None) -> int:
-        inbox = self.inbox
-        available = len(inbox)
-        if self.record_gate is not None:
-            available = min(available, self.record_gate)
-        if not available:
-            if self.peer is None or self.peer.closed:
-                return 0
-            return -errno.EAGAIN
-        n = size if size < available else available
-        memmove(buffer, inbox, n)
-        del inbox[:n]
-        if self.record_gate is not None:
-            self.record_gate -= n
-        return n
 
     def wait(self, milliseconds: int) -> int:
         self.waits.append(milliseconds)
@@ -118,14 +106,7 @@ class MemoryEndpoint(Endpoint):
 
     def pending_records(self) -> list[bytes]:
         """The complete TLS records waiting in the inbox (not consumed)."""
-        records, data, offset = [], bytes(self.inbox), 0
-        while offset + 5 <= len(data):
-            length = int.from_bytes(data[offset + 3 : offset + 5], "big")
-            if offset + 5 + length > len(data):
-                break
-            records.append(data[offset : offset + 5 + length])
-            offset += 5 + length
-        return records
+        return _split_records(bytes(self.inbox))
 
 
 def memory_pair(tap: list | None = None) -> tuple[MemoryEndpoint, MemoryEndpoint]:
@@ -133,6 +114,93 @@ def memory_pair(tap: list | None = None) -> tuple[MemoryEndpoint, MemoryEndpoint
     client, server = MemoryEndpoint("client", tap), MemoryEndpoint("server", tap)
     client.peer, server.peer = server, client
     return client, server
+
+
+def _split_records(data: bytes) -> list[bytes]:
+    records, offset = [], 0
+    while offset + 5 <= len(data):
+        length = int.from_bytes(data[offset + 3: offset + 5], "big")
+        if offset + 5 + length > len(data):
+            break
+        records.append(data[offset: offset + 5 + length])
+        offset += 5 + length
+    return records
+
+
+class SocketPairEndpoint(Endpoint):
+    """One end of a non-blocking ``AF_UNIX`` socket pair, read and written by libgnutls itself.
+
+    ``registry`` maps each open descriptor to its endpoint: the pull-timeout (and gated pull)
+    callbacks receive the descriptor as libgnutls's transport pointer and look the endpoint up there.
+    """
+
+    native = True
+    registry: dict = {}
+
+    def __init__(self, fd: int, sender: str):
+        super().__init__(sender, None)
+        self.fd = fd
+        self.record_gate: int | None = None
+        self.closed = False
+        SocketPairEndpoint.registry[fd] = self
+
+    def wait(self, milliseconds: int) -> int:
+        # In-process, nothing can arrive while this thread waits: answer now, record the request.
+        self.waits.append(milliseconds)
+        return 1 if self.has_data() else 0
+
+    def has_data(self) -> bool:
+        if self.closed:
+            return False
+        if self.record_gate is not None and not self.record_gate:
+            return False
+        readable, _, _ = select.select([self.fd], [], [], 0)
+        return bool(readable)
+
+    def _peek(self) -> bytes:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=os.dup(self.fd))
+        try:
+            return sock.recv(1 << 20, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return b""
+        finally:
+            sock.close()
+
+    def pending_records(self) -> list[bytes]:
+        """The complete TLS records waiting on the socket (peeked, not consumed)."""
+        return _split_records(self._peek())
+
+    def read_gated(self, size: int) -> bytes | None:
+        """At most ``size`` bytes and no more than the gate allows; None if nothing can be read now."""
+        if self.record_gate is not None:
+            size = min(size, self.record_gate)
+        if size <= 0:
+            return None
+        try:
+            data = os.read(self.fd, size)
+        except BlockingIOError:
+            return None
+        if self.record_gate is not None:
+            self.record_gate -= len(data)
+        return data
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            SocketPairEndpoint.registry.pop(self.fd, None)
+            os.close(self.fd)
+
+
+def socket_pair() -> tuple[SocketPairEndpoint, SocketPairEndpoint]:
+    """A connected (client, server) pair over a non-blocking ``AF_UNIX`` socket pair (no tap)."""
+    from ._lib import load
+
+    ffi, libc = load()[0], load()[2]
+    fds = ffi.new("int[2]")
+    kind = socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC
+    if libc.socketpair(socket.AF_UNIX, kind, 0, fds) != 0:
+        raise OSError(ffi.errno, os.strerror(ffi.errno))
+    return SocketPairEndpoint(fds[0], "client"), SocketPairEndpoint(fds[1], "server")
 
 
 class SocketEndpoint(Endpoint):
