@@ -1,0 +1,127 @@
+"""The workshop notebooks: each runs headless without error, is committed without outputs, matches its
+py:percent twin, and keeps to STYLE.md (environment check first, no library code in the notebook).
+
+Every ``notebooks/*.ipynb`` is picked up, so a notebook added later is covered without editing this file.
+The kernel is this interpreter (``sys.executable``), registered in a temporary kernelspec directory, so
+a fresh clone's ``.venv`` runs the notebooks against the package installed in it.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+import sys
+import time
+
+import jupytext
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+pytestmark = pytest.mark.notebooks
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+TWINS = sorted(NOTEBOOK_DIR.glob("*.py"))
+TOTAL_SECONDS = 90
+KERNEL = "gnutls-lab-test"
+IDS = [p.stem for p in NOTEBOOKS]
+
+
+def test_the_workshop_notebooks_are_there():
+    names = {p.stem for p in NOTEBOOKS}
+    for expected in ("00-setup-check", "01-live-handshake", "02-session-data", "03-resumption-mechanisms"):
+        assert expected in names
+    assert all(re.fullmatch(r"\d\d-[a-z0-9-]+", n) for n in names), names
+
+
+@pytest.fixture(scope="module")
+def kernel_specs(tmp_path_factory) -> KernelSpecManager:
+    """A kernelspec that runs this very interpreter, whatever kernels the machine has installed."""
+    directory = tmp_path_factory.mktemp("kernels") / KERNEL
+    directory.mkdir()
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "gnutls-lab test kernel", "language": "python",
+            "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}}
+    (directory / "kernel.json").write_text(json.dumps(spec))
+    return KernelSpecManager(kernel_dirs=[str(directory.parent)])
+
+
+@pytest.fixture(scope="module")
+def executed(kernel_specs) -> dict:
+    """Run every notebook once, in its own directory; keep each one's error (or None) and duration."""
+    results = {}
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        km = KernelManager(kernel_name=KERNEL, kernel_spec_manager=kernel_specs)
+        client = NotebookClient(nb, km=km, timeout=120, resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+        start = time.perf_counter()
+        try:
+            client.execute()
+            error = None
+        except CellExecutionError as exc:
+            error = str(exc)
+        results[path.stem] = (error, time.perf_counter() - start, nb)
+    return results
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_notebook_runs_without_error(executed, name):
+    error, seconds, _ = executed[name]
+    assert error is None, f"{name}.ipynb failed after {seconds:.1f} s:\n{error}"
+
+
+def test_all_notebooks_finish_in_time(executed):
+    durations = {name: round(seconds, 1) for name, (_, seconds, _) in executed.items()}
+    print("notebook run times (s):", durations)
+    assert sum(durations.values()) < TOTAL_SECONDS, durations
+
+
+def test_executed_notebooks_show_their_widgets(executed):
+    """The widgets in 01 and 02 came out as widget views, not as text."""
+    for name, mime_needed in (("01-live-handshake", "application/vnd.jupyter.widget-view+json"),
+                              ("02-session-data", "application/vnd.jupyter.widget-view+json")):
+        _, _, nb = executed[name]
+        kinds = {key for cell in nb.cells if cell.cell_type == "code"
+                 for out in cell.get("outputs", []) for key in out.get("data", {})}
+        assert mime_needed in kinds, (name, kinds)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{path.name} cell {index} has outputs"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_in_sync_with_its_py_percent_twin(path):
+    twin = path.with_suffix(".py")
+    assert twin.exists(), f"{path.name} has no py:percent twin; run `jupytext --set-formats ipynb,py:percent {path.name}`"
+    notebook, script = jupytext.read(path), jupytext.read(twin)
+    cells = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]  # noqa: E731
+    assert cells(notebook) == cells(script), f"{path.name} and {twin.name} differ: run `make notebooks-sync`"
+    assert "py:percent" in notebook.metadata.get("jupytext", {}).get("formats", ""), path.name
+
+
+def test_every_twin_has_a_notebook():
+    assert {p.stem for p in TWINS} == {p.stem for p in NOTEBOOKS}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_keeps_to_the_style(path):
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "code" and "Environment check" in first.source and "gnutls_lab" in first.source
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and re.search(r"^\s*(def|class)\s", cell.source, re.M):
+            assert cell.source.lstrip().startswith("# EXERCISE"), (
+                f"{path.name} cell {index} defines a function or class: library code belongs in gnutls_lab")
+    text = path.read_text() + path.with_suffix(".py").read_text()
+    assert not re.search(r"(/work/|/home/|/root/|/tmp/)", text), f"{path.name} holds an absolute machine path"
