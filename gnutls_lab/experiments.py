@@ -318,6 +318,7 @@ def _run(config: ExperimentConfig, bar=None) -> ExperimentResult:
             try:
                 resumed = conn.resumed
                 fresh = _new_session_data(conn)
+                links_before = len(observer.links)
                 seen = observer.observe(conn.wire, time=now)
                 protocol = conn.protocol
             finally:
@@ -337,7 +338,7 @@ def _run(config: ExperimentConfig, bar=None) -> ExperimentResult:
             elif new:  # only the newest spare (and, for "reuse", the ticket in use) can be offered again
                 held = [t for t in held if t is ticket] + new[-1:]
             observed.append(seen)
-            links_here = sorted({link.kind for link in observer.links if link.later == visit})
+            links_here = sorted({link.kind for link in observer.links[links_before:]})
             records.append({
                 "visit": visit,
                 "time_s": now,
