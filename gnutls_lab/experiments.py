@@ -248,6 +248,16 @@ def _new_session_data(conn) -> list:
     return [] if data.dummy else [data]
 
 
+def _offered_in_clear(seen) -> str:
+    """The resumption values the ClientHello showed in clear, as link kinds ("" for none)."""
+    hello = seen.client_hello
+    if hello is None:
+        return ""
+    kinds = [kind for kind, present in (("psk_identity", hello.psk_identities), ("session_id", hello.session_id),
+                                        ("ticket", hello.session_ticket)) if present]
+    return ",".join(kinds)
+
+
 def _restricted_linkage(observer: Observer, kinds: Sequence[str]) -> Linkage:
     """The observer's clusters when only links of ``kinds`` count (union-find over its links)."""
     n = len(observer.times)
@@ -354,6 +364,7 @@ def _run(config: ExperimentConfig, bar=None) -> ExperimentResult:
                 "ticket_age_s": now - ticket.issued_at if ticket is not None else None,
                 "resumed": resumed,
                 "observer_resumed": seen.resumed,
+                "offered_in_clear": _offered_in_clear(seen),
                 "tickets_received": len(new),
                 "tickets_held": len(held),
                 "linked_by": ",".join(links_here),
@@ -442,6 +453,16 @@ def _cell(value) -> str:
 
 class ExperimentResult:
     """One run: ``records()`` (one dict per visit), ``summary()`` (the metrics), ``plot()``.
+
+    A visit record: ``visit`` (index), ``time_s`` (fake seconds since the first visit), ``gap_s``,
+    ``key_period`` (natural ticket-key periods since the start), ``key_rotated`` (a forced rotation
+    just before it), ``mechanism``, ``protocol``, ``reuse_limit`` (k; None = unlimited),
+    ``attempted`` (real session data offered), ``ticket`` (client-side label ``T<n>`` in order of
+    receipt), ``ticket_use`` (1..k), ``ticket_age_s``, ``resumed`` (the library's verdict),
+    ``observer_resumed`` (the observer's, from the wire), ``offered_in_clear`` (what the ClientHello
+    showed: ``psk_identity``, ``session_id``, ``ticket``), ``tickets_received``, ``tickets_held``,
+    ``linked_by`` (kinds of value linking it to an earlier visit), ``cluster`` (first visit of its
+    observer cluster) and ``cluster_size``.
 
     Also kept: ``config``, ``observed`` (the observer's :class:`~gnutls_lab.observer.ObservedConnection`
     per visit), ``linkage`` (all evidence) and ``ticket_linkage`` (ticket evidence only),

@@ -240,3 +240,12 @@ def test_a_fake_clock_already_running_is_refused():
     with FakeClock():
         with pytest.raises(UsageError, match="already active"):
             run_experiment(visits=1, **QUIET)
+
+
+def test_records_say_what_the_client_hello_showed_in_clear():
+    rows = run_experiment(mechanism="tls12-ticket", visits=3, max_reuse=1, gap=60, **QUIET).records()
+    # a GnuTLS TLS 1.2 client asks for a ticket with an empty extension and no session ID first
+    assert rows[0]["offered_in_clear"] == ""
+    assert "ticket" in rows[1]["offered_in_clear"].split(",")
+    rows = run_experiment(visits=2, gap=60, **QUIET).records()
+    assert rows[1]["offered_in_clear"] == "psk_identity,session_id"
