@@ -8,12 +8,14 @@
   hex dump: selecting a field highlights its bytes; secrets stay redacted until the toggle reveals
   them.
 - :func:`sequence_diagram` draws the transcript as a matplotlib sequence diagram.
+- :func:`experiment_explorer`: controls over :mod:`gnutls_lab.experiments` (reuse limit, lifetime,
+  key rotation, visits, mechanism); each change re-runs the experiment and redraws its plot.
 
 Each factory returns an ``ipywidgets`` box whose parts are attributes (``stepper.position``,
 ``inspector.field_list``, ``inspector.reveal``...), so tests and notebooks can drive them by setting
 values, without a browser. Layering: this module reads :mod:`gnutls_lab.decode`, :mod:`gnutls_lab.views`,
-:mod:`gnutls_lab.formats`, :mod:`gnutls_lab.observer` and the connection objects of :mod:`gnutls_lab.lab`;
-nothing below imports it.
+:mod:`gnutls_lab.formats`, :mod:`gnutls_lab.observer`, :mod:`gnutls_lab.experiments` (and through it
+:mod:`gnutls_lab.plots`) and the connection objects of :mod:`gnutls_lab.lab`; nothing below imports it.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ __all__ = [
     "handshake_stepper",
     "blob_inspector",
     "sequence_diagram",
+    "experiment_explorer",
     "HandshakeStepper",
     "BlobInspector",
+    "ExperimentExplorer",
     "message_fields",
     "record_fields",
     "split_records",
@@ -449,3 +453,98 @@ def sequence_diagram(conn, ax=None, title: str | None = None):
     ax.set_ylim(0.4, n + 1.2)
     ax.axis("off")
     return fig
+
+
+# --- the experiment explorer (a thin shell over gnutls_lab.experiments and its plots) ----------------
+
+_UNLIMITED = "unlimited"
+_LIFETIMES = (("5 min", 300), ("1 h", 3600), ("6 h (GnuTLS default)", 21600), ("1 day", 86400), ("7 days", 604800))
+_GAPS = (("1 min", 60.0), ("10 min", 600.0), ("1 h", 3600.0), ("6 h", 21600.0))
+_ROTATIONS = (("off: GnuTLS's own (3 × lifetime)", 0.0), ("every 10 min", 600.0), ("every hour", 3600.0),
+              ("every 6 h", 21600.0))
+
+
+class ExperimentExplorer(widgets.VBox):
+    """Controls over an :class:`~gnutls_lab.experiments.ExperimentConfig`; every change re-runs the
+    experiment (live handshakes under a fake clock) and redraws its plot in ``output``. ``result`` and
+    ``figure`` hold the last run, ``summary`` its table."""
+
+    def __init__(self, config=None, reuse_values=(1, 2, 3, 5, None)):
+        from .experiments import MECHANISMS, ExperimentConfig
+
+        base = config if config is not None else ExperimentConfig()
+        self.base, self.reuse_values = base, tuple(reuse_values)
+        self.result = self.figure = None
+        self.mechanism = widgets.Dropdown(options=list(MECHANISMS), value=base.mechanism, description="mechanism")
+        self.max_reuse = widgets.Dropdown(
+            options=[("0: never resume", 0), ("1: single use (RFC 8446 C.4)", 1), ("2", 2), ("3", 3), ("5", 5),
+                     ("unlimited", _UNLIMITED)],
+            value=_UNLIMITED if base.max_reuse is None else base.max_reuse, description="reuse k")
+        lifetimes = dict(_LIFETIMES)
+        if base.effective_lifetime not in lifetimes.values():
+            lifetimes[f"{base.effective_lifetime} s"] = base.effective_lifetime
+        self.lifetime = widgets.SelectionSlider(options=list(lifetimes.items()), value=base.effective_lifetime,
+                                                description="lifetime", continuous_update=False)
+        rotations = dict(_ROTATIONS)
+        if base.rotate_every and base.rotate_every not in rotations.values():
+            rotations[f"every {base.rotate_every:g} s"] = float(base.rotate_every)
+        self.rotate_every = widgets.Dropdown(options=list(rotations.items()), value=float(base.rotate_every or 0.0),
+                                             description="key rotation")
+        self.visits = widgets.IntSlider(value=base.visits, min=2, max=200, description="visits",
+                                        continuous_update=False)
+        gaps = dict(_GAPS)
+        if float(base.gap) not in gaps.values():
+            gaps[f"{base.gap:g} s"] = float(base.gap)
+        self.gap = widgets.SelectionSlider(options=list(gaps.items()), value=float(base.gap), description="gap",
+                                           continuous_update=False)
+        self.view = widgets.ToggleButtons(options=[("this run", "run"), ("sweep over k", "sweep"),
+                                                   ("tracking period", "tracking")], value="run")
+        self.summary = widgets.HTML()
+        self.output = widgets.Output()
+        controls = (self.mechanism, self.max_reuse, self.lifetime, self.rotate_every, self.visits, self.gap, self.view)
+        for control in controls:
+            control.observe(lambda _: self.run(), names="value")
+        super().__init__([widgets.HBox([widgets.VBox(list(controls[:3])), widgets.VBox(list(controls[3:6]))]),
+                          self.view, self.output, self.summary])
+        self.add_class("gl-experiment-explorer")
+        self.run()
+
+    def config(self):
+        """The :class:`ExperimentConfig` the controls describe."""
+        from dataclasses import replace
+
+        reuse = None if self.max_reuse.value == _UNLIMITED else self.max_reuse.value
+        return replace(self.base, mechanism=self.mechanism.value, max_reuse=reuse, lifetime=self.lifetime.value,
+                       rotate_every=self.rotate_every.value or None, visits=self.visits.value, gap=self.gap.value)
+
+    def run(self) -> None:
+        """Re-run with the current controls and redraw (a run longer than 1 s shows a progress bar)."""
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        from .errors import GnuTLSLabError
+        from .experiments import run_experiment, sweep_reuse
+
+        try:
+            config = self.config()
+            if self.view.value == "run":
+                result = run_experiment(config)
+                figure = result.plot()
+            else:
+                result = sweep_reuse(self.reuse_values, config)
+                figure = result.plot("summary" if self.view.value == "sweep" else "tracking")
+        except GnuTLSLabError as exc:
+            self.summary.value = f"<p class='gl-error' style='color:{SERVER_COLOUR}'>{html.escape(str(exc))}</p>"
+            return
+        self.result, self.figure = result, figure
+        self.summary.value = result._repr_html_()
+        with self.output:
+            self.output.clear_output(wait=True)
+            display(figure)
+        plt.close(figure)
+
+
+def experiment_explorer(config=None, reuse_values=(1, 2, 3, 5, None)) -> ExperimentExplorer:
+    """Sliders and dropdowns over the ticket-reuse experiment (:mod:`gnutls_lab.experiments`): each
+    change re-runs it and redraws the plot in place. ``reuse_values``: the k of the sweep views."""
+    return ExperimentExplorer(config, reuse_values)

@@ -229,3 +229,46 @@ def test_widgets_module_is_not_imported_by_the_layers_below():
     for module in package.rglob("*.py"):
         if module.name != "widgets.py":
             assert not ours.search(module.read_text()), f"{module} imports gnutls_lab.widgets"
+
+
+def test_explorer_reruns_the_experiment_when_a_control_changes():
+    from gnutls_lab.experiments import ExperimentConfig
+    from gnutls_lab.widgets import experiment_explorer
+
+    explorer = experiment_explorer(ExperimentConfig(visits=12, gap=60.0))
+    first = explorer.result
+    assert first.config.visits == 12 and first.config.max_reuse == 1
+    assert first.summary()["ticket_linkable_pair_fraction"] == 0  # single-use tickets link nothing
+    assert "TLS 1.3" in explorer.figure.axes[0].get_title()
+    explorer.max_reuse.value = "unlimited"
+    reused = explorer.result
+    assert reused is not first and reused.config.max_reuse is None
+    assert reused.summary()["ticket_linkable_pair_fraction"] > 0.5  # one ticket reused links the visits
+    explorer.visits.value = 6
+    assert len(explorer.result.records()) == 6
+    assert "6" in _text(explorer.summary.value)
+
+
+def test_explorer_sweep_views_and_mechanism():
+    from gnutls_lab.experiments import ExperimentConfig
+    from gnutls_lab.widgets import experiment_explorer
+
+    explorer = experiment_explorer(ExperimentConfig(visits=8), reuse_values=(1, None))
+    explorer.view.value = "sweep"
+    assert explorer.result.values == [1, None] and explorer.figure._suptitle is not None
+    explorer.mechanism.value = "tls12-session-id"
+    assert {r.config.mechanism for r in explorer.result.results} == {"tls12-session-id"}
+    explorer.view.value = "tracking"
+    assert "follows" in explorer.figure.axes[0].get_title()
+    explorer.view.value = "run"
+    explorer.rotate_every.value = 600.0
+    assert explorer.config().rotate_every == 600.0 and explorer.result.config.rotate_every == 600.0
+
+
+def test_explorer_keeps_a_config_value_that_is_not_a_preset():
+    from gnutls_lab.experiments import ExperimentConfig
+    from gnutls_lab.widgets import experiment_explorer
+
+    explorer = experiment_explorer(ExperimentConfig(visits=4, lifetime=1234, gap=90.0, rotate_every=777.0))
+    assert explorer.config().lifetime == 1234 and explorer.config().gap == 90.0
+    assert explorer.result.config.rotate_every == 777.0
