@@ -45,6 +45,8 @@ _LABELS = {
     "gap": "gap between visits (s)",
 }
 _PROTOCOL = {"tls13-psk": "TLS 1.3", "tls12-ticket": "TLS 1.2 ticket", "tls12-session-id": "TLS 1.2 session ID"}
+_CREDENTIAL = {"tls13-psk": "a TLS 1.3 ticket", "tls12-ticket": "a TLS 1.2 ticket",
+               "tls12-session-id": "a TLS 1.2 session ID"}
 
 
 def _new_figure(ncols: int = 1, width: float = 5.0, height: float = 3.6):
@@ -127,17 +129,21 @@ def _sweep_title(sweep) -> str:
         success = f"resumption succeeded {min(rates):.0%}–{max(rates):.0%} of the time"
     else:
         success = "no resumption was attempted"
-    t0, t1 = first["ticket_linkable_pair_fraction"], last["ticket_linkable_pair_fraction"]
-    a0, a1 = first["linkable_pair_fraction"], last["linkable_pair_fraction"]
-    if sweep.parameter == "max_reuse" and t1 > t0:
-        lead = f"Reusing a {protocol} ticket up to k times links more visits: {t0:.0%} → {t1:.0%} of pairs by ticket"
+    by_ticket = ("by ticket", first["ticket_linkable_pair_fraction"], last["ticket_linkable_pair_fraction"])
+    by_all = ("with every value in clear (session IDs too)", first["linkable_pair_fraction"],
+              last["linkable_pair_fraction"])
+    # lead with the evidence that moves (tickets, unless they never link, as with session IDs)
+    primary, other = (by_ticket, by_all) if by_ticket[1:] != (0.0, 0.0) else (by_all, by_ticket)
+    label, p0, p1 = primary
+    if sweep.parameter == "max_reuse" and p1 > p0:
+        credential = _CREDENTIAL[sweep.results[0].config.mechanism]
+        lead = f"Reusing {credential} up to k times links more visits: {p0:.0%} → {p1:.0%} of pairs {label}"
     else:
-        trend = "more" if t1 > t0 else "fewer" if t1 < t0 else "as many"
-        lead = (f"{protocol}: {name} {v0} → {v1} links {trend} visit pairs by ticket "
-                f"({t0:.0%} → {t1:.0%})")
+        trend = "more" if p1 > p0 else "fewer" if p1 < p0 else "as many"
+        lead = f"{protocol}: {name} {v0} → {v1} links {trend} visit pairs {label} ({p0:.0%} → {p1:.0%})"
     tail = f"; {success}"
-    if (a0, a1) != (t0, t1):
-        tail += f"; with every value in clear (session IDs too): {a0:.0%} → {a1:.0%}"
+    if other[1:] != primary[1:]:
+        tail += f"; {other[0]}: {other[1]:.0%} → {other[2]:.0%}"
     return lead + tail
 
 

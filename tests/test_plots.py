@@ -107,3 +107,10 @@ def test_headless_processes_get_the_agg_backend():
             "print(matplotlib.get_backend().lower())")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "agg"
+
+
+def test_session_id_sweep_leads_with_the_evidence_that_moves():
+    result = sweep_reuse((1, None), mechanism="tls12-session-id", visits=6, gap=300, **QUIET)
+    title = result.plot()._suptitle.get_text().replace("\n", " ")
+    assert title.startswith("Reusing a TLS 1.2 session ID up to k times links more visits")
+    assert "by ticket: 0% → 0%" in title
