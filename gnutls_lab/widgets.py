@@ -46,7 +46,7 @@ __all__ = [
 
 # Okabe-Ito: colour-blind-safe. Client blue, server vermillion; field tints alternate.
 CLIENT_COLOUR, SERVER_COLOUR = "#0072B2", "#D55E00"
-_TINTS = ("#E8F1F8", "#FDF1E6", "#EAF5EF", "#F6EDF4")
+_TINTS = ("#cde9f8", "#fbe3b3", "#b8e6d6", "#f3d4e6")  # sky blue, orange, bluish green, purple (light)
 _HIGHLIGHT = "#F0E442"
 _MASK = "··"
 _EXTENSION_NAMES = {int(k): str(v) for k, v in wire.ExtensionType.decmapping.items()}
@@ -215,10 +215,10 @@ def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int =
 
 
 def _field_table(rows) -> str:
-    body = "".join(
-        "<tr>" + "".join(f"<td style='text-align:left;font-family:monospace'>{html.escape(str(c))}</td>" for c in r)
-        + "</tr>" for r in rows)
-    return f"<table class='gl-fields'><tr><th>field</th><th>bytes</th><th>value</th></tr>{body}</table>"
+    cell = "style='text-align:left;font-family:monospace;padding:1px 8px;font-size:12px'"
+    body = "".join("<tr>" + "".join(f"<td {cell}>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    head = "".join(f"<th {cell}>{h}</th>" for h in ("field", "bytes", "value"))
+    return f"<table class='gl-fields' style='border-collapse:collapse;margin:4px 0'><tr>{head}</tr>{body}</table>"
 
 
 def _short(value: bytes) -> str:
