@@ -2,7 +2,7 @@
 
 >>> s = decode(conn.session_data)                  # bytes, bytearray or a SessionData
 >>> s.protocol, s.cipher_suite, s.tls13.lifetime    # ('TLS1.3', 'TLS_AES_256_GCM_SHA384', 21600)
->>> s.ranges["tls13.ticket"]                        # (405, 639): where the field's bytes are
+>>> s.ranges["tls13.ticket"]                        # (start, end): where the field's bytes are
 >>> s.to_dict()                                     # JSON-ready, secrets "redacted"
 >>> shorter = s.replace(lifetime=10).to_bytes()     # the tamper lab: change a field, rebuild
 

@@ -30,7 +30,6 @@ import io
 
 from construct import (
     Array,
-    Bytes,
     Check,
     Enum,
     EnumIntegerString,
