@@ -125,3 +125,25 @@ def test_keeps_to_the_style(path):
                 f"{path.name} cell {index} defines a function or class: library code belongs in gnutls_lab")
     text = path.read_text() + path.with_suffix(".py").read_text()
     assert not re.search(r"(/work/|/home/|/root/|/tmp/)", text), f"{path.name} holds an absolute machine path"
+
+
+
+def test_binder_environment_matches_the_package():
+    """environment.yml (conda-forge, for Binder) provides every runtime dependency of pyproject.toml,
+    libgnutls and JupyterLab; postBuild installs the package without letting pip pull dependencies."""
+    import yaml
+
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert environment["channels"][0] == "conda-forge"
+    conda = {re.split(r"[<>=\s]", d, maxsplit=1)[0]: d for d in environment["dependencies"] if isinstance(d, str)}
+    assert conda["python"] == "python=3.11" and conda["construct"] == "construct=2.10"
+    for needed in ("gnutls", "jupyterlab", "ipykernel", "ipywidgets", "cffi", "cryptography", "tqdm", "jupytext"):
+        assert needed in conda, needed
+    assert "matplotlib" in conda or "matplotlib-base" in conda
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    runtime = re.search(r"^dependencies = \[(.*?)^\]", pyproject, re.S | re.M).group(1)
+    for requirement in re.findall(r'"([A-Za-z0-9_.-]+)', runtime):
+        assert requirement in conda or f"{requirement}-base" in conda, f"{requirement} missing from environment.yml"
+    post_build = (ROOT / "postBuild").read_text()
+    assert "pip install --no-deps -e ." in post_build
+    assert (ROOT / "postBuild").stat().st_mode & 0o111, "postBuild must be executable"
