@@ -104,6 +104,12 @@ def capture() -> dict[str, tuple[bytes, dict]]:
                       "Lab('1.2', tickets=False, session_cache=True).connect()")
     client_and_server("tls12_psk", Lab("1.2", "psk"), "Lab('1.2', 'psk').connect()")
     client_and_server("tls12_anon", Lab("1.2", "anon"), "Lab('1.2', 'anon').connect()")
+    # Finite-field DH fills the DH quartet of the auth info (ECDHE leaves it empty).
+    ffdhe_only = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-GROUP-ALL:+GROUP-FFDHE2048"
+    client_and_server("tls12_anon_dh", Lab(ffdhe_only, "anon"), f"Lab({ffdhe_only!r}, 'anon').connect()")
+    dhe_rsa = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+DHE-RSA"
+    client_and_server("tls12_dhe_rsa", Lab(dhe_rsa, certificate="rsa"),
+                      f"Lab({dhe_rsa!r}, certificate='rsa').connect()", server_too=False)
     return cases
 
 
