@@ -544,7 +544,7 @@ class ExperimentResult:
                    "tickets_received", "cluster", "linked_by")
         shown = self._records if len(self._records) <= 30 else self._records[:15] + self._records[-15:]
         return (f"<div><p><b>{html.escape(repr(self)[1:-1])}</b></p>"
-                f"{_html_rows([s], list(s))}<p>Visits{' (first and last 15)' if shown is not self._records else ''}:</p>"
+                f"{_html_rows([{'metric': k, 'value': v} for k, v in s.items()], ('metric', 'value'))}<p>Visits{' (first and last 15)' if shown is not self._records else ''}:</p>"
                 f"{_html_rows(shown, columns)}</div>")
 
 
