@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import re
 import runpy
 
 import pytest
@@ -26,21 +27,40 @@ def test_instructor_solutions_pass(check, answer):
     assert "✅" in repr(result) and "✅" in result._repr_html_()
 
 
-# The stubs the notebooks start from: each is the real bug the exercise is about.
-STARTERS = [
-    (exercises.check_is_resumable, lambda data: len(data) > 0, 2),
-    (exercises.check_ticket_lifetime, lambda data: 21600, 2),
-    (exercises.check_resumable_data, lambda client: client.get_data(), 1),
-    (exercises.check_nonblocking_data, lambda client: client.get_data(), 2),
-    (exercises.check_did_resume, lambda conn: conn.offered is not None, 3),
-]
+# The stubs the notebooks start from, read from the notebooks' py:percent twins: each has the real bug
+# the exercise is about, so its check must fail (and by the expected number of scenarios).
+NOTEBOOKS = SOLUTIONS.parent
+FAILING = {"is_resumable": 2, "ticket_lifetime": 2, "resumable_data": 1, "nonblocking_data": 2, "did_resume": 3}
 
 
-@pytest.mark.parametrize("check,starter,failing", STARTERS, ids=[c.__name__ for c, _, _ in STARTERS])
-def test_starting_stubs_fail_the_scenarios_they_should(check, starter, failing):
-    result = check(starter)
+def _stubs():
+    for path in sorted(NOTEBOOKS.glob("*.py")):
+        cells = re.split(r"^# %%.*$", path.read_text(), flags=re.M)
+        for cell in cells:
+            if cell.lstrip().startswith("# EXERCISE"):
+                namespace: dict = {}
+                exec(compile(cell, str(path), "exec"), namespace)  # noqa: S102 - our own notebook cell
+                functions = [v for k, v in namespace.items() if callable(v) and not k.startswith("__")]
+                assert len(functions) == 1, f"an exercise cell of {path.name} defines {len(functions)} functions"
+                yield pytest.param(path.stem, functions[0], id=f"{path.stem}:{functions[0].__name__}")
+
+
+STUBS = list(_stubs())
+
+
+def test_every_notebook_exercise_has_a_check_and_a_solution():
+    solved = {name for path in SOLUTIONS.glob("*.py") for name in runpy.run_path(str(path))["CHECKS"]}
+    names = {p.values[1].__name__ for p in STUBS}
+    assert names == set(FAILING) == solved
+    assert {p.values[0] for p in STUBS} == {"02-session-data", "03-resumption-mechanisms"}
+
+
+@pytest.mark.parametrize("notebook,stub", STUBS)
+def test_starting_stubs_fail_the_scenarios_they_should(notebook, stub):
+    check = getattr(exercises, f"check_{stub.__name__}")
+    result = check(stub)
     assert not result.passed
-    assert sum(not s.passed for s in result.scenarios) == failing, repr(result)
+    assert sum(not s.passed for s in result.scenarios) == FAILING[stub.__name__], repr(result)
     assert "❌" in repr(result)
 
 
