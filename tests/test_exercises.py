@@ -51,8 +51,11 @@ STUBS = list(_stubs())
 def test_every_notebook_exercise_has_a_check_and_a_solution():
     solved = {name for path in SOLUTIONS.glob("*.py") for name in runpy.run_path(str(path))["CHECKS"]}
     names = {p.values[1].__name__ for p in STUBS}
-    assert names == set(FAILING) == solved
-    assert {p.values[0] for p in STUBS} == {"02-session-data", "03-resumption-mechanisms"}
+    assert set(FAILING) <= names, "an exercise of notebooks 02/03 went missing"
+    for name in names:
+        assert hasattr(exercises, f"check_{name}"), f"no exercises.check_{name} for the notebook's {name}()"
+        assert name in solved, f"no solution for {name}() in notebooks/solutions/"
+    assert {"02-session-data", "03-resumption-mechanisms"} <= {p.values[0] for p in STUBS}
 
 
 @pytest.mark.parametrize("notebook,stub", STUBS)
@@ -60,7 +63,8 @@ def test_starting_stubs_fail_the_scenarios_they_should(notebook, stub):
     check = getattr(exercises, f"check_{stub.__name__}")
     result = check(stub)
     assert not result.passed
-    assert sum(not s.passed for s in result.scenarios) == FAILING[stub.__name__], repr(result)
+    if stub.__name__ in FAILING:
+        assert sum(not s.passed for s in result.scenarios) == FAILING[stub.__name__], repr(result)
     assert "❌" in repr(result)
 
 
