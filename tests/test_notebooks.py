@@ -66,6 +66,11 @@ def executed(kernel_specs) -> dict:
             error = None
         except CellExecutionError as exc:
             error = str(exc)
+        finally:  # a kernel manager we made is ours to stop (nbclient only stops the ones it made)
+            if client.kc is not None:
+                client.kc.stop_channels()
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
         results[path.stem] = (error, time.perf_counter() - start, nb)
     return results
 
