@@ -283,3 +283,14 @@ def test_tampered_blob_is_what_libgnutls_then_uses():
     assert info.value.code == -30
     assert lab.connect(resume=s.to_bytes()).resumed is True
     assert lab.connect(resume=s.flipped("tls13.ticket.mac", index=0)).resumed is False
+
+
+@pytest.mark.parametrize("version", ["3.7.9", "3.8.9"])
+def test_resumed_tls13_blob_keeps_origin_and_gets_a_new_ticket(version):
+    """Reference section 9: same timestamp, session ID and certificates; new ticket and secret."""
+    by_case = {entry["case"]: decode(blob) for _, entry, blob in REAL if entry["gnutls_version"] == version}
+    first, resumed = by_case["tls13_client"], by_case["tls13_resumed_client"]
+    assert (resumed.timestamp, resumed.session_id) == (first.timestamp, first.session_id)
+    assert resumed.peer_certificates == first.peer_certificates
+    assert resumed.tls13.ticket != first.tls13.ticket
+    assert resumed.tls13.resumption_master_secret != first.tls13.resumption_master_secret
