@@ -324,7 +324,7 @@ def _run(config: ExperimentConfig, bar=None) -> ExperimentResult:
                     ticket = last
                 else:
                     ticket = held[-1]
-            conn = lab.connect(resume=ticket.data if ticket is not None else None)
+            conn = lab.connect(resume=ticket.data if ticket is not None else None, observe="wire")
             try:
                 resumed = conn.resumed
                 fresh = _new_session_data(conn)

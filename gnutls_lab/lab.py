@@ -154,7 +154,7 @@ class Lab:
                  lifetime: int | None = None, extra_tickets: int = 0, auto_tickets: bool = True,
                  session_cache: bool = False, ticket_key: bytes | None = None,
                  certificate: str = "ecdsa", client_tickets: bool = True,
-                 server_name: str | None = "gnutls-lab.test", observe: bool = True,
+                 server_name: str | None = "gnutls-lab.test", observe: bool | str = True,
                  psk_username: str = "lab-user", psk_key: bytes | None = None):
         if auth not in _AUTH:
             raise UsageError(f"unknown auth {auth!r}: use one of {', '.join(_AUTH)}")
@@ -200,25 +200,39 @@ class Lab:
         self.ticket_key = generate_ticket_key()
         return self.ticket_key
 
-    def connect(self, resume=None, *, observe: bool | None = None, keylog: bool = False) -> Connection:
-        """A full in-process handshake, or a resumption attempt with ``resume`` (bytes or SessionData)."""
+    def connect(self, resume=None, *, observe: bool | str | None = None, keylog: bool = False) -> Connection:
+        """A full in-process handshake, or a resumption attempt with ``resume`` (bytes or SessionData).
+
+        ``observe``: True records the hook transcript and the wire tap, ``"wire"`` only the tap (what a
+        passive observer needs), ``"transcript"`` only the hook, False neither (fastest).
+        """
         observe = self.observe if observe is None else observe
-        wire: list | None = [] if observe else None
-        # Observed: Python memory pipes with a wire tap. Unobserved: a socket pair libgnutls drives itself.
-        client_end, server_end = memory_pair(wire) if observe else socket_pair()
-        server = ServerSession(
-            self.server_credentials, self.priority, endpoint=server_end,
-            ticket_key=self.ticket_key if self.tickets else None, lifetime=self.lifetime,
-            cache=self.cache, auto_tickets=self.auto_tickets, observe=observe, keylog=keylog,
-        )
+        if observe not in (True, False, "wire", "transcript"):
+            raise UsageError(f"observe must be True, False, 'wire' or 'transcript', not {observe!r}")
+        tap = observe is True or observe == "wire"
+        hook = observe is True or observe == "transcript"
+        wire: list | None = [] if tap else None
+        # Tapped: Python memory pipes. Untapped: a socket pair libgnutls drives itself.
+        client_end, server_end = memory_pair(wire) if tap else socket_pair()
+        try:
+            server = ServerSession(
+                self.server_credentials, self.priority, endpoint=server_end,
+                ticket_key=self.ticket_key if self.tickets else None, lifetime=self.lifetime,
+                cache=self.cache, auto_tickets=self.auto_tickets, observe=hook, keylog=keylog,
+            )
+        except BaseException:
+            if not tap:
+                client_end.close()
+                server_end.close()
+            raise
         try:
             client = ClientSession(
                 self.client_credentials, self.priority, endpoint=client_end,
-                no_tickets=not self.client_tickets, server_name=self.server_name, observe=observe, keylog=keylog,
+                no_tickets=not self.client_tickets, server_name=self.server_name, observe=hook, keylog=keylog,
             )
         except BaseException:
             server.close()
-            if not observe:
+            if not tap:
                 client_end.close()
             raise
         offered = None
