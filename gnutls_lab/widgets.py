@@ -13,9 +13,11 @@
 
 Each factory returns an ``ipywidgets`` box whose parts are attributes (``stepper.position``,
 ``inspector.field_list``, ``inspector.reveal``...), so tests and notebooks can drive them by setting
-values, without a browser. Layering: this module reads :mod:`gnutls_lab.decode`, :mod:`gnutls_lab.views`,
-:mod:`gnutls_lab.formats`, :mod:`gnutls_lab.observer`, :mod:`gnutls_lab.experiments` (and through it
-:mod:`gnutls_lab.plots`) and the connection objects of :mod:`gnutls_lab.lab`; nothing below imports it.
+values, without a browser.
+
+Layering: this module reads :mod:`gnutls_lab.decode`, :mod:`gnutls_lab.views`, :mod:`gnutls_lab.formats`,
+:mod:`gnutls_lab.observer`, :mod:`gnutls_lab.experiments` (and through it :mod:`gnutls_lab.plots`, whose
+palette it shares) and the connection objects of :mod:`gnutls_lab.lab`; nothing below imports it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from .decode import DecodedSession, decode, is_secret
 from .errors import UsageError
 from .formats import wire
 from .observer import observe_connection
+from .plots import OKABE_ITO
 from .views import describe_field, leaf_fields, text_report
 
 __all__ = [
@@ -44,10 +47,10 @@ __all__ = [
     "hex_dump_html",
 ]
 
-# Okabe-Ito: colour-blind-safe. Client blue, server vermillion; field tints alternate.
-CLIENT_COLOUR, SERVER_COLOUR = "#0072B2", "#D55E00"
+# The plots' Okabe-Ito palette (colour-blind-safe): client blue, server vermillion; field tints alternate.
+CLIENT_COLOUR, SERVER_COLOUR = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
 _TINTS = ("#cde9f8", "#fbe3b3", "#b8e6d6", "#f3d4e6")  # sky blue, orange, bluish green, purple (light)
-_HIGHLIGHT = "#F0E442"
+_HIGHLIGHT = OKABE_ITO["yellow"]
 _MASK = "··"
 _EXTENSION_NAMES = {int(k): str(v) for k, v in wire.ExtensionType.decmapping.items()}
 _CONTENT_TYPES = {int(k): str(v) for k, v in wire.ContentType.decmapping.items()}
@@ -421,8 +424,9 @@ def blob_inspector(data) -> BlobInspector:
 def sequence_diagram(conn, ax=None, title: str | None = None):
     """The transcript as a sequence diagram: one arrow per handshake message, client left, server right.
 
-    Returns the matplotlib Figure. Messages a passive observer sees in clear are drawn solid, those
-    encrypted on the wire dashed.
+    Returns the matplotlib Figure, already closed in pyplot like those of :mod:`gnutls_lab.plots`
+    (Jupyter shows the returned figure once). Messages a passive observer sees in clear are drawn
+    solid, those encrypted on the wire dashed.
     """
     import matplotlib.pyplot as plt
 
@@ -430,6 +434,7 @@ def sequence_diagram(conn, ax=None, title: str | None = None):
     clear = _clear_handshake_streams(conn.wire)
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(messages) + 1.3))
+        plt.close(fig)
     else:
         fig = ax.figure
     n = len(messages)

@@ -107,7 +107,7 @@ assert seen.new_session_tickets == () and not seen.resumed
 # server sent them right after its Finished.
 
 # %%
-sequence_diagram(conn);
+sequence_diagram(conn)
 
 # %% [markdown]
 # ## TLS 1.2 for comparison
@@ -122,7 +122,7 @@ print(names12)
 assert conn12.protocol == "TLS1.2"
 assert names12 == ["CLIENT HELLO", "SERVER HELLO", "CERTIFICATE", "SERVER KEY EXCHANGE", "SERVER HELLO DONE",
                    "CLIENT KEY EXCHANGE", "FINISHED", "NEW SESSION TICKET", "FINISHED"]
-sequence_diagram(conn12);
+sequence_diagram(conn12)
 
 # %%
 seen12 = observe_connection(conn12.wire)
