@@ -190,9 +190,11 @@ def _clear_handshake_streams(chunks) -> dict:
 # --- hex dumps ----------------------------------------------------------------------------------
 
 
-def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int = 16) -> str:
+def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int = 16, window=None,
+                  max_height: str | None = None) -> str:
     """An HTML hex dump: offsets, bytes tinted per span, the ``highlight`` range marked, ``masked``
-    ranges shown as ``··`` (their bytes never reach the page)."""
+    ranges shown as ``··`` (their bytes never reach the page). ``window=(start, end)`` shows only the
+    rows holding those bytes (at most 6; a gap is marked ``…``); ``max_height`` makes the dump scroll."""
     tint = [None] * len(data)
     title = [""] * len(data)
     for i, (name, start, end) in enumerate(spans):
@@ -204,8 +206,17 @@ def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int =
         for k in range(max(start, 0), min(end, len(data))):
             hidden[k] = 1
     lo, hi = highlight if highlight else (-1, -1)
+    starts = list(range(0, len(data), width))
+    if window is not None:
+        first, last = window[0] // width * width, max(window[1] - 1, window[0]) // width * width
+        starts = [r for r in starts if first <= r <= last]
+        if len(starts) > 6:
+            starts = starts[:4] + [None] + starts[-1:]
     rows = []
-    for row in range(0, len(data), width):
+    for row in starts:
+        if row is None:
+            rows.append("<span style='color:#777'>   …</span>")
+            continue
         cells = []
         for k in range(row, min(row + width, len(data))):
             text = _MASK if hidden[k] else f"{data[k]:02x}"
@@ -213,7 +224,8 @@ def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int =
                 f"background:{tint[k]}" if tint[k] else "")
             cells.append(f"<span class='gl-byte' style='{style}' title='{html.escape(title[k])}'>{text}</span>")
         rows.append(f"<span style='color:#777'>{row:06x}</span>  " + " ".join(cells))
-    return ("<pre class='gl-hexdump' style='font-size:12px;line-height:1.35;margin:0'>"
+    scroll = f";max-height:{max_height};overflow-y:auto" if max_height else ""
+    return (f"<pre class='gl-hexdump' style='font-size:12px;line-height:1.35;margin:0{scroll}'>"
             + "\n".join(rows) + "</pre>")
 
 
@@ -387,9 +399,9 @@ class BlobInspector(widgets.VBox):
         shown = self.reveal.value
         field = next((f for f in self.leaves if f.path == self.field_list.value), None)
         spans = [(f.path, f.start, f.end) for f in self.leaves]
-        self.hexdump.value = hex_dump_html(self.session.data, spans,
-                                           highlight=(field.start, field.end) if field else None,
-                                           masked=() if shown else self.secret_ranges)
+        masked = () if shown else self.secret_ranges
+        self.hexdump.value = hex_dump_html(self.session.data, spans, highlight=(field.start, field.end) if field
+                                           else None, masked=masked, max_height="460px")
         self.report.value = f"<pre style='font-size:11px'>{html.escape(text_report(self.session, shown))}</pre>"
         if field is None:
             self.detail.value = "<p>No field selected.</p>"
@@ -400,9 +412,11 @@ class BlobInspector(widgets.VBox):
             value += " (a secret: toggle “reveal secrets” to show it)"
         elif isinstance(field.value, bytes) and 16 < len(field.value) <= 64:
             value = field.value.hex(" ")
+        rows = hex_dump_html(self.session.data, spans, highlight=(field.start, field.end), masked=masked,
+                             window=(field.start, field.end))
         self.detail.value = (f"<p class='gl-field'><code>{html.escape(field.path)}</code>: bytes {field.start}–"
                              f"{field.end} ({field.end - field.start} bytes){' <b>secret</b>' if secret else ''}"
-                             f"<br><span class='gl-value'>{html.escape(value)}</span></p>")
+                             f"<br><span class='gl-value'>{html.escape(value)}</span></p>{rows}")
 
     def select(self, path: str) -> None:
         """Select a field by path (``tls13.lifetime``); raises UsageError for an unknown one."""

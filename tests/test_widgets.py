@@ -272,3 +272,22 @@ def test_explorer_keeps_a_config_value_that_is_not_a_preset():
     explorer = experiment_explorer(ExperimentConfig(visits=4, lifetime=1234, gap=90.0, rotate_every=777.0))
     assert explorer.config().lifetime == 1234 and explorer.config().gap == 90.0
     assert explorer.result.config.rotate_every == 777.0
+
+
+def test_hex_dump_window_shows_only_the_rows_of_a_range():
+    data = bytes(range(256))
+    rows = _text(hex_dump_html(data, window=(40, 50))).splitlines()
+    assert [r.split()[0] for r in rows] == ["000020", "000030"]
+    long = _text(hex_dump_html(data, window=(0, 256))).splitlines()
+    assert len(long) == 6 and long[4].strip() == "…" and long[-1].startswith("0000f0")
+    assert "max-height:100px" in hex_dump_html(data, max_height="100px")
+
+
+def test_inspector_detail_shows_the_selected_fields_own_rows(tls13):
+    conn, _ = tls13
+    inspector = blob_inspector(conn.session_data)
+    inspector.select("tls13.nonce")
+    start, end = inspector.session.ranges["tls13.nonce"]
+    marked = re.findall(r"font-weight:bold'[^>]*>([0-9a-f]{2})<", inspector.detail.value)
+    assert marked == [f"{b:02x}" for b in conn.session_data.data[start:end]]
+    assert len(_text(inspector.detail.value).splitlines()) <= 8  # the field's rows, not the whole blob
