@@ -266,8 +266,9 @@ class HandshakeStepper(widgets.VBox):
                                             value="transcript")
         self.previous = widgets.Button(description="◀ previous", layout=widgets.Layout(width="110px"))
         self.next = widgets.Button(description="next ▶", layout=widgets.Layout(width="110px"))
+        # 0-based underneath; no numeric readout, the step's own text says "Message k of n".
         self.position = widgets.IntSlider(min=0, max=max(len(self.messages) - 1, 0), value=0,
-                                          description="step", continuous_update=True)
+                                          description="step", readout=False, continuous_update=True)
         self.detail = widgets.HTML()
         self.previous.on_click(lambda _: self._move(-1))
         self.next.on_click(lambda _: self._move(+1))
