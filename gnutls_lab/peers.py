@@ -1,0 +1,159 @@
+"""Real TLS peers nobody here wrote: find their programs, run them on 127.0.0.1, read OpenSSL's session text.
+
+- :func:`require_program`: the path of a program, or one :class:`~gnutls_lab.errors.UsageError` line
+  naming what is missing and the Debian package that brings it.
+- :class:`ExternalServer`: ``gnutls-serv`` or ``openssl s_server`` started on a free port with a lab
+  certificate, ready when it says it listens, stopped (TERM, then KILL) when the ``with`` block ends.
+- :func:`openssl_session_text`: ``openssl sess_id -in FILE -noout -text``, OpenSSL's description of
+  a session it saved with ``s_client -sess_out``, to set beside ``gnutls-lab decode``.
+
+What the real servers need, observed with gnutls-bin 3.7.9 and OpenSSL 3.0: ``gnutls-serv`` issues
+tickets and keeps a session-ID cache by default (``--noticket`` / ``--nodb`` turn them off); it has no
+option to choose its address and listens on 0.0.0.0 and ``::``. ``-a`` stops it from asking for a
+client certificate (that would move its TLS 1.3 tickets after the client's Finished).
+``openssl s_server`` listens where ``-accept 127.0.0.1:PORT`` says, sends 2 TLS 1.3 tickets by default
+(``-num_tickets N``) and stops when its standard input ends, so it gets an open pipe.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+from .errors import UsageError
+
+__all__ = ["require_program", "ExternalServer", "openssl_session_text", "free_port"]
+
+PACKAGES = {"gnutls-cli": "gnutls-bin", "gnutls-serv": "gnutls-bin", "openssl": "openssl",
+            "chromium": "chromium", "gcc": "gcc"}
+
+
+def require_program(name: str, package: str | None = None) -> str:
+    """The full path of ``name`` on ``$PATH``, or a UsageError saying how to install it."""
+    path = shutil.which(name)
+    if path is None:
+        package = package or PACKAGES.get(name, name)
+        raise UsageError(f"{name} not found: install it with `apt-get install {package}`")
+    return path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (the caller retries if it is taken since)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def openssl_session_text(path: str) -> str:
+    """OpenSSL's own description of a session file from ``openssl s_client -sess_out FILE``."""
+    openssl = require_program("openssl")
+    result = subprocess.run([openssl, "sess_id", "-in", os.fspath(path), "-noout", "-text"],
+                            capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        detail = (result.stderr.strip().splitlines() or ["no message"])[0]
+        raise UsageError(f"openssl sess_id could not read {path}: {detail}")
+    return result.stdout
+
+
+class ExternalServer:
+    """A real TLS server process on 127.0.0.1 with a lab certificate; a context manager.
+
+    ``kind``: ``"gnutls-serv"`` or ``"openssl"``. ``tls``: ``"1.3"`` or ``"1.2"``. ``cert_file`` and
+    ``key_file``: PEM files, e.g. from :meth:`~gnutls_lab.credentials.LabCertificate.write_files`.
+    ``extra_args``: appended to the command line. :attr:`output` is what the server printed so far.
+    """
+
+    KINDS = ("gnutls-serv", "openssl")
+
+    def __init__(self, kind: str, cert_file: str, key_file: str, tls: str = "1.3", *,
+                 extra_args: tuple = (), start_timeout: float = 10.0):
+        if kind not in self.KINDS:
+            raise UsageError(f"unknown server {kind!r}: use 'gnutls-serv' or 'openssl'")
+        if tls not in ("1.3", "1.2"):
+            raise UsageError(f"tls must be '1.3' or '1.2', not {tls!r}")
+        self.kind, self.tls = kind, tls
+        self.cert_file, self.key_file = cert_file, key_file
+        self.extra_args = tuple(extra_args)
+        self.start_timeout = start_timeout
+        self.program = require_program("gnutls-serv" if kind == "gnutls-serv" else "openssl")
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+        self._log = None
+        self._last_output = ""
+
+    def command(self, port: int) -> list[str]:
+        if self.kind == "gnutls-serv":
+            version = "+VERS-TLS1.3" if self.tls == "1.3" else "+VERS-TLS1.2"
+            return [self.program, "--port", str(port), "--x509certfile", self.cert_file,
+                    "--x509keyfile", self.key_file, "-a", "--priority", f"NORMAL:-VERS-ALL:{version}",
+                    *self.extra_args]
+        version = "-tls1_3" if self.tls == "1.3" else "-tls1_2"
+        return [self.program, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", self.cert_file,
+                "-key", self.key_file, version, *self.extra_args]
+
+    def _accepts_connections(self) -> bool:
+        """A bare TCP connect succeeds (the server sees it as a failed handshake and carries on)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    @property
+    def output(self) -> str:
+        if self._log is None or self._log.closed:
+            return self._last_output
+        self._log.flush()
+        with open(self._log.name, errors="replace") as f:
+            return f.read()
+
+    def start(self) -> ExternalServer:
+        for _ in range(3):  # a port free when chosen can be taken before the server binds it
+            self.port = free_port()
+            self._log = tempfile.NamedTemporaryFile("w+", prefix=f"{self.kind}-", suffix=".log")
+            self.process = subprocess.Popen(self.command(self.port), stdin=subprocess.PIPE,
+                                            stdout=self._log, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + self.start_timeout
+            while time.monotonic() < deadline and self.process.poll() is None:
+                if self._accepts_connections():
+                    return self
+                time.sleep(0.02)
+            output = self.output
+            self.stop()
+            if "in use" not in output:
+                break
+        lines = output.strip().splitlines()
+        raise UsageError(f"{self.kind} did not start on 127.0.0.1:{self.port}: "
+                         f"{lines[-1] if lines else 'no output'}")
+
+    def stop(self) -> None:
+        """TERM, then KILL after 5 s; idempotent."""
+        process, self.process = self.process, None
+        if process is not None:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=5)
+            if process.stdin:
+                process.stdin.close()
+        if self._log is not None and not self._log.closed:
+            self._last_output = self.output
+            self._log.close()
+
+    def __enter__(self) -> ExternalServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.process is not None and self.process.poll() is None else "stopped"
+        return f"<ExternalServer {self.kind} TLS {self.tls} 127.0.0.1:{self.port} {state}>"
