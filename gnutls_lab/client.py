@@ -71,18 +71,24 @@ class RemoteConnection:
         self.ticket_wait = ticket_wait
         self._session_data: SessionData | None = None
 
+    def _open(self) -> ClientSession:
+        """The live session; after :meth:`close` its C object is gone, so asking is an error, not a crash."""
+        if self.client.closed:
+            raise UsageError("this connection is closed: read its facts before closing, or use summary()")
+        return self.client
+
     @property
     def protocol(self) -> str:
-        return self.client.protocol
+        return self._open().protocol
 
     @property
     def cipher_suite(self) -> str:
-        return self.client.cipher_suite
+        return self._open().cipher_suite
 
     @property
     def resumed(self) -> bool:
         """``gnutls_session_is_resumed`` on the client: the library's verdict."""
-        return self.client.is_resumed()
+        return self._open().is_resumed()
 
     @property
     def offered_resumption(self) -> bool:

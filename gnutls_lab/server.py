@@ -33,7 +33,7 @@ from .formats import wire
 from .session import ServerSession, SessionCache, _validate_lifetime, generate_ticket_key, resolve_priority
 from .transport import SocketEndpoint
 
-__all__ = ["LabServer", "ServedConnection", "load_ticket_key", "save_ticket_key", "abbreviate"]
+__all__ = ["LabServer", "ServedConnection", "save_ticket_key", "abbreviate", "presented_identity"]
 
 LOOPBACK = "127.0.0.1"
 _CLIENT_HELLO = 1
@@ -49,24 +49,11 @@ def abbreviate(data: bytes | None, keep: int = 6) -> str:
     return f"{data[:keep].hex()}…{data[-2:].hex()} ({len(data)} bytes)"
 
 
-def load_ticket_key(path: str) -> bytes:
-    """A 64-byte GnuTLS ticket master key from ``path``: 64 raw bytes, or 128 hex digits."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if len(raw) == 64:
-        return raw
-    try:
-        key = bytes.fromhex(raw.decode("ascii").strip())
-    except (UnicodeDecodeError, ValueError):
-        key = b""
-    if len(key) != 64:
-        raise UsageError(f"{path}: a ticket key file holds 64 raw bytes or 128 hex digits, "
-                         f"not {len(raw)} bytes; delete it and let `gnutls-lab serve` write a new one")
-    return key
-
-
 def save_ticket_key(path: str, key: bytes) -> None:
-    """Write ``key`` as 64 raw bytes, readable by you only (it decrypts every ticket it issued)."""
+    """Write ``key`` as 64 raw bytes, readable by you only (it decrypts every ticket it issued).
+
+    :func:`gnutls_lab.ticket_keys.load_ticket_key` reads it back (also hex or base64).
+    """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(key)

@@ -22,8 +22,9 @@ __all__ = ["register"]
 
 def _ticket_key(path: str | None) -> tuple[bytes | None, str]:
     """Load the key in ``path``, or write a fresh one there; (key, what happened)."""
-    from ..server import load_ticket_key, save_ticket_key
+    from ..server import save_ticket_key
     from ..session import generate_ticket_key
+    from ..ticket_keys import load_ticket_key
 
     if path is None:
         return None, "a fresh ticket key (not saved; use --ticket-key FILE to keep it)"
