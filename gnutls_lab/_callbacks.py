@@ -18,7 +18,7 @@ import errno
 from types import SimpleNamespace
 
 from ._lib import load
-from .transport import SocketPairEndpoint, WireChunk
+from .transport import WireChunk
 
 __all__ = ["callbacks"]
 
@@ -108,33 +108,6 @@ def _build() -> SimpleNamespace:
             endpoint.owner._callback_error = exc
             return -1
 
-    # -- socket pairs that libgnutls reads itself (transport.SocketPairEndpoint): the transport
-    # pointer is the descriptor, so the endpoint comes from the registry.
-    native_endpoints = SocketPairEndpoint.registry
-    as_fd = ffi.cast
-
-    def native_pull_timeout(ptr, ms):
-        endpoint = native_endpoints[int(as_fd("intptr_t", ptr))]
-        try:
-            return endpoint.wait(ms)
-        except BaseException as exc:  # noqa: BLE001
-            endpoint.owner._callback_error = exc
-            return -1
-
-    def native_gated_pull(ptr, dest, size):
-        endpoint = native_endpoints[int(as_fd("intptr_t", ptr))]
-        try:
-            data = endpoint.read_gated(size)
-        except BaseException as exc:  # noqa: BLE001
-            endpoint.owner._callback_error = exc
-            set_errno(endpoint.session_ptr, EIO)
-            return -1
-        if data is None:
-            set_errno(endpoint.session_ptr, EAGAIN)
-            return -1
-        memmove(dest, data, len(data))
-        return len(data)
-
     def hook(session_ptr, htype, when, incoming, msg):
         session = from_handle(get_ptr(session_ptr))
         try:
@@ -215,8 +188,6 @@ def _build() -> SimpleNamespace:
         push=ffi.callback("gnutls_push_func", push, error=-1),
         pull=ffi.callback("gnutls_pull_func", pull, error=-1),
         pull_timeout=ffi.callback("gnutls_pull_timeout_func", pull_timeout, error=-1),
-        native_pull_timeout=ffi.callback("gnutls_pull_timeout_func", native_pull_timeout, error=-1),
-        native_gated_pull=ffi.callback("gnutls_pull_func", native_gated_pull, error=-1),
         hook=ffi.callback("gnutls_handshake_hook_func", hook, error=_EINTERNAL),
         keylog=ffi.callback("gnutls_keylog_func", keylog, error=-1),
         psk_server=ffi.callback("gnutls_psk_server_credentials_function *", psk_server, error=-1),

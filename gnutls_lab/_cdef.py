@@ -185,7 +185,6 @@ void gnutls_transport_set_push_function(gnutls_session_t session, gnutls_push_fu
 void gnutls_transport_set_pull_function(gnutls_session_t session, gnutls_pull_func pull_func);
 void gnutls_transport_set_pull_timeout_function(gnutls_session_t session, gnutls_pull_timeout_func func);
 void gnutls_transport_set_errno(gnutls_session_t session, int err);
-void gnutls_transport_set_int2(gnutls_session_t session, int r, int s);
 
 /* anonymous credentials */
 void gnutls_anon_free_server_credentials(gnutls_anon_server_credentials_t sc);
@@ -238,10 +237,7 @@ int gnutls_x509_privkey_export2_pkcs8(gnutls_x509_privkey_t key, int format, con
                                       unsigned int flags, gnutls_datum_t *out);
 """
 
-# From the C library: its own clock, to restore after a fake clock, and the socket pair under
-# unobserved in-process connections (cheaper than Python's socket objects in a hot loop).
+# The C library's own clock, to restore after a fake clock (cffi ABI mode needs a declaration).
 LIBC_CDEF = r"""
 time_t time(time_t *t);
-int socketpair(int domain, int type, int protocol, int sv[2]);
-int close(int fd);
 """

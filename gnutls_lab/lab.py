@@ -28,7 +28,7 @@ from .session import (
     pump,
     resolve_priority,
 )
-from .transport import memory_pair, socket_pair
+from .transport import memory_pair
 
 __all__ = ["Lab", "Connection"]
 
@@ -212,19 +212,12 @@ class Lab:
         tap = observe is True or observe == "wire"
         hook = observe is True or observe == "transcript"
         wire: list | None = [] if tap else None
-        # Tapped: Python memory pipes. Untapped: a socket pair libgnutls drives itself.
-        client_end, server_end = memory_pair(wire) if tap else socket_pair()
-        try:
-            server = ServerSession(
-                self.server_credentials, self.priority, endpoint=server_end,
-                ticket_key=self.ticket_key if self.tickets else None, lifetime=self.lifetime,
-                cache=self.cache, auto_tickets=self.auto_tickets, observe=hook, keylog=keylog,
-            )
-        except BaseException:
-            if not tap:
-                client_end.close()
-                server_end.close()
-            raise
+        client_end, server_end = memory_pair(wire)
+        server = ServerSession(
+            self.server_credentials, self.priority, endpoint=server_end,
+            ticket_key=self.ticket_key if self.tickets else None, lifetime=self.lifetime,
+            cache=self.cache, auto_tickets=self.auto_tickets, observe=hook, keylog=keylog,
+        )
         try:
             client = ClientSession(
                 self.client_credentials, self.priority, endpoint=client_end,
@@ -232,8 +225,6 @@ class Lab:
             )
         except BaseException:
             server.close()
-            if not tap:
-                client_end.close()
             raise
         offered = None
         try:

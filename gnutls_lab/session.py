@@ -66,6 +66,16 @@ def resolve_priority(priority: str) -> str:
 
 
 _priority_cache: dict = {}
+_ALIASES_RESOLVED = {name: resolve_priority(name) for name in (*PRIORITY_PRESETS, *_ALIASES)}
+_binding = None
+
+
+def _bind():
+    """``(ffi, lib, callbacks)``, looked up once: sessions are built in hot loops."""
+    global _binding
+    ffi, lib = load()[:2]
+    _binding = (ffi, lib, callbacks())
+    return _binding
 
 
 def _priority(text: str):
@@ -212,45 +222,54 @@ class Session:
 
     def __init__(self, credentials, priority: str = "tls1.3", *, endpoint, flags: int = 0,
                  observe: bool = True, keylog: bool = False):
-        ffi, lib = load()[:2]
-        cb = callbacks()
+        # Lean on purpose: a lab connection builds two sessions, and the benchmark counts every
+        # microsecond of Python around libgnutls's own work.
+        ffi, lib, cb = _binding or _bind()
         self._lib, self._ffi = lib, ffi
         self._callback_error = None
         self._closed = False
         self.credentials = credentials
-        self.priority = resolve_priority(priority)
+        self.priority = priority = _ALIASES_RESOLVED.get(priority) or resolve_priority(priority)
         self.transcript: list[HandshakeMessage] = []
         self.keylog: list[tuple[str, bytes]] = []
         self.handshake_done = False
-        self._peer = "server" if self.role == "client" else "client"
+        self._cache = None
 
         p = ffi.new("gnutls_session_t *")
-        check(lib.gnutls_init(p, self._init_flag | flags), "gnutls_init")
-        self._ptr = ptr = ffi.gc(p[0], lib.gnutls_deinit if not endpoint.native else self._finalize_native)
-        check(lib.gnutls_priority_set(ptr, _priority(self.priority)), "gnutls_priority_set")
-        check(lib.gnutls_credentials_set(ptr, credentials.kind, credentials._handle), "gnutls_credentials_set")
-        # The handles live on this object; libgnutls hands them back in every callback.
-        self._handle = ffi.new_handle(self)
-        lib.gnutls_session_set_ptr(ptr, self._handle)
+        rc = lib.gnutls_init(p, self._init_flag | flags)
+        if rc < 0:
+            raise make_error(rc, "gnutls_init")
+        self._ptr = ptr = ffi.gc(p[0], lib.gnutls_deinit)
+        rc = lib.gnutls_priority_set(ptr, _priority_cache.get(priority) or _priority(priority))
+        if rc < 0:
+            raise make_error(rc, "gnutls_priority_set")
+        rc = lib.gnutls_credentials_set(ptr, credentials.kind, credentials._handle)
+        if rc < 0:
+            raise make_error(rc, "gnutls_credentials_set")
+        # The handles live on this object; libgnutls hands them back in every callback. The session
+        # handle is needed only by the hook, the key log and a PSK server's key look-up.
+        if observe or keylog or (credentials.kind == 4 and self._init_flag == 1):
+            self._handle = ffi.new_handle(self)
+            lib.gnutls_session_set_ptr(ptr, self._handle)
         self._endpoint = endpoint
         endpoint.session_ptr, endpoint.owner = ptr, self
-        if endpoint.native:  # libgnutls's own send/recv on the descriptor
-            lib.gnutls_transport_set_int2(ptr, endpoint.fd, endpoint.fd)
-            lib.gnutls_transport_set_pull_timeout_function(ptr, cb.native_pull_timeout)
+        self._endpoint_handle = handle = ffi.new_handle(endpoint)
+        lib.gnutls_transport_set_ptr(ptr, handle)
+        if endpoint.memory:
+            lib.gnutls_transport_set_push_function(ptr, cb.memory_push)
+            lib.gnutls_transport_set_pull_function(ptr, cb.memory_pull)
         else:
-            self._endpoint_handle = ffi.new_handle(endpoint)
-            lib.gnutls_transport_set_ptr(ptr, self._endpoint_handle)
-            if endpoint.memory:
-                lib.gnutls_transport_set_push_function(ptr, cb.memory_push)
-                lib.gnutls_transport_set_pull_function(ptr, cb.memory_pull)
-            else:
-                lib.gnutls_transport_set_push_function(ptr, cb.push)
-                lib.gnutls_transport_set_pull_function(ptr, cb.pull)
-            lib.gnutls_transport_set_pull_timeout_function(ptr, cb.pull_timeout)
+            lib.gnutls_transport_set_push_function(ptr, cb.push)
+            lib.gnutls_transport_set_pull_function(ptr, cb.pull)
+        lib.gnutls_transport_set_pull_timeout_function(ptr, cb.pull_timeout)
         if observe:
             lib.gnutls_handshake_set_hook_function(ptr, 0xFFFFFFFF, -1, cb.hook)  # ANY, BOTH
         if keylog:
             lib.gnutls_session_set_keylog_function(ptr, cb.keylog)
+
+    @property
+    def _peer(self) -> str:
+        return "server" if self.role == "client" else "client"
 
     # -- callbacks -------------------------------------------------------------------------
     def _on_handshake_message(self, htype, when, incoming, msg) -> None:
@@ -283,6 +302,9 @@ class Session:
         rc = self._lib.gnutls_handshake(self._ptr)
         if self._callback_error is not None:
             self._raise_callback_error()
+        if self._cache is not None and self._cache._callback_error is not None:
+            exc, self._cache._callback_error = self._cache._callback_error, None
+            raise exc
         if rc == 0:
             self.handshake_done = True
             return True
@@ -446,15 +468,19 @@ class Session:
         return [f"{label} {client_random} {secret.hex()}" for label, secret in self.keylog]
 
     # -- lifetime ----------------------------------------------------------------------------
-    def _finalize_native(self, ptr) -> None:
-        self._lib.gnutls_deinit(ptr)
-        self._endpoint.close()
-
     def close(self) -> None:
-        """``gnutls_deinit`` now (idempotent); a socket-pair end is closed with it."""
+        """``gnutls_deinit`` now (idempotent); the endpoint is closed with it (the peer then sees EOF).
+
+        Also drops the reference cycles (session <-> handles <-> endpoint), so that a closed
+        connection is freed at once instead of waiting for the cyclic garbage collector.
+        """
         if not self._closed:
             self._closed = True
             self._ffi.release(self._ptr)
+            endpoint = self._endpoint
+            endpoint.closed = True
+            endpoint.owner = endpoint.peer = None
+            self._handle = self._endpoint_handle = None
 
     @property
     def closed(self) -> bool:
@@ -495,13 +521,10 @@ class ClientSession(Session):
         """Read the records already waiting one at a time and take ``get_data2`` after each new ticket.
 
         Returns one :class:`SessionData` per NewSessionTicket processed, in arrival order (the last
-        is what a plain ``get_data2`` would now return). For in-process endpoints (memory pipes and socket pairs).
+        is what a plain ``get_data2`` would now return). For in-memory endpoints.
         """
         endpoint = self._endpoint
         found: list[SessionData] = []
-        if endpoint.native and endpoint.pending_records():
-            # libgnutls would read every waiting record in one go: read through Python from now on.
-            self._lib.gnutls_transport_set_pull_function(self._ptr, callbacks().native_gated_pull)
         try:
             for record in endpoint.pending_records():
                 endpoint.record_gate = len(record)
@@ -556,7 +579,7 @@ class ServerSession(Session):
         ffi, lib = self._ffi, self._lib
         if lifetime is not None:
             lib.gnutls_db_set_cache_expiration(self._ptr, lifetime)
-        self.cache = cache
+        self.cache = self._cache = cache
         if cache is not None:
             cb = callbacks()
             lib.gnutls_db_set_ptr(self._ptr, cache._handle)
@@ -567,18 +590,12 @@ class ServerSession(Session):
         if ticket_key is not None:
             if len(ticket_key) != 64:
                 raise UsageError(f"a GnuTLS ticket master key is 64 bytes, not {len(ticket_key)}")
-            datum = ffi.new("gnutls_datum_t *")
-            keep = ffi.from_buffer(ticket_key)
-            datum.data, datum.size = ffi.cast("unsigned char *", keep), 64
-            check(lib.gnutls_session_ticket_enable_server(self._ptr, datum), "gnutls_session_ticket_enable_server")
-
-    def handshake_step(self) -> bool:
-        try:
-            return super().handshake_step()
-        finally:
-            if self.cache is not None and self.cache._callback_error is not None:
-                exc, self.cache._callback_error = self.cache._callback_error, None
-                raise exc
+            datum = _ticket_key_datums.get(ticket_key)
+            if datum is None:
+                datum = _ticket_key_datum(ticket_key)
+            rc = lib.gnutls_session_ticket_enable_server(self._ptr, datum[0])
+            if rc < 0:
+                raise make_error(rc, "gnutls_session_ticket_enable_server")
 
     def send_tickets(self, count: int = 1) -> None:
         """``gnutls_session_ticket_send(session, count, 0)``: more TLS 1.3 tickets, now."""
@@ -593,6 +610,21 @@ class ServerSession(Session):
     def resumption_requested(self) -> bool:
         """``gnutls_session_resumption_requested``: the client asked to resume (server side)."""
         return bool(self._lib.gnutls_session_resumption_requested(self._ptr))
+
+
+# Ticket keys as datums, made once per key (libgnutls copies the key into the session).
+_ticket_key_datums: dict = {}
+
+
+def _ticket_key_datum(key: bytes):
+    ffi = load()[0]
+    buffer = ffi.new("unsigned char[]", bytes(key))
+    datum = ffi.new("gnutls_datum_t *")
+    datum.data, datum.size = buffer, len(key)
+    if len(_ticket_key_datums) > 64:  # labs that rotate keys a lot: keep the cache small
+        _ticket_key_datums.clear()
+    _ticket_key_datums[bytes(key)] = entry = (datum, buffer)
+    return entry
 
 
 def generate_ticket_key() -> bytes:

@@ -13,24 +13,16 @@ library asked to wait, so the wait is visible instead of slow.
 
 The wire tap records every chunk a side pushes, as :class:`WireChunk` (sender, bytes): exactly what a
 passive observer on the wire sees, before any parsing.
-
-Unobserved connections (no tap wanted) take a faster road: :func:`socket_pair` gives each session
-one end of a non-blocking ``AF_UNIX`` socket pair that libgnutls reads and writes itself
-(``gnutls_transport_set_int2``), so no Python runs per record. Only the pull-timeout callback (and, to
-see tickets one by one, a gated pull) stays in Python; both find the endpoint by its descriptor.
 """
 
 from __future__ import annotations
 
 import errno
-import os
 import select
 import socket
 from typing import NamedTuple
 
-__all__ = [
-    "WireChunk", "Endpoint", "MemoryEndpoint", "SocketEndpoint", "SocketPairEndpoint", "memory_pair", "socket_pair",
-]
+__all__ = ["WireChunk", "Endpoint", "MemoryEndpoint", "SocketEndpoint", "memory_pair"]
 
 
 class WireChunk(NamedTuple):
@@ -53,7 +45,6 @@ class Endpoint:
 
     sender = "client"
     memory = False  # True: the session uses the inlined in-memory callbacks (see _callbacks.py)
-    native = False  # True: libgnutls does the I/O itself on ``self.fd`` (see SocketPairEndpoint)
 
     def __init__(self, sender: str, tap: list | None = None):
         self.sender = sender
@@ -62,6 +53,8 @@ class Endpoint:
         # Set by the session that adopts this endpoint (transport errno, errors from callbacks).
         self.session_ptr = None
         self.owner = None
+        self.closed = False
+        self.peer = None
 
     def push(self, data: bytes) -> int:  # pragma: no cover - interface
         raise NotImplementedError
@@ -125,82 +118,6 @@ def _split_records(data: bytes) -> list[bytes]:
         records.append(data[offset: offset + 5 + length])
         offset += 5 + length
     return records
-
-
-class SocketPairEndpoint(Endpoint):
-    """One end of a non-blocking ``AF_UNIX`` socket pair, read and written by libgnutls itself.
-
-    ``registry`` maps each open descriptor to its endpoint: the pull-timeout (and gated pull)
-    callbacks receive the descriptor as libgnutls's transport pointer and look the endpoint up there.
-    """
-
-    native = True
-    registry: dict = {}
-
-    def __init__(self, fd: int, sender: str):
-        super().__init__(sender, None)
-        self.fd = fd
-        self.record_gate: int | None = None
-        self.closed = False
-        SocketPairEndpoint.registry[fd] = self
-
-    def wait(self, milliseconds: int) -> int:
-        # In-process, nothing can arrive while this thread waits: answer now, record the request.
-        self.waits.append(milliseconds)
-        return 1 if self.has_data() else 0
-
-    def has_data(self) -> bool:
-        if self.closed:
-            return False
-        if self.record_gate is not None and not self.record_gate:
-            return False
-        readable, _, _ = select.select([self.fd], [], [], 0)
-        return bool(readable)
-
-    def _peek(self) -> bytes:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=os.dup(self.fd))
-        try:
-            return sock.recv(1 << 20, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            return b""
-        finally:
-            sock.close()
-
-    def pending_records(self) -> list[bytes]:
-        """The complete TLS records waiting on the socket (peeked, not consumed)."""
-        return _split_records(self._peek())
-
-    def read_gated(self, size: int) -> bytes | None:
-        """At most ``size`` bytes and no more than the gate allows; None if nothing can be read now."""
-        if self.record_gate is not None:
-            size = min(size, self.record_gate)
-        if size <= 0:
-            return None
-        try:
-            data = os.read(self.fd, size)
-        except BlockingIOError:
-            return None
-        if self.record_gate is not None:
-            self.record_gate -= len(data)
-        return data
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            SocketPairEndpoint.registry.pop(self.fd, None)
-            os.close(self.fd)
-
-
-def socket_pair() -> tuple[SocketPairEndpoint, SocketPairEndpoint]:
-    """A connected (client, server) pair over a non-blocking ``AF_UNIX`` socket pair (no tap)."""
-    from ._lib import load
-
-    ffi, libc = load()[0], load()[2]
-    fds = ffi.new("int[2]")
-    kind = socket.SOCK_STREAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC
-    if libc.socketpair(socket.AF_UNIX, kind, 0, fds) != 0:
-        raise OSError(ffi.errno, os.strerror(ffi.errno))
-    return SocketPairEndpoint(fds[0], "client"), SocketPairEndpoint(fds[1], "server")
 
 
 class SocketEndpoint(Endpoint):
