@@ -1,0 +1,28 @@
+"""Instructor solutions for notebook 05-server-ticket-keys (run this file: every check must pass).
+
+Participants write these functions in the notebook's exercise cells; the check cells call
+gnutls_lab.exercises_tracking with them. Keep this folder out of the handout if you want the answers hidden.
+"""
+
+import hashlib
+import struct
+
+from gnutls_lab import exercises_tracking
+
+
+def key_name(master_key, unix_time, lifetime):
+    # lib/stek.c: period t = floor(now / (3 × expire_time)); the period's key is
+    # SHA3-512(u64_be(t) ‖ master key), split as name [0:16], AES key [16:48], HMAC key [48:64].
+    period = int(unix_time) // (3 * int(lifetime))
+    return hashlib.sha3_512(struct.pack(">Q", period) + master_key).digest()[:16]
+
+
+CHECKS = {
+    "key_name": (exercises_tracking.check_key_name, key_name),
+}
+
+if __name__ == "__main__":
+    for check, answer in CHECKS.values():
+        result = check(answer)
+        print(result)
+        assert result.passed
