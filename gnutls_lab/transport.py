@@ -86,6 +86,32 @@ class MemoryEndpoint(Endpoint):
         # record at a time, e.g. to see each NewSessionTicket separately).
         self.record_gate: int | None = None
 
+    # The logic below also runs, inlined, in _callbacks.memory_push/memory_pull; these methods serve a
+    # subclass that sets ``memory = False`` to hook its own code into the transport.
+    def push(self, data) -> int:
+        peer = self.peer
+        if peer is None or peer.closed:
+            return -errno.EPIPE
+        chunk = bytes(data)
+        peer.inbox += chunk
+        if self.tap is not None:
+            self.tap.append(WireChunk(self.sender, chunk))
+        return len(chunk)
+
+    def pull_into(self, buffer, size: int, memmove) -> int:
+        inbox = self.inbox
+        available = len(inbox)
+        if self.record_gate is not None:
+            available = min(available, self.record_gate)
+        if not available:
+            return 0 if self.peer is None or self.peer.closed else -errno.EAGAIN
+        n = min(size, available)
+        memmove(buffer, inbox, n)
+        del inbox[:n]
+        if self.record_gate is not None:
+            self.record_gate -= n
+        return n
+
     def wait(self, milliseconds: int) -> int:
         self.waits.append(milliseconds)
         if self.record_gate is not None:
