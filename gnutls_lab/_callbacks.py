@@ -5,7 +5,7 @@ there is exactly one of each, built on first use and never freed. They find thei
 through a handle: the transport pointer (``gnutls_transport_set_ptr``) holds the endpoint's handle and
 the session pointer (``gnutls_session_set_ptr``) the session's, both kept alive by the
 :class:`Session` that uses them; the cache pointer (``gnutls_db_set_ptr``) holds the cache's own handle.
-In-memory pipes have their own pair of push/pull callbacks with the endpoint's logic inlined: they run
+In-memory pipes have their own vector-push and pull callbacks with the endpoint's logic inlined: they run
 a dozen times per handshake and are most of the lab's overhead over plain C.
 
 A Python exception inside a callback must not unwind through C: it is stored on the object
@@ -15,6 +15,7 @@ A Python exception inside a callback must not unwind through C: it is stored on 
 from __future__ import annotations
 
 import errno
+import threading
 from types import SimpleNamespace
 
 from ._lib import load
@@ -26,10 +27,17 @@ _callbacks = None
 _EINTERNAL = -59  # GNUTLS_E_INTERNAL_ERROR
 
 
+_build_lock = threading.Lock()
+
+
 def callbacks() -> SimpleNamespace:
+    """The process's callbacks, built once (under a lock: two threads' first sessions may race here,
+    and a second set built and dropped would free callbacks that live sessions still point to)."""
     global _callbacks
     if _callbacks is None:
-        _callbacks = _build()
+        with _build_lock:
+            if _callbacks is None:
+                _callbacks = _build()
     return _callbacks
 
 
@@ -42,18 +50,22 @@ def _build() -> SimpleNamespace:
     EAGAIN, EPIPE, EIO = errno.EAGAIN, errno.EPIPE, errno.EIO
 
     # -- in-memory pipes (transport.MemoryEndpoint), the hot path: the endpoint's logic inlined --
-    def memory_push(ptr, data, size):
+    def memory_vec_push(ptr, iov, count):
+        # A whole flight in one call (several records): one callback instead of one per record.
         endpoint = from_handle(ptr)
         peer = endpoint.peer
         if peer is None or peer.closed:
             set_errno(endpoint.session_ptr, EPIPE)
             return -1
-        chunk = buffer(data, size)[:]
+        if count == 1:
+            chunk = buffer(iov[0].iov_base, iov[0].iov_len)[:]
+        else:
+            chunk = b"".join([buffer(iov[i].iov_base, iov[i].iov_len) for i in range(count)])
         peer.inbox += chunk
         tap = endpoint.tap
         if tap is not None:
             tap.append(WireChunk(endpoint.sender, chunk))
-        return size
+        return len(chunk)
 
     def memory_pull(ptr, dest, size):
         endpoint = from_handle(ptr)
@@ -183,7 +195,7 @@ def _build() -> SimpleNamespace:
         return -1
 
     return SimpleNamespace(
-        memory_push=ffi.callback("gnutls_push_func", memory_push, onerror=memory_error),
+        memory_vec_push=ffi.callback("gnutls_vec_push_func", memory_vec_push, onerror=memory_error),
         memory_pull=ffi.callback("gnutls_pull_func", memory_pull, onerror=memory_error),
         push=ffi.callback("gnutls_push_func", push, error=-1),
         pull=ffi.callback("gnutls_pull_func", pull, error=-1),

@@ -180,10 +180,13 @@ void gnutls_session_set_keylog_function(gnutls_session_t session, gnutls_keylog_
 typedef ssize_t (*gnutls_pull_func)(gnutls_transport_ptr_t, void *, size_t);
 typedef ssize_t (*gnutls_push_func)(gnutls_transport_ptr_t, const void *, size_t);
 typedef int (*gnutls_pull_timeout_func)(gnutls_transport_ptr_t, unsigned int ms);
+typedef struct iovec { void *iov_base; size_t iov_len; } giovec_t;
+typedef ssize_t (*gnutls_vec_push_func)(gnutls_transport_ptr_t, const giovec_t *iov, int iovcnt);
 void gnutls_transport_set_ptr(gnutls_session_t session, gnutls_transport_ptr_t ptr);
 void gnutls_transport_set_push_function(gnutls_session_t session, gnutls_push_func push_func);
 void gnutls_transport_set_pull_function(gnutls_session_t session, gnutls_pull_func pull_func);
 void gnutls_transport_set_pull_timeout_function(gnutls_session_t session, gnutls_pull_timeout_func func);
+void gnutls_transport_set_vec_push_function(gnutls_session_t session, gnutls_vec_push_func vec_func);
 void gnutls_transport_set_errno(gnutls_session_t session, int err);
 
 /* anonymous credentials */

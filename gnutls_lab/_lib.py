@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes.util
 import os
 import sys
+import threading
 from dataclasses import dataclass
 
 from cffi import FFI
@@ -89,11 +90,19 @@ def _version_tuple(text: str) -> tuple:
     return tuple(parts)
 
 
+_load_lock = threading.Lock()
+
+
 def load():
-    """Return ``(ffi, lib, libc)`` for a libgnutls >= 3.7.0, loading it on first use."""
-    global _loaded
+    """Return ``(ffi, lib, libc, info)`` for a libgnutls >= 3.7.0, loading it on first use."""
     if _loaded is not None:
         return _loaded
+    with _load_lock:
+        return _loaded if _loaded is not None else _load()
+
+
+def _load():
+    global _loaded
     errors = []
     for name, explicit in _candidates():
         try:

@@ -66,6 +66,7 @@ def resolve_priority(priority: str) -> str:
 
 
 _priority_cache: dict = {}
+_spare_priorities: list = []
 _ALIASES_RESOLVED = {name: resolve_priority(name) for name in (*PRIORITY_PRESETS, *_ALIASES)}
 _binding = None
 
@@ -91,7 +92,10 @@ def _priority(text: str):
             if err[0] != ffi.NULL:
                 position = f" near {ffi.string(err[0]).decode(errors='replace')!r}"
             raise UsageError(f"bad GnuTLS priority string {text!r}{position}: {make_error(rc).message}")
-        cached = _priority_cache[text] = p[0]
+        # Two threads may parse the same string at once; the first stays, the other is kept alive too.
+        cached = _priority_cache.setdefault(text, p[0])
+        if cached is not p[0]:
+            _spare_priorities.append(p[0])
     return cached
 
 
@@ -255,8 +259,8 @@ class Session:
         endpoint.session_ptr, endpoint.owner = ptr, self
         self._endpoint_handle = handle = ffi.new_handle(endpoint)
         lib.gnutls_transport_set_ptr(ptr, handle)
-        if endpoint.memory:
-            lib.gnutls_transport_set_push_function(ptr, cb.memory_push)
+        if endpoint.memory:  # a whole flight in one push call
+            lib.gnutls_transport_set_vec_push_function(ptr, cb.memory_vec_push)
             lib.gnutls_transport_set_pull_function(ptr, cb.memory_pull)
         else:
             lib.gnutls_transport_set_push_function(ptr, cb.push)
@@ -622,7 +626,7 @@ def _ticket_key_datum(key: bytes):
     datum = ffi.new("gnutls_datum_t *")
     datum.data, datum.size = buffer, len(key)
     if len(_ticket_key_datums) > 64:  # labs that rotate keys a lot: keep the cache small
-        _ticket_key_datums.clear()
+        _ticket_key_datums.clear()  # entries in use stay alive through their callers' references
     _ticket_key_datums[bytes(key)] = entry = (datum, buffer)
     return entry
 

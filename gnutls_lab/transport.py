@@ -86,7 +86,7 @@ class MemoryEndpoint(Endpoint):
         # record at a time, e.g. to see each NewSessionTicket separately).
         self.record_gate: int | None = None
 
-    # The logic below also runs, inlined, in _callbacks.memory_push/memory_pull; these methods serve a
+    # The logic below also runs, inlined, in _callbacks.memory_vec_push/memory_pull; these methods serve a
     # subclass that sets ``memory = False`` to hook its own code into the transport.
     def push(self, data) -> int:
         peer = self.peer
