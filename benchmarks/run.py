@@ -50,7 +50,7 @@ MODES = ["tls13-full", "tls13-resumed", "tls12-full", "tls12-resumed"]
 C_TARGETS = {"tls13-full": 0.9, "tls13-resumed": 0.9, "tls12-full": 0.9, "tls12-resumed": 0.5}
 OBSERVATION_MODE = "tls13-full"
 OBSERVATION_MAX_COST = 0.20  # extra time per handshake with observation on
-EXTRA_MODULES = ["bench_decode", "bench_observer"]
+EXTRA_MODULES = ["bench_decode", "bench_observer", "bench_experiment"]
 
 
 class LoopFailed(Exception):
@@ -199,7 +199,7 @@ def measure_observation(seconds: float, repeat: int, skip: dict[str, str]) -> di
 
 
 def run_extra_modules(seconds: float) -> list[dict]:
-    """Rows from bench_decode.py / bench_observer.py, for those that exist."""
+    """Rows from bench_decode.py, bench_observer.py and bench_experiment.py."""
     rows = []
     if str(HERE.parent) not in sys.path:  # they import the working tree's gnutls_lab, like the loops
         sys.path.insert(0, str(HERE.parent))
