@@ -1,0 +1,357 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %%
+# Environment check: run this cell first. If it fails, open 00-setup-check.ipynb: it says how to fix it.
+import sys
+
+try:
+    import gnutls_lab
+except ImportError as exc:
+    raise RuntimeError(f"this kernel ({sys.executable}) cannot import gnutls_lab: run `make lab` from the "
+                       "repository root, or `pip install -e .` in this kernel's environment") from exc
+print(gnutls_lab.library_info())
+
+# %% [markdown]
+# # 04 · Ticket reuse and tracking
+#
+# A resumption credential (a TLS 1.2 session ID or ticket, a TLS 1.3 PSK identity) crosses the wire
+# **in clear**. If a client shows the same one twice, anyone on the path learns that the two
+# connections come from the same client, even though both are encrypted. RFC 8446 Appendix C.4
+# ("Client Tracking Prevention") therefore says:
+#
+# * clients **SHOULD NOT reuse a ticket** for multiple connections: reuse lets passive observers
+#   correlate them;
+# * servers should issue **enough tickets** for the connections a client may open in parallel (a
+#   browser opens up to six over HTTP/1.1), and **new tickets with every connection**, so that a
+#   client always has a fresh one.
+#
+# GnuTLS's server accepts a TLS 1.3 ticket any number of times, so nothing stops a client that
+# reuses. Here we measure the trade-off on real handshakes: a client visits a lab server again and
+# again (a fake clock sets the time between visits), resumes with each ticket at most *k* times, and
+# a passive observer links whatever it can from the wire.
+
+# %%
+import statistics
+import time
+
+from IPython.display import Markdown, display
+
+from gnutls_lab import FakeClock, Lab, UsageError, exercises_tracking
+from gnutls_lab.decode import decode
+from gnutls_lab.experiments import SY2018_REVISIT_CDF, ExperimentConfig, run_experiment, sweep, sweep_reuse
+from gnutls_lab.observer import observe_connection
+from gnutls_lab.plots import plot_compare, time_unit
+from gnutls_lab.widgets import experiment_explorer
+
+single = run_experiment(mechanism="tls13-psk", visits=20, max_reuse=1, gap=600)
+reused = run_experiment(mechanism="tls13-psk", visits=20, max_reuse=None, gap=600)
+print(single)
+print(reused)
+
+# %% [markdown]
+# Twenty visits, ten minutes apart. Both clients resume on every visit after the first: the server
+# does not care whether a ticket is new. What the observer sees differs: the second client shows
+# the same PSK identity (`tls.handshake.extensions.psk.identity.identity`) over and over.
+
+# %%
+s1, s_inf = single.summary(), reused.summary()
+assert s1["success_rate"] == s_inf["success_rate"] == 1.0  # GnuTLS accepts a reused TLS 1.3 ticket
+assert s1["ticket_linkable_pair_fraction"] == 0.0  # single use: no PSK identity repeats
+n = s_inf["visits"]  # every visit but the first (a full handshake) presents the same ticket:
+assert {r["ticket"] for r in reused.records()[1:]} == {"T2"}  # the second ticket of visit 0 (the newest)
+assert s_inf["ticket_linkable_pair_fraction"] == (n - 1) * (n - 2) / (n * (n - 1))  # C(n−1, 2) / C(n, 2)
+print("tickets alone link", f"{s1['ticket_linkable_pair_fraction']:.0%} (k=1) vs",
+      f"{s_inf['ticket_linkable_pair_fraction']:.0%} (unlimited) of visit pairs")
+
+# %% [markdown]
+# ## Single-use tickets, and the `legacy_session_id`
+# So single use works? Look at the summary once more: with **every** value in clear, the observer
+# links **all** pairs of the single-use client too.
+
+# %%
+print("k=1, every value in clear:", f"{s1['linkable_pair_fraction']:.0%} of pairs,",
+      f"largest cluster {s1['largest_cluster']} of {s1['visits']} visits")
+assert s1["linkable_pair_fraction"] == 1.0 and s1["largest_cluster"] == s1["visits"]
+print("what linked each visit to an earlier one:", {r["linked_by"] for r in single.records()[1:]})
+
+# %% [markdown]
+# The culprit is the ClientHello's `legacy_session_id`. TLS 1.3 keeps the field only so that
+# middleboxes see something familiar. RFC 8446 §4.1.2 says a client that is not offering a
+# pre-TLS 1.3 session "MUST generate a new 32-byte value" in compatibility mode, and that value
+# "SHOULD be unpredictable". A GnuTLS TLS 1.3 client instead stores the session ID in its session
+# data and **sends it again on every resumption**. The server echoes it in its ServerHello. Here are
+# two consecutive visits of the single-use client, as a passive observer reads them (Wireshark field
+# names):
+
+# %%
+visit1, visit2 = single.observed[1], single.observed[2]
+for number, seen in ((1, visit1), (2, visit2)):
+    for sender, message, field, value in seen.fields():
+        if field in ("tls.handshake.session_id", "tls.handshake.extensions.psk.identity.identity"):
+            print(f"visit {number}  {sender:6} {message:12} {field:48} {value}")
+
+# %%
+first_id = single.observed[0].client_hello.session_id
+assert len(first_id) == 32
+assert all(seen.client_hello.session_id == first_id for seen in single.observed)  # one value, 20 visits
+assert all(seen.server_hello.session_id == first_id for seen in single.observed)  # echoed every time
+assert visit1.client_hello.psk_identities[0].identity != visit2.client_hello.psk_identities[0].identity
+# where it comes from: the session data the client keeps and gives back to set_data
+lab = Lab("1.3")
+with lab.connect() as first, lab.connect(resume=first.session_data) as again:
+    stored = decode(first.session_data).session_id
+    assert again.resumed and observe_connection(again.wire).client_hello.session_id == stored
+print("session ID stored in the session data:", stored.hex())
+
+# %% [markdown]
+# The experiment reports both variants: `linkable_pair_fraction` counts every value in clear,
+# `ticket_linkable_pair_fraction` only tickets and PSK identities, which is what single use protects.
+#
+# ## How much reuse costs, TLS 1.3 against TLS 1.2
+# The same sweep over k for both protocols (30 visits, ten minutes apart).
+
+# %%
+by_k13 = sweep_reuse((1, 2, 3, 5, None), mechanism="tls13-psk", visits=30, gap=600)
+by_k12 = sweep_reuse((1, 2, 3, 5, None), mechanism="tls12-ticket", visits=30, gap=600)
+plot_compare([by_k13, by_k12])
+
+# %% [markdown]
+# * TLS 1.3: resumption always succeeds; what tickets alone reveal grows with k, from nothing at
+#   k = 1. The session ID links everything at every k.
+# * TLS 1.2: the server's NewSessionTicket travels **in clear**, so the observer sees a ticket issued
+#   and then presented. And a GnuTLS TLS 1.2 server issues **no new ticket on a ticket resumption**,
+#   so a client with k = 1 has nothing left after one resumption: every other visit is a full
+#   handshake. Fewer resumptions, fewer links.
+
+# %%
+r13, r12 = by_k13.records(), by_k12.records()
+assert all(r["success_rate"] == 1.0 for r in r13 + r12)
+ticket13 = [r["ticket_linkable_pair_fraction"] for r in r13]
+assert ticket13[0] == 0.0 and ticket13 == sorted(ticket13) and ticket13[-1] > ticket13[1]
+assert all(r["linkable_pair_fraction"] == 1.0 for r in r13)
+tls12_k1 = by_k12.results[0].records()
+assert all(r["tickets_received"] == 0 for r in tls12_k1 if r["resumed"])  # no ticket on a ticket resumption
+assert [r["resumed"] for r in tls12_k1] == [False, True] * 15  # so k = 1 resumes every other visit only
+assert r12[-1]["ticket_linkable_pair_fraction"] == 1.0  # unlimited: one ticket, every visit
+print(f"TLS 1.2 k=1: {r12[0]['resumed']} resumptions in 30 visits; TLS 1.3 k=1: {r13[0]['resumed']}")
+
+# %% [markdown]
+# ## Lifetime and key rotation
+# A shorter lifetime means fewer resumptions, and fewer chances to link by ticket (left: visits at
+# random, exponential gaps with a mean of 10 minutes, each ticket reused freely). A ticket key that
+# the server replaces (forced rotation, `rotate_every`) kills every ticket issued before it (right:
+# single-use tickets, a visit every 10 minutes). GnuTLS also rotates on its own, every 3 × lifetime,
+# but keeps the previous period's key: notebook 05 shows that this never refuses a live ticket.
+
+# %%
+by_lifetime = sweep("lifetime", [300, 900, 3600, 21600], mechanism="tls13-psk", max_reuse=None, visits=30,
+                    gap=600, gaps="exponential", seed=3)
+by_rotation = sweep("rotate_every", [None, 7200, 3600, 1200], mechanism="tls13-psk", max_reuse=1, visits=30,
+                    gap=600)
+success_by_lifetime = [r["success_rate"] for r in by_lifetime.records()]
+success_by_rotation = [r["success_rate"] for r in by_rotation.records()]
+display(by_lifetime.plot())
+by_rotation.plot(title=f"A forced new ticket key refuses every older ticket:\nresumption success falls from "
+                       f"{success_by_rotation[0]:.0%} (no forced rotation) to {success_by_rotation[-1]:.0%} "
+                       f"(a new key every 20 min)")
+
+# %%
+assert success_by_lifetime == sorted(success_by_lifetime) and success_by_lifetime[-1] == 1.0
+assert success_by_rotation[0] == 1.0 and success_by_rotation == sorted(success_by_rotation, reverse=True)
+print("success by lifetime", [f"{x:.0%}" for x in success_by_lifetime],
+      "| by forced rotation (none, 2 h, 1 h, 20 min)", [f"{x:.0%}" for x in success_by_rotation])
+
+# %% [markdown]
+# Sy et al. (ACSAC 2018) recommend that a ticket issued on a **resumed** session must not extend the
+# original lifetime, or a client that keeps coming back can be followed forever ("prolongation").
+# GnuTLS does exactly that (since 3.6.3): the new tickets expire with the original. A server with a
+# 10-minute lifetime, resumed 4 minutes after the full handshake:
+
+# %%
+with FakeClock(start=time.time() - 240) as clock:  # the full handshake, 4 minutes ago
+    ten_minutes = Lab("1.3", lifetime=600)
+    with ten_minutes.connect() as full:
+        data = full.session_data
+    clock.set(time.time())  # now
+    with ten_minutes.connect(resume=data) as again:
+        new_lifetimes = [decode(t).tls13.lifetime for t in again.tickets]
+        assert again.resumed
+print("lifetime of the tickets issued on the resumed session:", new_lifetimes)
+assert all(355 <= x <= 360 for x in new_lifetimes)  # 600 − 240, not a fresh 600
+
+# %% [markdown]
+# ## Explore
+# Change the reuse limit, lifetime, key rotation, number of visits, the gap between visits, and the
+# protocol (`mechanism`): every change re-runs the experiment on live handshakes and redraws. The
+# views: this run's timeline, the sweep over k, the tracking period.
+
+# %%
+explorer = experiment_explorer(ExperimentConfig(mechanism="tls13-psk", visits=20, max_reuse=1, gap=600))
+explorer
+
+# %%
+explorer.mechanism.value = "tls12-ticket"  # what a participant does with the dropdown
+assert explorer.result.summary()["mechanism"] == "tls12-ticket" and explorer.figure is not None
+explorer.mechanism.value = "tls13-psk"
+
+# %% [markdown]
+# ## Published measurements beside the lab
+# The numbers below come from `shared/reference/tracking-measurements.md`. The lab does not survey
+# the internet; it reproduces the **mechanism** on GnuTLS and measures it. For the tracking rows we
+# draw revisit gaps from Sy et al.'s own revisit distribution (`gaps="sy2018"`: ≤ 5 min 17.7 %,
+# ≤ 10 min 27.7 %, ≤ 24 h 81.6 %) for several simulated users, each a client of a GnuTLS server
+# with that lifetime, and report the median, as the paper does.
+
+# %%
+USERS, VISITS = 10, 30
+LIFETIMES = {300: ("5 min", "74 min"), 600: ("10 min", "160 min"), 86400: ("24 h", "8 days")}
+runs13, runs12 = {}, {}  # lifetime → one run per simulated user
+for lifetime in LIFETIMES:
+    runs13[lifetime] = [run_experiment(mechanism="tls13-psk", visits=VISITS, max_reuse=1, gaps="sy2018",
+                                       seed=user, lifetime=lifetime) for user in range(USERS)]
+    runs12[lifetime] = [run_experiment(mechanism="tls12-ticket", visits=VISITS, max_reuse=None, gaps="sy2018",
+                                       seed=user, lifetime=lifetime) for user in range(USERS)]
+measured = {}
+for lifetime in LIFETIMES:
+    s13 = [run.summary() for run in runs13[lifetime]]
+    s12 = [run.summary() for run in runs12[lifetime]]
+    measured[lifetime] = {
+        "within": dict(SY2018_REVISIT_CDF)[float(lifetime)],
+        "success": sum(s["resumed"] for s in s13) / sum(s["attempts"] for s in s13),
+        "ticket13": statistics.median(s["ticket_max_tracking_seconds"] for s in s13),
+        "all13": statistics.median(s["max_tracking_seconds"] for s in s13),
+        "whole13": all(s["max_tracking_seconds"] == s["duration_seconds"] for s in s13),
+        "ticket12": statistics.median(s["ticket_max_tracking_seconds"] for s in s12),
+        "whole12": all(s["ticket_max_tracking_seconds"] == s["duration_seconds"] for s in s12),
+    }
+run_days = statistics.median(run.summary()["duration_seconds"] for run in runs13[300]) / 86400
+
+rows = ["| server ticket lifetime | revisits within it (Sy 2018) | lab: TLS 1.3 resumption success, k = 1 "
+        "| median tracking period with prolongation (Sy 2018) | lab: TLS 1.3 k = 1, tickets alone "
+        "| lab: TLS 1.3 k = 1, every value in clear | lab: TLS 1.2 tickets, k = ∞ |",
+        "|---|---|---|---|---|---|---|"]
+for lifetime, (name, published) in LIFETIMES.items():
+    m = measured[lifetime]
+    shown = []
+    for key, whole in (("all13", m["whole13"]), ("ticket12", m["whole12"])):
+        divisor, unit = time_unit(m[key])
+        shown.append(f"{m[key] / divisor:.3g} {unit}" + (" (whole run, every user)" if whole else ""))
+    rows.append(f"| {name} | {m['within']:.1%} | {m['success']:.1%} | {published} | {m['ticket13']:g} s "
+                f"| {shown[0]} | {shown[1]} |")
+display(Markdown("\n".join(rows)))
+print(f"{USERS} users × {VISITS} visits each; a median user's run lasts {run_days:.0f} days")
+
+# %% [markdown]
+# What the lab shows, column by column:
+#
+# * **Resumption success** follows Sy et al.'s revisit share for short lifetimes: a revisit resumes
+#   when it comes within the lifetime. For 24 h the lab resumes *less* than the revisit share. That
+#   is GnuTLS applying Sy et al.'s own recommendation: the tickets a resumed session gets expire with
+#   the original, so some young tickets are refused because their chain is older than the lifetime.
+# * **Tickets alone, k = 1**: a TLS 1.3 ticket is encrypted when issued and shown once; nothing links.
+# * **Every value in clear**: the `legacy_session_id` above. It is never renewed, so the observer
+#   follows every user for the whole run, whatever the lifetime. Even a refused resumption passes it
+#   on: the client offers its stored ID, the server echoes it, and the new session keeps it. (That is
+#   GnuTLS before 3.8.1, which offers even an expired TLS 1.3 ticket, notebook 03; the cell below
+#   prints what the running library does.)
+# * **TLS 1.2 tickets** (Sy et al.'s setting in 2018): a client that keeps its ticket is followed
+#   for the whole run too. When a ticket is refused (too old), the server runs a full handshake and
+#   issues a new ticket, in clear, in the same connection: the observer sees the old ticket go in
+#   and the new one come out.
+
+# %%
+young_refused = [r for run in runs13[86400] for r in run.records()
+                 if r["attempted"] and not r["resumed"] and r["ticket_age_s"] <= 86400]
+print(f"24 h lifetime: {len(young_refused)} tickets younger than 24 h refused (their chain was older)")
+assert young_refused and measured[86400]["success"] < measured[86400]["within"]
+assert all(measured[lifetime]["ticket13"] == 0.0 for lifetime in LIFETIMES)
+
+old_ticket_in_new_ticket_out = [
+    (run, r) for run in runs12[300] for r in run.records()
+    if r["attempted"] and not r["resumed"] and r["tickets_received"] == 1 and "ticket" in r["linked_by"]]
+run, record = old_ticket_in_new_ticket_out[0]
+seen = run.observed[record["visit"]]
+print(f"TLS 1.2, visit {record['visit']}: a ticket {record['ticket_age_s'] / 86400:.1f} days old presented and refused;"
+      f" a new one issued in clear: {seen.new_session_tickets[0].ticket[:8].hex()}…")
+assert seen.client_hello.session_ticket and len(seen.new_session_tickets) == 1
+
+session_ids = {len({seen.client_hello.session_id for seen in run.observed}) for run in runs13[300]}
+print("distinct legacy_session_ids per user's run (TLS 1.3, 5-minute lifetime):", session_ids)
+print("every user followed for the whole run, by every value in clear:",
+      all(measured[lifetime]["whole13"] for lifetime in LIFETIMES))
+with FakeClock() as clock:
+    stale_ticket_offered = not clock.drives_ticket_age
+if stale_ticket_offered:  # GnuTLS before 3.8.1 offers even an expired TLS 1.3 ticket (notebook 03)
+    assert session_ids == {1}
+    assert all(measured[lifetime]["whole13"] and measured[lifetime]["whole12"] for lifetime in LIFETIMES)
+
+# %% [markdown]
+# Sy et al.'s tracking periods are bounded by the lifetime because the browsers they measured drop an
+# expired ticket and, with it, everything that links. The lab's client is plain GnuTLS keeping its
+# last session data: no lifetime bounds what it gives away.
+#
+# The other published numbers, and the same quantity on the lab's GnuTLS:
+
+# %%
+with Lab("1.3").connect() as conn:
+    default_tickets = [decode(t).tls13.lifetime for t in conn.tickets]
+with Lab("1.3", lifetime=604800).connect() as conn:
+    week = decode(conn.session_data).tls13.lifetime
+try:
+    Lab("1.3", lifetime=604801)
+    longer_refused = False
+except UsageError:
+    longer_refused = True
+with Lab("1.2", lifetime=300).connect() as conn:
+    hint_seen = observe_connection(conn.wire).new_session_tickets[0].lifetime_hint
+reuse_success = s_inf["success_rate"]
+
+published = [
+    ("TLS 1.3 ticket_lifetime upper bound", "604800 s (7 days)", "RFC 8446 §4.6.1",
+     f"a server set to 604800 s sends lifetime {week}; "
+     f"the lab refuses 604801 before libgnutls sees it: {longer_refused}"),
+    ("GnuTLS server defaults", "2 TLS 1.3 tickets, lifetime 21600 s", "GnuTLS (reference)",
+     f"{len(default_tickets)} tickets, lifetimes {default_tickets}"),
+    ("most common ticket lifetime hint", "5 min (46 % of the top 1M)", "Sy et al. 2018",
+     f"what a scan reads: tls.handshake.session_ticket_lifetime_hint = {hint_seen} from a 5-minute lab server"),
+    ("clients SHOULD NOT reuse a ticket", "Appendix C.4", "RFC 8446",
+     f"GnuTLS's server accepts reuse: {reuse_success:.0%} of {s_inf['attempts']} attempts with one ticket"),
+    ("no lifetime extension on resumption", "recommendation", "Sy et al. 2018",
+     f"GnuTLS: tickets from a session resumed after 4 of 10 min live {new_lifetimes[0]} s"),
+]
+display(Markdown("| fact | published | source | lab (live) |\n|---|---|---|---|\n"
+                 + "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in published)))
+assert week == 604800 and longer_refused and hint_seen == 300
+assert default_tickets == [21600, 21600] and reuse_success == 1.0
+
+# %% [markdown]
+# ## Exercise: what links two visits?
+# Write `linkable(first, second)`: given what a passive observer saw of two visits (two
+# `ObservedConnection`s, `first` earlier), can it tell that they come from the same client? The stub
+# below believes the issue we started from: only a reused TLS 1.3 ticket (PSK identity) links. The
+# check runs it on live pairs of visits, TLS 1.3 and TLS 1.2, one client or two. (Useful fields:
+# `client_hellos`, `server_hellos` and their `session_id`, `session_ticket`, `psk_identities`;
+# `new_session_tickets`.)
+
+# %%
+# EXERCISE: complete this function
+def linkable(first, second):
+    identities = lambda visit: {psk.identity for hello in visit.client_hellos for psk in hello.psk_identities}
+    return bool(identities(first) & identities(second))
+
+
+# %%
+exercises_tracking.check_linkable(linkable)
