@@ -1,0 +1,331 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %%
+# Environment check: run this cell first. If it fails, open 00-setup-check.ipynb: it says how to fix it.
+import sys
+
+try:
+    import gnutls_lab
+except ImportError as exc:
+    raise RuntimeError(f"this kernel ({sys.executable}) cannot import gnutls_lab: run `make lab` from the "
+                       "repository root, or `pip install -e .` in this kernel's environment") from exc
+print(gnutls_lab.library_info())
+
+# %% [markdown]
+# # 05 · The server's ticket keys
+#
+# A ticket is the server's own session state, encrypted by the server for itself. A GnuTLS server
+# needs one secret for that: a 64-byte **ticket master key** (`gnutls_session_ticket_key_generate`,
+# given to `gnutls_session_ticket_enable_server`). Every lab server holds one (`lab.ticket_key`). With
+# it we can do what the server does: open a ticket and read what is inside. Then we look at how the
+# key rotates, and at what someone who steals it learns.
+
+# %%
+import hashlib
+import math
+import struct
+import time
+
+from gnutls_lab import ClientSession, FakeClock, Lab, ServerSession, memory_pair, pump
+from gnutls_lab import exercises_tracking
+from gnutls_lab.decode import decode
+from gnutls_lab.observer import observe_connection
+from gnutls_lab.ticket_keys import decrypt_ticket, period_key, period_of
+from gnutls_lab.views import ticket_report
+
+lab = Lab("1.3")
+conn = lab.connect()
+blob = decode(conn.session_data)  # what the client keeps
+envelope = blob.ticket_envelope()
+print({name: (value.hex() if len(value) <= 20 else f"{len(value)} bytes") for name, value in envelope.items()})
+
+# %% [markdown]
+# ## Opening a ticket
+# The client cannot read its ticket: 16 bytes of key name, a random IV, the AES-256-CBC encrypted
+# state and an HMAC-SHA1 tag (`lib/ext/session_ticket.c`). The server's key opens it. Secrets stay
+# redacted:
+
+# %%
+opened = blob.decrypt_ticket(lab.ticket_key)
+report = ticket_report(opened)
+print(report)
+inside = opened.fields
+assert "redacted" in report and inside["resumption_master_secret"].hex() not in report
+
+# %% [markdown]
+# Inside is what the server needs to resume without remembering anything: the hash of the PRF, the
+# ticket's `age_add` and lifetime, the **resumption master secret** and the ticket nonce (from which
+# the PSK is derived), the creation time, and the server's packed session. The client keeps the same
+# values next to the ticket; they match:
+
+# %%
+assert inside["resumption_master_secret"] == blob.tls13.resumption_master_secret
+assert inside["age_add"] == blob.tls13.ticket_age_add and inside["lifetime"] == blob.tls13.lifetime == 21600
+assert decode(opened.state).entity == "SERVER"
+revealed = ticket_report(opened, show_secrets=True)  # on request: show_secrets=True
+print(next(line.strip() for line in revealed.splitlines() if "resumption_master_secret" in line))
+assert inside["resumption_master_secret"].hex() in revealed
+
+# %% [markdown]
+# ## The key name, and the period key behind it
+# The master key never touches a ticket. For each **period** `t = floor(now / (3 × lifetime))` the
+# server derives `SHA3-512(t as 8 big-endian bytes ‖ master key)` and splits the 64 bytes: key name
+# `[0:16]`, AES key `[16:48]`, HMAC key `[48:64]` (`lib/stek.c`). With the default lifetime of
+# 21600 s a period lasts 18 hours. Recomputed here by hand:
+
+# %%
+t = period_of(int(time.time()), 21600)
+derived = hashlib.sha3_512(struct.pack(">Q", t) + lab.ticket_key).digest()
+print(f"period {t}: key name {derived[:16].hex()}; the ticket starts with {blob.ticket[:16].hex()}")
+assert blob.ticket[:16] == derived[:16] == opened.key.key_name == period_key(lab.ticket_key, t).key_name
+assert opened.key.period == t
+
+# %% [markdown]
+# The key name is in clear, and the same in every ticket the server issues during the period, to any
+# client: it tells an observer which server key issued a ticket, not which client holds it.
+
+# %%
+with lab.connect() as other_client:
+    names = {decode(ticket).ticket[:16] for ticket in conn.tickets + other_client.tickets}
+print(f"{len(conn.tickets) + len(other_client.tickets)} tickets, two clients, key names: {len(names)}")
+assert names == {derived[:16]}
+
+# %% [markdown]
+# ## Rotation, under the fake clock
+# A server with a 10-minute lifetime has 30-minute periods. Let it issue a ticket two minutes before
+# a period ends, then come back four minutes later, in the next period.
+
+# %%
+LIFETIME = 600
+PERIOD = 3 * LIFETIME
+boundary = (math.floor(time.time() / PERIOD) + 2) * PERIOD  # a period boundary in the near future
+with FakeClock(start=boundary - 120) as clock:
+    rotating = Lab("1.3", lifetime=LIFETIME)
+    with rotating.connect() as before:
+        old = before.session_data
+    clock.advance(240)  # into the next period
+    with rotating.connect(resume=old) as later:
+        resumed_next_period = later.resumed
+        new_name = decode(later.tickets[0]).ticket[:16]
+    old_ticket = decode(old).ticket
+    old_period = decrypt_ticket(old_ticket, rotating.ticket_key, time_hints=[boundary]).key.period
+    accepted_now = {period_key(rotating.ticket_key, p).key_name for p in (period_of(clock.now, LIFETIME),
+                                                                          period_of(clock.now, LIFETIME) - 1)}
+print(f"the old ticket (period {old_period}) resumed in period {period_of(boundary + 120, LIFETIME)}: "
+      f"{resumed_next_period}")
+assert resumed_next_period and old_period == period_of(boundary, LIFETIME) - 1
+assert new_name != old_ticket[:16]  # tickets issued now carry the new period's name
+assert old_ticket[:16] in accepted_now  # the server tries the current period's key, then the previous one
+
+# %% [markdown]
+# The server tries two keys: the current period's and the previous one's (`lib/stek.c`). A period is
+# three lifetimes long, so the two periods always reach back further than one lifetime: GnuTLS's own
+# rotation never refuses a ticket that is still alive. Tickets of older periods are refused, but
+# they have expired anyway. Here, each ticket is issued one second before a period ends and
+# offered again at different ages:
+
+# %%
+outcomes = {}
+with FakeClock(start=boundary + PERIOD - 1) as clock:  # one second before the next boundary
+    rotating = Lab("1.3", lifetime=LIFETIME)
+    for age in (2, LIFETIME - 1, LIFETIME + 60, 2 * PERIOD):
+        clock.set(boundary + PERIOD - 1 + 10 * PERIOD * len(outcomes))  # a fresh ticket each time
+        with rotating.connect() as issue:
+            data = issue.session_data
+            issued = clock.now
+        clock.advance(age)
+        with rotating.connect(resume=data) as attempt:
+            periods_later = period_of(clock.now, LIFETIME) - period_of(issued, LIFETIME)
+            outcomes[age] = (attempt.resumed, periods_later)
+for age, (resumed, periods_later) in outcomes.items():
+    print(f"offered {age:5} s after issue ({periods_later} period(s) later): {'resumed' if resumed else 'refused'}")
+assert outcomes[2] == (True, 1) and outcomes[LIFETIME - 1] == (True, 1)  # previous period: accepted
+assert outcomes[LIFETIME + 60][0] is False  # expired, though its key is still accepted
+assert outcomes[2 * PERIOD] == (False, 2)  # older period: its key is gone (and the ticket long expired)
+
+# %% [markdown]
+# Two ways to lose every ticket at once:
+#
+# * **forced rotation**: a new master key (`lab.rotate_ticket_key()`), as an operator would deploy;
+# * **a restart with another lifetime**: the period length is part of the derivation. Same master
+#   key, same moment, other lifetime: other period number, other keys. A second server with the same
+#   key *and* lifetime (a load balancer's twin) reads the tickets fine.
+
+# %%
+with FakeClock(start=boundary + 60) as clock:
+    first_server = Lab("1.3", lifetime=LIFETIME)
+    with first_server.connect() as issue:
+        data = issue.session_data
+    twin = Lab("1.3", lifetime=LIFETIME, ticket_key=first_server.ticket_key)
+    restarted = Lab("1.3", lifetime=3600, ticket_key=first_server.ticket_key)
+    outcome = {name: server.connect(resume=data) for name, server in (("twin, same lifetime", twin),
+                                                                       ("restarted with 3600 s", restarted))}
+    master = first_server.ticket_key
+    first_server.rotate_ticket_key()
+    outcome["after a forced rotation"] = first_server.connect(resume=data)
+    periods = (period_of(clock.now, LIFETIME), period_of(clock.now, 3600))
+resumed = {}
+for name, attempt in outcome.items():
+    print(f"{name:24} {attempt.explain()}")
+    resumed[name] = attempt.resumed
+    attempt.close()
+print(f"the same instant is period {periods[0]} for a 600 s server and period {periods[1]} for a 3600 s one")
+assert resumed == {"twin, same lifetime": True, "restarted with 3600 s": False, "after a forced rotation": False}
+assert period_key(master, periods[0]).key_name != period_key(master, periods[1]).key_name
+
+# %% [markdown]
+# ### Exercise: predict the key name
+# Write `key_name(master_key, unix_time, lifetime)`: the 16 bytes a GnuTLS server with this master
+# key and lifetime writes at the start of every ticket it issues at `unix_time`. The stub is what
+# GnuTLS 3.6.0–3.6.3 did. The check reads the answer off live tickets, including two issued two
+# seconds apart across a period boundary.
+
+# %%
+# EXERCISE: complete this function
+def key_name(master_key, unix_time, lifetime):
+    return master_key[:16]
+
+
+# %%
+exercises_tracking.check_key_name(key_name)
+
+# %% [markdown]
+# ## What a stolen ticket key gives away
+# Rotation does not protect the past from whoever holds the **master key**: every period key follows
+# from it. A ticket issued a month ago opens today (the period search tries the last 400 days):
+
+# %%
+month_ago = time.time() - 30 * 86400
+with FakeClock(start=month_ago):
+    with lab.connect() as past:
+        past_ticket = decode(past.session_data).ticket
+opened_later = decrypt_ticket(past_ticket, lab.ticket_key)
+print(f"a ticket of period {opened_later.key.period} opened in period {period_of(int(time.time()), 21600)}")
+assert opened_later.key.period == period_of(int(month_ago), 21600) < period_of(int(time.time()), 21600)
+
+# %% [markdown]
+# ### TLS 1.2: the ticket holds the master secret
+# Record a TLS 1.2 connection: a full handshake with ECDHE, which promises forward secrecy, and some
+# application data. The server's NewSessionTicket crosses the wire in clear; inside is the server's
+# packed session, master secret included. With the randoms (also in clear) that is every key of the
+# connection. `exercises_tracking.read_recorded_tls12` does what an attacker would, from the wire
+# and the ticket key only:
+
+# %%
+lab12 = Lab("1.2")
+recorded = lab12.connect(keylog=True)  # keylog: the session's own secrets, to compare with
+recorded.client.send(b"GET /account HTTP/1.1\r\n\r\n")
+recorded.server.read_available()
+recorded.server.send(b"HTTP/1.1 200 OK\r\n\r\nbalance: 42")
+recorded.client.read_available()
+print(recorded.cipher_suite, "| tickets in clear:", len(observe_connection(recorded.wire).new_session_tickets))
+
+attack12 = exercises_tracking.read_recorded_tls12(recorded.wire, lab12.ticket_key)
+print("the attacker reads:", attack12.client_data, attack12.server_data)
+
+# %%
+assert "ECDHE" in recorded.cipher_suite
+assert attack12.master_secret == recorded.client.master_secret()  # the ticket's master secret is the session's
+assert attack12.keylog_line == recorded.client.keylog_lines()[0]  # the line Wireshark needs to decrypt it
+assert attack12.client_data == b"GET /account HTTP/1.1\r\n\r\n" and attack12.server_data.endswith(b"balance: 42")
+print("master secret from the ticket = the session's:", "redacted,", len(attack12.master_secret), "bytes")
+
+# %% [markdown]
+# Every TLS 1.2 connection whose ticket was seen (the one that received it, every one that presented
+# it) is open to the ticket key, for as long as that key, or its master key, exists. Springall et al.
+# (IMC 2016) found 22 % of domains keeping a ticket key for 7 days or more.
+#
+# ### TLS 1.3: the resumption secret, and the key exchange mode
+# TLS 1.3 sends the ticket encrypted, so the recording of the full handshake shows no ticket, and the
+# resumption master secret inside comes from that handshake's secrets one way only: the full
+# handshake stays closed. The **resumption** shows the ticket (its PSK identity). The ticket key
+# opens it and gives the PSK. Does that open the resumed connection? It depends on the PSK key
+# exchange mode (RFC 8446 §4.2.9): `psk_ke` (1: PSK only) or `psk_dhe_ke` (PSK plus a fresh (EC)DHE).
+
+# %%
+first13 = lab.connect()
+assert not observe_connection(first13.wire).new_session_tickets  # nothing in clear to decrypt
+resumed13 = lab.connect(resume=first13.session_data, keylog=True)
+resumed13.client.send(b"GET /account HTTP/1.1\r\n\r\n")
+resumed13.server.read_available()
+seen13 = observe_connection(resumed13.wire)
+print("ClientHello tls.extension.psk_ke_mode:", seen13.client_hello.psk_ke_modes, "(1 = psk_dhe_ke, 0 = psk_ke)")
+print("ServerHello extensions:", seen13.server_hello.extension_types, "(51 = key_share, 41 = pre_shared_key)")
+assert resumed13.resumed and seen13.client_hello.psk_ke_modes == (1, 0) and 51 in seen13.server_hello.extension_types
+
+attack13 = exercises_tracking.read_recorded_resumption(resumed13.wire, lab.ticket_key)
+keylog13 = dict(resumed13.client.keylog)
+for label, secret in attack13.secrets.items():
+    print(f"{label:32} attacker's value {'matches' if secret == keylog13[label] else 'differs from'} the session's")
+
+# %% [markdown]
+# The GnuTLS client offers both modes; a default GnuTLS server picks `psk_dhe_ke`: its ServerHello
+# carries a key_share. The attacker's PSK still gives the **early** secrets (only the PSK goes into
+# them: 0-RTT early data would be readable), but from the handshake secret on, the fresh ECDHE secret
+# is missing: the handshake keys differ and the recorded data stays closed.
+
+# %%
+assert attack13.secrets["CLIENT_EARLY_TRAFFIC_SECRET"] == keylog13["CLIENT_EARLY_TRAFFIC_SECRET"]
+assert attack13.secrets["CLIENT_HANDSHAKE_TRAFFIC_SECRET"] != keylog13["CLIENT_HANDSHAKE_TRAFFIC_SECRET"]
+assert attack13.key_share and attack13.client_data is None
+assert decode(first13.session_data).decrypt_ticket(lab.ticket_key).fields["resumption_master_secret"] == \
+    decode(first13.session_data).tls13.resumption_master_secret
+
+# %% [markdown]
+# Now a server whose priority string also enables plain PSK key exchange (`NORMAL:+PSK`, as a server
+# that serves PSK clients might): the same client, the same ticket.
+
+# %%
+wire = []
+client_end, server_end = memory_pair(wire)
+server = ServerSession(lab.server_credentials, lab.priority + ":+PSK", endpoint=server_end, ticket_key=lab.ticket_key)
+client = ClientSession(lab.client_credentials, lab.priority, endpoint=client_end, server_name=lab.server_name,
+                       keylog=True)
+client.set_data(first13.session_data)
+pump(client, server)
+client.send(b"GET /account HTTP/1.1\r\n\r\n")
+server.read_available()
+server.send(b"HTTP/1.1 200 OK\r\n\r\nbalance: 42")
+client.read_available()
+plain_psk = exercises_tracking.read_recorded_resumption(wire, lab.ticket_key)
+print("ServerHello extensions:", observe_connection(wire).server_hello.extension_types)
+print("the attacker reads:", plain_psk.client_data, plain_psk.server_data)
+
+# %%
+assert client.is_resumed() and not plain_psk.key_share  # psk_ke: no key_share, no (EC)DHE
+assert all(plain_psk.secrets[label] == dict(client.keylog)[label] for label in plain_psk.secrets)
+assert plain_psk.client_data == b"GET /account HTTP/1.1\r\n\r\n" and plain_psk.server_data.endswith(b"balance: 42")
+client.close()
+server.close()
+
+# %% [markdown]
+# What the holder of a GnuTLS ticket key reads, measured above:
+#
+# | recorded connection | what crosses the wire | the ticket key opens |
+# |---|---|---|
+# | TLS 1.2, full handshake (ECDHE) that received a ticket | the ticket, in the NewSessionTicket | **everything**: master secret → all keys |
+# | TLS 1.2, resumption | the ticket, in the ClientHello | **everything** |
+# | TLS 1.3, full handshake | no ticket in clear | nothing |
+# | TLS 1.3, resumption with `psk_dhe_ke` (GnuTLS's default) | the ticket as PSK identity | the PSK and early secrets (0-RTT data), not the connection |
+# | TLS 1.3, resumption with `psk_ke` (server allows plain PSK) | the ticket as PSK identity | **everything** |
+#
+# Beyond reading: the key also *makes* tickets, so its holder can resume as any client it likes.
+# Keep ticket master keys out of backups, replace them (forced rotation) on a schedule, and prefer
+# `psk_dhe_ke`.
+
+# %%
+for c in (conn, recorded, first13, resumed13):
+    c.close()
