@@ -1,0 +1,56 @@
+"""gnutls_lab/peers.py: real server processes start on 127.0.0.1, stop completely, and explain failures."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from gnutls_lab import LabCertificate
+from gnutls_lab.errors import UsageError
+from gnutls_lab.peers import ExternalServer, free_port
+
+pytestmark = [pytest.mark.peers, pytest.mark.timeout(60)]
+
+
+@pytest.fixture(scope="module")
+def cert_files(tmp_path_factory):
+    return LabCertificate().write_files(str(tmp_path_factory.mktemp("lab-cert")))
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("kind", ExternalServer.KINDS)
+@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+def test_external_server_starts_and_stops_without_leftovers(cert_files, kind, tls):
+    with ExternalServer(kind, *cert_files, tls) as server:
+        process = server.process
+        assert process.poll() is None and port_open(server.port)
+        assert f"127.0.0.1:{server.port}" in repr(server) and "running" in repr(server)
+    assert process.poll() is not None  # reaped, not left behind
+    assert not port_open(server.port)
+    assert "stopped" in repr(server)
+    server.stop()  # idempotent
+
+
+def test_external_server_refuses_what_it_cannot_run(cert_files, tmp_path):
+    with pytest.raises(UsageError, match="unknown server"):
+        ExternalServer("nginx", *cert_files)
+    with pytest.raises(UsageError, match="tls must be"):
+        ExternalServer("openssl", *cert_files, "1.1")
+    missing = ExternalServer("openssl", str(tmp_path / "no-cert.pem"), str(tmp_path / "no-key.pem"))
+    with pytest.raises(UsageError, match="openssl did not start"):
+        missing.start()
+    assert missing.process is None
+
+
+def test_free_port_is_bindable_on_loopback():
+    port = free_port()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
