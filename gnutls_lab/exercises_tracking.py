@@ -12,6 +12,9 @@ Exercises (notebook → check):
   its ``legacy_session_id``, TLS 1.2 shows tickets and session IDs in clear.
 - 05 ``key_name(master_key, unix_time, lifetime)`` → :func:`check_key_name`: the 16-byte key name a
   GnuTLS server writes in clear at the start of every ticket it issues at that time.
+- 05 ``exposed(seen)`` → :func:`check_exposed`: from what a passive observer recorded of one
+  connection, will the server's ticket key, stolen later, decrypt it? The truth of each case is what
+  the two readers below actually decrypt.
 
 Notebook 05 also shows what the holder of a server's ticket master key reads from recorded
 traffic, with the two readers that serve as its ground truth (they use only the wire tap and the key):
@@ -47,13 +50,17 @@ from .errors import UsageError
 from .exercises import CheckResult, Scenario, _run, _scenario
 from .lab import Lab
 from .observer import ObservedConnection, link_visits, observe_connection
+from .session import ClientSession, ServerSession, pump
 from .ticket_keys import decrypt_ticket
+from .transport import memory_pair
 
 __all__ = [
     "check_linkable",
     "check_key_name",
+    "check_exposed",
     "linkable_cases",
     "key_name_cases",
+    "exposed_cases",
     "RecordedTLS12",
     "RecordedResumption",
     "read_recorded_tls12",
@@ -388,3 +395,76 @@ def read_recorded_tls12(wire, master_key, **hints) -> RecordedTLS12:
         data[sender] = plain
     line = f"CLIENT_RANDOM {hello.random.hex()} {master.hex()}"
     return RecordedTLS12(master, line, data["client"], data["server"])
+
+
+# --- notebook 05, exercise 2: which recordings does the key open? ------------------------------------
+
+_REQUEST = b"GET /account HTTP/1.1\r\n\r\n"
+
+
+def _recorded(lab: Lab, resume=None, server_priority: str | None = None) -> tuple:
+    """One live connection with a request from the client: ``(wire, session data)``; the server's
+    priority may differ from the client's (``server_priority``)."""
+    wire: list = []
+    client_end, server_end = memory_pair(wire)
+    server = ServerSession(lab.server_credentials, server_priority or lab.priority, endpoint=server_end,
+                           ticket_key=lab.ticket_key if lab.tickets else None, cache=lab.cache)
+    client = ClientSession(lab.client_credentials, lab.priority, endpoint=client_end, server_name=lab.server_name)
+    try:
+        if resume is not None:
+            client.set_data(resume)
+        pump(client, server)
+        client.send(_REQUEST)
+        server.read_available()
+        data = client.read_tickets()[-1] if client.protocol == "TLS1.3" and resume is None else client.get_data()
+        return wire, data
+    finally:
+        client.close()
+        server.close()
+
+
+def _key_reads(wire, master_key) -> bool:
+    """Whether the readers recover the client's request from the recording with the ticket key."""
+    seen = observe_connection(wire)
+    try:
+        if seen.version == 0x0304:
+            return read_recorded_resumption(wire, master_key).client_data == _REQUEST
+        return read_recorded_tls12(wire, master_key).client_data == _REQUEST
+    except UsageError:  # nothing on this wire that a ticket key opens
+        return False
+
+
+def exposed_cases() -> list:
+    """Live recordings ``(name, seen, truth, why)``: ``truth`` is whether the server's ticket key reads
+    the client's request back from the recording (:func:`read_recorded_tls12`,
+    :func:`read_recorded_resumption`)."""
+    plan = []
+    lab13 = Lab("1.3")
+    wire, data = _recorded(lab13)
+    plan.append(("TLS 1.3 full handshake", lab13, wire,
+                 "TLS 1.3 sends its tickets encrypted: nothing in this recording is a ticket"))
+    plan.append(("TLS 1.3 resumption, GnuTLS's default server (psk_dhe_ke)", lab13, _recorded(lab13, data)[0],
+                 "the ServerHello carries a key_share: a fresh ECDHE secret went into every key after the early ones"))
+    plan.append(("TLS 1.3 resumption, a server that allows plain PSK (NORMAL:+PSK)", lab13,
+                 _recorded(lab13, data, lab13.priority + ":+PSK")[0],
+                 "no key_share in the ServerHello (psk_ke): every key follows from the PSK, i.e. from the ticket"))
+    lab12 = Lab("1.2")
+    wire, data = _recorded(lab12)
+    plan.append(("TLS 1.2 full handshake (ECDHE) that received a ticket", lab12, wire,
+                 "the NewSessionTicket crosses the wire in clear, and the ticket holds the master secret"))
+    plan.append(("TLS 1.2 resumption with that ticket", lab12, _recorded(lab12, data)[0],
+                 "the ClientHello presents the ticket in clear: same master secret"))
+    cache12 = Lab("1.2", tickets=False, session_cache=True)
+    plan.append(("TLS 1.2 full handshake, server without tickets (session-ID cache)", cache12,
+                 _recorded(cache12)[0], "no ticket ever crosses the wire: the ticket key has nothing to open"))
+    return [(name, observe_connection(wire), _key_reads(wire, lab.ticket_key), why) for name, lab, wire, why in plan]
+
+
+def check_exposed(exposed: Callable) -> CheckResult:
+    """``exposed(seen) -> bool``: will the server's ticket key decrypt this recorded connection?"""
+    scenarios = []
+    for name, seen, truth, why in exposed_cases():
+        result, error = _run(exposed, seen)
+        scenarios.append(_scenario(name, repr(truth), result, error,
+                                   lambda r, e=truth: isinstance(r, bool) and r == e, why))
+    return CheckResult("exposed", scenarios)

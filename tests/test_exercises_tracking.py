@@ -17,8 +17,8 @@ from gnutls_lab.observer import link_visits
 from gnutls_lab.ticket_keys import period_of
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
-SOLUTIONS = {"04_ticket_reuse_and_tracking.py": {"linkable"}, "05_server_ticket_keys.py": {"key_name"}}
-STUB_FAILURES = {"linkable": 3, "key_name": 4}  # scenarios the notebooks' starting stubs get wrong
+SOLUTIONS = {"04_ticket_reuse_and_tracking.py": {"linkable"}, "05_server_ticket_keys.py": {"key_name", "exposed"}}
+STUB_FAILURES = {"linkable": 3, "key_name": 4, "exposed": 3}  # scenarios the notebooks' starting stubs get wrong
 
 
 def _solution_params():
@@ -36,19 +36,29 @@ def test_instructor_solutions_pass(check, answer):
     assert "✅" in repr(result) and "✅" in result._repr_html_()
 
 
-def _stub(notebook: str):
-    """The exercise stub of a notebook, read from its py:percent twin."""
-    cells = re.split(r"^# %%.*$", (NOTEBOOKS / notebook).read_text(), flags=re.M)
-    stubs = [cell for cell in cells if cell.lstrip().startswith("# EXERCISE")]
-    assert len(stubs) == 1, notebook
-    namespace: dict = {}
-    exec(compile(stubs[0], notebook, "exec"), namespace)  # noqa: S102 - our own notebook cell
-    return next(v for k, v in namespace.items() if callable(v) and not k.startswith("__"))
+def _stubs():
+    """The exercise stubs of notebooks 04 and 05, read from their py:percent twins."""
+    for notebook in ("04-ticket-reuse-and-tracking.py", "05-server-ticket-keys.py"):
+        cells = re.split(r"^# %%.*$", (NOTEBOOKS / notebook).read_text(), flags=re.M)
+        for cell in cells:
+            if cell.lstrip().startswith("# EXERCISE"):
+                namespace: dict = {}
+                exec(compile(cell, notebook, "exec"), namespace)  # noqa: S102 - our own notebook cell
+                stub = next(v for k, v in namespace.items() if callable(v) and not k.startswith("__"))
+                yield pytest.param(stub, id=f"{notebook}:{stub.__name__}")
 
 
-@pytest.mark.parametrize("notebook", ["04-ticket-reuse-and-tracking.py", "05-server-ticket-keys.py"])
-def test_notebook_stubs_fail_the_scenarios_they_should(notebook):
-    stub = _stub(notebook)
+STUBS = list(_stubs())
+
+
+def test_every_exercise_of_04_and_05_has_a_check_and_a_solution():
+    names = {p.values[0].__name__ for p in STUBS}
+    assert names == set(STUB_FAILURES) == set().union(*SOLUTIONS.values())
+    assert all(hasattr(exercises_tracking, f"check_{name}") for name in names)
+
+
+@pytest.mark.parametrize("stub", STUBS)
+def test_notebook_stubs_fail_the_scenarios_they_should(stub):
     result = getattr(exercises_tracking, f"check_{stub.__name__}")(stub)
     assert not result.passed and "❌" in repr(result)
     assert sum(not s.passed for s in result.scenarios) == STUB_FAILURES[stub.__name__], repr(result)
@@ -75,6 +85,15 @@ def test_key_name_cases_read_the_live_tickets():
         assert name == hashlib.sha3_512(struct.pack(">Q", period) + master).digest()[:16]
     (_, m1, t1, _, n1), (_, m2, t2, _, n2) = cases[1:3]
     assert m1 == m2 and t2 - t1 == 2 and period_of(t2, 600) == period_of(t1, 600) + 1 and n1 != n2
+
+
+def test_exposed_cases_are_what_they_claim():
+    cases = exercises_tracking.exposed_cases()
+    assert [truth for _, _, truth, _ in cases] == [False, False, True, True, True, False]
+    by_name = {name: seen for name, seen, _, _ in cases}
+    default = by_name["TLS 1.3 resumption, GnuTLS's default server (psk_dhe_ke)"].server_hello
+    plain_psk = by_name["TLS 1.3 resumption, a server that allows plain PSK (NORMAL:+PSK)"].server_hello
+    assert 51 in default.extension_types and 51 not in plain_psk.extension_types  # key_share: (EC)DHE or not
 
 
 def test_a_raising_answer_is_reported_not_raised():

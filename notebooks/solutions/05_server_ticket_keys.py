@@ -17,8 +17,21 @@ def key_name(master_key, unix_time, lifetime):
     return hashlib.sha3_512(struct.pack(">Q", period) + master_key).digest()[:16]
 
 
+def exposed(seen):
+    hello = seen.server_hello
+    if hello is None:
+        return False
+    if hello.selected_version < 0x0304:
+        # TLS 1.2: any ticket on this wire (issued in clear, or presented) holds the master secret
+        return bool(seen.new_session_tickets or seen.client_hello.session_ticket)
+    # TLS 1.3: only a resumption shows a ticket, and only psk_ke (no key_share, extension 51, in the
+    # ServerHello) derives every key from it; psk_dhe_ke mixes in a fresh ECDHE secret
+    return hello.psk_selected_identity is not None and 51 not in hello.extension_types
+
+
 CHECKS = {
     "key_name": (exercises_tracking.check_key_name, key_name),
+    "exposed": (exercises_tracking.check_exposed, exposed),
 }
 
 if __name__ == "__main__":
