@@ -312,6 +312,24 @@ client.close()
 server.close()
 
 # %% [markdown]
+# ### Exercise: which recordings does a stolen key open?
+# Write `exposed(seen)`: given what a passive observer recorded of one connection (an
+# `ObservedConnection`), will the server's ticket key, stolen later, decrypt it? The stub believes
+# that only TLS 1.3 resumptions are at risk. The check records six live connections and finds the
+# truth by trying, with the readers used above. (Useful: `seen.server_hello.selected_version`,
+# `.psk_selected_identity`, `.extension_types`; `seen.new_session_tickets`;
+# `seen.client_hello.session_ticket`.)
+
+# %%
+# EXERCISE: complete this function
+def exposed(seen):
+    return bool(seen.client_hello.psk_identities)
+
+
+# %%
+exercises_tracking.check_exposed(exposed)
+
+# %% [markdown]
 # What the holder of a GnuTLS ticket key reads, measured above:
 #
 # | recorded connection | what crosses the wire | the ticket key opens |
