@@ -27,7 +27,7 @@ import time
 
 from .errors import UsageError
 
-__all__ = ["require_program", "ExternalServer", "openssl_session_text", "free_port"]
+__all__ = ["require_program", "ExternalServer", "openssl_session_text", "free_port", "die_with_parent"]
 
 PACKAGES = {"gnutls-cli": "gnutls-bin", "gnutls-serv": "gnutls-bin", "openssl": "openssl",
             "chromium": "chromium", "gcc": "gcc"}
@@ -40,6 +40,17 @@ def require_program(name: str, package: str | None = None) -> str:
         package = package or PACKAGES.get(name, name)
         raise UsageError(f"{name} not found: install it with `apt-get install {package}`")
     return path
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for peer processes: Linux sends them SIGTERM if the process that started them
+    dies (``prctl(PR_SET_PDEATHSIG)``), so even a crashed test run leaves no server behind."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (AttributeError, OSError):  # not Linux: the context manager's stop() still applies
+        pass
 
 
 def free_port() -> int:
@@ -117,7 +128,8 @@ class ExternalServer:
             self.port = free_port()
             self._log = tempfile.NamedTemporaryFile("w+", prefix=f"{self.kind}-", suffix=".log")
             self.process = subprocess.Popen(self.command(self.port), stdin=subprocess.PIPE,
-                                            stdout=self._log, stderr=subprocess.STDOUT)
+                                            stdout=self._log, stderr=subprocess.STDOUT,
+                                            preexec_fn=die_with_parent)
             deadline = time.monotonic() + self.start_timeout
             while time.monotonic() < deadline and self.process.poll() is None:
                 if self._accepts_connections():

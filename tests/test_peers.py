@@ -54,3 +54,30 @@ def test_free_port_is_bindable_on_loopback():
     port = free_port()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))
+
+
+def test_a_server_dies_with_the_process_that_started_it(cert_files):
+    """Even a test process that crashes leaves no peer behind (PR_SET_PDEATHSIG)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    code = ("import os\nfrom gnutls_lab.peers import ExternalServer\n"
+            f"s = ExternalServer('openssl', {cert_files[0]!r}, {cert_files[1]!r}).start()\n"
+            "print(s.process.pid, s.port, flush=True)\nos._exit(0)  # gone without stop()\n")
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    pid, port = map(int, child.stdout.split())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{pid}") and not _is_zombie(pid):
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{pid}") or _is_zombie(pid), f"server {pid} outlived its parent"
+    assert not port_open(port)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from gnutls_lab.peers import openssl_session_text, require_program
+from gnutls_lab.peers import die_with_parent, openssl_session_text, require_program
 from gnutls_lab.server import LabServer, presented_identity
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(120)]
@@ -33,7 +33,8 @@ class ServeProcess:
         self.out_path, self.err_path = tmp_path / "serve.out", tmp_path / "serve.err"
         self.out, self.err = open(self.out_path, "w"), open(self.err_path, "w")
         self.process = subprocess.Popen([sys.executable, "-m", "gnutls_lab", "serve", "--port", "0", *args],
-                                        stdout=self.out, stderr=self.err, stdin=subprocess.DEVNULL)
+                                        stdout=self.out, stderr=self.err, stdin=subprocess.DEVNULL,
+                                        preexec_fn=die_with_parent)
         self.port = self._wait_for_port()
 
     def _wait_for_port(self) -> int:
