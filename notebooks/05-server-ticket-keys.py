@@ -312,6 +312,30 @@ client.close()
 server.close()
 
 # %% [markdown]
+# ### Resuming as someone else
+# The ticket on the wire is a bearer credential that needs its secret: a client resumes with the
+# ticket *and* the resumption master secret (for the PSK binder). An eavesdropper has only the
+# ticket. The holder of the ticket key opens the ticket and has both: it takes its own session data
+# as a template, puts in the recorded ticket and the secrets from inside it, and the server resumes
+# the *victim's* session.
+
+# %%
+recorded_ticket = seen13.client_hello.psk_identities[0].identity  # the victim's resumption, on the wire
+inside_victim = decrypt_ticket(recorded_ticket, lab.ticket_key).fields
+with lab.connect() as own:
+    template = decode(own.session_data)  # the attacker's own session with the same server
+eavesdropper = template.rebuilt(ticket=recorded_ticket)  # the ticket, with the attacker's own secrets
+key_thief = template.rebuilt(ticket=recorded_ticket, resumption_master_secret=inside_victim["resumption_master_secret"],
+                             ticket_age_add=inside_victim["age_add"], nonce=inside_victim["nonce"])
+with lab.connect(resume=eavesdropper) as attempt:
+    eavesdropper_resumed = attempt.resumed
+with lab.connect(resume=key_thief) as attempt:
+    thief_resumed = attempt.resumed
+    presented = observe_connection(attempt.wire).client_hello.psk_identities[0].identity
+print(f"the recorded ticket alone resumes: {eavesdropper_resumed}; with the ticket key's help: {thief_resumed}")
+assert not eavesdropper_resumed and thief_resumed and presented == recorded_ticket
+
+# %% [markdown]
 # ### Exercise: which recordings does a stolen key open?
 # Write `exposed(seen)`: given what a passive observer recorded of one connection (an
 # `ObservedConnection`), will the server's ticket key, stolen later, decrypt it? The stub believes
@@ -340,9 +364,8 @@ exercises_tracking.check_exposed(exposed)
 # | TLS 1.3, resumption with `psk_dhe_ke` (GnuTLS's default) | the ticket as PSK identity | the PSK and early secrets (0-RTT data), not the connection |
 # | TLS 1.3, resumption with `psk_ke` (server allows plain PSK) | the ticket as PSK identity | **everything** |
 #
-# Beyond reading: the key also *makes* tickets, so its holder can resume as any client it likes.
-# Keep ticket master keys out of backups, replace them (forced rotation) on a schedule, and prefer
-# `psk_dhe_ke`.
+# And with any recorded ticket, the key's holder resumes as that ticket's client. Keep ticket master
+# keys out of backups, replace them (forced rotation) on a schedule, and prefer `psk_dhe_ke`.
 
 # %%
 for c in (conn, recorded, first13, resumed13):
