@@ -29,10 +29,30 @@ from .errors import GnuTLSLabError, UsageError
 from .session import ClientSession, SessionData, resolve_priority
 from .transport import SocketEndpoint
 
-__all__ = ["RemoteConnection", "ConnectionSummary", "connect", "connect_and_resume", "parse_address", "check_host"]
+__all__ = ["RemoteConnection", "ConnectionSummary", "linger_close", "connect", "connect_and_resume", "parse_address", "check_host"]
 
 _POLL_SECONDS = 0.2
 _QUIET_SECONDS = 0.05  # a socket quiet this long after a ticket has sent all its tickets
+
+
+def linger_close(sock: socket.socket, seconds: float = 0.5) -> None:
+    """Half-close, read what the peer still sends until it closes (at most ``seconds``), then close.
+
+    Closing a socket with unread bytes in it (a TLS 1.3 ticket nobody asked for) makes the kernel send
+    a reset, and the peer may lose the last records we sent (our Finished, our close_notify).
+    """
+    if sock.fileno() == -1:
+        return
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(seconds)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and sock.recv(65536):
+            pass
+    except OSError:
+        pass
+    finally:
+        sock.close()
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -148,7 +168,7 @@ class RemoteConnection:
         except (GnuTLSLabError, OSError):
             pass
         self.client.close()
-        self.sock.close()
+        linger_close(self.sock)
         if self._owned_credentials is not None:
             self._owned_credentials.close()
 

@@ -27,6 +27,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
+from .client import linger_close
 from .credentials import CertificateCredentials, LabCertificate
 from .errors import GnuTLSLabError, UsageError
 from .formats import wire
@@ -191,15 +192,16 @@ class LabServer:
         """One connection on an accepted socket, start to close; the socket is closed afterwards."""
         record = ServedConnection(index=len(self.served), peer=peer)
         started = time.monotonic()
-        with sock:
-            endpoint = SocketEndpoint(sock, "server", None, timeout=_POLL_SECONDS)
-            try:
-                with ServerSession(self.credentials, self.priority, endpoint=endpoint,
-                                   ticket_key=self.ticket_key if self.tickets else None,
-                                   lifetime=self.lifetime, cache=self.cache) as session:
-                    self._run(session, record)
-            except GnuTLSLabError as exc:
-                record.error = str(exc)
+        endpoint = SocketEndpoint(sock, "server", None, timeout=_POLL_SECONDS)
+        try:
+            with ServerSession(self.credentials, self.priority, endpoint=endpoint,
+                               ticket_key=self.ticket_key if self.tickets else None,
+                               lifetime=self.lifetime, cache=self.cache) as session:
+                self._run(session, record)
+        except GnuTLSLabError as exc:
+            record.error = str(exc)
+        finally:
+            linger_close(sock)
         record.seconds = round(time.monotonic() - started, 4)
         self.served.append(record)
         if self.log is not None:

@@ -242,3 +242,21 @@ def test_presented_identity_ignores_tls13_legacy_session_id():
         hello = next(m.body for m in conn.server.transcript if m.sender == "client" and m.type == 1)
     assert presented_identity(hello, "TLS1.3") == (None, b"")
     assert presented_identity(b"\x03\x03garbage", "TLS1.2") == (None, b"")
+
+
+def test_a_client_speaking_garbage_is_logged_and_the_server_carries_on(serve):
+    import socket
+
+    from gnutls_lab.client import connect
+
+    server = serve("--json", "--max-connections", "3")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
+        raw.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5):
+        pass  # connect and hang up before any byte
+    with connect("127.0.0.1", server.port, "1.3") as conn:
+        assert conn.protocol == "TLS1.3"
+    records = [json.loads(line) for line in server.wait_for_lines(3)]
+    assert records[0]["error"] and records[1]["error"] and not records[2]["error"]
+    assert "GNUTLS_E_" in records[0]["error"]
+    assert server.wait() == 0
