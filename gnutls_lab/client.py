@@ -29,7 +29,15 @@ from .errors import GnuTLSLabError, UsageError
 from .session import ClientSession, SessionData, resolve_priority
 from .transport import SocketEndpoint
 
-__all__ = ["RemoteConnection", "ConnectionSummary", "linger_close", "connect", "connect_and_resume", "parse_address", "check_host"]
+__all__ = [
+    "RemoteConnection",
+    "ConnectionSummary",
+    "connect",
+    "connect_and_resume",
+    "parse_address",
+    "check_host",
+    "linger_close",
+]
 
 _POLL_SECONDS = 0.2
 _QUIET_SECONDS = 0.05  # a socket quiet this long after a ticket has sent all its tickets

@@ -78,7 +78,7 @@ GC_STRESS = textwrap.dedent(r'''
 def test_gc_inside_callbacks_while_sessions_are_mid_handshake(tls):
     report = run_child(GC_STRESS, tls)
     assert report["results"] == [False] + [True] * 59  # every later round resumed
-    assert report["calls"]["push"] > 300 and report["calls"]["nested"] > 100
+    assert report["calls"]["push"] >= 2 * 60 and report["calls"]["nested"] >= 40  # both sides, every round
     assert not report["dummy"]
 
 
