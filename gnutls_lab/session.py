@@ -130,10 +130,13 @@ class SessionData:
     ``waited_ms``: the pull-timeout waits the library asked for during the call (TLS 1.3 ticket wait).
     """
 
-    __slots__ = ("data", "dummy", "reason", "protocol", "role", "waited_ms")
+    __slots__ = ("data", "dummy", "reason", "protocol", "role", "waited_ms", "from_library")
 
     def __init__(self, data: bytes, protocol: str = "", role: str = "client", reason: str = "",
-                 waited_ms: tuple = ()):
+                 waited_ms: tuple = (), from_library: bool = False):
+        #: True when these bytes came straight from gnutls_session_get_data2 of this process's
+        #: library (so set_data need not check them again).
+        self.from_library = from_library
         self.data = bytes(data)
         self.dummy = self.data == DUMMY
         self.protocol = protocol
@@ -386,13 +389,22 @@ class Session:
                 when = "" if self.handshake_done else "it was called before the handshake, so "
                 reason = (when + "no NewSessionTicket had arrived when it was called" + wait +
                           "; set_data accepts these 4 bytes and does nothing, the next handshake is a full one")
-        return SessionData(data, protocol, self.role, reason, waited)
+        return SessionData(data, protocol, self.role, reason, waited, from_library=True)
 
     def set_data(self, data) -> None:
-        """``gnutls_session_set_data`` before the handshake (bytes or :class:`SessionData`)."""
+        """``gnutls_session_set_data`` before the handshake (bytes or :class:`SessionData`).
+
+        Bytes that did not come from this library's ``get_data2`` are checked first
+        (:mod:`gnutls_lab._preflight`): libgnutls crashes on some corrupted blobs of its own version,
+        and those are refused with a :class:`BlobFormatError` instead.
+        """
         raw = bytes(data)
         if self.handshake_done:
             raise UsageError("set session data before the handshake, not after it")
+        if not (isinstance(data, SessionData) and data.from_library):
+            from ._preflight import check_session_data  # imports the decoder's reader: only when needed
+
+            check_session_data(raw, load()[3].version_tuple)
         rc = self._lib.gnutls_session_set_data(self._ptr, raw, len(raw))
         check(rc, "gnutls_session_set_data")
 
