@@ -6,7 +6,17 @@ import struct
 
 import pytest
 
-from gnutls_lab import ClientSession, FakeClock, GnuTLSError, Lab, ServerSession, UsageError, memory_pair, pump
+from gnutls_lab import (
+    BlobFormatError,
+    ClientSession,
+    FakeClock,
+    GnuTLSError,
+    Lab,
+    ServerSession,
+    UsageError,
+    memory_pair,
+    pump,
+)
 from gnutls_lab.session import DUMMY, session_flag_names
 
 GNUTLS_NONBLOCK = 8
@@ -215,10 +225,16 @@ def test_foreign_and_corrupted_blobs_are_refused_by_set_data(lab13):
     with lab13.connect() as first:
         data = bytearray(first.session_data.data)
     other_version = bytes([data[0], data[1], data[2] ^ 0x01, data[3]]) + bytes(data[4:])
-    for blob in (other_version, bytes(data[:40]), b"\x01\x02\x03\x04\x05\x06\x07\x08"):
+    for blob in (other_version, b"\x01\x02\x03\x04\x05\x06\x07\x08"):  # libgnutls refuses the magic
         client, server = _pair(lab13)
-        with client, server, pytest.raises(GnuTLSError):
+        with client, server, pytest.raises(GnuTLSError) as err:
             client.set_data(blob)
+        assert err.value.name == "GNUTLS_E_DB_ERROR"
+    # The running version's magic on a malformed blob: gnutls-lab refuses it before libgnutls.
+    client, server = _pair(lab13)
+    with client, server, pytest.raises(BlobFormatError) as err:
+        client.set_data(bytes(data[:40]))
+    assert "refused before libgnutls" in str(err.value)
 
 
 # -- server policy knobs ----------------------------------------------------------------------------
