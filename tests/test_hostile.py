@@ -33,6 +33,10 @@ CHILD = textwrap.dedent(r'''
     lab = Lab(tls)
     with lab.connect() as conn:
         blob = conn.session_data.data
+    # Once here, before any fork: plain bytes go through set_data's checks, whose imports each
+    # forked case would otherwise repeat.
+    with lab.connect(resume=bytes(blob)) as conn:
+        assert conn.resumed
     results = []
 
     def attempt(name, data, server=lab):
