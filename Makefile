@@ -41,7 +41,8 @@ test-3.8:
 	    { apt-get update -qq && apt-get install -y -qq openssl gnutls-bin >/dev/null; }; \
 	    [ -x .venv-gnutls38/bin/python ] || python3 -m venv .venv-gnutls38; \
 	    .venv-gnutls38/bin/pip install -q --disable-pip-version-check -e ".[libtest]" && \
-	    .venv-gnutls38/bin/python -m pytest -m "not notebooks and not browser" $(PYTEST_ARGS)'
+	    .venv-gnutls38/bin/python -m pytest -m "not notebooks and not browser" \
+	        --ignore=tests/test_notebooks.py --ignore=tests/test_browser.py $(PYTEST_ARGS)'
 
 bench: $(VENV)/.test-installed
 	scripts/system-packages.sh bench

@@ -116,15 +116,30 @@ class _Credentials:
     def __init__(self, handle, free):
         self._handle = load()[0].gc(handle, free)
         self._free = free
+        # libgnutls must not free credentials that a live session uses: sessions count themselves in
+        # and out (session.py), and a close() asked for meanwhile waits for the last of them.
+        self._users = 0
+        self._close_pending = False
 
     def apply(self, session_ptr) -> None:
+        if self._handle is None:
+            raise UsageError(f"these {self.kind_name} credentials are closed")
         check(load()[1].gnutls_credentials_set(session_ptr, self.kind, self._handle), "gnutls_credentials_set")
 
     def close(self) -> None:
+        """Free the handle now, or as soon as the last session using it is closed."""
+        if self._users > 0:
+            self._close_pending = True
+            return
         if self._handle is not None:
             ffi = load()[0]
             ffi.release(self._handle)  # runs the destructor now, once
             self._handle = None
+
+    def _release_user(self) -> None:
+        self._users -= 1
+        if self._users == 0 and self._close_pending:
+            self.close()
 
     @property
     def kind_name(self) -> str:

@@ -194,6 +194,19 @@ class Lab:
             self.server_credentials = AnonCredentials("server")
             self.client_credentials = AnonCredentials("client")
         self.connections = 0
+        self.closed = False
+
+    def close(self) -> None:
+        """Free the credentials (at once, or when the last open connection using them is closed)."""
+        self.closed = True
+        self.server_credentials.close()
+        self.client_credentials.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     def rotate_ticket_key(self) -> bytes:
         """Replace the ticket master key (every ticket issued so far stops working); return the new one."""
@@ -206,6 +219,8 @@ class Lab:
         ``observe``: True records the hook transcript and the wire tap, ``"wire"`` only the tap (what a
         passive observer needs), ``"transcript"`` only the hook, False neither (fastest).
         """
+        if self.closed:
+            raise UsageError("this Lab is closed; make a new one")
         observe = self.observe if observe is None else observe
         if observe not in (True, False, "wire", "transcript"):
             raise UsageError(f"observe must be True, False, 'wire' or 'transcript', not {observe!r}")

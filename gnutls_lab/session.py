@@ -246,13 +246,16 @@ class Session:
         rc = lib.gnutls_init(p, self._init_flag | flags)
         if rc < 0:
             raise make_error(rc, "gnutls_init")
-        self._ptr = ptr = ffi.gc(p[0], lib.gnutls_deinit)
+        self._live = ptr = ffi.gc(p[0], lib.gnutls_deinit)  # None once closed, see _ptr
         rc = lib.gnutls_priority_set(ptr, _priority_cache.get(priority) or _priority(priority))
         if rc < 0:
             raise make_error(rc, "gnutls_priority_set")
+        if credentials._handle is None:
+            raise UsageError(f"these {credentials.kind_name} credentials are closed")
         rc = lib.gnutls_credentials_set(ptr, credentials.kind, credentials._handle)
         if rc < 0:
             raise make_error(rc, "gnutls_credentials_set")
+        credentials._users += 1
         # The handles live on this object; libgnutls hands them back in every callback. The session
         # handle is needed only by the hook, the key log and a PSK server's key look-up.
         if observe or keylog or (credentials.kind == 4 and self._init_flag == 1):
@@ -273,6 +276,15 @@ class Session:
             lib.gnutls_handshake_set_hook_function(ptr, 0xFFFFFFFF, -1, cb.hook)  # ANY, BOTH
         if keylog:
             lib.gnutls_session_set_keylog_function(ptr, cb.keylog)
+
+    @property
+    def _ptr(self):
+        """The ``gnutls_session_t``; using a closed session is a clear error, never freed memory."""
+        ptr = self._live
+        if ptr is None:
+            raise UsageError(f"this {self.role} session is closed (gnutls_deinit has run); "
+                             "read what you need before closing the connection")
+        return ptr
 
     @property
     def _peer(self) -> str:
@@ -492,10 +504,12 @@ class Session:
         """
         if not self._closed:
             self._closed = True
-            self._ffi.release(self._ptr)
+            self._ffi.release(self._live)
+            self._live = None
+            self.credentials._release_user()
             endpoint = self._endpoint
             endpoint.closed = True
-            endpoint.owner = endpoint.peer = None
+            endpoint.owner = endpoint.peer = endpoint.session_ptr = None
             self._handle = self._endpoint_handle = None
 
     @property

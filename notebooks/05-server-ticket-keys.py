@@ -99,8 +99,9 @@ assert opened.key.period == t
 
 # %%
 with lab.connect() as other_client:
-    names = {decode(ticket).ticket[:16] for ticket in conn.tickets + other_client.tickets}
-print(f"{len(conn.tickets) + len(other_client.tickets)} tickets, two clients, key names: {len(names)}")
+    tickets = conn.tickets + other_client.tickets
+names = {decode(ticket).ticket[:16] for ticket in tickets}
+print(f"{len(tickets)} tickets, two clients, key names: {len(names)}")
 assert names == {derived[:16]}
 
 # %% [markdown]

@@ -369,8 +369,13 @@ def test_records_flow_both_ways(lab13):
         assert conn.client.recv() is None
 
 
-def test_closed_sessions_are_safe_to_close_again(lab13):
+def test_closed_sessions_are_safe_to_close_again_and_to_touch(lab13):
     conn = lab13.connect()
     conn.close()
     conn.close()
     assert conn.client.closed and "closed" in repr(conn.client)
+    # After gnutls_deinit every use is a clear error, not a read of freed memory.
+    for use in (lambda: conn.cipher_suite, lambda: conn.resumed, lambda: conn.client.session_id(),
+                lambda: conn.client.get_data(), lambda: conn.server.send_tickets(1), lambda: conn.session_data):
+        with pytest.raises(UsageError, match="closed"):
+            use()

@@ -109,6 +109,7 @@ def _capture(args) -> int:
     lab = Lab(args.tls, client_tickets=not args.no_tickets, tickets=not args.no_tickets)
     with lab.connect() as conn:
         data = conn.session_data
+        protocol = conn.protocol
     if data.dummy and not args.allow_dummy:
         raise UsageError(f"refusing to write dummy session data: {data.reason} (use --allow-dummy to write it anyway)")
     if args.output == "-":
@@ -118,7 +119,7 @@ def _capture(args) -> int:
         with open(tmp, "wb") as f:
             f.write(data.data)
         os.replace(tmp, args.output)  # never a half-written file
-        kind = "dummy" if data.dummy else conn.protocol
+        kind = "dummy" if data.dummy else protocol
         print(f"wrote {len(data)} bytes of {kind} client session data to {args.output}", file=sys.stderr)
     return 0
 
