@@ -9,7 +9,9 @@
 
 What the real servers need, observed with gnutls-bin 3.7.9 and OpenSSL 3.0: ``gnutls-serv`` issues
 tickets and keeps a session-ID cache by default (``--noticket`` / ``--nodb`` turn them off); it has no
-option to choose its address and listens on 0.0.0.0 and ``::``. ``-a`` stops it from asking for a
+option to choose its address and would listen on 0.0.0.0 and ``::``, so it runs with a small
+``LD_PRELOAD`` shim (:func:`loopback_preload`, ``_loopback_bind.c``) that turns its binds into
+127.0.0.1 and refuses IPv6: the lab's servers listen on loopback only. ``-a`` stops it from asking for a
 client certificate (that would move its TLS 1.3 tickets after the client's Finished).
 ``openssl s_server`` listens where ``-accept 127.0.0.1:PORT`` says, sends 2 TLS 1.3 tickets by default
 (``-num_tickets N``) and stops when its standard input ends, so it gets an open pipe.
@@ -27,7 +29,8 @@ import time
 
 from .errors import UsageError
 
-__all__ = ["require_program", "ExternalServer", "openssl_session_text", "free_port", "die_with_parent"]
+__all__ = ["require_program", "ExternalServer", "openssl_session_text", "free_port", "die_with_parent",
+           "loopback_preload"]
 
 PACKAGES = {"gnutls-cli": "gnutls-bin", "gnutls-serv": "gnutls-bin", "openssl": "openssl",
             "chromium": "chromium", "gcc": "gcc"}
@@ -51,6 +54,25 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
     except (AttributeError, OSError):  # not Linux: the context manager's stop() still applies
         pass
+
+
+def loopback_preload() -> str:
+    """Path of the loopback bind shim (``_loopback_bind.c``), compiled with gcc on first use."""
+    source = os.path.join(os.path.dirname(__file__), "_loopback_bind.c")
+    cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "gnutls-lab")
+    with open(source, "rb") as f:
+        digest = __import__("hashlib").sha256(f.read()).hexdigest()[:12]
+    target = os.path.join(cache, f"loopback-bind-{digest}.so")
+    if not os.path.exists(target):
+        gcc = require_program("gcc")
+        os.makedirs(cache, exist_ok=True)
+        partial = f"{target}.{os.getpid()}.tmp"
+        build = subprocess.run([gcc, "-O2", "-shared", "-fPIC", "-o", partial, source, "-ldl"],
+                               capture_output=True, text=True)
+        if build.returncode != 0:
+            raise UsageError(f"could not build the loopback bind shim: {build.stderr.strip()[-300:]}")
+        os.replace(partial, target)
+    return target
 
 
 def free_port() -> int:
@@ -127,9 +149,12 @@ class ExternalServer:
         for _ in range(3):  # a port free when chosen can be taken before the server binds it
             self.port = free_port()
             self._log = tempfile.NamedTemporaryFile("w+", prefix=f"{self.kind}-", suffix=".log")
+            env = None
+            if self.kind == "gnutls-serv":  # it cannot be told its address: keep it on 127.0.0.1
+                env = dict(os.environ, LD_PRELOAD=loopback_preload())
             self.process = subprocess.Popen(self.command(self.port), stdin=subprocess.PIPE,
                                             stdout=self._log, stderr=subprocess.STDOUT,
-                                            preexec_fn=die_with_parent)
+                                            preexec_fn=die_with_parent, env=env)
             deadline = time.monotonic() + self.start_timeout
             while time.monotonic() < deadline and self.process.poll() is None:
                 if self._accepts_connections():

@@ -81,3 +81,24 @@ def _is_zombie(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def _listening_addresses(port: int) -> list[str]:
+    """Local addresses (hex, as /proc/net shows them) of the sockets listening on ``port``."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.read().splitlines()[1:]:
+                fields = line.split()
+                address, port_hex = fields[1].rsplit(":", 1)
+                if int(port_hex, 16) == port and fields[3] == "0A":  # 0A = LISTEN
+                    found.append(address)
+    return found
+
+
+@pytest.mark.parametrize("kind", ExternalServer.KINDS)
+def test_real_peers_listen_on_loopback_only(cert_files, kind):
+    """gnutls-serv has no address option (it would take 0.0.0.0 and ::): the bind shim keeps it on
+    127.0.0.1; openssl s_server is told -accept 127.0.0.1:PORT."""
+    with ExternalServer(kind, *cert_files, "1.3") as server:
+        assert _listening_addresses(server.port) == ["0100007F"]  # 127.0.0.1, little-endian hex
