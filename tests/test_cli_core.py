@@ -64,8 +64,10 @@ def test_capture_writes_real_data_and_refuses_dummy(tmp_path):
     refused = run("capture", "--tls", "1.3", "--no-tickets", "-o", str(dummy))
     assert refused.returncode == 2 and not dummy.exists()
     assert len(refused.stderr.strip().splitlines()) == 1 and "--allow-dummy" in refused.stderr
-    allowed = run("capture", "--tls", "1.3", "--no-tickets", "--allow-dummy", "-o", str(dummy))
+    allowed = run("capture", "--tls", "1.3", "--no-tickets", "--allow-dummy", "-o", str(dummy), "--json")
     assert allowed.returncode == 0 and dummy.read_bytes() == b"\0\0\0\0"
+    described = json.loads(allowed.stdout)
+    assert described["dummy"] is True and described["bytes"] == 4 and "NewSessionTicket" in described["reason"]
 
 
 def test_usage_errors_are_one_line_exit_2(tmp_path):

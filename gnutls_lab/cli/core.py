@@ -113,12 +113,19 @@ def _capture(args) -> int:
     if data.dummy and not args.allow_dummy:
         raise UsageError(f"refusing to write dummy session data: {data.reason} (use --allow-dummy to write it anyway)")
     if args.output == "-":
+        if args.json:
+            raise UsageError("--json describes the file written: give -o FILE, not -")
         sys.stdout.buffer.write(data.data)
+        return 0
+    tmp = f"{args.output}.tmp{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(data.data)
+    os.replace(tmp, args.output)  # never a half-written file
+    if args.json:
+        json.dump({"path": args.output, "bytes": len(data), "protocol": protocol, "dummy": data.dummy,
+                   "reason": data.reason or None}, sys.stdout, indent=2)
+        print()
     else:
-        tmp = f"{args.output}.tmp{os.getpid()}"
-        with open(tmp, "wb") as f:
-            f.write(data.data)
-        os.replace(tmp, args.output)  # never a half-written file
         kind = "dummy" if data.dummy else protocol
         print(f"wrote {len(data)} bytes of {kind} client session data to {args.output}", file=sys.stderr)
     return 0
@@ -143,4 +150,5 @@ def register(subparsers) -> None:
     p.add_argument("--no-tickets", action="store_true", help="client and server without session tickets")
     p.add_argument("--allow-dummy", action="store_true", help="write the 4-byte dummy too")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout")
+    p.add_argument("--json", action="store_true", help="describe the file written, as JSON")
     p.set_defaults(func=_capture)
