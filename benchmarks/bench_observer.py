@@ -22,7 +22,8 @@ import time
 
 from gnutls_lab import Lab
 from gnutls_lab.formats import wire
-from gnutls_lab.observer import Observer, observe_connection
+from gnutls_lab.linkage import Observer
+from gnutls_lab.observer import observe_connection
 
 
 def _rate(function, seconds: float, rounds: int = 3) -> float:

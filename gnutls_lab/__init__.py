@@ -39,7 +39,7 @@ _LAZY = {
     "decrypt_ticket": ("gnutls_lab.ticket_keys", "decrypt_ticket"),
     "load_ticket_key": ("gnutls_lab.ticket_keys", "load_ticket_key"),
     "observe_connection": ("gnutls_lab.observer", "observe_connection"),
-    "link_visits": ("gnutls_lab.observer", "link_visits"),
+    "link_visits": ("gnutls_lab.linkage", "link_visits"),
     "ExperimentConfig": ("gnutls_lab.experiments", "ExperimentConfig"),
     "run_experiment": ("gnutls_lab.experiments", "run_experiment"),
     "sweep_reuse": ("gnutls_lab.experiments", "sweep_reuse"),

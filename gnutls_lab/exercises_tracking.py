@@ -49,7 +49,8 @@ from .decode import decode
 from .errors import UsageError
 from .exercises import CheckResult, Scenario, _run, _scenario
 from .lab import Lab
-from .observer import ObservedConnection, link_visits, observe_connection
+from .linkage import link_visits
+from .observer import ObservedConnection, observe_connection
 from .session import ClientSession, ServerSession, pump
 from .ticket_keys import decrypt_ticket
 from .transport import memory_pair
@@ -84,7 +85,7 @@ def linkable_cases() -> list:
     """Live pairs of observed visits ``(name, first, second, same_client, why)``, first earlier.
 
     ``same_client`` is the ground truth (one client's chain of visits or two clients); whether the
-    observer can link the pair is :func:`~gnutls_lab.observer.link_visits`'s verdict, and the check
+    observer can link the pair is :func:`~gnutls_lab.linkage.link_visits`'s verdict, and the check
     compares the participant's function with that.
     """
     cases = []

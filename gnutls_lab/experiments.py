@@ -7,7 +7,7 @@ each a real libgnutls handshake. A :class:`~gnutls_lab.FakeClock` sets the time 
 *gaps*, fixed or drawn with ``seed``), so lifetimes and key periods of hours pass in milliseconds.
 Before each visit the client picks session data from the tickets it holds (client policy); after it,
 it keeps the new tickets the server sent. Every visit's wire tap goes to one
-:class:`~gnutls_lab.observer.Observer`, which links visits that show the same value in clear.
+:class:`~gnutls_lab.linkage.Observer`, which links visits that show the same value in clear.
 
 Client policy (:class:`ExperimentConfig`):
 
@@ -37,7 +37,7 @@ Metrics (per run, :meth:`ExperimentResult.summary`)
   library resumed (``gnutls_session_is_resumed`` on the client).
 * ``success_rate`` = R / A (None when A = 0), with the Wilson score interval at 95 %
   (:func:`wilson_interval`): ``success_low``, ``success_high``.
-* From the observer's :class:`~gnutls_lab.observer.Linkage` over all N visits (every value in clear:
+* From the observer's :class:`~gnutls_lab.linkage.Linkage` over all N visits (every value in clear:
   session IDs, TLS 1.2 tickets, TLS 1.3 PSK identities): ``linkable_pair_fraction`` =
   Σ_c C(|c|,2) / C(N,2); ``largest_cluster`` = max |c|; ``max_tracking_seconds`` =
   max_c (max t − min t), the tracking period of Sy et al. (ACSAC 2018).
@@ -62,7 +62,7 @@ from typing import Sequence
 from .clock import FakeClock
 from .errors import UsageError
 from .lab import Lab
-from .observer import Linkage, Observer
+from .linkage import Linkage, Observer
 
 __all__ = [
     "DEFAULT_LIFETIME",

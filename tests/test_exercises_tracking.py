@@ -13,7 +13,7 @@ import pytest
 
 from gnutls_lab import ClientSession, GnuTLSLabError, Lab, ServerSession, TicketKeyError, UsageError, memory_pair, pump
 from gnutls_lab import exercises_tracking
-from gnutls_lab.observer import link_visits
+from gnutls_lab.linkage import link_visits
 from gnutls_lab.ticket_keys import period_of
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"

@@ -14,7 +14,8 @@ import pytest
 from gnutls_lab import Lab
 from gnutls_lab.errors import BlobFormatError, UsageError
 from gnutls_lab.formats import wire
-from gnutls_lab.observer import Linkage, Observer, link_visits, observe_connection
+from gnutls_lab.linkage import Linkage, Observer, link_visits
+from gnutls_lab.observer import observe_connection
 
 from test_wire import (  # noqa: F401  (fixtures)
     SERVER_NAME,
