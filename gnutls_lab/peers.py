@@ -4,8 +4,12 @@
   naming what is missing and the Debian package that brings it.
 - :class:`ExternalServer`: ``gnutls-serv`` or ``openssl s_server`` started on a free port with a lab
   certificate, ready when it says it listens, stopped (TERM, then KILL) when the ``with`` block ends.
+- :func:`openssl_client_session`: ``openssl s_client -ign_eof -sess_out FILE`` run so that it saves
+  the TLS 1.3 tickets that arrive after the handshake (the server must close the connection).
 - :func:`openssl_session_text`: ``openssl sess_id -in FILE -noout -text``, OpenSSL's description of
-  a session it saved with ``s_client -sess_out``, to set beside ``gnutls-lab decode``.
+  a session it saved with ``s_client -sess_out``, to set beside ``gnutls-lab decode``;
+  :func:`openssl_session_fields` reads that text back into label → value;
+  :func:`openssl_session_certificate`: the server certificate stored in the file (``sess_id -cert``).
 
 What the real servers need, observed with gnutls-bin 3.7.9 and OpenSSL 3.0: ``gnutls-serv`` issues
 tickets and keeps a session-ID cache by default (``--noticket`` / ``--nodb`` turn them off); it has no
@@ -20,16 +24,20 @@ client certificate (that would move its TLS 1.3 tickets after the client's Finis
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import ssl
 import time
 
+from .client import check_host
 from .errors import UsageError
 
-__all__ = ["require_program", "ExternalServer", "openssl_session_text", "free_port", "die_with_parent",
+__all__ = ["require_program", "ExternalServer", "openssl_client_session", "openssl_session_text",
+           "openssl_session_fields", "openssl_session_certificate", "free_port", "die_with_parent",
            "loopback_preload"]
 
 PACKAGES = {"gnutls-cli": "gnutls-bin", "gnutls-serv": "gnutls-bin", "openssl": "openssl",
@@ -91,6 +99,78 @@ def openssl_session_text(path: str) -> str:
         detail = (result.stderr.strip().splitlines() or ["no message"])[0]
         raise UsageError(f"openssl sess_id could not read {path}: {detail}")
     return result.stdout
+
+
+def openssl_client_session(host: str, port: int, tls: str, path: str, *, send: bytes = b"",
+                           timeout: float = 10.0) -> str:
+    """One ``openssl s_client`` connection that saves its session to ``path`` (``-sess_out``); its stdout.
+
+    TLS 1.3 tickets come after the handshake, and s_client sees them only while it reads. So it runs
+    with ``-ign_eof``: it writes ``send`` (then end of file), keeps reading until the **server** closes
+    the connection, and rewrites ``path`` each time a session arrives (its new-session callback), so the
+    file holds the last ticket. The server must therefore end the connection: a
+    :class:`~gnutls_lab.server.LabServer` with an ``idle_timeout``, or ``openssl s_server -www``
+    answering ``send=b"GET / HTTP/1.0\\r\\n\\r\\n"``. One that stays open is a UsageError after
+    ``timeout`` seconds (s_client is killed). Loopback hosts only, like :func:`gnutls_lab.client.connect`.
+    """
+    if tls not in ("1.3", "1.2"):
+        raise UsageError(f"tls must be '1.3' or '1.2', not {tls!r}")
+    check_host(host)
+    openssl = require_program("openssl")
+    path = os.fspath(path)
+    if os.path.exists(path):
+        os.remove(path)  # a file left from an earlier run must not pass for this session
+    command = [openssl, "s_client", "-tls1_3" if tls == "1.3" else "-tls1_2", "-ign_eof",
+               "-connect", f"{host}:{port}", "-sess_out", path]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=die_with_parent)
+    try:
+        stdout, stderr = process.communicate(send, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise UsageError(f"the server at {host}:{port} did not close the connection within {timeout} s, so "
+                         "openssl s_client (-ign_eof) never finished: give the server an idle timeout, or "
+                         "send it a request it answers and then closes") from None
+    out, err = stdout.decode(errors="replace"), stderr.decode(errors="replace")
+    if process.returncode != 0:
+        lines = [line for line in err.strip().splitlines() if line.strip()]
+        raise UsageError(f"openssl s_client to {host}:{port} failed (exit {process.returncode}): "
+                         f"{lines[-1] if lines else 'no message'}")
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        raise UsageError(f"openssl s_client to {host}:{port} received no session to save in {path}")
+    return out
+
+
+_TICKET_ROW = re.compile(r"^\s+[0-9a-f]{4} - ((?:[0-9a-f]{2}[ -]){0,15}[0-9a-f]{2})", re.M)
+
+
+def openssl_session_fields(text: str) -> dict:
+    """``openssl sess_id -text`` read back: ``{"Protocol": "TLSv1.3", ...}`` with OpenSSL's labels.
+
+    Each ``Label: value`` line gives one entry (values as printed; empty ones as ``""``). The ticket's
+    hex dump becomes ``"TLS session ticket"``: bytes (``b""`` when the session has none).
+    """
+    fields: dict = {}
+    for line in text.splitlines():
+        label, colon, value = line.partition(":")
+        if colon and line.startswith("    ") and not re.fullmatch(r"\s+[0-9a-f]{4} - .*", line):
+            fields.setdefault(label.strip(), value.strip())
+    fields["TLS session ticket"] = bytes.fromhex("".join(_TICKET_ROW.findall(text)).replace("-", " "))
+    return fields
+
+
+def openssl_session_certificate(path: str) -> bytes | None:
+    """The peer (server) certificate OpenSSL stored in a session file, DER; None if it holds none."""
+    openssl = require_program("openssl")
+    # -cert writes the certificate in place of the session (with -noout, OpenSSL 3.0 writes nothing)
+    result = subprocess.run([openssl, "sess_id", "-in", os.fspath(path), "-cert"],
+                            capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        detail = (result.stderr.strip().splitlines() or ["no message"])[0]
+        raise UsageError(f"openssl sess_id could not read {path}: {detail}")
+    found = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", result.stdout, re.S)
+    return ssl.PEM_cert_to_DER_cert(found.group(0)) if found else None
 
 
 class ExternalServer:

@@ -238,3 +238,188 @@ exercises.check_ticket_lifetime(ticket_lifetime)
 # %%
 for c in (client, server, conn, again, no_luck, first12, again12):
     c.close()
+
+# %% [markdown]
+# ## Side by side: OpenSSL's `sess_id -text` and gnutls-lab's report
+# gnutls-lab's `text_report` borrows OpenSSL's labels. Do the two libraries mean the same thing by
+# them? We ask **one real OpenSSL server** on 127.0.0.1 for a TLS 1.3 session twice:
+#
+# - `openssl s_client -sess_out FILE` saves OpenSSL's session. Tickets come *after* the handshake, so
+#   `openssl_client_session` runs it with `-ign_eof` and lets the server end the connection
+#   (`s_server -www` answers one HTTP request, then closes);
+# - gnutls-lab's TCP client (`gnutls_lab.client.connect`) saves the `gnutls_session_get_data2` blob.
+#
+# This section needs the `openssl` program; without it, the first cell below stops with one line
+# saying how to install it.
+
+# %%
+import hashlib
+import os
+import ssl
+import tempfile
+
+from gnutls_lab import LabCertificate
+from gnutls_lab.client import connect
+from gnutls_lab.formats.wire import ClientHello
+from gnutls_lab.peers import (ExternalServer, openssl_client_session, openssl_session_certificate,
+                              openssl_session_fields, openssl_session_text, require_program)
+
+require_program("openssl")
+workdir = tempfile.TemporaryDirectory(prefix="gnutls-lab-02-")
+cert_file, key_file = LabCertificate().write_files(workdir.name)
+openssl_file = os.path.join(workdir.name, "openssl-session.pem")
+
+with ExternalServer("openssl", cert_file, key_file, "1.3", extra_args=("-www",)) as openssl_server:
+    s_client_output = openssl_client_session("127.0.0.1", openssl_server.port, "1.3", openssl_file,
+                                             send=b"GET / HTTP/1.0\r\n\r\n")
+    with connect("127.0.0.1", openssl_server.port, "1.3") as remote:
+        gnutls_data = remote.session_data
+        hello = ClientHello.parse(next(m for m in remote.transcript if m.name == "CLIENT HELLO").body)
+        remote_tickets = [NewSessionTicketTLS13.parse(m.body) for m in remote.transcript
+                          if m.name == "NEW SESSION TICKET"]
+    print(openssl_server)
+
+openssl_text = openssl_session_text(openssl_file)
+gnutls_decoded = decode(gnutls_data)
+print("openssl sess_id -in openssl-session.pem -noout -text\n")
+print(openssl_text)
+print("gnutls_lab.views.text_report(decode(blob))  (secrets redacted)\n")
+print(text_report(gnutls_decoded))
+
+# %% [markdown]
+# **A secret in clear.** OpenSSL prints the `Resumption PSK` in hex: anyone who reads it (and the
+# ticket above it) can resume this session. It is harmless here (a lab server that is already gone),
+# but it is why gnutls-lab redacts its own secret unless you ask. We add no secret of our own to
+# this output, and the table below names OpenSSL's only by its length.
+#
+# Which ticket did each keep? The server sent two tickets to each client, and each client kept the
+# **last** one (s_client rewrites its file at every ticket; `get_data2` returns the
+# last ticket, as seen above).
+
+# %%
+openssl_fields = openssl_session_fields(openssl_text)
+openssl_ticket = openssl_fields["TLS session ticket"]
+last_printed_by_s_client = openssl_session_fields(
+    s_client_output.rsplit("Post-Handshake New Session Ticket arrived:", 1)[1].split("\n---", 1)[0])
+tls13 = gnutls_decoded.tls13
+
+assert s_client_output.count("Post-Handshake New Session Ticket arrived:") == len(remote_tickets) == 2
+assert openssl_ticket == last_printed_by_s_client["TLS session ticket"]
+assert tls13.ticket == remote_tickets[-1].session_ticket != remote_tickets[0].session_ticket
+assert tls13.nonce == remote_tickets[-1].session_ticket_nonce
+print("both kept ticket 2 of 2; GnuTLS's nonce", tls13.nonce.hex())
+
+# %% [markdown]
+# ## The fields both describe
+# Computed from the two texts above (OpenSSL's read back with `openssl_session_fields`) and from
+# the decoded blob; every row is checked by an `assert` in the next cell.
+
+# %%
+openssl_psk = bytes.fromhex(openssl_fields["Resumption PSK"])
+openssl_certificate = openssl_session_certificate(openssl_file)  # openssl sess_id -cert
+gnutls_certificate = gnutls_decoded.peer_certificates[0]
+gnutls_version = tuple(int(part) for part in library_info().version.split(".")[:3])
+rows = [
+    ("", "OpenSSL sess_id -text", "gnutls-lab text_report"),
+    ("Protocol", openssl_fields["Protocol"], gnutls_decoded.protocol),
+    ("Cipher", openssl_fields["Cipher"], gnutls_decoded.cipher_suite),
+    ("Session-ID", f"{len(bytes.fromhex(openssl_fields['Session-ID']))} bytes = SHA-256 of the ticket",
+     f"{len(gnutls_decoded.session_id)} bytes = ClientHello legacy_session_id"),
+    ("ticket lifetime hint (s)", openssl_fields["TLS session ticket lifetime hint"].split()[0], tls13.lifetime),
+    ("ticket", f"{len(openssl_ticket)} bytes, starts {openssl_ticket[:4].hex()}…",
+     f"{len(tls13.ticket)} bytes, starts {tls13.ticket[:4].hex()}…"),
+    ("resumption secret", f"PSK of this ticket, {len(openssl_psk)} bytes, in clear",
+     f"resumption master secret, {len(tls13.resumption_master_secret)} bytes, redacted; + nonce"),
+    ("Start Time (Unix s)", openssl_fields["Start Time"], gnutls_decoded.timestamp),
+    ("Timeout (s)", openssl_fields["Timeout"].split()[0], gnutls_decoded.expire_time),
+    ("Max Early Data", openssl_fields["Max Early Data"], tls13.max_early_data_size),
+    ("server certificate", f"{len(openssl_certificate)} bytes DER (sess_id -cert)",
+     f"{len(gnutls_certificate)} bytes DER"),
+]
+for concept, in_openssl, in_gnutls in rows:
+    print(f"{concept:<25} {in_openssl!s:<40} {in_gnutls}")
+
+# %% [markdown]
+# What the rows say:
+#
+# - **Same server, same choices**: TLS 1.3 (`TLSv1.3` / `TLS1.3`), the same cipher suite, the same
+#   lifetime hint, and tickets of the same length that begin with the same 16 bytes: OpenSSL's
+#   ticket starts with the name of the server's ticket key, then an IV, the encrypted session and an
+#   HMAC (`ssl/statem/statem_srvr.c:construct_stateless_ticket`).
+# - **Session-ID: same label, different meaning.** TLS 1.3 has no session IDs. OpenSSL files the
+#   session under the SHA-256 of its ticket; GnuTLS keeps the random `legacy_session_id` its
+#   ClientHello sent (RFC 8446 §4.1.2, middlebox compatibility).
+# - **The secret, at two stages.** OpenSSL derives this ticket's PSK as soon as the ticket arrives,
+#   `HKDF-Expand-Label(resumption master secret, "resumption", nonce)`, and keeps only the PSK
+#   (`ssl/statem/statem_clnt.c:tls_process_new_session_ticket`), so its text has no nonce. GnuTLS
+#   keeps the resumption master secret and the nonce and derives the PSK when it resumes. Both are
+#   48 bytes, the output of SHA-384, the suite's hash.
+# - **Start Time**: OpenSSL resets it when a ticket arrives (same function), so it is the second
+#   the ticket came; GnuTLS keeps the handshake's time and the ticket's arrival separately.
+# - **Timeout is each client's own default**, not the server's hint: 7200 s in OpenSSL, 21600 s in
+#   GnuTLS (`gnutls_db_set_cache_expiration`). (Against a server whose hint is 3600 s OpenSSL still
+#   says 7200: `tests/test_peers.py` checks it.)
+# - **Max Early Data**: this server's tickets carry no `early_data` extension. OpenSSL says 0; a GnuTLS
+#   client keeps its own default, `0xFFFFFFFF` up to GnuTLS 3.8.8 and 0 from 3.8.9
+#   (`lib/state.c:gnutls_init`).
+# - **Both keep the server's certificate**, the very same bytes (OpenSSL's text does not show it;
+#   `sess_id -cert` does).
+
+# %%
+assert openssl_fields["Protocol"] == "TLSv1.3" and gnutls_decoded.protocol == "TLS1.3"
+assert openssl_fields["Extended master secret"] == "no" and gnutls_decoded.extended_master_secret is None
+assert openssl_fields["Cipher"] == gnutls_decoded.cipher_suite
+assert bytes.fromhex(openssl_fields["Session-ID"]) == hashlib.sha256(openssl_ticket).digest()
+assert gnutls_decoded.session_id == hello.session_id and len(hello.session_id) == 32
+assert int(openssl_fields["TLS session ticket lifetime hint"].split()[0]) == tls13.lifetime
+assert len(openssl_ticket) == len(tls13.ticket) and openssl_ticket[:16] == tls13.ticket[:16]
+assert openssl_ticket[16:32] != tls13.ticket[16:32]  # a fresh IV for each ticket
+assert gnutls_decoded.prf == "SHA384"
+assert len(openssl_psk) == len(tls13.resumption_master_secret) == hashlib.sha384().digest_size
+assert "nonce" not in openssl_text.lower()
+assert abs(int(openssl_fields["Start Time"]) - tls13.arrival_time.timestamp()) <= 2
+assert abs(gnutls_decoded.timestamp - tls13.arrival_time.timestamp()) <= 2
+assert openssl_fields["Timeout"] == "7200 (sec)" and gnutls_decoded.expire_time == 21600
+assert openssl_fields["Max Early Data"] == "0"
+assert all(e.type != "early_data" for ticket in remote_tickets for e in ticket.extensions)
+assert tls13.max_early_data_size == (0xFFFFFFFF if gnutls_version < (3, 8, 9) else 0)
+with open(cert_file) as pem:
+    assert openssl_certificate == gnutls_certificate == ssl.PEM_cert_to_DER_cert(pem.read())
+
+# %% [markdown]
+# ## What only one of them shows
+# Every label of OpenSSL's text that the table above did not use, and every field of the decoded
+# GnuTLS blob that it did not use (fields that are empty in this session left out):
+
+# %%
+used_openssl = {"Protocol", "Cipher", "Session-ID", "TLS session ticket lifetime hint", "TLS session ticket",
+                "Resumption PSK", "Start Time", "Timeout", "Max Early Data"}
+used_gnutls = {"protocol", "cipher_suite", "session_id", "peer_certificates", "timestamp", "expire_time",
+               "tls13.lifetime", "tls13.ticket", "tls13.resumption_master_secret", "tls13.nonce",
+               "tls13.max_early_data_size"}
+restated = {"dummy", "size", "gnutls_version", "cipher_suite_id", "timestamp_utc", "expires_at_utc",
+            "tls13.arrival_time_raw"}  # other spellings of fields listed already
+gnutls_dict = gnutls_decoded.to_dict()
+gnutls_fields = {**{k: v for k, v in gnutls_dict.items() if k != "tls13"},
+                 **{f"tls13.{k}": v for k, v in gnutls_dict["tls13"].items()}}
+only_openssl = {label: value for label, value in openssl_fields.items() if label not in used_openssl}
+only_gnutls = {name: value for name, value in gnutls_fields.items()
+               if name not in used_gnutls | restated and value not in (None, "", [], [""], {})
+               and not isinstance(value, dict)}
+print("only in OpenSSL's text:", only_openssl)
+print("only in the GnuTLS blob:", sorted(only_gnutls))
+assert only_openssl["Verify return code"].startswith("18 ")  # self-signed: OpenSSL keeps its verdict
+assert {"tls13.ticket_age_add", "tls13.arrival_time", "prf", "entity", "magic"} <= set(only_gnutls)
+
+# %% [markdown]
+# OpenSSL keeps its **certificate verification result** (18: self-signed), prints empty slots for
+# PSK/SRP identities, and says `Extended master secret: no`, which TLS 1.3 does not have (its key
+# schedule always binds the handshake); GnuTLS stores nothing for it under TLS 1.3.
+# GnuTLS shows **the ticket's age_add and its arrival time**, to the nanosecond (the two make the
+# obfuscated ticket age of RFC 8446 §4.2.11), the PRF, the entity and certificate types, and names
+# its own version in the magic number. OpenSSL keeps an age_add too (`tick_age_add`, set in the same
+# `tls_process_new_session_ticket`) but its text does not print it: `openssl asn1parse -in FILE`
+# shows every field of its file.
+
+# %%
+workdir.cleanup()

@@ -8,7 +8,8 @@ import pytest
 
 from gnutls_lab import LabCertificate
 from gnutls_lab.errors import UsageError
-from gnutls_lab.peers import ExternalServer, free_port
+from gnutls_lab.peers import (ExternalServer, free_port, openssl_client_session, openssl_session_certificate,
+                              openssl_session_fields, openssl_session_text)
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(60)]
 
@@ -102,3 +103,106 @@ def test_real_peers_listen_on_loopback_only(cert_files, kind):
     127.0.0.1; openssl s_server is told -accept 127.0.0.1:PORT."""
     with ExternalServer(kind, *cert_files, "1.3") as server:
         assert _listening_addresses(server.port) == ["0100007F"]  # 127.0.0.1, little-endian hex
+
+
+# --- openssl s_client -sess_out, read back with sess_id -------------------------------------------
+
+HTTP_REQUEST = b"GET / HTTP/1.0\r\n\r\n"  # s_server -www answers it, then closes the connection
+
+
+def _pem_to_der(pem_file: str) -> bytes:
+    import ssl
+
+    with open(pem_file) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+def test_openssl_client_session_saves_the_last_ticket(cert_files, tmp_path, tls):
+    import hashlib
+
+    session_file = str(tmp_path / "session.pem")
+    with ExternalServer("openssl", *cert_files, tls, extra_args=("-www",)) as server:
+        output = openssl_client_session("127.0.0.1", server.port, tls, session_file, send=HTTP_REQUEST)
+    assert f"New, TLSv{tls}" in output and "HTTP/1.0 200 ok" in output
+    fields = openssl_session_fields(openssl_session_text(session_file))
+    assert fields["Protocol"] == f"TLSv{tls}" and fields["Cipher"].startswith("TLS_" if tls == "1.3" else "ECDHE-")
+    ticket = fields["TLS session ticket"]
+    assert len(ticket) > 100 and fields["TLS session ticket lifetime hint"] == "7200 (seconds)"
+    if tls == "1.3":  # two tickets came after the handshake; the file holds the second
+        arrivals = output.split("Post-Handshake New Session Ticket arrived:")
+        assert len(arrivals) == 3
+        printed = [openssl_session_fields(a.split("\n---", 1)[0])["TLS session ticket"] for a in arrivals[1:]]
+        assert printed[0] != printed[1] == ticket
+        assert bytes.fromhex(fields["Session-ID"]) == hashlib.sha256(ticket).digest()
+        assert len(bytes.fromhex(fields["Resumption PSK"])) == 48  # TLS_AES_256_GCM_SHA384
+    else:
+        assert len(bytes.fromhex(fields["Master-Key"])) == 48
+    assert openssl_session_certificate(session_file) == _pem_to_der(cert_files[0])
+
+
+def test_openssl_session_fields_without_a_ticket(cert_files, tmp_path):
+    """A TLS 1.2 server without tickets: the session ID is the server's, the ticket entry is empty."""
+    session_file = str(tmp_path / "session.pem")
+    with ExternalServer("openssl", *cert_files, "1.2", extra_args=("-www", "-no_ticket")) as server:
+        openssl_client_session("127.0.0.1", server.port, "1.2", session_file, send=HTTP_REQUEST)
+    text = openssl_session_text(session_file)
+    fields = openssl_session_fields(text)
+    assert fields["TLS session ticket"] == b"" and "TLS session ticket:" not in text
+    assert len(bytes.fromhex(fields["Session-ID"])) == 32 and fields["Verify return code"].startswith("18 ")
+
+
+def test_openssl_client_session_against_a_lab_server_keeps_its_own_timeout(tmp_path):
+    """A lab server that closes after an idle timeout also lets s_client read its tickets. OpenSSL's
+    Timeout is the client's own 7200 s, not the server's lifetime hint (notebook 02 relies on it)."""
+    import ssl
+    import threading
+
+    from gnutls_lab.server import LabServer
+
+    session_file = str(tmp_path / "session.pem")
+    with LabServer(tls="1.3", lifetime=3600, idle_timeout=0.2) as server:
+        thread = threading.Thread(target=server.serve_forever, kwargs={"max_connections": 1})
+        thread.start()
+        try:
+            openssl_client_session("127.0.0.1", server.port, "1.3", session_file)
+        finally:
+            server.stop()
+            thread.join(timeout=10)
+        assert [record.resumed for record in server.served] == [False]
+        certificate_pem = server.certificate.pem
+    fields = openssl_session_fields(openssl_session_text(session_file))
+    assert fields["TLS session ticket lifetime hint"] == "3600 (seconds)" and fields["Timeout"] == "7200 (sec)"
+    assert openssl_session_certificate(session_file) == ssl.PEM_cert_to_DER_cert(certificate_pem)
+
+
+def test_openssl_client_session_gives_up_on_a_server_that_stays_open(cert_files, tmp_path):
+    import time
+
+    with ExternalServer("openssl", *cert_files, "1.3") as server:  # echo mode: never closes first
+        started = time.monotonic()
+        with pytest.raises(UsageError, match="did not close the connection within 1.0 s"):
+            openssl_client_session("127.0.0.1", server.port, "1.3", str(tmp_path / "s.pem"), timeout=1.0)
+        assert time.monotonic() - started < 5
+        assert server.process.poll() is None  # the server carries on; s_client was killed
+
+
+def test_openssl_client_session_refuses_what_it_should_not_do(tmp_path):
+    path = str(tmp_path / "s.pem")
+    with pytest.raises(UsageError, match="tls must be"):
+        openssl_client_session("127.0.0.1", 443, "1.1", path)
+    with pytest.raises(UsageError, match="not a loopback address"):
+        openssl_client_session("192.0.2.1", 443, "1.3", path)
+    (tmp_path / "s.pem").write_text("left over from an earlier run")  # must not pass for this session
+    with pytest.raises(UsageError, match="openssl s_client to 127.0.0.1:.* failed"):
+        openssl_client_session("127.0.0.1", free_port(), "1.3", path)  # nobody listens
+    assert not (tmp_path / "s.pem").exists()
+
+
+def test_openssl_helpers_name_the_missing_program(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no openssl
+    message = "openssl not found: install it with `apt-get install openssl`"
+    with pytest.raises(UsageError, match=message):
+        openssl_client_session("127.0.0.1", 443, "1.3", str(tmp_path / "s.pem"))
+    with pytest.raises(UsageError, match=message):
+        openssl_session_certificate(str(tmp_path / "s.pem"))
