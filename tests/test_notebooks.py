@@ -142,7 +142,9 @@ def test_binder_environment_matches_the_package():
     assert environment["channels"][0] == "conda-forge"
     conda = {re.split(r"[<>=\s]", d, maxsplit=1)[0]: d for d in environment["dependencies"] if isinstance(d, str)}
     assert conda["python"] == "python=3.11" and conda["construct"] == "construct=2.10"
-    for needed in ("gnutls", "jupyterlab", "ipykernel", "ipywidgets", "cffi", "cryptography", "tqdm", "jupytext"):
+    # openssl: notebook 02 sets `openssl sess_id -text` beside gnutls-lab decode.
+    for needed in ("gnutls", "jupyterlab", "ipykernel", "ipywidgets", "cffi", "cryptography", "tqdm", "jupytext",
+                   "openssl"):
         assert needed in conda, needed
     assert "matplotlib" in conda or "matplotlib-base" in conda
     pyproject = (ROOT / "pyproject.toml").read_text()
