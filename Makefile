@@ -28,7 +28,7 @@ lab: $(VENV)/.lab-installed
 	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab (the URL with its token follows)"
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 	    --ServerApp.open_browser=$$( [ -n "$$DISPLAY" ] && echo True || echo False ) \
-	    --ServerApp.root_dir=notebooks
+	    --ServerApp.root_dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 test: $(VENV)/.test-installed
 	scripts/system-packages.sh test
