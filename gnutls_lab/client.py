@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from .credentials import CertificateCredentials
 from .errors import GnuTLSLabError, UsageError
+from .lab import ClientFacts
 from .session import ClientSession, SessionData, resolve_priority
 from .transport import SocketEndpoint
 
@@ -85,8 +86,11 @@ def check_host(host: str, allow_remote: bool = False) -> None:
                              "machine only; pass --allow-remote (allow_remote=True) for a server you control")
 
 
-class RemoteConnection:
-    """One TCP connection made by the lab client; the client session stays open until :meth:`close`."""
+class RemoteConnection(ClientFacts):
+    """One TCP connection made by the lab client; the client session stays open until :meth:`close`.
+
+    Protocol, cipher suite, ``resumed``, ``offered_resumption`` and the transcript come from
+    :class:`~gnutls_lab.lab.ClientFacts`; after :meth:`close` reading them is a ``UsageError``."""
 
     def __init__(self, client: ClientSession, sock: socket.socket, wire: list, offered: SessionData | None,
                  address: tuple[str, int], ticket_wait: float, owned_credentials=None):
@@ -98,33 +102,6 @@ class RemoteConnection:
         self.address = address
         self.ticket_wait = ticket_wait
         self._session_data: SessionData | None = None
-
-    def _open(self) -> ClientSession:
-        """The live session; after :meth:`close` its C object is gone, so asking is an error, not a crash."""
-        if self.client.closed:
-            raise UsageError("this connection is closed: read its facts before closing, or use summary()")
-        return self.client
-
-    @property
-    def protocol(self) -> str:
-        return self._open().protocol
-
-    @property
-    def cipher_suite(self) -> str:
-        return self._open().cipher_suite
-
-    @property
-    def resumed(self) -> bool:
-        """``gnutls_session_is_resumed`` on the client: the library's verdict."""
-        return self._open().is_resumed()
-
-    @property
-    def offered_resumption(self) -> bool:
-        return self.offered is not None and not self.offered.dummy
-
-    @property
-    def transcript(self):
-        return self.client.transcript
 
     @property
     def session_data(self) -> SessionData:

@@ -30,24 +30,20 @@ from .session import (
 )
 from .transport import memory_pair
 
-__all__ = ["Lab", "Connection"]
+__all__ = ["Lab", "Connection", "ClientFacts"]
 
 _AUTH = ("certificate", "psk", "anon")
 _PSK_SUFFIX = ":-KX-ALL:+ECDHE-PSK:+DHE-PSK:+PSK"
 _ANON_SUFFIX = ":-KX-ALL:+ANON-ECDH:+ANON-DH"
 
 
-class Connection:
-    """One in-process connection: both sessions (open until :meth:`close`), transcript, wire tap."""
+class ClientFacts:
+    """What a connection's client knows, shared by in-process (:class:`Connection`) and TCP
+    (:class:`gnutls_lab.client.RemoteConnection`) connections: ``self.client`` and ``self.offered``."""
 
-    def __init__(self, client: ClientSession, server: ServerSession, wire: list | None, offered: SessionData | None):
-        self.client = client
-        self.server = server
-        self.wire = wire if wire is not None else []
-        self.offered = offered
-        self._tickets: list[SessionData] = []
+    client: ClientSession
+    offered: SessionData | None
 
-    # -- what happened -----------------------------------------------------------------------
     @property
     def protocol(self) -> str:
         return self.client.protocol
@@ -70,6 +66,17 @@ class Connection:
     def transcript(self):
         """Every handshake message, in order, as the client saw them (sent and received)."""
         return self.client.transcript
+
+
+class Connection(ClientFacts):
+    """One in-process connection: both sessions (open until :meth:`close`), transcript, wire tap."""
+
+    def __init__(self, client: ClientSession, server: ServerSession, wire: list | None, offered: SessionData | None):
+        self.client = client
+        self.server = server
+        self.wire = wire if wire is not None else []
+        self.offered = offered
+        self._tickets: list[SessionData] = []
 
     @property
     def tickets(self) -> list[SessionData]:
