@@ -8,7 +8,7 @@ import sys
 
 from ..errors import UsageError
 
-__all__ = ["register", "connection_record"]
+__all__ = ["register", "connection_record", "print_connections"]
 
 
 def add_tls_argument(parser) -> None:
@@ -93,14 +93,19 @@ def _handshake(args) -> int:
                 fresh = conn.session_data
                 data = fresh if not fresh.dummy else data
     result = {"gnutls_version": library_info().version, "connections": records}
-    if args.json:
-        json.dump(result, sys.stdout, indent=2)
-        print()
-    else:
-        print(f"GnuTLS {result['gnutls_version']}, in-process lab client and server")
-        for index, record in enumerate(records):
-            print_connection(index, record)
+    print_connections(result, args.json, "in-process lab client and server")
     return 0
+
+
+def print_connections(result: dict, as_json: bool, where: str, out=sys.stdout) -> None:
+    """The ``handshake``/``connect`` output: the JSON document, or a transcript per connection."""
+    if as_json:
+        json.dump(result, out, indent=2)
+        print(file=out)
+        return
+    print(f"GnuTLS {result['gnutls_version']}, {where}", file=out)
+    for index, record in enumerate(result["connections"]):
+        print_connection(index, record, out)
 
 
 def _capture(args) -> int:

@@ -15,7 +15,7 @@ import signal
 import sys
 
 from ..errors import UsageError
-from .core import add_tls_argument, connection_record, print_connection
+from .core import add_tls_argument, connection_record, print_connections
 
 __all__ = ["register"]
 
@@ -81,13 +81,7 @@ def _connect(args) -> int:
     if args.save:
         _save([summary.session_data for summary in summaries], args.save)
     result = {"gnutls_version": library_info().version, "server": f"{host}:{port}", "connections": records}
-    if args.json:
-        json.dump(result, sys.stdout, indent=2)
-        print()
-    else:
-        print(f"GnuTLS {result['gnutls_version']}, lab client against {host}:{port}")
-        for index, record in enumerate(records):
-            print_connection(index, record)
+    print_connections(result, args.json, f"lab client against {host}:{port}")
     return 0
 
 
