@@ -606,7 +606,7 @@ class ServerSession(Session):
         if not auto_tickets:
             flags |= 1 << 21
         super().__init__(credentials, priority, endpoint=endpoint, flags=flags, observe=observe, keylog=keylog)
-        ffi, lib = self._ffi, self._lib
+        lib = self._lib
         if lifetime is not None:
             lib.gnutls_db_set_cache_expiration(self._ptr, lifetime)
         self.cache = self._cache = cache
