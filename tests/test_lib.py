@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from gnutls_lab import GnuTLSError, LibraryNotFoundError, library_info
+from gnutls_lab import GnuTLSError, library_info
 from gnutls_lab._lib import MINIMUM_VERSION, _version_tuple, check, load, take_datum
 
 
