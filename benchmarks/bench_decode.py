@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
+from _timing import rate as _rate  # benchmarks/ is on sys.path (run as a script or by run.py)
 from gnutls_lab.decode import decode
 from gnutls_lab.formats.session_blob import SessionBlob
 
@@ -27,21 +27,6 @@ CORPUS_BLOB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
                            "gnutls-3.8.9_tls13_client.bin")
 TARGET_ANNOTATED = 2_000
 TARGET_PLAIN = 15_000
-
-
-def _rate(function, seconds: float, rounds: int = 3) -> float:
-    """Calls per second, the best of ``rounds`` rounds sharing ``seconds``."""
-    best = 0.0
-    for _ in range(rounds):
-        count, start = 0, time.perf_counter()
-        while True:
-            function()
-            count += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= seconds / rounds:
-                break
-        best = max(best, count / elapsed)
-    return best
 
 
 def run(seconds: float = 1.0) -> list[dict]:

@@ -18,28 +18,12 @@ Usage: python benchmarks/bench_observer.py [--seconds 1]
 from __future__ import annotations
 
 import argparse
-import time
 
+from _timing import rate as _rate  # benchmarks/ is on sys.path (run as a script or by run.py)
 from gnutls_lab import Lab
 from gnutls_lab.formats import wire
 from gnutls_lab.linkage import Observer
 from gnutls_lab.observer import observe_connection
-
-
-def _rate(function, seconds: float, rounds: int = 3) -> float:
-    """Calls per second, the best of ``rounds`` rounds sharing ``seconds`` (a shared machine's
-    bursts of load elsewhere then cannot decide the figure)."""
-    best = 0.0
-    for _ in range(rounds):
-        count, start = 0, time.perf_counter()
-        while True:
-            function()
-            count += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= seconds / rounds:
-                break
-        best = max(best, count / elapsed)
-    return best
 
 
 def _taps() -> dict:
