@@ -48,6 +48,10 @@ def _build() -> SimpleNamespace:
     from_handle, memmove = ffi._backend.from_handle, ffi._backend.memmove
     set_errno, get_ptr, NULL, buffer = lib.gnutls_transport_set_errno, lib.gnutls_session_get_ptr, ffi.NULL, ffi.buffer
     EAGAIN, EPIPE, EIO = errno.EAGAIN, errno.EPIPE, errno.EIO
+    end_type = ffi.typeof("struct memio_end *")
+
+    def cast_end(ptr):
+        return ffi.cast(end_type, ptr)
 
     # -- in-memory pipes (transport.MemoryEndpoint), the hot path: the endpoint's logic inlined --
     def memory_vec_push(ptr, iov, count):
@@ -120,10 +124,26 @@ def _build() -> SimpleNamespace:
             endpoint.owner._callback_error = exc
             return -1
 
+    def memio_pull_timeout(ptr, ms):
+        # The C pipe's transport pointer is its struct; the endpoint's handle is in ``owner``.
+        owner = cast_end(ptr).owner
+        if owner == NULL:
+            return -1
+        endpoint = from_handle(owner)
+        try:
+            return endpoint.wait(ms)
+        except BaseException as exc:  # noqa: BLE001
+            endpoint.owner._callback_error = exc
+            return -1
+
     def hook(session_ptr, htype, when, incoming, msg):
+        # Received messages are recorded at PRE (the whole body), sent ones at POST (as they went out);
+        # the other half of the calls returns before any look-up.
+        if when != (0 if incoming else 1):
+            return 0
         session = from_handle(get_ptr(session_ptr))
         try:
-            session._on_handshake_message(htype, when, incoming, msg)
+            session._on_handshake_message(htype, incoming, msg)
         except BaseException as exc:  # noqa: BLE001
             session._callback_error = exc
             return _EINTERNAL
@@ -200,6 +220,7 @@ def _build() -> SimpleNamespace:
         push=ffi.callback("gnutls_push_func", push, error=-1),
         pull=ffi.callback("gnutls_pull_func", pull, error=-1),
         pull_timeout=ffi.callback("gnutls_pull_timeout_func", pull_timeout, error=-1),
+        memio_pull_timeout=ffi.callback("gnutls_pull_timeout_func", memio_pull_timeout, error=-1),
         hook=ffi.callback("gnutls_handshake_hook_func", hook, error=_EINTERNAL),
         keylog=ffi.callback("gnutls_keylog_func", keylog, error=-1),
         psk_server=ffi.callback("gnutls_psk_server_credentials_function *", psk_server, error=-1),

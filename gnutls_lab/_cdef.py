@@ -244,3 +244,35 @@ int gnutls_x509_privkey_export2_pkcs8(gnutls_x509_privkey_t key, int format, con
 LIBC_CDEF = r"""
 time_t time(time_t *t);
 """
+
+# The optional C pipe (gnutls_lab/_memio.c, loaded by _native.py). tests/test_cdef.py compiles these
+# declarations against that file, as it does CDEF against <gnutls/gnutls.h>.
+MEMIO_CDEF = r"""
+struct memio_log {
+    unsigned char *data;
+    size_t size;
+    size_t capacity;
+};
+struct memio_end {
+    unsigned char *data;
+    size_t start;
+    size_t end;
+    size_t capacity;
+    struct memio_end *peer;
+    int closed;
+    int sender;
+    long long gate;
+    void *owner;
+    struct memio_log *tap;
+};
+struct memio_pair {
+    struct memio_end end[2];
+    struct memio_log log;
+};
+struct memio_pair *memio_pair_new(int tap);
+void memio_pair_free(struct memio_pair *pair);
+ssize_t memio_append(struct memio_end *in, const void *data, size_t size);
+ssize_t memio_vec_push(void *ptr, const giovec_t *iov, int count);
+size_t memio_available(const struct memio_end *self);
+ssize_t memio_pull(void *ptr, void *data, size_t size);
+"""

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from cffi import FFI
 
-from ._cdef import CDEF, LIBC_CDEF
+from ._cdef import CDEF, LIBC_CDEF, MEMIO_CDEF
 from .errors import GnuTLSError, LibraryNotFoundError
 
 __all__ = ["load", "library_info", "check", "take_datum", "LibraryInfo", "MINIMUM_VERSION"]
@@ -35,6 +35,7 @@ INSTALL_HINT = (
 ffi = FFI()
 ffi.cdef(CDEF)
 ffi.cdef(LIBC_CDEF)
+ffi.cdef(MEMIO_CDEF)
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,9 @@ def _handshake_name(htype: int) -> str:
     return name
 
 
+_new_message = tuple.__new__  # HandshakeMessage without NamedTuple's Python-level __new__ (hook hot path)
+
+
 class HandshakeMessage(NamedTuple):
     """One handshake message as the hook saw it; ``body`` excludes the 4-byte header."""
 
@@ -262,16 +265,26 @@ class Session:
             self._handle = ffi.new_handle(self)
             lib.gnutls_session_set_ptr(ptr, self._handle)
         self._endpoint = endpoint
+        # The C pipe keeps its wire tap in C: moved into the Python list after each call into libgnutls.
+        self._native_tap = endpoint.native and endpoint.tap is not None
         endpoint.session_ptr, endpoint.owner = ptr, self
         self._endpoint_handle = handle = ffi.new_handle(endpoint)
-        lib.gnutls_transport_set_ptr(ptr, handle)
-        if endpoint.memory:  # a whole flight in one push call
-            lib.gnutls_transport_set_vec_push_function(ptr, cb.memory_vec_push)
-            lib.gnutls_transport_set_pull_function(ptr, cb.memory_pull)
+        if endpoint.native:  # the C pipe: libgnutls moves the bytes without calling into Python
+            pipe, c_end = endpoint._pipe, endpoint._c
+            c_end.owner = handle  # for the pull-timeout callback, which stays in Python
+            lib.gnutls_transport_set_ptr(ptr, c_end)
+            lib.gnutls_transport_set_vec_push_function(ptr, pipe.vec_push)
+            lib.gnutls_transport_set_pull_function(ptr, pipe.pull)
+            lib.gnutls_transport_set_pull_timeout_function(ptr, cb.memio_pull_timeout)
         else:
-            lib.gnutls_transport_set_push_function(ptr, cb.push)
-            lib.gnutls_transport_set_pull_function(ptr, cb.pull)
-        lib.gnutls_transport_set_pull_timeout_function(ptr, cb.pull_timeout)
+            lib.gnutls_transport_set_ptr(ptr, handle)
+            if endpoint.memory:  # a whole flight in one push call
+                lib.gnutls_transport_set_vec_push_function(ptr, cb.memory_vec_push)
+                lib.gnutls_transport_set_pull_function(ptr, cb.memory_pull)
+            else:
+                lib.gnutls_transport_set_push_function(ptr, cb.push)
+                lib.gnutls_transport_set_pull_function(ptr, cb.pull)
+            lib.gnutls_transport_set_pull_timeout_function(ptr, cb.pull_timeout)
         if observe:
             lib.gnutls_handshake_set_hook_function(ptr, 0xFFFFFFFF, -1, cb.hook)  # ANY, BOTH
         if keylog:
@@ -291,23 +304,25 @@ class Session:
         return "server" if self.role == "client" else "client"
 
     # -- callbacks -------------------------------------------------------------------------
-    def _on_handshake_message(self, htype, when, incoming, msg) -> None:
-        if incoming:
-            if when != 0:  # received: PRE sees the whole body
-                return
-            sender = self._peer
-        else:
-            if when != 1:  # sent: POST sees the message as it went out
-                return
-            sender = self.role
+    def _on_handshake_message(self, htype, incoming, msg) -> None:
+        """A message for the transcript: the hook callback passes received messages at PRE (which sees
+        the whole body) and sent ones at POST (the message as it went out), and drops the other calls."""
         body = self._ffi.buffer(msg.data, msg.size)[:] if msg != self._ffi.NULL and msg.size else b""
-        self.transcript.append(HandshakeMessage(sender, htype, _handshake_name(htype), body))
+        name = _names.get(htype) or _handshake_name(htype)
+        self.transcript.append(_new_message(HandshakeMessage, (self._peer if incoming else self.role, htype, name, body)))
 
     def _on_keylog(self, label: str, secret: bytes) -> None:
         self.keylog.append((label, secret))
 
     def _psk_lookup(self, username: str):
         return self.credentials.keys.get(username)
+
+    def _after_call(self) -> None:
+        """After a call into libgnutls: complete the wire tap, re-raise a callback's exception."""
+        if self._native_tap:
+            self._endpoint.sync_tap()
+        if self._callback_error is not None:
+            self._raise_callback_error()
 
     def _raise_callback_error(self) -> None:
         exc, self._callback_error = self._callback_error, None
@@ -319,6 +334,8 @@ class Session:
         if self.handshake_done:
             return True
         rc = self._lib.gnutls_handshake(self._ptr)
+        if self._native_tap:
+            self._endpoint.sync_tap()
         if self._callback_error is not None:
             self._raise_callback_error()
         if self._cache is not None and self._cache._callback_error is not None:
@@ -335,8 +352,7 @@ class Session:
     def send(self, data: bytes) -> int:
         """``gnutls_record_send``; returns the number of bytes sent."""
         rc = self._lib.gnutls_record_send(self._ptr, data, len(data))
-        if self._callback_error is not None:
-            self._raise_callback_error()
+        self._after_call()
         return check(rc, "gnutls_record_send")
 
     def recv(self, size: int = 16384) -> bytes | None:
@@ -347,8 +363,7 @@ class Session:
         """
         buf = self._ffi.new("char[]", size)
         rc = self._lib.gnutls_record_recv(self._ptr, buf, size)
-        if self._callback_error is not None:
-            self._raise_callback_error()
+        self._after_call()
         if rc == _E_AGAIN or rc == _E_INTERRUPTED:
             return None
         if rc < 0 and not self._lib.gnutls_error_is_fatal(rc):
@@ -375,6 +390,7 @@ class Session:
     def bye(self) -> None:
         """Send close_notify (``gnutls_bye(GNUTLS_SHUT_WR)``)."""
         rc = self._lib.gnutls_bye(self._ptr, 1)
+        self._after_call()
         if rc < 0 and rc != _E_AGAIN:
             check(rc, "gnutls_bye")
 
@@ -385,8 +401,7 @@ class Session:
         waits_before = len(self._endpoint.waits)
         datum = ffi.new("gnutls_datum_t *")
         rc = lib.gnutls_session_get_data2(self._ptr, datum)
-        if self._callback_error is not None:
-            self._raise_callback_error()
+        self._after_call()
         check(rc, "gnutls_session_get_data2")
         data = take_datum(datum)
         waited = tuple(self._endpoint.waits[waits_before:])
@@ -633,8 +648,7 @@ class ServerSession(Session):
             raise UsageError("cannot send a negative number of tickets")
         if count:
             rc = self._lib.gnutls_session_ticket_send(self._ptr, count, 0)
-            if self._callback_error is not None:
-                self._raise_callback_error()
+            self._after_call()
             check(rc, "gnutls_session_ticket_send")
 
     def resumption_requested(self) -> bool:

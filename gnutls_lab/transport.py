@@ -13,6 +13,12 @@ library asked to wait, so the wait is visible instead of slow.
 
 The wire tap records every chunk a side pushes, as :class:`WireChunk` (sender, bytes): exactly what a
 passive observer on the wire sees, before any parsing.
+
+Two implementations of the in-memory pipe behave the same: :class:`MemoryEndpoint` keeps the inbox in a
+``bytearray`` and moves bytes in Python callbacks; :class:`NativeMemoryEndpoint` keeps it in C
+(``_memio.c``, built at install time when a compiler is present) and hands libgnutls C functions, so a
+handshake never calls into Python to move bytes. :func:`memory_pair` picks the C pipe when it is built
+and no wire tap is asked for (the tap records in Python).
 """
 
 from __future__ import annotations
@@ -20,9 +26,13 @@ from __future__ import annotations
 import errno
 import select
 import socket
+import sys
 from typing import NamedTuple
 
-__all__ = ["WireChunk", "Endpoint", "MemoryEndpoint", "SocketEndpoint", "memory_pair"]
+from . import _native
+from .errors import UsageError
+
+__all__ = ["WireChunk", "Endpoint", "MemoryEndpoint", "NativeMemoryEndpoint", "SocketEndpoint", "memory_pair"]
 
 
 class WireChunk(NamedTuple):
@@ -45,6 +55,7 @@ class Endpoint:
 
     sender = "client"
     memory = False  # True: the session uses the inlined in-memory callbacks (see _callbacks.py)
+    native = False  # True: the session uses the C pipe's functions (see _native.py)
 
     def __init__(self, sender: str, tap: list | None = None):
         self.sender = sender
@@ -128,9 +139,107 @@ class MemoryEndpoint(Endpoint):
         return _split_records(bytes(self.inbox))
 
 
-def memory_pair(tap: list | None = None) -> tuple[MemoryEndpoint, MemoryEndpoint]:
-    """A connected (client, server) pair of in-memory endpoints sharing one wire tap."""
-    client, server = MemoryEndpoint("client", tap), MemoryEndpoint("server", tap)
+class NativeMemoryEndpoint(MemoryEndpoint):
+    """One side of an in-process pipe pair whose bytes live in C (``_memio.c``).
+
+    Made by :func:`memory_pair`. Same behaviour and same Python interface as :class:`MemoryEndpoint`,
+    except that ``inbox`` is a read-only copy. The wire tap is kept in C too; the session moves it into
+    ``tap`` (:meth:`sync_tap`) after each call into libgnutls, so the list is complete whenever Python
+    can look at it.
+    """
+
+    memory = False
+    native = True
+
+    def __init__(self, sender: str, pipe, pair, index: int, tap: list | None = None):
+        # Plain attributes only (no super().__init__): the C struct is already in its initial state,
+        # and a lab connection makes two of these.
+        self.sender = sender
+        self.tap = tap
+        self.waits: list[int] = []
+        self.session_ptr = self.owner = self.peer = None
+        self._pipe, self._pair = pipe, pair  # the pair's C block is freed when both ends are gone
+        self._c = pair.end + index
+
+    # The C struct holds the state the C functions read; these properties keep Python's view in step.
+    @property
+    def closed(self) -> bool:
+        return bool(self._c.closed)
+
+    @closed.setter
+    def closed(self, value: bool) -> None:
+        self._c.closed = 1 if value else 0
+        if value:
+            self._c.owner = self._pipe.ffi.NULL  # its session's handle is about to go
+
+    @property
+    def record_gate(self) -> int | None:
+        gate = self._c.gate
+        return None if gate < 0 else gate
+
+    @record_gate.setter
+    def record_gate(self, value: int | None) -> None:
+        self._c.gate = -1 if value is None else max(0, int(value))
+
+    @property
+    def inbox(self) -> bytes:
+        c = self._c
+        return self._pipe.ffi.buffer(c.data + c.start, c.end - c.start)[:] if c.end > c.start else b""
+
+    def sync_tap(self) -> None:
+        """Move the chunks the C tap recorded (by either side) into ``tap``, in order."""
+        log = self._pair.log
+        size = log.size
+        if not size or self.tap is None:
+            return
+        raw = self._pipe.ffi.buffer(log.data, size)[:]
+        log.size = 0
+        append, offset = self.tap.append, 0
+        while offset < size:
+            length = int.from_bytes(raw[offset + 1: offset + 5], sys.byteorder)
+            append(WireChunk("server" if raw[offset] else "client", raw[offset + 5: offset + 5 + length]))
+            offset += 5 + length
+
+    def push(self, data) -> int:
+        peer = self._c.peer
+        if peer.closed or self._c.closed:
+            return -errno.EPIPE
+        n = self._pipe.lib.memio_append(peer, bytes(data), len(data))
+        if n >= 0 and self.tap is not None:
+            self.sync_tap()
+            self.tap.append(WireChunk(self.sender, bytes(data)))
+        return n if n >= 0 else -errno.ENOMEM
+
+    def pull_into(self, buffer, size: int, memmove=None) -> int:
+        if not self._pipe.lib.memio_available(self._c):
+            return 0 if self._c.peer.closed else -errno.EAGAIN
+        return self._pipe.lib.memio_pull(self._c, buffer, size)
+
+    def wait(self, milliseconds: int) -> int:
+        self.waits.append(milliseconds)
+        return 1 if self._pipe.lib.memio_available(self._c) else 0
+
+    def has_data(self) -> bool:
+        return bool(self._pipe.lib.memio_available(self._c))
+
+
+def memory_pair(tap: list | None = None, native: bool | None = None) -> tuple[MemoryEndpoint, MemoryEndpoint]:
+    """A connected (client, server) pair of in-memory endpoints sharing one wire tap.
+
+    ``native``: None picks the C pipe when it is built (see :func:`gnutls_lab._native.status`), True
+    requires it (a :class:`UsageError` says why it is missing), False always gives the Python pipe.
+    """
+    pipe = _native.pipe() if native is not False else None
+    if pipe is None and native:
+        raise UsageError(f"no C pipe: {_native.status()}")
+    if pipe is None:
+        client, server = MemoryEndpoint("client", tap), MemoryEndpoint("server", tap)
+    else:
+        pair = pipe.ffi.gc(pipe.lib.memio_pair_new(tap is not None), pipe.lib.memio_pair_free)
+        if pair == pipe.ffi.NULL:
+            raise MemoryError("memio_pair_new")
+        client = NativeMemoryEndpoint("client", pipe, pair, 0, tap)
+        server = NativeMemoryEndpoint("server", pipe, pair, 1, tap)
     client.peer, server.peer = server, client
     return client, server
 

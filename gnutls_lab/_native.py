@@ -1,0 +1,82 @@
+"""The optional C pipe (``gnutls_lab/_memio.c``): found, loaded and switched on or off here.
+
+``setup.py`` builds ``gnutls_lab._memio`` when a C compiler is present; this module ``dlopen``s it
+through the lab's own ABI-mode ffi (declarations: ``_cdef.MEMIO_CDEF``), so its functions can be handed
+to ``gnutls_transport_set_vec_push_function``/``..._pull_function`` as plain C function pointers.
+An in-memory connection without a wire tap then never calls into Python to move bytes.
+
+Without the module (no compiler at install time), or with ``GNUTLS_LAB_PIPE=python`` in the
+environment, :func:`pipe` returns None and in-memory connections use the Python callbacks: same
+behaviour, slower. :func:`status` says which pipe is in use and why.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from types import SimpleNamespace
+
+from ._lib import load
+
+__all__ = ["pipe", "status", "set_enabled"]
+
+_lock = threading.Lock()
+_loaded: SimpleNamespace | None = None
+_reason = ""
+_tried = False
+_enabled = os.environ.get("GNUTLS_LAB_PIPE", "").lower() != "python"
+
+
+def _load() -> SimpleNamespace | None:
+    global _loaded, _reason, _tried
+    with _lock:
+        if _tried:
+            return _loaded
+        try:
+            spec = importlib.util.find_spec("gnutls_lab._memio")
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.origin:
+            _reason = ("the C pipe gnutls_lab._memio is not built (no C compiler when the package was "
+                       "installed); reinstall with gcc present to build it")
+        else:
+            ffi, lib = load()[:2]
+            try:
+                memio = ffi.dlopen(spec.origin)
+                _loaded = SimpleNamespace(
+                    ffi=ffi,
+                    lib=memio,
+                    path=spec.origin,
+                    vec_push=ffi.cast("gnutls_vec_push_func", ffi.addressof(memio, "memio_vec_push")),
+                    pull=ffi.cast("gnutls_pull_func", ffi.addressof(memio, "memio_pull")),
+                )
+            except (OSError, AttributeError) as error:
+                _reason = f"the C pipe {spec.origin} could not be loaded: {error}"
+        _tried = True
+        return _loaded
+
+
+def pipe() -> SimpleNamespace | None:
+    """The loaded C pipe (``ffi``, ``lib``, ``vec_push``, ``pull``), or None: use the Python pipe."""
+    if not _enabled:
+        return None
+    return _loaded if _tried else _load()
+
+
+def set_enabled(enabled: bool) -> bool:
+    """Use the C pipe for new in-memory pairs when it is built (True) or never (False); returns the
+    previous setting. For tests and for comparing the two pipes; ``GNUTLS_LAB_PIPE=python`` sets False."""
+    global _enabled
+    previous, _enabled = _enabled, bool(enabled)
+    return previous
+
+
+def status() -> str:
+    """One line: which in-memory pipe new connections use, and why."""
+    loaded = _loaded if _tried else _load()
+    if not _enabled:
+        return "Python pipe (C pipe switched off: GNUTLS_LAB_PIPE=python or set_enabled(False))"
+    if loaded is None:
+        return f"Python pipe ({_reason})"
+    return f"C pipe ({os.path.basename(loaded.path)})"
