@@ -4,7 +4,7 @@ The same four modes and the same work per iteration as ``benchmarks/c/handshake_
 written with the standard library's ``ssl`` module (OpenSSL underneath) instead of GnuTLS.
 
 Created once per process (not timed): a self-signed ECDSA P-256 certificate generated with
-the ``cryptography`` package (written to a temporary directory only because
+the ``cryptography`` package, with the profile of ``gnutls_lab.LabCertificate`` (written to a temporary directory only because
 ``SSLContext.load_cert_chain`` reads files; deleted at once), one server and one client
 ``SSLContext`` pinned to the mode's protocol version (the client does not verify; the
 server keeps OpenSSL's default session tickets and ticket key), and, for the resumed modes,
@@ -55,18 +55,30 @@ MODES = {
 
 
 def self_signed_pem() -> tuple[bytes, bytes]:
-    """A fresh ECDSA P-256 key and a self-signed certificate for it, both PEM."""
+    """A fresh ECDSA P-256 key and a self-signed certificate for it, both PEM, with the profile of
+    ``gnutls_lab.LabCertificate`` (and of the C loop): same subject, DNS names, key usage, basic
+    constraints and validity, so every loop's client parses the same kind of certificate."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gnutls-lab bench")])
+    name = x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, "gnutls-lab.test"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "gnutls-lab (lab key)"),
+    ])
     now = datetime.datetime.now(datetime.timezone.utc)
+    usage = x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                          crl_sign=False, encipher_only=False, decipher_only=False)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                    x509.DNSName("gnutls-lab.test")]), critical=False)
+        .add_extension(usage, critical=True)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     key_pem = key.private_bytes(

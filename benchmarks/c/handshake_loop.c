@@ -14,8 +14,9 @@
  * 2 on bad arguments.
  *
  * Created once per process (not timed): a self-signed ECDSA P-256 certificate made
- * with GnuTLS's x509 API, server and client certificate credentials (the client
- * does not verify), one gnutls_priority_t per protocol
+ * with GnuTLS's x509 API, with the profile of gnutls_lab.LabCertificate (see
+ * make_self_signed), server and client certificate credentials (the client trusts
+ * that certificate and does not verify), one gnutls_priority_t per protocol
  * ("NORMAL:-VERS-ALL:+VERS-TLS1.3" or "...:+VERS-TLS1.2"), one server session
  * ticket key (gnutls_session_ticket_key_generate), and, for the resumed modes,
  * one session-data blob taken from a full handshake (for TLS 1.3 the client's
@@ -147,13 +148,19 @@ struct lab {
 	struct endpoint client, server;
 };
 
+/* The same certificate profile as gnutls_lab.LabCertificate (the lab side of the benchmark):
+ * subject CN=gnutls-lab.test,O=gnutls-lab (lab key), two DNS names, digitalSignature,
+ * basicConstraints CA:FALSE, valid from a day ago for 30 days. The client parses it in
+ * every handshake, so both loops must send the same one. */
 static void make_self_signed(gnutls_x509_crt_t *crt_out, gnutls_x509_privkey_t *key_out)
 {
+	static const char *const dns_names[] = {"localhost", "gnutls-lab.test"};
 	gnutls_x509_privkey_t key;
 	gnutls_x509_crt_t crt;
 	unsigned char serial[8];
-	const char *cn = "gnutls-lab bench";
+	const char *error_position = NULL;
 	time_t now = time(NULL);
+	size_t i;
 
 	CHECK(gnutls_x509_privkey_init(&key));
 	CHECK(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
@@ -163,12 +170,15 @@ static void make_self_signed(gnutls_x509_crt_t *crt_out, gnutls_x509_privkey_t *
 	CHECK(gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof serial));
 	serial[0] &= 0x7f; /* positive INTEGER */
 	CHECK(gnutls_x509_crt_set_serial(crt, serial, sizeof serial));
-	CHECK(gnutls_x509_crt_set_activation_time(crt, now - 3600));
-	CHECK(gnutls_x509_crt_set_expiration_time(crt, now + 86400));
-	CHECK(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
-			cn, (unsigned)strlen(cn)));
+	CHECK(gnutls_x509_crt_set_activation_time(crt, now - 86400));
+	CHECK(gnutls_x509_crt_set_expiration_time(crt, now + 30 * 86400));
+	CHECK(gnutls_x509_crt_set_dn(crt, "CN=gnutls-lab.test,O=gnutls-lab (lab key)", &error_position));
 	CHECK(gnutls_x509_crt_set_key(crt, key));
+	for (i = 0; i < sizeof dns_names / sizeof dns_names[0]; i++)
+		CHECK(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, dns_names[i],
+				(unsigned)strlen(dns_names[i]), GNUTLS_FSAN_APPEND));
 	CHECK(gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE));
+	CHECK(gnutls_x509_crt_set_basic_constraints(crt, 0, -1));
 	CHECK(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0));
 	*crt_out = crt;
 	*key_out = key;
@@ -184,9 +194,11 @@ static void lab_init(struct lab *lab, const char *priority_string)
 	make_self_signed(&crt, &key);
 	CHECK(gnutls_certificate_allocate_credentials(&lab->server_cred));
 	CHECK(gnutls_certificate_set_x509_key(lab->server_cred, &crt, 1, key));
+	CHECK(gnutls_certificate_allocate_credentials(&lab->client_cred));
+	/* Like the lab client: it trusts the lab certificate (and, like it, does not verify). */
+	CHECK(gnutls_certificate_set_x509_trust(lab->client_cred, &crt, 1));
 	gnutls_x509_crt_deinit(crt); /* the credentials hold copies */
 	gnutls_x509_privkey_deinit(key);
-	CHECK(gnutls_certificate_allocate_credentials(&lab->client_cred));
 	CHECK(gnutls_priority_init(&lab->priority, priority_string, &error_position));
 	CHECK(gnutls_session_ticket_key_generate(&lab->ticket_key));
 	lab->client.inbox = &lab->client_inbox;
