@@ -1,4 +1,5 @@
-"""The ABI-mode declarations, compiled in cffi API mode against the real <gnutls/gnutls.h>.
+"""The ABI-mode declarations, compiled in cffi API mode against the real <gnutls/gnutls.h> (CDEF) and
+against the C pipe's own source, gnutls_lab/_memio.c (MEMIO_CDEF).
 
 A misdeclared signature, constant or struct layout then fails here (gcc or cffi's own checks)
 instead of corrupting memory in a student's notebook.
@@ -10,11 +11,14 @@ import importlib.util
 import os
 import shutil
 import sys
+import sysconfig
+from pathlib import Path
 
 import pytest
 from cffi import FFI
 
-from gnutls_lab._cdef import CDEF
+import gnutls_lab
+from gnutls_lab._cdef import CDEF, MEMIO_CDEF
 
 HEADER = "/usr/include/gnutls/gnutls.h"
 STRICT = [
@@ -83,3 +87,77 @@ def test_the_check_catches_a_misdeclaration(tmp_path, broken, expect):
         module.ffi.new("gnutls_datum_t *")
     assert expect in f"{type(info.value).__name__} {info.value}"
     sys.modules.pop("_gnutls_lab_broken", None)
+
+
+# -- the C pipe: MEMIO_CDEF against _memio.c itself ----------------------------------------------------
+
+MEMIO_SOURCE = Path(gnutls_lab.__file__).parent / "_memio.c"
+# MEMIO_CDEF uses giovec_t, which CDEF declares as libgnutls does: struct iovec.
+GIOVEC_CDEF = "typedef struct iovec { void *iov_base; size_t iov_len; } giovec_t;\n"
+MEMIO_STRUCTS = {
+    "struct memio_log": ["data", "size", "capacity"],
+    "struct memio_end": ["data", "start", "end", "capacity", "peer", "closed", "sender", "gate", "owner", "tap"],
+    "struct memio_pair": ["end", "log"],
+}
+
+
+def _compile_memio(tmp_path, cdef: str, name: str):
+    ffi = FFI()
+    ffi.cdef(GIOVEC_CDEF + cdef)
+    source = f'#include <sys/uio.h>\ntypedef struct iovec giovec_t;\n#include "{MEMIO_SOURCE}"\n'
+    ffi.set_source(name, source, include_dirs=[sysconfig.get_paths()["include"]], extra_compile_args=STRICT)
+    path = ffi.compile(tmpdir=str(tmp_path))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _touch_memio_layout(module) -> dict:
+    """Use every struct (cffi checks a struct's layout against C on first use); return the offsets."""
+    ffi = module.ffi
+    layout = {}
+    for struct, fields in MEMIO_STRUCTS.items():
+        ffi.new(f"{struct} *")
+        layout[struct] = (ffi.sizeof(struct), [ffi.offsetof(struct, field) for field in fields])
+    return layout
+
+
+def test_the_c_pipe_declarations_match_its_source(tmp_path):
+    _require_toolchain()
+    assert MEMIO_SOURCE.is_file()
+    module = _compile_memio(tmp_path, MEMIO_CDEF, "_gnutls_lab_memio_check")
+    ffi, lib = module.ffi, module.lib
+    layout = _touch_memio_layout(module)
+    # The ABI-mode ffi the lab dlopens the C pipe with computes the same layout from MEMIO_CDEF alone.
+    from gnutls_lab._lib import load
+
+    abi_ffi = load()[0]
+    for struct, fields in MEMIO_STRUCTS.items():
+        assert layout[struct] == (abi_ffi.sizeof(struct), [abi_ffi.offsetof(struct, field) for field in fields]), struct
+    # And the functions run as declared.
+    pair = ffi.gc(lib.memio_pair_new(0), lib.memio_pair_free)
+    assert pair.end[0].peer == pair.end + 1 and pair.end[1].sender == 1 and pair.end[0].gate == -1
+    assert pair.end[0].tap == ffi.NULL
+    assert lib.memio_append(pair.end + 1, b"abc", 3) == 3 and lib.memio_available(pair.end + 1) == 3
+
+
+@pytest.mark.parametrize(
+    "broken, expect",
+    [
+        (("    int closed;\n    int sender;", "    int sender;\n    int closed;"), "wrong offset for field"),
+        (("    long long gate;", "    int gate;"), "wrong size for field 'gate'"),
+        (("    void *owner;\n", ""), "wrong offset for field 'tap'"),
+        (("ssize_t memio_pull(void *ptr, void *data, size_t size);",
+          "ssize_t memio_pull(void *ptr, size_t size, void *data);"), "CompileError"),
+    ],
+    ids=["field-order", "field-type", "missing-field", "signature"],
+)
+def test_the_c_pipe_check_catches_a_misdeclaration(tmp_path, broken, expect):
+    _require_toolchain()
+    old, new = broken
+    assert old in MEMIO_CDEF
+    with pytest.raises(Exception) as info:
+        _touch_memio_layout(_compile_memio(tmp_path, MEMIO_CDEF.replace(old, new),
+                                           f"_gnutls_lab_memio_broken_{abs(hash(new)) % 10**8}"))
+    assert expect in f"{type(info.value).__name__} {info.value}"
