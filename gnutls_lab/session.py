@@ -68,14 +68,16 @@ def resolve_priority(priority: str) -> str:
 _priority_cache: dict = {}
 _spare_priorities: list = []
 _ALIASES_RESOLVED = {name: resolve_priority(name) for name in (*PRIORITY_PRESETS, *_ALIASES)}
+_ALIASES_RESOLVED.update({text: text for text in PRIORITY_PRESETS.values()})  # already resolved (a Lab's)
 _binding = None
 
 
 def _bind():
-    """``(ffi, lib, callbacks)``, looked up once: sessions are built in hot loops."""
+    """``(ffi, lib, callbacks, the gnutls_session_t * type)``, looked up once: sessions are built in
+    hot loops."""
     global _binding
     ffi, lib = load()[:2]
-    _binding = (ffi, lib, callbacks())
+    _binding = (ffi, lib, callbacks(), ffi.typeof("gnutls_session_t *"))
     return _binding
 
 
@@ -234,7 +236,7 @@ class Session:
                  observe: bool = True, keylog: bool = False):
         # Lean on purpose: a lab connection builds two sessions, and the benchmark counts every
         # microsecond of Python around libgnutls's own work.
-        ffi, lib, cb = _binding or _bind()
+        ffi, lib, cb, session_p = _binding or _bind()
         self._lib, self._ffi = lib, ffi
         self._callback_error = None
         self._closed = False
@@ -245,7 +247,7 @@ class Session:
         self.handshake_done = False
         self._cache = None
 
-        p = ffi.new("gnutls_session_t *")
+        p = ffi.new(session_p)
         rc = lib.gnutls_init(p, self._init_flag | flags)
         if rc < 0:
             raise make_error(rc, "gnutls_init")
@@ -333,7 +335,7 @@ class Session:
         """One non-blocking ``gnutls_handshake`` call: True when done, False when it needs the peer."""
         if self.handshake_done:
             return True
-        rc = self._lib.gnutls_handshake(self._ptr)
+        rc = self._lib.gnutls_handshake(self._live or self._ptr)  # _ptr: the clear error once closed
         if self._native_tap:
             self._endpoint.sync_tap()
         if self._callback_error is not None:

@@ -17,8 +17,8 @@ passive observer on the wire sees, before any parsing.
 Two implementations of the in-memory pipe behave the same: :class:`MemoryEndpoint` keeps the inbox in a
 ``bytearray`` and moves bytes in Python callbacks; :class:`NativeMemoryEndpoint` keeps it in C
 (``_memio.c``, built at install time when a compiler is present) and hands libgnutls C functions, so a
-handshake never calls into Python to move bytes. :func:`memory_pair` picks the C pipe when it is built
-and no wire tap is asked for (the tap records in Python).
+handshake never calls into Python to move bytes. :func:`memory_pair` picks the C pipe when it is built;
+its wire tap is recorded in C and moved into the Python list after each call into libgnutls.
 """
 
 from __future__ import annotations
@@ -204,15 +204,17 @@ class NativeMemoryEndpoint(MemoryEndpoint):
         peer = self._c.peer
         if peer.closed or self._c.closed:
             return -errno.EPIPE
-        n = self._pipe.lib.memio_append(peer, bytes(data), len(data))
+        chunk = bytes(data)
+        n = self._pipe.lib.memio_append(peer, chunk, len(chunk))
         if n >= 0 and self.tap is not None:
             self.sync_tap()
-            self.tap.append(WireChunk(self.sender, bytes(data)))
+            self.tap.append(WireChunk(self.sender, chunk))
         return n if n >= 0 else -errno.ENOMEM
 
     def pull_into(self, buffer, size: int, memmove=None) -> int:
         if not self._pipe.lib.memio_available(self._c):
-            return 0 if self._c.peer.closed else -errno.EAGAIN
+            # As MemoryEndpoint: end of stream once either side's session is closed.
+            return 0 if self.peer is None or self._c.peer.closed else -errno.EAGAIN
         return self._pipe.lib.memio_pull(self._c, buffer, size)
 
     def wait(self, milliseconds: int) -> int:

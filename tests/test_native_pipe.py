@@ -431,6 +431,27 @@ def test_push_and_pull_into_from_python(pipe):
     assert server_end.pending_records() == [record]  # complete records only
 
 
+@pytest.mark.parametrize("pipe", PIPES)
+def test_a_side_whose_own_session_is_closed_pulls_eof(rsa_labs, pipe):
+    client, server = _sessions(rsa_labs["1.3"], PIPES[pipe])
+    client_end = client._endpoint
+    ffi = _native.pipe().ffi
+    with server:
+        client.close()
+        assert client_end.pull_into(ffi.new("char[]", 10), 10, ffi.memmove) == 0
+
+
+@pytest.mark.parametrize("pipe", PIPES)
+def test_push_of_a_wide_buffer_moves_and_taps_every_byte(pipe):
+    from array import array
+
+    wire: list = []
+    client_end, server_end = memory_pair(wire, native=PIPES[pipe])
+    assert client_end.push(memoryview(array("H", [0x4141, 0x4242]))) == 4
+    assert bytes(server_end.inbox) == b"AABB"
+    assert wire == [("client", b"AABB")]
+
+
 # -- lifetimes and threads, in a subprocess ----------------------------------------------------------------
 
 def _run_child(code: str) -> dict:
