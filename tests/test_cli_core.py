@@ -10,9 +10,9 @@ import sys
 import pytest
 
 
-def run(*args, timeout=120):
+def run(*args, timeout=120, env_extra=None):
     return subprocess.run([sys.executable, "-m", "gnutls_lab", *args], capture_output=True, text=True,
-                          timeout=timeout, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+                          timeout=timeout, env=dict(os.environ, PYTHONWARNINGS="ignore", **(env_extra or {})))
 
 
 def test_info_json():
@@ -21,6 +21,13 @@ def test_info_json():
     info = json.loads(result.stdout)
     assert info["gnutls_version"].startswith("3.")
     assert set(info["supported_protocols"]) >= {"TLS1.3", "TLS1.2"}
+    assert info["in_memory_pipe"].startswith("C pipe (_memio."), info["in_memory_pipe"]
+
+
+def test_info_says_when_the_python_pipe_is_used():
+    result = run("info", env_extra={"GNUTLS_LAB_PIPE": "python"})
+    assert result.returncode == 0, result.stderr
+    assert "in-memory pipe: Python pipe (C pipe switched off: GNUTLS_LAB_PIPE=python" in result.stdout
 
 
 @pytest.mark.parametrize("tls", ["1.3", "1.2"])

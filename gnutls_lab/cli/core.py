@@ -43,10 +43,11 @@ def print_connection(index: int, record: dict, out=sys.stdout) -> None:
 
 
 def _info(args) -> int:
+    from .. import _native
     from .._lib import library_info
+    from ..session import PRIORITY_PRESETS
 
     info = library_info()
-    from ..session import PRIORITY_PRESETS
 
     protocols = []
     from ..lab import Lab
@@ -63,6 +64,7 @@ def _info(args) -> int:
         "supported_protocols": protocols,
         "priority_presets": PRIORITY_PRESETS,
         "fake_clock_drives_ticket_age": info.version_tuple >= (3, 8, 1),
+        "in_memory_pipe": _native.status(),
     }
     if args.json:
         json.dump(record, sys.stdout, indent=2)
@@ -72,6 +74,7 @@ def _info(args) -> int:
         print(f"version:   {info.version}")
         print(f"protocols: {', '.join(protocols)} (checked with a live in-process handshake each)")
         print("fake clock moves TLS 1.3 ticket ages: " + ("yes (3.8.1+)" if record["fake_clock_drives_ticket_age"] else "no (before 3.8.1)"))
+        print(f"in-memory pipe: {record['in_memory_pipe']}")
     return 0
 
 
