@@ -15,11 +15,14 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(VENV)/.lab-installed: $(PY) pyproject.toml
+# System packages first: the install builds the C pipe (gnutls_lab/_memio.c) when gcc is there.
+$(VENV)/.lab-installed: $(PY) pyproject.toml setup.py gnutls_lab/_memio.c
+	scripts/system-packages.sh lab
 	$(PY) -m pip install -q -e '.[lab]'
 	touch $@
 
-$(VENV)/.test-installed: $(PY) pyproject.toml
+$(VENV)/.test-installed: $(PY) pyproject.toml setup.py gnutls_lab/_memio.c
+	scripts/system-packages.sh test
 	$(PY) -m pip install -q -e '.[test,lab]'
 	touch $@
 

@@ -30,10 +30,17 @@ fi
 need_file libgnutls30 /usr/lib/*/libgnutls.so.30 /usr/lib/libgnutls.so.30 /lib/*/libgnutls.so.30 \
   "${CONDA_PREFIX:-/nonexistent}/lib/libgnutls.so.30"
 
+# A C compiler and the Python headers build the optional C pipe (gnutls_lab/_memio.c) at install time;
+# without them the lab still runs, on the slower Python pipe. The tests require the C pipe.
+need_cmd gcc gcc
+if command -v "$python" >/dev/null 2>&1 && ! "$python" -c 'import os, sys, sysconfig
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' >/dev/null 2>&1; then
+  missing+=(python3-dev)
+fi
+
 case $profile in
   lab) ;;
   test|bench)
-    need_cmd gcc gcc
     need_cmd pkg-config pkg-config
     need_file libgnutls28-dev /usr/include/gnutls/gnutls.h
     need_cmd make make
