@@ -23,7 +23,7 @@ pinned to one core (``--cpu``, default 0) where the OS allows it, so the figures
 core". Compare ratios from one run, not figures across runs.
 
 Usage (from the repository root, with the project's virtualenv):
-    python benchmarks/run.py [--seconds 2] [--repeat 3] [--json] [--cpu 0] [--strict]
+    python benchmarks/run.py [--seconds 2] [--repeat 5] [--json] [--cpu 0] [--strict]
 Exit status: 0 when every loop ran (misses are reported, not fatal, unless --strict),
 1 when a loop failed (build error, a resumption that did not resume, an exception).
 """
@@ -281,8 +281,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="gnutls_lab handshake benchmark (make bench)")
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement (default 2)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="interleaved rounds per mode; each loop's best round counts (default 3)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="interleaved rounds per mode; each loop's best round counts (default 5)")
     parser.add_argument("--cpu", type=int, default=0, help="core to pin to (default 0)")
     parser.add_argument("--strict", action="store_true", help="exit 1 on any MISS")
     args = parser.parse_args(argv)

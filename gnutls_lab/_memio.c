@@ -86,7 +86,7 @@ void memio_pair_free(struct memio_pair *pair)
 /* Grow a buffer of `capacity` holding `used` bytes so that `more` fit; 0 on success. */
 static int grow(unsigned char **data, size_t *capacity, size_t used, size_t more)
 {
-	size_t wanted = *capacity ? *capacity : 16384;
+	size_t wanted = *capacity ? *capacity : 2048; /* a handshake flight is 0.1 to 3 KB */
 	unsigned char *grown;
 
 	if (more <= *capacity - used)

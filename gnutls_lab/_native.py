@@ -48,6 +48,8 @@ def _load() -> SimpleNamespace | None:
                     ffi=ffi,
                     lib=memio,
                     path=spec.origin,
+                    NULL=ffi.NULL,
+                    gcp=ffi._backend.gcp,  # ffi.gc without its Python wrapper (a pair per connection)
                     vec_push=ffi.cast("gnutls_vec_push_func", ffi.addressof(memio, "memio_vec_push")),
                     pull=ffi.cast("gnutls_pull_func", ffi.addressof(memio, "memio_pull")),
                 )

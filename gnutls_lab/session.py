@@ -16,6 +16,7 @@ never silently.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 from ._callbacks import callbacks
@@ -73,12 +74,22 @@ _binding = None
 
 
 def _bind():
-    """``(ffi, lib, callbacks, the gnutls_session_t * type)``, looked up once: sessions are built in
-    hot loops."""
-    global _binding
+    """What :class:`Session` needs, looked up once: a lab connection builds two sessions, in hot loops.
+
+    ``newp``, ``gcp`` and ``new_handle`` are the cffi backend functions behind ``ffi.new``, ``ffi.gc``
+    and ``ffi.new_handle``, which are one-line Python wrappers around them.
+    """
+    global _binding, _release
     ffi, lib = load()[:2]
-    _binding = (ffi, lib, callbacks(), ffi.typeof("gnutls_session_t *"))
+    Session._lib, Session._ffi = lib, ffi
+    backend = ffi._backend
+    _release = backend.release
+    _binding = (ffi, lib, callbacks(), ffi.typeof("gnutls_session_t *"), backend.newp, backend.gcp,
+                partial(backend.newp_handle, ffi.BVoidP))
     return _binding
+
+
+_release = None  # ffi.release without its wrapper, set by _bind
 
 
 def _priority(text: str):
@@ -231,27 +242,30 @@ class Session:
 
     role = "client"
     _init_flag = 2  # GNUTLS_CLIENT
+    # Defaults as class attributes: an instance stores only what differs (two sessions per connection).
+    _lib = _ffi = None  # set by _bind
+    _callback_error = None  # an exception raised in a callback, re-raised after the C call
+    _closed = False
+    handshake_done = False
+    _cache = None
+    _handle = None
+    _native_tap = False
 
     def __init__(self, credentials, priority: str = "tls1.3", *, endpoint, flags: int = 0,
                  observe: bool = True, keylog: bool = False):
         # Lean on purpose: a lab connection builds two sessions, and the benchmark counts every
         # microsecond of Python around libgnutls's own work.
-        ffi, lib, cb, session_p = _binding or _bind()
-        self._lib, self._ffi = lib, ffi
-        self._callback_error = None
-        self._closed = False
+        ffi, lib, cb, session_p, newp, gcp, new_handle = _binding or _bind()
         self.credentials = credentials
         self.priority = priority = _ALIASES_RESOLVED.get(priority) or resolve_priority(priority)
         self.transcript: list[HandshakeMessage] = []
         self.keylog: list[tuple[str, bytes]] = []
-        self.handshake_done = False
-        self._cache = None
 
-        p = ffi.new(session_p)
+        p = newp(session_p, None)
         rc = lib.gnutls_init(p, self._init_flag | flags)
         if rc < 0:
             raise make_error(rc, "gnutls_init")
-        self._live = ptr = ffi.gc(p[0], lib.gnutls_deinit)  # None once closed, see _ptr
+        self._live = ptr = gcp(p[0], lib.gnutls_deinit, 0)  # None once closed, see _ptr
         rc = lib.gnutls_priority_set(ptr, _priority_cache.get(priority) or _priority(priority))
         if rc < 0:
             raise make_error(rc, "gnutls_priority_set")
@@ -264,14 +278,14 @@ class Session:
         # The handles live on this object; libgnutls hands them back in every callback. The session
         # handle is needed only by the hook, the key log and a PSK server's key look-up.
         if observe or keylog or (credentials.kind == 4 and self._init_flag == 1):
-            self._handle = ffi.new_handle(self)
+            self._handle = new_handle(self)
             lib.gnutls_session_set_ptr(ptr, self._handle)
         self._endpoint = endpoint
-        # The C pipe keeps its wire tap in C: moved into the Python list after each call into libgnutls.
-        self._native_tap = endpoint.native and endpoint.tap is not None
         endpoint.session_ptr, endpoint.owner = ptr, self
-        self._endpoint_handle = handle = ffi.new_handle(endpoint)
+        self._endpoint_handle = handle = new_handle(endpoint)
         if endpoint.native:  # the C pipe: libgnutls moves the bytes without calling into Python
+            if endpoint.tap is not None:  # kept in C, moved to the list after each call into libgnutls
+                self._native_tap = True
             pipe, c_end = endpoint._pipe, endpoint._c
             c_end.owner = handle  # for the pull-timeout callback, which stays in Python
             lib.gnutls_transport_set_ptr(ptr, c_end)
@@ -521,7 +535,7 @@ class Session:
         """
         if not self._closed:
             self._closed = True
-            self._ffi.release(self._live)
+            _release(self._live)
             self._live = None
             self.credentials._release_user()
             endpoint = self._endpoint

@@ -168,9 +168,10 @@ class NativeMemoryEndpoint(MemoryEndpoint):
 
     @closed.setter
     def closed(self, value: bool) -> None:
-        self._c.closed = 1 if value else 0
+        c = self._c
+        c.closed = 1 if value else 0
         if value:
-            self._c.owner = self._pipe.ffi.NULL  # its session's handle is about to go
+            c.owner = self._pipe.NULL  # its session's handle is about to go
 
     @property
     def record_gate(self) -> int | None:
@@ -237,7 +238,7 @@ def memory_pair(tap: list | None = None, native: bool | None = None) -> tuple[Me
     if pipe is None:
         client, server = MemoryEndpoint("client", tap), MemoryEndpoint("server", tap)
     else:
-        pair = pipe.ffi.gc(pipe.lib.memio_pair_new(tap is not None), pipe.lib.memio_pair_free)
+        pair = pipe.gcp(pipe.lib.memio_pair_new(tap is not None), pipe.lib.memio_pair_free, 0)
         if pair == pipe.ffi.NULL:
             raise MemoryError("memio_pair_new")
         client = NativeMemoryEndpoint("client", pipe, pair, 0, tap)
