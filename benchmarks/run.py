@@ -219,6 +219,13 @@ def run_extra_modules(seconds: float) -> list[dict]:
     return rows
 
 
+def lab_pipe() -> str:
+    """Which in-memory pipe the gnutls_lab loop uses (the C pipe, or the Python one and why)."""
+    result = subprocess.run([sys.executable, "-c", "from gnutls_lab import _native; print(_native.status())"],
+                            capture_output=True, text=True, cwd=HERE.parent, env=child_env())
+    return result.stdout.strip() or f"unknown ({result.stderr.strip().splitlines()[-1:]})"
+
+
 def gnutls_version() -> str | None:
     try:
         return subprocess.run(["pkg-config", "--modversion", "gnutls"], check=True,
@@ -240,7 +247,7 @@ def print_table(report: dict) -> None:
     print(f"handshakes per second, {machine['pinning']}, best of {report['repeat']} interleaved "
           f"runs of {report['seconds']} s; "
           f"libgnutls {machine['gnutls']} (pkg-config), {machine['openssl']}, "
-          f"Python {machine['python']}")
+          f"Python {machine['python']}; gnutls_lab over the {machine['lab_pipe']}")
     header = ("mode", "gnutls_lab/s", "C/s", "ssl/s", "lab/C", "lab/ssl", "target", "")
     widths = (14, 12, 9, 9, 6, 7, 18, 4)
     print("  ".join(h.ljust(w) if i in (0, 6) else h.rjust(w)
@@ -299,6 +306,7 @@ def main(argv=None) -> int:
             "gnutls": gnutls_version(),
             "openssl": ssl.OPENSSL_VERSION,
             "python": platform.python_version(),
+            "lab_pipe": lab_pipe(),
             "cpu": platform.processor() or platform.machine(),
         },
     }
