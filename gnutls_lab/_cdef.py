@@ -275,4 +275,20 @@ ssize_t memio_append(struct memio_end *in, const void *data, size_t size);
 ssize_t memio_vec_push(void *ptr, const giovec_t *iov, int count);
 size_t memio_available(const struct memio_end *self);
 ssize_t memio_pull(void *ptr, void *data, size_t size);
+struct memio_transport_api {
+    void (*set_ptr)(void *session, void *ptr);
+    void (*set_vec_push)(void *session, ssize_t (*push)(void *, const giovec_t *, int));
+    void (*set_pull)(void *session, ssize_t (*pull)(void *, void *, size_t));
+    void (*set_pull_timeout)(void *session, int (*pull_timeout)(void *, unsigned int));
+    int (*pull_timeout)(void *, unsigned int);
+};
+void memio_attach(const struct memio_transport_api *api, void *session, struct memio_end *end, void *owner);
+struct memio_pump {
+    int done[2];
+    int rounds;
+    int side;
+    int rc;
+};
+int memio_pump(int (*handshake)(void *), void *client, void *server, struct memio_pump *state,
+               int max_rounds);
 """

@@ -207,6 +207,75 @@ ssize_t memio_pull(void *ptr, void *data, size_t size)
 	return (ssize_t)size;
 }
 
+/* ---- attaching to a session --------------------------------------------------------------------
+ * The four transport calls a session needs, made from here in one call from Python (each call
+ * through cffi's ABI mode costs more than the C it runs). The setters arrive as pointers from the
+ * lab's own libgnutls (_native.py); gnutls_session_t is a pointer, typed void * here. */
+typedef ssize_t (*memio_vec_push_fn)(void *, const struct iovec *, int);
+typedef ssize_t (*memio_pull_fn)(void *, void *, size_t);
+typedef int (*memio_pull_timeout_fn)(void *, unsigned int);
+
+struct memio_transport_api {
+	void (*set_ptr)(void *session, void *ptr);                      /* gnutls_transport_set_ptr */
+	void (*set_vec_push)(void *session, memio_vec_push_fn push);    /* ..._set_vec_push_function */
+	void (*set_pull)(void *session, memio_pull_fn pull);            /* ..._set_pull_function */
+	void (*set_pull_timeout)(void *session, memio_pull_timeout_fn); /* ..._set_pull_timeout_function */
+	memio_pull_timeout_fn pull_timeout; /* the pull-timeout callback (Python: it records the wait) */
+};
+
+void memio_attach(const struct memio_transport_api *api, void *session, struct memio_end *end, void *owner)
+{
+	end->owner = owner;
+	api->set_ptr(session, end);
+	api->set_vec_push(session, memio_vec_push);
+	api->set_pull(session, memio_pull);
+	api->set_pull_timeout(session, api->pull_timeout);
+}
+
+/* ---- the pump ------------------------------------------------------------------------------
+ * session.pump() in C, for two sessions joined by this pipe: gnutls_handshake on the client, then on
+ * the server, round after round, until both have returned 0. It stops at the first call that returns
+ * anything but 0, GNUTLS_E_AGAIN or GNUTLS_E_INTERRUPTED, and says which side and what: Python then
+ * finishes that step exactly as Session.handshake_step would (errors, alerts, the rest of the pump).
+ * gnutls_handshake arrives as a pointer from the lab's own libgnutls (_native.py), typed here with
+ * void * for gnutls_session_t, which is a pointer. */
+#define MEMIO_E_AGAIN (-28)       /* GNUTLS_E_AGAIN */
+#define MEMIO_E_INTERRUPTED (-52) /* GNUTLS_E_INTERRUPTED */
+
+struct memio_pump {
+	int done[2];  /* in: already done; out: done */
+	int rounds;   /* rounds started */
+	int side;     /* when stopped: 0 client, 1 server */
+	int rc;       /* when stopped: what gnutls_handshake returned there */
+};
+
+/* 0: both done; 1: stopped at state->side with state->rc; 2: max_rounds without finishing. */
+int memio_pump(int (*handshake)(void *), void *client, void *server, struct memio_pump *state,
+	       int max_rounds)
+{
+	void *const sessions[2] = {client, server};
+	int side, rc;
+
+	while (state->rounds < max_rounds) {
+		state->rounds++;
+		for (side = 0; side < 2; side++) {
+			if (state->done[side])
+				continue;
+			rc = handshake(sessions[side]);
+			if (rc == 0) {
+				state->done[side] = 1;
+			} else if (rc != MEMIO_E_AGAIN && rc != MEMIO_E_INTERRUPTED) {
+				state->side = side;
+				state->rc = rc;
+				return 1;
+			}
+		}
+		if (state->done[0] && state->done[1])
+			return 0;
+	}
+	return 2;
+}
+
 static struct PyModuleDef memio_module = {
 	PyModuleDef_HEAD_INIT, "_memio",
 	"The lab's in-memory pipe in C; used through cffi (gnutls_lab/_native.py), nothing in here.",

@@ -3,7 +3,8 @@
 ``setup.py`` builds ``gnutls_lab._memio`` when a C compiler is present; this module ``dlopen``s it
 through the lab's own ABI-mode ffi (declarations: ``_cdef.MEMIO_CDEF``), so its functions can be handed
 to ``gnutls_transport_set_vec_push_function``/``..._pull_function`` as plain C function pointers.
-An in-memory connection without a wire tap then never calls into Python to move bytes.
+An in-memory connection then never calls into Python to move bytes, and ``session.pump`` drives the
+two handshakes from C (``memio_pump``) when both sessions sit on one C pipe.
 
 Without the module (no compiler at install time), or with ``GNUTLS_LAB_PIPE=python`` in the
 environment, :func:`pipe` returns None and in-memory connections use the Python callbacks: same
@@ -42,8 +43,19 @@ def _load() -> SimpleNamespace | None:
                        "installed); reinstall with gcc present to build it")
         else:
             ffi, lib = load()[:2]
+            from ._callbacks import callbacks  # here: _callbacks imports transport, which imports us
+
             try:
                 memio = ffi.dlopen(spec.origin)
+                # libgnutls's transport setters for memio_attach, typed as the struct declares them.
+                api = ffi.new("struct memio_transport_api *")  # kept alive in the namespace below
+                fields = dict(ffi.typeof("struct memio_transport_api").fields)
+                for field, name in (("set_ptr", "gnutls_transport_set_ptr"),
+                                    ("set_vec_push", "gnutls_transport_set_vec_push_function"),
+                                    ("set_pull", "gnutls_transport_set_pull_function"),
+                                    ("set_pull_timeout", "gnutls_transport_set_pull_timeout_function")):
+                    setattr(api, field, ffi.cast(fields[field].type, ffi.addressof(lib, name)))
+                api.pull_timeout = ffi.cast(fields["pull_timeout"].type, callbacks().memio_pull_timeout)
                 _loaded = SimpleNamespace(
                     ffi=ffi,
                     lib=memio,
@@ -52,6 +64,9 @@ def _load() -> SimpleNamespace | None:
                     gcp=ffi._backend.gcp,  # ffi.gc without its Python wrapper (a pair per connection)
                     vec_push=ffi.cast("gnutls_vec_push_func", ffi.addressof(memio, "memio_vec_push")),
                     pull=ffi.cast("gnutls_pull_func", ffi.addressof(memio, "memio_pull")),
+                    handshake=ffi.cast("int (*)(void *)", ffi.addressof(lib, "gnutls_handshake")),
+                    pump_state=ffi.typeof("struct memio_pump *"),
+                    api=api,
                 )
             except (OSError, AttributeError) as error:
                 _reason = f"the C pipe {spec.origin} could not be loaded: {error}"
@@ -60,7 +75,8 @@ def _load() -> SimpleNamespace | None:
 
 
 def pipe() -> SimpleNamespace | None:
-    """The loaded C pipe (``ffi``, ``lib``, ``vec_push``, ``pull``), or None: use the Python pipe."""
+    """The loaded C pipe (``ffi``, ``lib``, ``vec_push``, ``pull``, ``handshake`` for ``memio_pump``), or
+    None: use the Python pipe."""
     if not _enabled:
         return None
     return _loaded if _tried else _load()

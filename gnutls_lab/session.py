@@ -250,6 +250,7 @@ class Session:
     _cache = None
     _handle = None
     _native_tap = False
+    _c_pump = False  # pump() may run this session's handshake from C (see pump)
 
     def __init__(self, credentials, priority: str = "tls1.3", *, endpoint, flags: int = 0,
                  observe: bool = True, keylog: bool = False):
@@ -286,12 +287,13 @@ class Session:
         if endpoint.native:  # the C pipe: libgnutls moves the bytes without calling into Python
             if endpoint.tap is not None:  # kept in C, moved to the list after each call into libgnutls
                 self._native_tap = True
-            pipe, c_end = endpoint._pipe, endpoint._c
-            c_end.owner = handle  # for the pull-timeout callback, which stays in Python
-            lib.gnutls_transport_set_ptr(ptr, c_end)
-            lib.gnutls_transport_set_vec_push_function(ptr, pipe.vec_push)
-            lib.gnutls_transport_set_pull_function(ptr, pipe.pull)
-            lib.gnutls_transport_set_pull_timeout_function(ptr, cb.memio_pull_timeout)
+            # A failing hook or PSK look-up fails the handshake, so the C pump stops there; a failing
+            # key log would not, and its error must surface at the step that raised it.
+            self._c_pump = not keylog
+            # Transport pointer, vector push, pull and pull timeout set from C in one call; the handle
+            # is for the pull-timeout callback, which stays in Python (it records the wait).
+            pipe = endpoint._pipe
+            pipe.lib.memio_attach(pipe.api, ptr, endpoint._c, handle)
         else:
             lib.gnutls_transport_set_ptr(ptr, handle)
             if endpoint.memory:  # a whole flight in one push call
@@ -349,7 +351,10 @@ class Session:
         """One non-blocking ``gnutls_handshake`` call: True when done, False when it needs the peer."""
         if self.handshake_done:
             return True
-        rc = self._lib.gnutls_handshake(self._live or self._ptr)  # _ptr: the clear error once closed
+        return self._handshake_result(self._lib.gnutls_handshake(self._live or self._ptr))  # _ptr: clear error once closed
+
+    def _handshake_result(self, rc: int) -> bool:
+        """What ``handshake_step`` makes of ``gnutls_handshake``'s return code (also after the C pump)."""
         if self._native_tap:
             self._endpoint.sync_tap()
         if self._callback_error is not None:
@@ -448,13 +453,13 @@ class Session:
             from ._preflight import check_session_data  # imports the decoder's reader: only when needed
 
             check_session_data(raw, load()[3].version_tuple)
-        rc = self._lib.gnutls_session_set_data(self._ptr, raw, len(raw))
+        rc = self._lib.gnutls_session_set_data(self._live or self._ptr, raw, len(raw))
         check(rc, "gnutls_session_set_data")
 
     # -- what was negotiated -----------------------------------------------------------------
     def is_resumed(self) -> bool:
         """``gnutls_session_is_resumed``: the library's word, not whether data was offered."""
-        return bool(self._lib.gnutls_session_is_resumed(self._ptr))
+        return bool(self._lib.gnutls_session_is_resumed(self._live or self._ptr))
 
     @property
     def flags(self) -> list[str]:
@@ -541,7 +546,9 @@ class Session:
             endpoint = self._endpoint
             endpoint.closed = True
             endpoint.owner = endpoint.peer = endpoint.session_ptr = None
-            self._handle = self._endpoint_handle = None
+            self._endpoint_handle = None
+            if self._handle is not None:
+                self._handle = None
 
     @property
     def closed(self) -> bool:
@@ -642,6 +649,7 @@ class ServerSession(Session):
             lib.gnutls_db_set_cache_expiration(self._ptr, lifetime)
         self.cache = self._cache = cache
         if cache is not None:
+            self._c_pump = False  # a failing store/retrieve callback does not fail the handshake
             cb = callbacks()
             lib.gnutls_db_set_ptr(self._ptr, cache._handle)
             lib.gnutls_db_set_store_function(self._ptr, cb.db_store)
@@ -696,30 +704,63 @@ def generate_ticket_key() -> bytes:
 
 
 def pump(client: Session, server: Session, max_steps: int = 64) -> None:
-    """Drive both handshakes to completion from one thread.
+    """Drive both handshakes to completion from one thread: ``max_steps`` rounds of one
+    ``gnutls_handshake`` call on the client, then one on the server.
 
     Raises :class:`GnuTLSError` from whichever side failed, or :class:`GnuTLSLabError` if neither side
-    can make progress (a stalled transport).
+    can make progress (a stalled transport). When both sessions sit on one C pipe, the rounds run in C
+    (``memio_pump``) until a call returns something other than "done" or "again"; that step and any
+    that follow are finished here, exactly as in Python.
     """
-    client_done = server_done = False
-    for _ in range(max_steps):
-        if not client_done:
-            try:
-                client_done = client.handshake_step()
-            except GnuTLSError:
-                # Let the server read an alert the client sent; its error is often the clearer one.
-                _try_step(server)
-                raise
-        if not server_done:
-            try:
-                server_done = server.handshake_step()
-            except GnuTLSError:
-                _try_step(client)
-                raise
-        if client_done and server_done:
+    sessions = (client, server)
+    done = [client.handshake_done, server.handshake_done]
+    start_round, start_side = 0, 0
+    if (client._c_pump and server._c_pump and client._endpoint.peer is server._endpoint
+            and client._live is not None and server._live is not None):  # a closed one: Python's errors
+        stopped = _pump_in_c(client, server, max_steps, done)
+        if stopped is None:
             return
-    raise GnuTLSLabError(f"handshake stalled after {max_steps} steps (client done: {client_done}, "
-                         f"server done: {server_done})")
+        start_round, side, rc = stopped
+        done[side] = _finish_step(sessions[side], sessions[1 - side], rc)
+        start_side = side + 1
+    for _ in range(start_round, max_steps):
+        for side in range(start_side, 2):
+            if not done[side]:
+                done[side] = _finish_step(sessions[side], sessions[1 - side])
+        start_side = 0
+        if done[0] and done[1]:
+            return
+    raise GnuTLSLabError(f"handshake stalled after {max_steps} steps (client done: {done[0]}, "
+                         f"server done: {done[1]})")
+
+
+def _pump_in_c(client: Session, server: Session, max_steps: int, done: list):
+    """Rounds of the pump in C. None when both are done; else ``(round, side, rc)`` of the call that
+    returned something else, left for Python to finish (``done`` is updated in place)."""
+    pipe = client._endpoint._pipe
+    state = pipe.ffi.new(pipe.pump_state, {"done": done})
+    status = pipe.lib.memio_pump(pipe.handshake, client._live, server._live, state, max_steps)
+    flags = state.done
+    done[0] = client.handshake_done = flags[0] == 1
+    done[1] = server.handshake_done = flags[1] == 1
+    if client._native_tap:
+        client._endpoint.sync_tap()  # the pair's one tap holds both sides' chunks, in order
+    if status == 0:
+        return None
+    if status == 2:
+        raise GnuTLSLabError(f"handshake stalled after {max_steps} steps (client done: {done[0]}, "
+                             f"server done: {done[1]})")
+    return state.rounds - 1, state.side, state.rc
+
+
+def _finish_step(session: Session, other: Session, rc: int | None = None) -> bool:
+    """One handshake step (or the result ``rc`` of one already made in C), as ``pump`` takes it."""
+    try:
+        return session.handshake_step() if rc is None else session._handshake_result(rc)
+    except GnuTLSError:
+        # Let the other side read an alert this one sent; its error is often the clearer one.
+        _try_step(other)
+        raise
 
 
 def _try_step(session: Session) -> None:

@@ -452,6 +452,78 @@ def test_push_of_a_wide_buffer_moves_and_taps_every_byte(pipe):
     assert wire == [("client", b"AABB")]
 
 
+# -- the pump in C (memio_pump) ----------------------------------------------------------------------
+
+def _pump_outcome(client, server, **kwargs):
+    """What ``pump`` did: "done", or the exception's type and GnuTLS name/message, plus both done flags."""
+    from gnutls_lab.session import pump as run_pump
+
+    try:
+        run_pump(client, server, **kwargs)
+        outcome = "done"
+    except GnuTLSError as error:
+        outcome = ("GnuTLSError", error.name, error.function)
+    except Exception as error:  # noqa: BLE001 - compared between the pipes
+        outcome = (type(error).__name__, str(error))
+    return outcome, client.handshake_done, server.handshake_done
+
+
+def test_pump_runs_in_c_over_the_c_pipe_only_where_errors_surface_the_same(rsa_labs, monkeypatch):
+    import gnutls_lab.session as session_module
+
+    calls = []
+    real = session_module._pump_in_c
+    monkeypatch.setattr(session_module, "_pump_in_c", lambda *args: calls.append(1) or real(*args))
+    lab = rsa_labs["1.2"]
+    cases = {
+        "c pipe": (dict(native=True), {}, {}, 1),
+        "python pipe": (dict(native=False), {}, {}, 0),
+        "key log (its errors do not fail the handshake)": (dict(native=True), {}, {"keylog": True}, 0),
+    }
+    for name, (pair, server_kwargs, session_kwargs, expected) in cases.items():
+        calls.clear()
+        client_end, server_end = memory_pair(**pair)
+        server = ServerSession(lab.server_credentials, lab.priority, endpoint=server_end, **server_kwargs,
+                               **session_kwargs)
+        client = ClientSession(lab.client_credentials, lab.priority, endpoint=client_end, **session_kwargs)
+        with client, server:
+            assert _pump_outcome(client, server) == ("done", True, True), name
+        assert len(calls) == expected, name
+    # A server with a session cache: its callbacks' errors do not fail the handshake either.
+    calls.clear()
+    with Lab("1.2", session_cache=True, tickets=False).connect(observe=False) as conn:
+        assert conn.server._c_pump is False and not calls
+
+
+@pytest.mark.parametrize("case", ["version mismatch", "stalled", "hook raises", "closed server"])
+def test_pump_fails_the_same_way_over_both_pipes(rsa_labs, case):
+    outcomes = {}
+    for pipe, native in PIPES.items():
+        lab = rsa_labs["1.3"]
+        client_end, server_end = memory_pair(native=native)
+        server_priority = "1.2" if case == "version mismatch" else lab.priority
+        server = ServerSession(lab.server_credentials, server_priority, endpoint=server_end, observe=False)
+        client = ClientSession(lab.client_credentials, lab.priority, endpoint=client_end,
+                               observe=case == "hook raises")
+        kwargs = {"max_steps": 1} if case == "stalled" else {}
+        if case == "hook raises":
+            def explode(*args):
+                raise OverflowError("from the hook")
+            client._on_handshake_message = explode
+        if case == "closed server":
+            server.close()
+        with client, server:
+            outcomes[pipe] = _pump_outcome(client, server, **kwargs)
+    assert outcomes["c"] == outcomes["python"]
+    expected = {
+        "version mismatch": ("GnuTLSError", "GNUTLS_E_NO_CIPHER_SUITES"),  # what 3.7.9 and 3.8.9 say
+        "stalled": ("GnuTLSLabError", "handshake stalled after 1 steps (client done: False, server done: False)"),
+        "hook raises": ("OverflowError", "from the hook"),
+        "closed server": ("GnuTLSError", "GNUTLS_E_PUSH_ERROR"),
+    }[case]
+    assert outcomes["c"][0][:2] == expected, outcomes
+
+
 # -- lifetimes and threads, in a subprocess ----------------------------------------------------------------
 
 def _run_child(code: str) -> dict:
