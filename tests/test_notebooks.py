@@ -28,7 +28,6 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 TWINS = sorted(NOTEBOOK_DIR.glob("*.py"))
-TOTAL_SECONDS = 90
 KERNEL = "gnutls-lab-test"
 IDS = [p.stem for p in NOTEBOOKS]
 
@@ -79,12 +78,6 @@ def executed(kernel_specs) -> dict:
 def test_notebook_runs_without_error(executed, name):
     error, seconds, _ = executed[name]
     assert error is None, f"{name}.ipynb failed after {seconds:.1f} s:\n{error}"
-
-
-def test_all_notebooks_finish_in_time(executed):
-    durations = {name: round(seconds, 1) for name, (_, seconds, _) in executed.items()}
-    print("notebook run times (s):", durations)
-    assert sum(durations.values()) < TOTAL_SECONDS, durations
 
 
 def test_executed_notebooks_show_their_widgets(executed):
