@@ -1,6 +1,6 @@
 """Linking visits (gnutls_lab/linkage.py): what a passive observer can tie together across connections.
 
-Captures come from the fixtures of tests/test_wire.py (Python ``ssl`` through MemoryBIOs, and
+Captures come from the fixtures of tests/wire_captures.py (Python ``ssl`` through MemoryBIOs, and
 ``gnutls_lab.Lab``); every cluster, link and duration asserted here is worked out by hand in the test.
 """
 
@@ -15,24 +15,7 @@ from gnutls_lab.errors import UsageError
 from gnutls_lab.linkage import Linkage, Observer, link_visits
 from gnutls_lab.observer import observe_connection
 
-from test_wire import (  # noqa: F401  (fixtures, and the fixtures they use)
-    SERVER_NAME,
-    TLS12,
-    Chunk,
-    all_taps,
-    cert_files,
-    clear_handshake_messages,
-    client_context,
-    gnutls_tls12,
-    gnutls_tls13,
-    openssl_hello_retry,
-    openssl_tls12_session_ids,
-    openssl_tls12_tickets,
-    openssl_tls13,
-    python_visit,
-    records_by_sender,
-    server_context,
-)
+from wire_captures import TLS12, client_context, python_visit, server_context
 
 
 def observe_all(visits, times):

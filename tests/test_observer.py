@@ -1,6 +1,6 @@
 """The passive observer (gnutls_lab/observer.py) on real wire taps from OpenSSL and libgnutls.
 
-Captures come from the fixtures of tests/test_wire.py (Python ``ssl`` through MemoryBIOs, and
+Captures come from the fixtures of tests/wire_captures.py (Python ``ssl`` through MemoryBIOs, and
 ``gnutls_lab.Lab``); every metric asserted here is computed by hand in the test.
 """
 
@@ -15,24 +15,7 @@ from gnutls_lab.formats import wire
 from gnutls_lab.linkage import link_visits
 from gnutls_lab.observer import observe_connection
 
-from test_wire import (  # noqa: F401  (fixtures, and the fixtures they use)
-    SERVER_NAME,
-    TLS12,
-    Chunk,
-    all_taps,
-    cert_files,
-    clear_handshake_messages,
-    client_context,
-    gnutls_tls12,
-    gnutls_tls13,
-    openssl_hello_retry,
-    openssl_tls12_session_ids,
-    openssl_tls12_tickets,
-    openssl_tls13,
-    python_visit,
-    records_by_sender,
-    server_context,
-)
+from wire_captures import SERVER_NAME, Chunk, clear_handshake_messages, records_by_sender
 
 
 def observe_all(visits, times):
