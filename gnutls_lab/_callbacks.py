@@ -50,9 +50,6 @@ def _build() -> SimpleNamespace:
     EAGAIN, EPIPE, EIO = errno.EAGAIN, errno.EPIPE, errno.EIO
     end_type = ffi.typeof("struct memio_end *")
 
-    def cast_end(ptr):
-        return ffi.cast(end_type, ptr)
-
     # -- in-memory pipes (transport.MemoryEndpoint), the hot path: the endpoint's logic inlined --
     def memory_vec_push(ptr, iov, count):
         # A whole flight in one call (several records): one callback instead of one per record.
@@ -117,19 +114,14 @@ def _build() -> SimpleNamespace:
         return n
 
     def pull_timeout(ptr, ms):
-        endpoint = from_handle(ptr)
-        try:
-            return endpoint.wait(ms)
-        except BaseException as exc:  # noqa: BLE001
-            endpoint.owner._callback_error = exc
-            return -1
+        return wait(from_handle(ptr), ms)
 
     def memio_pull_timeout(ptr, ms):
         # The C pipe's transport pointer is its struct; the endpoint's handle is in ``owner``.
-        owner = cast_end(ptr).owner
-        if owner == NULL:
-            return -1
-        endpoint = from_handle(owner)
+        owner = ffi.cast(end_type, ptr).owner
+        return wait(from_handle(owner), ms) if owner != NULL else -1
+
+    def wait(endpoint, ms):
         try:
             return endpoint.wait(ms)
         except BaseException as exc:  # noqa: BLE001

@@ -1,8 +1,8 @@
 """The optional C pipe (``gnutls_lab/_memio.c``): found, loaded and switched on or off here.
 
 ``setup.py`` builds ``gnutls_lab._memio`` when a C compiler is present; this module ``dlopen``s it
-through the lab's own ABI-mode ffi (declarations: ``_cdef.MEMIO_CDEF``), so its functions can be handed
-to ``gnutls_transport_set_vec_push_function``/``..._pull_function`` as plain C function pointers.
+through the lab's own ABI-mode ffi (declarations: ``_cdef.MEMIO_CDEF``). ``memio_attach`` hands its
+vector-push and pull functions to libgnutls as plain C function pointers.
 An in-memory connection then never calls into Python to move bytes, and ``session.pump`` drives the
 two handshakes from C (``memio_pump``) when both sessions sit on one C pipe.
 
@@ -62,8 +62,6 @@ def _load() -> SimpleNamespace | None:
                     path=spec.origin,
                     NULL=ffi.NULL,
                     gcp=ffi._backend.gcp,  # ffi.gc without its Python wrapper (a pair per connection)
-                    vec_push=ffi.cast("gnutls_vec_push_func", ffi.addressof(memio, "memio_vec_push")),
-                    pull=ffi.cast("gnutls_pull_func", ffi.addressof(memio, "memio_pull")),
                     handshake=ffi.cast("int (*)(void *)", ffi.addressof(lib, "gnutls_handshake")),
                     pump_state=ffi.typeof("struct memio_pump *"),
                     api=api,
@@ -75,8 +73,8 @@ def _load() -> SimpleNamespace | None:
 
 
 def pipe() -> SimpleNamespace | None:
-    """The loaded C pipe (``ffi``, ``lib``, ``vec_push``, ``pull``, ``handshake`` for ``memio_pump``), or
-    None: use the Python pipe."""
+    """The loaded C pipe (``ffi``, ``lib``, ``api`` for ``memio_attach``, ``handshake`` for
+    ``memio_pump``), or None: use the Python pipe."""
     if not _enabled:
         return None
     return _loaded if _tried else _load()

@@ -326,8 +326,8 @@ class Session:
         """A message for the transcript: the hook callback passes received messages at PRE (which sees
         the whole body) and sent ones at POST (the message as it went out), and drops the other calls."""
         body = self._ffi.buffer(msg.data, msg.size)[:] if msg != self._ffi.NULL and msg.size else b""
-        name = _names.get(htype) or _handshake_name(htype)
-        self.transcript.append(_new_message(HandshakeMessage, (self._peer if incoming else self.role, htype, name, body)))
+        sender = self._peer if incoming else self.role
+        self.transcript.append(_new_message(HandshakeMessage, (sender, htype, _handshake_name(htype), body)))
 
     def _on_keylog(self, label: str, secret: bytes) -> None:
         self.keylog.append((label, secret))
@@ -355,10 +355,7 @@ class Session:
 
     def _handshake_result(self, rc: int) -> bool:
         """What ``handshake_step`` makes of ``gnutls_handshake``'s return code (also after the C pump)."""
-        if self._native_tap:
-            self._endpoint.sync_tap()
-        if self._callback_error is not None:
-            self._raise_callback_error()
+        self._after_call()
         if self._cache is not None and self._cache._callback_error is not None:
             exc, self._cache._callback_error = self._cache._callback_error, None
             raise exc
