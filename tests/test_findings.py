@@ -1,0 +1,119 @@
+"""The findings in findings/ still hold against the installed libgnutls.
+
+Each finding is a standalone C program (libgnutls only). These tests build it with gcc and
+pkg-config and assert what it shows today. The day a GnuTLS release fixes one, its test fails
+and says so: the docs (findings/) and the notebooks that cite the finding then need updating.
+
+Imports nothing from gnutls_lab, so it runs in a bare rootfs (e.g. under gnutls-env).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+FINDINGS = Path(__file__).resolve().parent.parent / "findings"
+
+
+def _build(name: str, outdir: Path) -> Path:
+    flags = subprocess.run(
+        ["pkg-config", "--cflags", "--libs", "gnutls"], check=True, capture_output=True, text=True
+    ).stdout
+    exe = outdir / name
+    subprocess.run(
+        ["gcc", "-Wall", "-o", str(exe), str(FINDINGS / name / "repro.c"), *shlex.split(flags)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return exe
+
+
+def _run(exe: Path) -> tuple[str, str]:
+    proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"{exe.name} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    version = re.match(r"GnuTLS (\S+)", proc.stdout)
+    assert version, proc.stdout
+    return proc.stdout, version.group(1)
+
+
+def _fixed(version: str, what: str, output: str) -> str:
+    return f"fixed in GnuTLS {version}: update docs/findings and the notebooks ({what})\n{output}"
+
+
+@pytest.fixture(scope="module")
+def legacy_session_id(tmp_path_factory):
+    return _run(_build("legacy-session-id", tmp_path_factory.mktemp("findings")))
+
+
+@pytest.fixture(scope="module")
+def set_data_crash(tmp_path_factory):
+    return _run(_build("set-data-crash", tmp_path_factory.mktemp("findings")))
+
+
+def test_legacy_session_id_reused_on_resumption(legacy_session_id):
+    out, version = legacy_session_id
+    verdict = re.search(r"^FINDING legacy_session_id_reused: (\S+)", out, re.M)
+    assert verdict, out
+    if verdict.group(1) == "no":
+        pytest.fail(_fixed(version, "TLS 1.3 resumption now sends a fresh legacy_session_id", out))
+    assert verdict.group(1) == "yes", out
+    assert "CONTROL server_echoes_it: yes" in out, out
+    # every compat-mode visit shows the same 32-byte value
+    ids = set(re.findall(r"^compat visit \d: resumed=\d ClientHello\.legacy_session_id\(32\)=(\w+)", out, re.M))
+    assert len(ids) == 1, out
+
+
+def test_legacy_session_id_empty_without_compat_mode(legacy_session_id):
+    out, _ = legacy_session_id
+    assert "CONTROL compat_mode_disabled_session_id_len: 0" in out, out
+
+
+# case -> (how the child ends today, whether set_data had returned an error first)
+CRASHES = {
+    "tls12-ext-id-ffffffff": ("died in gnutls_session_set_data (SIGABRT)", False),
+    "tls12-ext-id-bit31": ("died in gnutls_session_set_data (SIGABRT)", False),
+    "tls12-ext-id-bit6": ("died in gnutls_session_set_data (SIGABRT)", False),
+    "tls13-ncerts-bit1": ("died in gnutls_handshake (SIGSEGV)", True),
+    "tls12-nocsp-bit2": ("died in gnutls_deinit (SIGSEGV)", True),
+    "tls13-nocsp-bit2": ("died in gnutls_handshake (SIGSEGV)", True),
+}
+
+
+def _case(out: str, name: str) -> str:
+    line = re.search(rf"^CASE {re.escape(name)}: (.*)$", out, re.M)
+    assert line, f"no line for {name}:\n{out}"
+    return line.group(1)
+
+
+@pytest.mark.parametrize("control", ["control-tls12", "control-tls13"])
+def test_unmodified_blob_resumes(set_data_crash, control):
+    out, _ = set_data_crash
+    assert _case(out, control) == "set_data=0(ok) handshake=0(ok),resumed end=exited normally", out
+
+
+@pytest.mark.parametrize("name", sorted(CRASHES))
+def test_corrupted_blob_kills_the_process(set_data_crash, name):
+    out, version = set_data_crash
+    expected_end, error_first = CRASHES[name]
+    line = _case(out, name)
+    if "end=died" not in line:
+        pytest.fail(_fixed(version, f"{name}: {line}", out))
+    assert line.endswith("end=" + expected_end), f"{name} now ends differently: {line}\n{out}"
+    if error_first:
+        assert re.match(r"set_data=-\d+\(GNUTLS_E_\w+\)", line), line
+    else:
+        assert line.startswith("set_data=- handshake=-"), line
+
+
+def test_larger_certificate_count_in_a_tls12_blob_does_not_crash(set_data_crash):
+    # Documented in findings/set-data-crash/README.md: 1 -> 3 certificates in the TLS 1.2 blob
+    # makes set_data read the following bytes as two more certificates and fail later, with the
+    # certificate list intact, so nothing dangles. If this starts crashing, the write-up is wrong.
+    out, _ = set_data_crash
+    line = _case(out, "tls12-ncerts-bit1")
+    assert line.endswith("end=exited normally") and line.startswith("set_data=-"), line
