@@ -42,7 +42,10 @@ def _run(exe: Path) -> tuple[str, str]:
 
 
 def _fixed(version: str, what: str, output: str) -> str:
-    return f"fixed in GnuTLS {version}: update docs/findings and the notebooks ({what})\n{output}"
+    return (
+        f"fixed in GnuTLS {version}: update docs/findings and the notebooks "
+        f"(findings/README.md, findings/*/README.md; {what})\n{output}"
+    )
 
 
 @pytest.fixture(scope="module")
