@@ -15,13 +15,13 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-# System packages first: the install builds the C pipe (gnutls_lab/_memio.c) when gcc is there.
-$(VENV)/.lab-installed: $(PY) pyproject.toml setup.py gnutls_lab/_memio.c
+# System packages first: the install builds the C pipe (gnutls_lab/binding/_memio.c) when gcc is there.
+$(VENV)/.lab-installed: $(PY) pyproject.toml setup.py gnutls_lab/binding/_memio.c
 	scripts/system-packages.sh lab
 	$(PY) -m pip install -q -e '.[lab]'
 	touch $@
 
-$(VENV)/.test-installed: $(PY) pyproject.toml setup.py gnutls_lab/_memio.c
+$(VENV)/.test-installed: $(PY) pyproject.toml setup.py gnutls_lab/binding/_memio.c
 	scripts/system-packages.sh test
 	$(PY) -m pip install -q -e '.[test,lab]'
 	touch $@

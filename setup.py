@@ -1,4 +1,4 @@
-"""Build hook for the one optional C part: the in-memory pipe (gnutls_lab/_memio.c).
+"""Build hook for the one optional C part: the in-memory pipe (gnutls_lab/binding/_memio.c).
 
 Everything else is in pyproject.toml. The extension needs only a C compiler and the Python headers
 (no GnuTLS headers). If it cannot be built, for example on a Binder image without a compiler, the
@@ -30,6 +30,6 @@ class OptionalBuildExt(build_ext):
 
 
 setup(
-    ext_modules=[Extension("gnutls_lab._memio", ["gnutls_lab/_memio.c"], optional=True)],
+    ext_modules=[Extension("gnutls_lab.binding._memio", ["gnutls_lab/binding/_memio.c"], optional=True)],
     cmdclass={"build_ext": OptionalBuildExt},
 )

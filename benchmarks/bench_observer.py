@@ -22,8 +22,8 @@ import argparse
 from _timing import rate as _rate  # benchmarks/ is on sys.path (run as a script or by run.py)
 from gnutls_lab import Lab
 from gnutls_lab.formats import wire
-from gnutls_lab.linkage import Observer
-from gnutls_lab.observer import observe_connection
+from gnutls_lab.analysis.linkage import Observer
+from gnutls_lab.analysis.observer import observe_connection
 
 
 OBSERVE_TARGET = 10000  # connections/s: under 100 µs each (see above)

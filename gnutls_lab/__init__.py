@@ -1,14 +1,14 @@
 """gnutls-lab: TLS session resumption in GnuTLS, live, decoded and measured.
 
 The public names are re-exported here; the modules behind them are private-ish and layered
-(binding → sessions → formats → analysis → presentation), see README.md.
+(binding → formats → sessions → analysis → network → faces), see README.md.
 """
 
 from __future__ import annotations
 
-from ._lib import MINIMUM_VERSION, LibraryInfo, library_info
-from .clock import FakeClock
-from .credentials import AnonCredentials, CertificateCredentials, LabCertificate, PskCredentials
+from .binding.library import MINIMUM_VERSION, LibraryInfo, library_info
+from .sessions.clock import FakeClock
+from .sessions.credentials import AnonCredentials, CertificateCredentials, LabCertificate, PskCredentials
 from .errors import (
     BlobFormatError,
     GnuTLSError,
@@ -17,8 +17,8 @@ from .errors import (
     TicketKeyError,
     UsageError,
 )
-from .lab import Connection, Lab
-from .session import (
+from .sessions.lab import Connection, Lab
+from .sessions.session import (
     ClientSession,
     HandshakeMessage,
     ServerSession,
@@ -27,22 +27,26 @@ from .session import (
     generate_ticket_key,
     pump,
 )
-from .transport import WireChunk, memory_pair
+from .sessions.transport import WireChunk, memory_pair
 
 __version__ = "0.1.0"
 
 # Higher layers, imported on first use so that ``import gnutls_lab`` stays light (construct, the
 # observer and matplotlib load only when asked for).
 _LAZY = {
-    "decode_session": ("gnutls_lab.decode", "decode"),
-    "DecodedSession": ("gnutls_lab.decode", "DecodedSession"),
-    "decrypt_ticket": ("gnutls_lab.ticket_keys", "decrypt_ticket"),
-    "load_ticket_key": ("gnutls_lab.ticket_keys", "load_ticket_key"),
-    "observe_connection": ("gnutls_lab.observer", "observe_connection"),
-    "link_visits": ("gnutls_lab.linkage", "link_visits"),
-    "ExperimentConfig": ("gnutls_lab.experiments", "ExperimentConfig"),
-    "run_experiment": ("gnutls_lab.experiments", "run_experiment"),
-    "sweep_reuse": ("gnutls_lab.experiments", "sweep_reuse"),
+    "decode_session": ("gnutls_lab.analysis.decode", "decode"),
+    "DecodedSession": ("gnutls_lab.analysis.decode", "DecodedSession"),
+    "decrypt_ticket": ("gnutls_lab.analysis.ticket_keys", "decrypt_ticket"),
+    "load_ticket_key": ("gnutls_lab.analysis.ticket_keys", "load_ticket_key"),
+    "observe_connection": ("gnutls_lab.analysis.observer", "observe_connection"),
+    "link_visits": ("gnutls_lab.analysis.linkage", "link_visits"),
+    "ExperimentConfig": ("gnutls_lab.analysis.experiments", "ExperimentConfig"),
+    "run_experiment": ("gnutls_lab.analysis.experiments", "run_experiment"),
+    "sweep_reuse": ("gnutls_lab.analysis.experiments", "sweep_reuse"),
+    "plot_sweep": ("gnutls_lab.faces.plots", "plot_sweep"),
+    "plot_tracking": ("gnutls_lab.faces.plots", "plot_tracking"),
+    "plot_timeline": ("gnutls_lab.faces.plots", "plot_timeline"),
+    "plot_compare": ("gnutls_lab.faces.plots", "plot_compare"),
 }
 
 
@@ -54,6 +58,8 @@ def __getattr__(name: str):
     import importlib
 
     value = getattr(importlib.import_module(module_name), attribute)
+    if module_name == "gnutls_lab.analysis.decode":
+        importlib.import_module("gnutls_lab.faces.views")  # installs the HTML view of decoded sessions
     globals()[name] = value
     return value
 

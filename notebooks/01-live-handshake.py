@@ -39,9 +39,9 @@ print(gnutls_lab.library_info())
 
 # %%
 from gnutls_lab import Lab
-from gnutls_lab.decode import decode
-from gnutls_lab.observer import observe_connection
-from gnutls_lab.widgets import handshake_stepper, sequence_diagram, split_records
+from gnutls_lab.analysis.decode import decode
+from gnutls_lab.analysis.observer import observe_connection
+from gnutls_lab.faces.widgets import handshake_stepper, sequence_diagram, split_records
 
 lab = Lab("1.3")  # a server (fresh ECDSA certificate, ticket key) and a client, in this process
 conn = lab.connect()

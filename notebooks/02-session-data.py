@@ -41,10 +41,10 @@ print(gnutls_lab.library_info())
 
 # %%
 from gnutls_lab import ClientSession, GnuTLSError, Lab, ServerSession, library_info, memory_pair, pump
-from gnutls_lab.decode import decode
+from gnutls_lab.analysis.decode import decode
 from gnutls_lab.formats.wire import NewSessionTicketTLS13
-from gnutls_lab.views import text_report
-from gnutls_lab.widgets import blob_inspector
+from gnutls_lab.faces.views import text_report
+from gnutls_lab.faces.widgets import blob_inspector
 
 lab = Lab("1.3", auto_tickets=False)  # this server sends tickets only when we tell it to
 client_end, server_end = memory_pair([])
@@ -149,7 +149,7 @@ assert conn.session_data == conn.tickets[-1] == conn.client.get_data()
 
 # %% [markdown]
 # ## The blob, field by field
-# `gnutls_lab.decode` names every byte (the layout is `lib/session_pack.c` of GnuTLS). Select a
+# `gnutls_lab.analysis.decode` names every byte (the layout is `lib/session_pack.c` of GnuTLS). Select a
 # field in the list: its bytes light up in the dump. The **resumption master secret**, from which
 # every ticket's PSK is derived, is redacted until you press *reveal secrets*.
 
@@ -218,7 +218,7 @@ def is_resumable(data):
 
 
 # %%
-from gnutls_lab import exercises
+from course import exercises
 
 exercises.check_is_resumable(is_resumable)
 
@@ -247,7 +247,7 @@ for c in (client, server, conn, again, no_luck, first12, again12):
 # - `openssl s_client -sess_out FILE` saves OpenSSL's session. Tickets come *after* the handshake, so
 #   `openssl_client_session` runs it with `-ign_eof` and lets the server end the connection
 #   (`s_server -www` answers one HTTP request, then closes);
-# - gnutls-lab's TCP client (`gnutls_lab.client.connect`) saves the `gnutls_session_get_data2` blob.
+# - gnutls-lab's TCP client (`gnutls_lab.network.client.connect`) saves the `gnutls_session_get_data2` blob.
 #
 # This section needs the `openssl` program; without it, the first cell below stops with one line
 # saying how to install it.
@@ -259,9 +259,9 @@ import ssl
 import tempfile
 
 from gnutls_lab import LabCertificate
-from gnutls_lab.client import connect
+from gnutls_lab.network.client import connect
 from gnutls_lab.formats.wire import ClientHello
-from gnutls_lab.peers import (ExternalServer, openssl_client_session, openssl_session_certificate,
+from gnutls_lab.network.peers import (ExternalServer, openssl_client_session, openssl_session_certificate,
                               openssl_session_fields, openssl_session_text, require_program)
 
 require_program("openssl")
@@ -283,7 +283,7 @@ openssl_text = openssl_session_text(openssl_file)
 gnutls_decoded = decode(gnutls_data)
 print("openssl sess_id -in openssl-session.pem -noout -text\n")
 print(openssl_text)
-print("gnutls_lab.views.text_report(decode(blob))  (secrets redacted)\n")
+print("gnutls_lab.faces.views.text_report(decode(blob))  (secrets redacted)\n")
 print(text_report(gnutls_decoded))
 
 # %% [markdown]

@@ -37,9 +37,9 @@ print(gnutls_lab.library_info())
 
 # %%
 from gnutls_lab import BlobFormatError, ClientSession, FakeClock, GnuTLSError, Lab, ServerSession, memory_pair, pump
-from gnutls_lab.decode import decode
-from gnutls_lab.observer import observe_connection
-from gnutls_lab import exercises
+from gnutls_lab.analysis.decode import decode
+from gnutls_lab.analysis.observer import observe_connection
+from course import exercises
 
 by_id = Lab("1.2", tickets=False, session_cache=True)  # tickets off, a session-ID cache on
 first_id = by_id.connect()

@@ -49,12 +49,13 @@ import time
 
 from IPython.display import Markdown, display
 
-from gnutls_lab import FakeClock, Lab, UsageError, exercises_tracking
-from gnutls_lab.decode import decode
-from gnutls_lab.experiments import SY2018_REVISIT_CDF, ExperimentConfig, run_experiment, sweep, sweep_reuse
-from gnutls_lab.observer import observe_connection
-from gnutls_lab.plots import plot_compare, time_unit
-from gnutls_lab.widgets import experiment_explorer
+from gnutls_lab import FakeClock, Lab, UsageError
+from course import tracking
+from gnutls_lab.analysis.decode import decode
+from gnutls_lab.analysis.experiments import SY2018_REVISIT_CDF, ExperimentConfig, run_experiment, sweep, sweep_reuse
+from gnutls_lab.analysis.observer import observe_connection
+from gnutls_lab.faces.plots import plot_compare, plot_sweep, time_unit
+from gnutls_lab.faces.widgets import experiment_explorer
 
 single = run_experiment(mechanism="tls13-psk", visits=20, max_reuse=1, gap=600)
 reused = run_experiment(mechanism="tls13-psk", visits=20, max_reuse=None, gap=600)
@@ -163,8 +164,8 @@ by_rotation = sweep("rotate_every", [None, 7200, 3600, 1200], mechanism="tls13-p
                     gap=600)
 success_by_lifetime = [r["success_rate"] for r in by_lifetime.records()]
 success_by_rotation = [r["success_rate"] for r in by_rotation.records()]
-display(by_lifetime.plot())
-by_rotation.plot(title=f"A forced new ticket key refuses every older ticket:\nresumption success falls from "
+display(plot_sweep(by_lifetime))
+plot_sweep(by_rotation, title=f"A forced new ticket key refuses every older ticket:\nresumption success falls from "
                        f"{success_by_rotation[0]:.0%} (no forced rotation) to {success_by_rotation[-1]:.0%} "
                        f"(a new key every 20 min)")
 
@@ -372,4 +373,4 @@ def linkable(first, second):
 
 
 # %%
-exercises_tracking.check_linkable(linkable)
+tracking.check_linkable(linkable)

@@ -40,11 +40,11 @@ import struct
 import time
 
 from gnutls_lab import ClientSession, FakeClock, Lab, ServerSession, memory_pair, pump
-from gnutls_lab import exercises_tracking
-from gnutls_lab.decode import decode
-from gnutls_lab.observer import observe_connection
-from gnutls_lab.ticket_keys import decrypt_ticket, period_key, period_of
-from gnutls_lab.views import ticket_report
+from course import tracking
+from gnutls_lab.analysis.decode import decode
+from gnutls_lab.analysis.observer import observe_connection
+from gnutls_lab.analysis.ticket_keys import decrypt_ticket, period_key, period_of
+from gnutls_lab.faces.views import ticket_report
 
 lab = Lab("1.3")
 conn = lab.connect()
@@ -201,7 +201,7 @@ def key_name(master_key, unix_time, lifetime):
 
 
 # %%
-exercises_tracking.check_key_name(key_name)
+tracking.check_key_name(key_name)
 
 # %% [markdown]
 # ## What a stolen ticket key gives away
@@ -222,7 +222,7 @@ assert opened_later.key.period == period_of(int(month_ago), 21600) < period_of(i
 # Record a TLS 1.2 connection: a full handshake with ECDHE, which promises forward secrecy, and some
 # application data. The server's NewSessionTicket crosses the wire in clear; inside is the server's
 # packed session, master secret included. With the randoms (also in clear) that is every key of the
-# connection. `exercises_tracking.read_recorded_tls12` does what an attacker would, from the wire
+# connection. `tracking.read_recorded_tls12` does what an attacker would, from the wire
 # and the ticket key only:
 
 # %%
@@ -234,7 +234,7 @@ recorded.server.send(b"HTTP/1.1 200 OK\r\n\r\nbalance: 42")
 recorded.client.read_available()
 print(recorded.cipher_suite, "| tickets in clear:", len(observe_connection(recorded.wire).new_session_tickets))
 
-attack12 = exercises_tracking.read_recorded_tls12(recorded.wire, lab12.ticket_key)
+attack12 = tracking.read_recorded_tls12(recorded.wire, lab12.ticket_key)
 print("the attacker reads:", attack12.client_data, attack12.server_data)
 
 # %%
@@ -267,7 +267,7 @@ print("ClientHello tls.extension.psk_ke_mode:", seen13.client_hello.psk_ke_modes
 print("ServerHello extensions:", seen13.server_hello.extension_types, "(51 = key_share, 41 = pre_shared_key)")
 assert resumed13.resumed and seen13.client_hello.psk_ke_modes == (1, 0) and 51 in seen13.server_hello.extension_types
 
-attack13 = exercises_tracking.read_recorded_resumption(resumed13.wire, lab.ticket_key)
+attack13 = tracking.read_recorded_resumption(resumed13.wire, lab.ticket_key)
 keylog13 = dict(resumed13.client.keylog)
 for label, secret in attack13.secrets.items():
     print(f"{label:32} attacker's value {'matches' if secret == keylog13[label] else 'differs from'} the session's")
@@ -301,7 +301,7 @@ client.send(b"GET /account HTTP/1.1\r\n\r\n")
 server.read_available()
 server.send(b"HTTP/1.1 200 OK\r\n\r\nbalance: 42")
 client.read_available()
-plain_psk = exercises_tracking.read_recorded_resumption(wire, lab.ticket_key)
+plain_psk = tracking.read_recorded_resumption(wire, lab.ticket_key)
 print("ServerHello extensions:", observe_connection(wire).server_hello.extension_types)
 print("the attacker reads:", plain_psk.client_data, plain_psk.server_data)
 
@@ -352,7 +352,7 @@ def exposed(seen):
 
 
 # %%
-exercises_tracking.check_exposed(exposed)
+tracking.check_exposed(exposed)
 
 # %% [markdown]
 # What the holder of a GnuTLS ticket key reads, measured above:

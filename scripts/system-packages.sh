@@ -30,7 +30,7 @@ fi
 need_file libgnutls30 /usr/lib/*/libgnutls.so.30 /usr/lib/libgnutls.so.30 /lib/*/libgnutls.so.30 \
   "${CONDA_PREFIX:-/nonexistent}/lib/libgnutls.so.30"
 
-# A C compiler and the Python headers build the optional C pipe (gnutls_lab/_memio.c) at install time;
+# A C compiler and the Python headers build the optional C pipe (gnutls_lab/binding/_memio.c) at install time;
 # without them the lab still runs, on the slower Python pipe. The tests require the C pipe.
 need_cmd gcc gcc
 if command -v "$python" >/dev/null 2>&1 && ! "$python" -c 'import os, sys, sysconfig

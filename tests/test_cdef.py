@@ -1,5 +1,5 @@
 """The ABI-mode declarations, compiled in cffi API mode against the real <gnutls/gnutls.h> (CDEF) and
-against the C pipe's own source, gnutls_lab/_memio.c (MEMIO_CDEF).
+against the C pipe's own source, gnutls_lab/binding/_memio.c (MEMIO_CDEF).
 
 A misdeclared signature, constant or struct layout then fails here (gcc or cffi's own checks)
 instead of corrupting memory in a student's notebook.
@@ -18,7 +18,7 @@ import pytest
 from cffi import FFI
 
 import gnutls_lab
-from gnutls_lab._cdef import CDEF, MEMIO_CDEF
+from gnutls_lab.binding.cdef import CDEF, MEMIO_CDEF
 
 HEADER = "/usr/include/gnutls/gnutls.h"
 STRICT = [
@@ -91,7 +91,7 @@ def test_the_check_catches_a_misdeclaration(tmp_path, broken, expect):
 
 # -- the C pipe: MEMIO_CDEF against _memio.c itself ----------------------------------------------------
 
-MEMIO_SOURCE = Path(gnutls_lab.__file__).parent / "_memio.c"
+MEMIO_SOURCE = Path(gnutls_lab.__file__).parent / "binding" / "_memio.c"
 # MEMIO_CDEF uses giovec_t, which CDEF declares as libgnutls does: struct iovec.
 GIOVEC_CDEF = "typedef struct iovec { void *iov_base; size_t iov_len; } giovec_t;\n"
 MEMIO_STRUCTS = {
@@ -130,7 +130,7 @@ def test_the_c_pipe_declarations_match_its_source(tmp_path):
     ffi, lib = module.ffi, module.lib
     layout = _touch_memio_layout(module)
     # The ABI-mode ffi the lab dlopens the C pipe with computes the same layout from MEMIO_CDEF alone.
-    from gnutls_lab._lib import load
+    from gnutls_lab.binding.library import load
 
     abi_ffi = load()[0]
     for struct, fields in MEMIO_STRUCTS.items():

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from blob_fixtures import session_corpus
-from gnutls_lab.cli import main
+from gnutls_lab.faces.cli import main
 
 REAL = session_corpus(dummy=False)
 

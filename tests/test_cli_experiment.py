@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from gnutls_lab.cli import main
+from gnutls_lab.faces.cli import main
 
 REQUIRED = ("reuse_limit", "attempts", "resumed", "success_rate", "linkable_pair_fraction", "max_tracking_seconds")
 

@@ -8,8 +8,8 @@ import runpy
 
 import pytest
 
-from gnutls_lab import exercises, exercises_tracking
-from gnutls_lab.lab import Lab
+from course import exercises, tracking as exercises_tracking
+from gnutls_lab.sessions.lab import Lab
 
 
 def _check(name: str):

@@ -1,4 +1,4 @@
-"""gnutls_lab.exercises_tracking on live handshakes: the solutions of 04/05 pass, the notebooks' stubs
+"""course.tracking on live handshakes: the solutions of 04/05 pass, the notebooks' stubs
 fail where they should, the cases are what they claim, and the recorded-traffic readers work."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import struct
 import pytest
 
 from gnutls_lab import ClientSession, GnuTLSLabError, Lab, ServerSession, TicketKeyError, UsageError, memory_pair, pump
-from gnutls_lab import exercises_tracking
-from gnutls_lab.linkage import link_visits
-from gnutls_lab.ticket_keys import period_of
+from course import tracking as exercises_tracking
+from gnutls_lab.analysis.linkage import link_visits
+from gnutls_lab.analysis.ticket_keys import period_of
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
 SOLUTIONS = {"04_ticket_reuse_and_tracking.py": {"linkable"}, "05_server_ticket_keys.py": {"key_name", "exposed"}}

@@ -1,8 +1,8 @@
-"""The C pipe (``gnutls_lab/_memio.c`` through ``_native.py``) against the Python pipe, with the real libgnutls.
+"""The C pipe (``gnutls_lab/binding/_memio.c`` through ``binding/native.py``) against the Python pipe, with the real libgnutls.
 
 ``transport.py`` promises that the two in-memory pipes behave the same; these tests hold it to that.
-Every comparison drives one :class:`~gnutls_lab.transport.NativeMemoryEndpoint` pair and one
-:class:`~gnutls_lab.transport.MemoryEndpoint` pair identically and compares what Python can observe:
+Every comparison drives one :class:`~gnutls_lab.sessions.transport.NativeMemoryEndpoint` pair and one
+:class:`~gnutls_lab.sessions.transport.MemoryEndpoint` pair identically and compares what Python can observe:
 results, errors, transcripts, inboxes, pull-timeout waits and the wire tap's shape (senders and
 lengths; the bytes differ by randomness). The labs use RSA certificates so that message lengths are
 the same on every run (ECDSA signatures vary by a byte or two).
@@ -23,8 +23,9 @@ import textwrap
 
 import pytest
 
-from gnutls_lab import ClientSession, GnuTLSError, Lab, ServerSession, UsageError, _native, decode_session, pump
-from gnutls_lab.transport import MemoryEndpoint, NativeMemoryEndpoint, memory_pair
+from gnutls_lab import ClientSession, GnuTLSError, Lab, ServerSession, UsageError, decode_session, pump
+from gnutls_lab.binding import native as _native
+from gnutls_lab.sessions.transport import MemoryEndpoint, NativeMemoryEndpoint, memory_pair
 
 PIPES = {"c": True, "python": False}  # the ``native`` argument of memory_pair for each pipe
 
@@ -72,7 +73,7 @@ def test_the_c_pipe_is_built_and_used():
 
 
 def test_the_environment_variable_switches_the_c_pipe_off():
-    code = ("from gnutls_lab import _native\nfrom gnutls_lab.transport import memory_pair\n"
+    code = ("from gnutls_lab.binding import native as _native\nfrom gnutls_lab.sessions.transport import memory_pair\n"
             "print(_native.pipe() is None, type(memory_pair()[0]).__name__, _native.status())")
     env = {**os.environ, "GNUTLS_LAB_PIPE": "python"}
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
@@ -456,7 +457,7 @@ def test_push_of_a_wide_buffer_moves_and_taps_every_byte(pipe):
 
 def _pump_outcome(client, server, **kwargs):
     """What ``pump`` did: "done", or the exception's type and GnuTLS name/message, plus both done flags."""
-    from gnutls_lab.session import pump as run_pump
+    from gnutls_lab.sessions.session import pump as run_pump
 
     try:
         run_pump(client, server, **kwargs)
@@ -469,7 +470,7 @@ def _pump_outcome(client, server, **kwargs):
 
 
 def test_pump_runs_in_c_over_the_c_pipe_only_where_errors_surface_the_same(rsa_labs, monkeypatch):
-    import gnutls_lab.session as session_module
+    import gnutls_lab.sessions.session as session_module
 
     calls = []
     real = session_module._pump_in_c
@@ -534,14 +535,14 @@ def test_the_install_goes_on_when_the_c_pipe_cannot_be_built(tmp_path, compiler)
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    for name in ("setup.py", "pyproject.toml", "README.md", "gnutls_lab/_memio.c"):
+    for name in ("setup.py", "pyproject.toml", "README.md", "gnutls_lab/binding/_memio.c"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(root / name, tmp_path / name)
     result = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"], cwd=tmp_path,
                             capture_output=True, text=True, timeout=300,
                             env=dict(os.environ, CC=compiler, LDSHARED=f"{compiler} -shared"))
     assert result.returncode == 0, result.stderr[-2000:]
-    built = list((tmp_path / "gnutls_lab").glob("_memio*.so"))
+    built = list((tmp_path / "gnutls_lab" / "binding").glob("_memio*.so"))
     if compiler == "gcc":
         assert len(built) == 1 and "not built" not in result.stdout
     else:
@@ -563,8 +564,9 @@ def _run_child(code: str) -> dict:
 
 LIFETIMES = textwrap.dedent(r'''
     import gc, json
-    from gnutls_lab import ClientSession, Lab, ServerSession, _native, pump
-    from gnutls_lab.transport import NativeMemoryEndpoint, memory_pair
+    from gnutls_lab import ClientSession, Lab, ServerSession, pump
+    from gnutls_lab.binding import native as _native
+    from gnutls_lab.sessions.transport import NativeMemoryEndpoint, memory_pair
 
     assert _native.pipe() is not None, _native.status()
     labs = [Lab("1.3"), Lab("1.2")]
@@ -683,8 +685,9 @@ def test_dropping_pairs_ends_and_sessions_in_any_order_does_not_crash():
 
 THREADS = textwrap.dedent(r'''
     import gc, json, threading
-    from gnutls_lab import Lab, _native
-    from gnutls_lab.transport import NativeMemoryEndpoint
+    from gnutls_lab import Lab
+    from gnutls_lab.binding import native as _native
+    from gnutls_lab.sessions.transport import NativeMemoryEndpoint
 
     assert _native.pipe() is not None, _native.status()
     rounds = 60

@@ -10,8 +10,9 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from gnutls_lab import UsageError, plots
-from gnutls_lab.experiments import run_experiment, sweep, sweep_reuse
+from gnutls_lab import UsageError
+from gnutls_lab.faces import plots
+from gnutls_lab.analysis.experiments import run_experiment, sweep, sweep_reuse
 
 QUIET = {"progress": False}
 
@@ -36,7 +37,7 @@ def line_colors(fig):
 
 
 def test_sweep_figure_states_its_finding_from_the_data(tls13):
-    fig = tls13.plot()
+    fig = plots.plot_sweep(tls13)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     title = fig._suptitle.get_text().replace("\n", " ")
     first, last = tls13.records()[0], tls13.records()[-1]
@@ -49,7 +50,7 @@ def test_sweep_figure_states_its_finding_from_the_data(tls13):
 
 def test_lifetime_sweep_title_and_units():
     result = sweep("lifetime", [300, 1200], mechanism="tls12-ticket", max_reuse=None, visits=6, gap=400, **QUIET)
-    fig = result.plot()
+    fig = plots.plot_sweep(result)
     assert "lifetime 300 → 1200" in fig._suptitle.get_text().replace("\n", " ")
     assert fig.axes[0].get_xlabel() == "ticket lifetime (s)"
     rates = [s["success_rate"] for s in result.records()]
@@ -57,7 +58,7 @@ def test_lifetime_sweep_title_and_units():
 
 
 def test_tracking_figure_uses_a_readable_unit(tls13):
-    fig = tls13.plot("tracking")
+    fig = plots.plot_tracking(tls13)
     assert fig.axes[0].get_ylabel() == "longest tracking period (min)"  # 8 visits × 300 s = 35 min
     assert "up to 35 min" in fig.axes[0].get_title().replace("\n", " ")
 
@@ -75,22 +76,20 @@ def test_compare_puts_both_protocols_in_one_figure(tls13, tls12):
 
 def test_timeline_and_files(tmp_path):
     result = run_experiment(mechanism="tls12-ticket", visits=6, max_reuse=1, gap=60, **QUIET)
-    fig = result.plot()
+    fig = plots.plot_timeline(result)
     assert "3 clusters" in fig.axes[0].get_title()
     all_axes_labelled(fig)
     for suffix in ("png", "svg"):
         path = tmp_path / f"timeline.{suffix}"
         fig.savefig(path)
         assert path.stat().st_size > 1000
-    with pytest.raises(UsageError):
-        result.plot("reuse")
 
 
 def test_figures_are_not_left_open_in_pyplot(tls13):
     import matplotlib.pyplot as plt
 
     before = plt.get_fignums()
-    tls13.plot()
+    plots.plot_sweep(tls13)
     assert plt.get_fignums() == before
 
 
@@ -103,7 +102,7 @@ def test_time_unit():
 
 def test_headless_processes_get_the_agg_backend():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND")}
-    code = ("import matplotlib; from gnutls_lab import plots; plots._new_figure(); "
+    code = ("import matplotlib; from gnutls_lab.faces import plots; plots._new_figure(); "
             "print(matplotlib.get_backend().lower())")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "agg"
@@ -111,6 +110,6 @@ def test_headless_processes_get_the_agg_backend():
 
 def test_session_id_sweep_leads_with_the_evidence_that_moves():
     result = sweep_reuse((1, None), mechanism="tls12-session-id", visits=6, gap=300, **QUIET)
-    title = result.plot()._suptitle.get_text().replace("\n", " ")
+    title = plots.plot_sweep(result)._suptitle.get_text().replace("\n", " ")
     assert title.startswith("Reusing a TLS 1.2 session ID up to k times links more visits")
     assert "by ticket: 0% → 0%" in title

@@ -11,8 +11,8 @@ import textwrap
 import pytest
 
 from gnutls_lab import BlobFormatError, Lab, library_info
-from gnutls_lab._preflight import check_session_data, library_magic
-from gnutls_lab.decode import decode
+from gnutls_lab.sessions.preflight import check_session_data, library_magic
+from gnutls_lab.analysis.decode import decode
 
 # One-bit flips in the last byte of a field that kill libgnutls 3.7.9 and 3.8.9 (measured on both).
 CRASHERS = [("auth_info.ncerts", 0x02), ("auth_info.nocsp", 0x10), ("extensions[0].gid", 0x80),
@@ -61,9 +61,9 @@ def test_corruptions_that_crash_libgnutls_are_refused(blob12, field, mask):
 RAW = textwrap.dedent(r'''
     import sys
     from gnutls_lab import Lab
-    from gnutls_lab._lib import load
-    from gnutls_lab.session import ClientSession
-    from gnutls_lab.transport import memory_pair
+    from gnutls_lab.binding.library import load
+    from gnutls_lab.sessions.session import ClientSession
+    from gnutls_lab.sessions.transport import memory_pair
     data = bytes.fromhex(sys.stdin.read())
     ffi, lib = load()[:2]
     client = ClientSession(Lab("1.2").client_credentials, "1.2", endpoint=memory_pair()[0])

@@ -1,4 +1,4 @@
-"""gnutls_lab.views: the sess_id-like report, the annotated hex dump and the HTML view, on corpus blobs."""
+"""gnutls_lab.faces.views: the sess_id-like report, the annotated hex dump and the HTML view, on corpus blobs."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import hashlib
 import re
 
 from blob_fixtures import session_corpus
-from gnutls_lab.decode import decode
-from gnutls_lab.views import hexdump, html_view, leaf_fields, text_report, ticket_report
+from gnutls_lab.analysis.decode import decode
+from gnutls_lab.faces.views import hexdump, html_view, leaf_fields, text_report, ticket_report
 
 REAL = session_corpus(dummy=False)
 

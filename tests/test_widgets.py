@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 
 from gnutls_lab import Lab  # noqa: E402
 from gnutls_lab.errors import UsageError  # noqa: E402
-from gnutls_lab.widgets import (  # noqa: E402
+from gnutls_lab.faces.widgets import (  # noqa: E402
     blob_inspector,
     framed,
     handshake_stepper,
@@ -188,7 +188,7 @@ def test_inspector_redacts_until_revealed(version, secret):
 
 
 def test_inspector_accepts_bytes_decoded_and_the_dummy(tls13):
-    from gnutls_lab.decode import decode
+    from gnutls_lab.analysis.decode import decode
 
     conn, _ = tls13
     by_bytes = blob_inspector(bytes(conn.session_data))
@@ -228,12 +228,12 @@ def test_widgets_module_is_not_imported_by_the_layers_below():
     assert ours.search("from .widgets import blob_inspector") and ours.search("from . import views, widgets")
     for module in package.rglob("*.py"):
         if module.name != "widgets.py":
-            assert not ours.search(module.read_text()), f"{module} imports gnutls_lab.widgets"
+            assert not ours.search(module.read_text()), f"{module} imports gnutls_lab.faces.widgets"
 
 
 def test_explorer_reruns_the_experiment_when_a_control_changes():
-    from gnutls_lab.experiments import ExperimentConfig
-    from gnutls_lab.widgets import experiment_explorer
+    from gnutls_lab.analysis.experiments import ExperimentConfig
+    from gnutls_lab.faces.widgets import experiment_explorer
 
     explorer = experiment_explorer(ExperimentConfig(visits=12, gap=60.0))
     first = explorer.result
@@ -250,8 +250,8 @@ def test_explorer_reruns_the_experiment_when_a_control_changes():
 
 
 def test_explorer_sweep_views_and_mechanism():
-    from gnutls_lab.experiments import ExperimentConfig
-    from gnutls_lab.widgets import experiment_explorer
+    from gnutls_lab.analysis.experiments import ExperimentConfig
+    from gnutls_lab.faces.widgets import experiment_explorer
 
     explorer = experiment_explorer(ExperimentConfig(visits=8), reuse_values=(1, None))
     explorer.view.value = "sweep"
@@ -266,8 +266,8 @@ def test_explorer_sweep_views_and_mechanism():
 
 
 def test_explorer_keeps_a_config_value_that_is_not_a_preset():
-    from gnutls_lab.experiments import ExperimentConfig
-    from gnutls_lab.widgets import experiment_explorer
+    from gnutls_lab.analysis.experiments import ExperimentConfig
+    from gnutls_lab.faces.widgets import experiment_explorer
 
     explorer = experiment_explorer(ExperimentConfig(visits=4, lifetime=1234, gap=90.0, rotate_every=777.0))
     assert explorer.config().lifetime == 1234 and explorer.config().gap == 90.0

@@ -1,6 +1,6 @@
 """The packed session of ``gnutls_session_get_data2()``, as ``construct`` 2.10 schemas.
 
-Declarations only; :mod:`gnutls_lab.decode` reads them into a named, typed object. Layout verified
+Declarations only; :mod:`gnutls_lab.analysis.decode` reads them into a named, typed object. Layout verified
 for GnuTLS 3.7.9 and 3.8.9 (``../shared/reference/gnutls-session-data.md``), read from the source of
 ``lib/session_pack.c`` for 3.6.5 to 3.7.1. Every integer is big-endian and nothing is aligned.
 

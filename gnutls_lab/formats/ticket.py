@@ -1,6 +1,6 @@
 """The server's session ticket: its envelope and the states it encrypts, as ``construct`` 2.10 schemas.
 
-Declarations only; :mod:`gnutls_lab.ticket_keys` derives the keys and decrypts. The same envelope
+Declarations only; :mod:`gnutls_lab.analysis.ticket_keys` derives the keys and decrypts. The same envelope
 carries the TLS 1.2 SessionTicket (RFC 5077) and the TLS 1.3 PSK identity (RFC 8446 4.6.1), in GnuTLS
 3.6.4 to 3.8.x (``lib/ext/session_ticket.c:_gnutls_encrypt_session_ticket``, struct ``ticket_st``)::
 

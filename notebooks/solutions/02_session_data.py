@@ -1,11 +1,11 @@
 """Instructor solutions for notebook 02-session-data (run this file: every check must pass).
 
 Participants write these functions in the notebook's exercise cells; the check cells call
-gnutls_lab.exercises with them. Keep this folder out of the handout if you want the answers hidden.
+course.exercises with them. Keep this folder out of the handout if you want the answers hidden.
 """
 
-from gnutls_lab import exercises
-from gnutls_lab.decode import decode
+from course import exercises
+from gnutls_lab.analysis.decode import decode
 
 
 def is_resumable(data):

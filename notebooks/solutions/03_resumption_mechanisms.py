@@ -1,10 +1,10 @@
 """Instructor solutions for notebook 03-resumption-mechanisms (run this file: every check must pass).
 
 Participants write these functions in the notebook's exercise cells; the check cells call
-gnutls_lab.exercises with them. Keep this folder out of the handout if you want the answers hidden.
+course.exercises with them. Keep this folder out of the handout if you want the answers hidden.
 """
 
-from gnutls_lab import exercises
+from course import exercises
 
 
 def resumable_data(client):

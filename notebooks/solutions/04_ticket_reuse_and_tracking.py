@@ -1,10 +1,10 @@
 """Instructor solutions for notebook 04-ticket-reuse-and-tracking (run this file: every check must pass).
 
 Participants write these functions in the notebook's exercise cells; the check cells call
-gnutls_lab.exercises_tracking with them. Keep this folder out of the handout if you want the answers hidden.
+course.tracking with them. Keep this folder out of the handout if you want the answers hidden.
 """
 
-from gnutls_lab import exercises_tracking
+from course import tracking
 
 
 def linkable(first, second):
@@ -26,7 +26,7 @@ def linkable(first, second):
 
 
 CHECKS = {
-    "linkable": (exercises_tracking.check_linkable, linkable),
+    "linkable": (tracking.check_linkable, linkable),
 }
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """Instructor solutions for notebook 05-server-ticket-keys (run this file: every check must pass).
 
 Participants write these functions in the notebook's exercise cells; the check cells call
-gnutls_lab.exercises_tracking with them. Keep this folder out of the handout if you want the answers hidden.
+course.tracking with them. Keep this folder out of the handout if you want the answers hidden.
 """
 
 import hashlib
 import struct
 
-from gnutls_lab import exercises_tracking
+from course import tracking
 
 
 def key_name(master_key, unix_time, lifetime):
@@ -30,8 +30,8 @@ def exposed(seen):
 
 
 CHECKS = {
-    "key_name": (exercises_tracking.check_key_name, key_name),
-    "exposed": (exercises_tracking.check_exposed, exposed),
+    "key_name": (tracking.check_key_name, key_name),
+    "exposed": (tracking.check_exposed, exposed),
 }
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Coverage-guided fuzzing of the blob decoder with atheris (not collected by pytest).
 
-Contract under test: for any input, ``gnutls_lab.decode.decode`` returns a session or raises
+Contract under test: for any input, ``gnutls_lab.analysis.decode.decode`` returns a session or raises
 ``BlobFormatError`` (with a byte offset); a decoded session rebuilds byte-identically and its
 views render.
 Seeds: every file of data/corpus.
@@ -19,9 +19,9 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from gnutls_lab.decode import decode
+    from gnutls_lab.analysis.decode import decode
     from gnutls_lab.errors import BlobFormatError
-    from gnutls_lab.views import hexdump, html_view, text_report
+    from gnutls_lab.faces.views import hexdump, html_view, text_report
 
 
 def test_one_input(data: bytes) -> None:

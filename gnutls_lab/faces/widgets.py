@@ -1,0 +1,571 @@
+"""Jupyter widgets over a live connection and a session blob (presentation layer).
+
+- :func:`handshake_stepper` steps through a :class:`~gnutls_lab.sessions.lab.Connection` one handshake message
+  (hook transcript) or one TLS record (wire tap) at a time. Each step shows who sent it, its type, and
+  its bytes as a hex dump with the fields named (Wireshark field names, so what you read here is
+  what you type into Wireshark's filter bar), and whether a passive observer saw it in clear.
+- :func:`blob_inspector` puts the fields of a decoded ``gnutls_session_get_data2`` blob beside its
+  hex dump: selecting a field highlights its bytes; secrets stay redacted until the toggle reveals
+  them.
+- :func:`sequence_diagram` draws the transcript as a matplotlib sequence diagram.
+- :func:`experiment_explorer`: controls over :mod:`gnutls_lab.analysis.experiments` (reuse limit, lifetime,
+  key rotation, visits, mechanism); each change re-runs the experiment and redraws its plot.
+
+Each factory returns an ``ipywidgets`` box whose parts are attributes (``stepper.position``,
+``inspector.field_list``, ``inspector.reveal``...), so tests and notebooks can drive them by setting
+values, without a browser.
+
+Layering: this module reads :mod:`gnutls_lab.analysis.decode`, :mod:`gnutls_lab.faces.views`, :mod:`gnutls_lab.formats`,
+:mod:`gnutls_lab.analysis.observer`, :mod:`gnutls_lab.analysis.experiments` (and through it :mod:`gnutls_lab.faces.plots`, whose
+palette it shares) and the connection objects of :mod:`gnutls_lab.sessions.lab`; nothing below imports it.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from ..analysis.decode import DecodedSession, decode, is_secret
+from ..errors import UsageError
+from ..formats import wire
+from ..analysis.observer import observe_connection
+from . import plots
+from .plots import OKABE_ITO
+from .views import describe_field, leaf_fields, text_report
+
+__all__ = [
+    "handshake_stepper",
+    "blob_inspector",
+    "sequence_diagram",
+    "experiment_explorer",
+    "HandshakeStepper",
+    "BlobInspector",
+    "ExperimentExplorer",
+    "message_fields",
+    "record_fields",
+    "split_records",
+    "hex_dump_html",
+]
+
+# The plots' Okabe-Ito palette (colour-blind-safe): client blue, server vermillion; field tints alternate.
+CLIENT_COLOUR, SERVER_COLOUR = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
+_TINTS = ("#cde9f8", "#fbe3b3", "#b8e6d6", "#f3d4e6")  # sky blue, orange, bluish green, purple (light)
+_HIGHLIGHT = OKABE_ITO["yellow"]
+_MASK = "··"
+_EXTENSION_NAMES = {int(k): str(v) for k, v in wire.ExtensionType.decmapping.items()}
+_CONTENT_TYPES = {int(k): str(v) for k, v in wire.ContentType.decmapping.items()}
+_HANDSHAKE_TYPES = {int(k): str(v) for k, v in wire.HandshakeType.decmapping.items()}
+
+
+# --- naming the bytes of one handshake message -------------------------------------------------
+
+
+class _Cursor:
+    """Walks a handshake body, recording ``(name, start, end)`` spans; offsets count the 4-byte header."""
+
+    def __init__(self, body: bytes, spans: list):
+        self.body, self.pos, self.spans = body, 0, spans
+
+    def take(self, name: str, size: int) -> bytes:
+        if size < 0 or self.pos + size > len(self.body):
+            raise ValueError(f"{name} runs past the end of the message")
+        value = self.body[self.pos:self.pos + size]
+        self.spans.append((name, 4 + self.pos, 4 + self.pos + size))
+        self.pos += size
+        return value
+
+    def vector(self, name: str, length_size: int) -> bytes:
+        """A length-prefixed vector; one span covers the length and the bytes."""
+        if self.pos + length_size > len(self.body):
+            raise ValueError(f"{name} length runs past the end of the message")
+        size = int.from_bytes(self.body[self.pos:self.pos + length_size], "big")
+        start = self.pos
+        self.pos += length_size
+        value = self.take(name, size)
+        self.spans[-1] = (name, 4 + start, 4 + self.pos)
+        return value
+
+    def extensions(self) -> None:
+        if self.pos == len(self.body):
+            return
+        self.take("tls.handshake.extensions_length", 2)
+        while self.pos < len(self.body):
+            ext_type = int.from_bytes(self.body[self.pos:self.pos + 2], "big")
+            start = self.pos
+            self.pos += 2
+            self.vector("ext", 2)
+            name = _EXTENSION_NAMES.get(ext_type, f"unknown({ext_type})")
+            self.spans[-1] = (f"extension {name} ({ext_type})", 4 + start, 4 + self.pos)
+
+
+def message_fields(message, protocol: str = "TLS1.3") -> list:
+    """``[(field, start, end)]`` over the message as it is framed: 4-byte header, then the body.
+
+    Hellos and NewSessionTickets are split into their fields (RFC 8446 §4.1.2-3, §4.6.1; RFC 5077
+    §3.3), extensions one span each; other messages get one span for the body. A body that does not
+    parse as expected falls back to one span, never an error.
+    """
+    body = message.body
+    spans = [("tls.handshake.type", 0, 1), ("tls.handshake.length", 1, 4)]
+    cursor = _Cursor(body, spans)
+    kind = message.type
+    try:
+        if kind in (1, 2):  # client_hello, server_hello
+            cursor.take("tls.handshake.version", 2)
+            cursor.take("tls.handshake.random", 32)
+            cursor.vector("tls.handshake.session_id", 1)
+            if kind == 1:
+                cursor.vector("tls.handshake.ciphersuites", 2)
+                cursor.vector("tls.handshake.comp_methods", 1)
+            else:
+                cursor.take("tls.handshake.ciphersuite", 2)
+                cursor.take("tls.handshake.comp_method", 1)
+            cursor.extensions()
+        elif kind == 4 and protocol == "TLS1.3":
+            cursor.take("tls.handshake.session_ticket_lifetime_hint", 4)
+            cursor.take("tls.handshake.session_ticket_age_add", 4)
+            cursor.vector("tls.handshake.session_ticket_nonce", 1)
+            cursor.vector("tls.handshake.session_ticket", 2)
+            cursor.extensions()
+        elif kind == 4:
+            cursor.take("tls.handshake.session_ticket_lifetime_hint", 4)
+            cursor.vector("tls.handshake.session_ticket", 2)
+        elif kind == 20:
+            cursor.take("tls.handshake.verify_data", len(body))
+        if cursor.pos != len(body) and kind in (1, 2, 4, 20):
+            raise ValueError("bytes left over")
+    except ValueError:
+        del spans[2:]
+        cursor.pos = 0
+    if cursor.pos < len(body):
+        spans.append(("body", 4 + cursor.pos, 4 + len(body)))
+    return spans
+
+
+def framed(message) -> bytes:
+    """The message with its 4-byte header (type, u24 length), as it is hashed and sent."""
+    return bytes([message.type & 0xFF]) + len(message.body).to_bytes(3, "big") + message.body
+
+
+# --- the wire: records ------------------------------------------------------------------------
+
+
+def split_records(chunks) -> list:
+    """The wire tap cut into TLS records: ``[(sender, record_bytes)]`` in the order they were sent."""
+    pending = {"client": b"", "server": b""}
+    records = []
+    for chunk in chunks:
+        buf = pending[chunk.sender] + bytes(chunk.data)
+        p = 0
+        while len(buf) - p >= 5:
+            size = 5 + int.from_bytes(buf[p + 3:p + 5], "big")
+            if len(buf) - p < size:
+                break
+            records.append((chunk.sender, buf[p:p + size]))
+            p += size
+        pending[chunk.sender] = buf[p:]
+    return records
+
+
+def record_fields(record: bytes) -> list:
+    """``[(field, start, end)]`` of one record: the 5-byte header (RFC 8446 §5.1) and the fragment."""
+    kind = record[0]
+    fragment = "tls.app_data (encrypted)" if kind == 23 else "tls.record.fragment"
+    return [("tls.record.content_type", 0, 1), ("tls.record.version", 1, 3), ("tls.record.length", 3, 5),
+            (fragment, 5, len(record))]
+
+
+def _clear_handshake_streams(chunks) -> dict:
+    """Per sender, the concatenated fragments of handshake records sent before that side's CCS."""
+    streams = {"client": b"", "server": b""}
+    after_ccs = {"client": False, "server": False}
+    for sender, record in split_records(chunks):
+        if record[0] == 20:
+            after_ccs[sender] = True
+        elif record[0] == 22 and not after_ccs[sender]:
+            streams[sender] += record[5:]
+    return streams
+
+
+# --- hex dumps ----------------------------------------------------------------------------------
+
+
+def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int = 16, window=None,
+                  max_height: str | None = None) -> str:
+    """An HTML hex dump: offsets, bytes tinted per span, the ``highlight`` range marked, ``masked``
+    ranges shown as ``··`` (their bytes never reach the page). ``window=(start, end)`` shows only the
+    rows holding those bytes (at most 6; a gap is marked ``…``); ``max_height`` makes the dump scroll."""
+    tint = [None] * len(data)
+    title = [""] * len(data)
+    for i, (name, start, end) in enumerate(spans):
+        for k in range(max(start, 0), min(end, len(data))):
+            tint[k] = _TINTS[i % len(_TINTS)]
+            title[k] = name
+    hidden = bytearray(len(data))
+    for start, end in masked:
+        for k in range(max(start, 0), min(end, len(data))):
+            hidden[k] = 1
+    lo, hi = highlight if highlight else (-1, -1)
+    starts = list(range(0, len(data), width))
+    if window is not None:
+        first, last = window[0] // width * width, max(window[1] - 1, window[0]) // width * width
+        starts = [r for r in starts if first <= r <= last]
+        if len(starts) > 6:
+            starts = starts[:4] + [None] + starts[-1:]
+    rows = []
+    for row in starts:
+        if row is None:
+            rows.append("<span style='color:#777'>   …</span>")
+            continue
+        cells = []
+        for k in range(row, min(row + width, len(data))):
+            text = _MASK if hidden[k] else f"{data[k]:02x}"
+            style = f"background:{_HIGHLIGHT};font-weight:bold" if lo <= k < hi else (
+                f"background:{tint[k]}" if tint[k] else "")
+            cells.append(f"<span class='gl-byte' style='{style}' title='{html.escape(title[k])}'>{text}</span>")
+        rows.append(f"<span style='color:#777'>{row:06x}</span>  " + " ".join(cells))
+    scroll = f";max-height:{max_height};overflow-y:auto" if max_height else ""
+    return (f"<pre class='gl-hexdump' style='font-size:12px;line-height:1.35;margin:0{scroll}'>"
+            + "\n".join(rows) + "</pre>")
+
+
+def _field_table(rows) -> str:
+    cell = "style='text-align:left;font-family:monospace;padding:1px 8px;font-size:12px'"
+    body = "".join("<tr>" + "".join(f"<td {cell}>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    head = "".join(f"<th {cell}>{h}</th>" for h in ("field", "bytes", "value"))
+    return f"<table class='gl-fields' style='border-collapse:collapse;margin:4px 0'><tr>{head}</tr>{body}</table>"
+
+
+def _short(value: bytes) -> str:
+    return value.hex(" ") if len(value) <= 12 else f"{value[:8].hex(' ')} … ({len(value)} bytes)"
+
+
+# --- the handshake stepper ------------------------------------------------------------------------
+
+
+class HandshakeStepper(widgets.VBox):
+    """Step through a connection: ``source`` picks the hook transcript or the wire records,
+    ``position`` (a slider) picks the step; ``detail`` holds the current step's HTML."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.protocol = conn.protocol
+        self.messages = list(conn.transcript)
+        self.records = split_records(conn.wire)
+        self._clear = _clear_handshake_streams(conn.wire)
+        if not self.messages and not self.records:
+            raise UsageError("this connection recorded nothing: connect with observe=True to step through it")
+        verdict = ("<b style='color:%s'>resumed</b>" % CLIENT_COLOUR if conn.resumed
+                   else "<b style='color:%s'>full handshake</b>" % SERVER_COLOUR)
+        observed = observe_connection(conn.wire).summary() if conn.wire else "nothing (no wire tap)"
+        self.verdict = widgets.HTML(
+            f"<div class='gl-verdict'>{html.escape(conn.protocol)} {html.escape(conn.cipher_suite)}: {verdict}"
+            f" <small>({html.escape(conn.explain())})</small><br><small>A passive observer of the wire sees:"
+            f" {html.escape(observed)}</small></div>")
+        self.source = widgets.ToggleButtons(options=[("hook transcript", "transcript"), ("wire records", "wire")],
+                                            value="transcript")
+        self.previous = widgets.Button(description="◀ previous", layout=widgets.Layout(width="110px"))
+        self.next = widgets.Button(description="next ▶", layout=widgets.Layout(width="110px"))
+        # 0-based underneath; no numeric readout, the step's own text says "Message k of n".
+        self.position = widgets.IntSlider(min=0, max=max(len(self.messages) - 1, 0), value=0,
+                                          description="step", readout=False, continuous_update=True)
+        self.detail = widgets.HTML()
+        self.previous.on_click(lambda _: self._move(-1))
+        self.next.on_click(lambda _: self._move(+1))
+        self.position.observe(lambda _: self._render(), names="value")
+        self.source.observe(self._switch, names="value")
+        super().__init__([self.verdict, self.source,
+                          widgets.HBox([self.previous, self.position, self.next]), self.detail])
+        self.add_class("gl-handshake-stepper")
+        self._render()
+
+    @property
+    def steps(self) -> int:
+        return len(self.messages) if self.source.value == "transcript" else len(self.records)
+
+    def _move(self, delta: int) -> None:
+        self.position.value = min(max(self.position.value + delta, 0), self.steps - 1)
+
+    def _switch(self, _change) -> None:
+        self.position.value = 0
+        self.position.max = max(self.steps - 1, 0)
+        self._render()
+
+    def _render(self) -> None:
+        if self.steps == 0:
+            self.detail.value = "<p>Nothing recorded here.</p>"
+        elif self.source.value == "transcript":
+            self.detail.value = self._message_html(self.position.value)
+        else:
+            self.detail.value = self._record_html(self.position.value)
+
+    def _arrow(self, sender: str) -> str:
+        peer = "server" if sender == "client" else "client"
+        colour = CLIENT_COLOUR if sender == "client" else SERVER_COLOUR
+        return f"<b style='color:{colour}'>{sender} → {peer}</b>"
+
+    def _message_html(self, index: int) -> str:
+        message = self.messages[index]
+        data = framed(message)
+        spans = message_fields(message, self.protocol)
+        rows = []
+        for name, start, end in spans:
+            value = data[start:end]
+            if name == "tls.handshake.type":
+                shown = f"{value[0]} ({_HANDSHAKE_TYPES.get(value[0], message.name)})"
+            elif name in ("tls.handshake.length", "tls.handshake.session_ticket_lifetime_hint"):
+                shown = str(int.from_bytes(value, "big")) + (" s" if "lifetime" in name else "")
+            else:
+                shown = _short(value)
+            rows.append((name, f"{start}–{end}", shown))
+        seen = "in clear" if data in self._clear[message.sender] else "encrypted (only record lengths show)"
+        return (f"<div class='gl-step'><p>Message {index + 1} of {len(self.messages)}: {self._arrow(message.sender)}"
+                f" <b class='gl-message-name'>{html.escape(message.name)}</b> (type {message.type}),"
+                f" {len(data)} bytes = 4-byte header + {len(message.body)}-byte body."
+                f" A passive observer sees it <b>{seen}</b>.</p>"
+                f"{_field_table(rows)}{hex_dump_html(data, spans)}</div>")
+
+    def _record_html(self, index: int) -> str:
+        sender, record = self.records[index]
+        spans = record_fields(record)
+        kind = _CONTENT_TYPES.get(record[0], f"unknown({record[0]})")
+        rows = [("tls.record.content_type", "0–1", f"{record[0]} ({kind})"),
+                ("tls.record.version", "1–3", f"0x{int.from_bytes(record[1:3], 'big'):04x}"),
+                ("tls.record.length", "3–5", str(len(record) - 5)),
+                (spans[-1][0], f"5–{len(record)}", _short(record[5:]))]
+        return (f"<div class='gl-step'><p>Record {index + 1} of {len(self.records)}: {self._arrow(sender)}"
+                f" <b class='gl-message-name'>{kind}</b>, {len(record)} bytes on the wire.</p>"
+                f"{_field_table(rows)}{hex_dump_html(record, spans)}</div>")
+
+
+def handshake_stepper(conn) -> HandshakeStepper:
+    """A widget that steps through ``conn``'s handshake messages (hook transcript) or wire records."""
+    return HandshakeStepper(conn)
+
+
+# --- the blob inspector -------------------------------------------------------------------------
+
+
+def _secret_bytes(field) -> tuple:
+    """The range of a secret's own bytes (its length prefix stays visible, as in views.hexdump)."""
+    prefix = (field.end - field.start) - len(field.value) if isinstance(field.value, bytes) else 0
+    return field.start + prefix, field.end
+
+
+class BlobInspector(widgets.VBox):
+    """Fields of a decoded session beside its hex dump. ``field_list`` selects a field (its bytes are
+    highlighted in ``hexdump``, described in ``detail``); ``reveal`` shows the secrets; ``report``
+    holds :func:`gnutls_lab.faces.views.text_report` under the same redaction."""
+
+    def __init__(self, session: DecodedSession):
+        if session.fields is None:
+            session = decode(session.data)
+        self.session = session
+        self.leaves = leaf_fields(session)
+        self.secret_ranges = [_secret_bytes(f) for f in self.leaves if is_secret(f.path)]
+        self.summary = widgets.HTML(self._summary())
+        self.reveal = widgets.ToggleButton(value=False, description="reveal secrets", icon="eye",
+                                           tooltip="show master_secret / resumption_master_secret")
+        self.field_list = widgets.Select(options=self._options(), rows=18,
+                                         layout=widgets.Layout(width="48%"))
+        self.hexdump = widgets.HTML(layout=widgets.Layout(width="52%"))
+        self.detail = widgets.HTML()
+        self.report = widgets.HTML()
+        self.field_list.observe(lambda _: self._render(), names="value")
+        self.reveal.observe(self._toggle, names="value")
+        report = widgets.Accordion(children=[self.report], titles=("text report (views.text_report)",))
+        super().__init__([self.summary, self.reveal, self.detail,
+                          widgets.HBox([self.field_list, self.hexdump]), report])
+        self.add_class("gl-blob-inspector")
+        self._render()
+
+    def _summary(self) -> str:
+        s = self.session
+        if s.dummy:
+            return f"<p><b>Dummy session data</b> <code>00 00 00 00</code>: {html.escape(s.dummy_reason)}</p>"
+        return (f"<p><b>{len(s.data)}-byte session</b> packed by GnuTLS {s.gnutls_version}: {s.entity} side,"
+                f" {s.protocol}, {s.cipher_suite}. Select a field to highlight its bytes.</p>")
+
+    def _options(self) -> list:
+        return [(f"[{f.start}:{f.end}] {f.path} = {describe_field(self.session, f, self.reveal.value)}"[:100], f.path)
+                for f in self.leaves]
+
+    def _toggle(self, _change) -> None:
+        selected = self.field_list.value
+        self.field_list.options = self._options()
+        self.field_list.value = selected
+        self._render()
+
+    def _render(self) -> None:
+        shown = self.reveal.value
+        field = next((f for f in self.leaves if f.path == self.field_list.value), None)
+        spans = [(f.path, f.start, f.end) for f in self.leaves]
+        masked = () if shown else self.secret_ranges
+        self.hexdump.value = hex_dump_html(self.session.data, spans, highlight=(field.start, field.end) if field
+                                           else None, masked=masked, max_height="460px")
+        self.report.value = f"<pre style='font-size:11px'>{html.escape(text_report(self.session, shown))}</pre>"
+        if field is None:
+            self.detail.value = "<p>No field selected.</p>"
+            return
+        secret = is_secret(field.path)
+        value = describe_field(self.session, field, shown)
+        if secret and not shown:
+            value += " (a secret: toggle “reveal secrets” to show it)"
+        elif isinstance(field.value, bytes) and 16 < len(field.value) <= 64:
+            value = field.value.hex(" ")
+        rows = hex_dump_html(self.session.data, spans, highlight=(field.start, field.end), masked=masked,
+                             window=(field.start, field.end))
+        self.detail.value = (f"<p class='gl-field'><code>{html.escape(field.path)}</code>: bytes {field.start}–"
+                             f"{field.end} ({field.end - field.start} bytes){' <b>secret</b>' if secret else ''}"
+                             f"<br><span class='gl-value'>{html.escape(value)}</span></p>{rows}")
+
+    def select(self, path: str) -> None:
+        """Select a field by path (``tls13.lifetime``); raises UsageError for an unknown one."""
+        if path not in {f.path for f in self.leaves}:
+            raise UsageError(f"no field {path!r} to select; the inspector lists {self.leaves[0].path!r}"
+                             f" … {self.leaves[-1].path!r} (see .leaves)")
+        self.field_list.value = path
+
+
+def blob_inspector(data) -> BlobInspector:
+    """A widget over session data: a ``SessionData``, bytes, or a :class:`DecodedSession`."""
+    session = data if isinstance(data, DecodedSession) else decode(data)
+    return BlobInspector(session)
+
+
+# --- the sequence diagram ---------------------------------------------------------------------------
+
+
+def sequence_diagram(conn, ax=None, title: str | None = None):
+    """The transcript as a sequence diagram: one arrow per handshake message, client left, server right.
+
+    Returns the matplotlib Figure, already closed in pyplot like those of :mod:`gnutls_lab.faces.plots`
+    (Jupyter shows the returned figure once). Messages a passive observer sees in clear are drawn
+    solid, those encrypted on the wire dashed.
+    """
+    import matplotlib.pyplot as plt
+
+    messages = list(conn.transcript)
+    clear = _clear_handshake_streams(conn.wire)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(messages) + 1.3))
+        plt.close(fig)
+    else:
+        fig = ax.figure
+    n = len(messages)
+    for x, name in ((0, "client"), (1, "server")):
+        ax.plot([x, x], [0.3, n + 0.5], color="#555", linewidth=1)
+        ax.text(x, n + 0.7, name, ha="center", va="bottom", fontweight="bold",
+                color=CLIENT_COLOUR if x == 0 else SERVER_COLOUR)
+    for i, m in enumerate(messages):
+        y = n - i
+        start, end = (0, 1) if m.sender == "client" else (1, 0)
+        colour = CLIENT_COLOUR if m.sender == "client" else SERVER_COLOUR
+        in_clear = framed(m) in clear[m.sender]
+        ax.annotate("", xy=(end, y), xytext=(start, y),
+                    arrowprops=dict(arrowstyle="-|>", color=colour, linestyle="-" if in_clear else "--"))
+        ax.text(0.5, y + 0.08, f"{m.name} ({len(m.body)} B)", ha="center", va="bottom", fontsize=8)
+    verdict = "resumed" if conn.resumed else "full handshake"
+    seen = sum(1 for m in messages if framed(m) in clear[m.sender])
+    ax.set_title(title or f"{conn.protocol} {verdict}: {seen} of {n} handshake messages cross the wire in clear"
+                 "\n(solid: in clear, dashed: encrypted)", fontsize=10)
+    ax.set_xlim(-0.2, 1.2)
+    ax.set_ylim(0.4, n + 1.2)
+    ax.axis("off")
+    return fig
+
+
+# --- the experiment explorer (a thin shell over gnutls_lab.analysis.experiments and its plots) ----------------
+
+_UNLIMITED = "unlimited"
+_LIFETIMES = (("5 min", 300), ("1 h", 3600), ("6 h (GnuTLS default)", 21600), ("1 day", 86400), ("7 days", 604800))
+_GAPS = (("1 min", 60.0), ("10 min", 600.0), ("1 h", 3600.0), ("6 h", 21600.0))
+_ROTATIONS = (("off: GnuTLS's own (3 × lifetime)", 0.0), ("every 10 min", 600.0), ("every hour", 3600.0),
+              ("every 6 h", 21600.0))
+
+
+class ExperimentExplorer(widgets.VBox):
+    """Controls over an :class:`~gnutls_lab.analysis.experiments.ExperimentConfig`; every change re-runs the
+    experiment (live handshakes under a fake clock) and redraws its plot in ``output``. ``result`` and
+    ``figure`` hold the last run, ``summary`` its table."""
+
+    def __init__(self, config=None, reuse_values=(1, 2, 3, 5, None)):
+        from ..analysis.experiments import MECHANISMS, ExperimentConfig
+
+        base = config if config is not None else ExperimentConfig()
+        self.base, self.reuse_values = base, tuple(reuse_values)
+        self.result = self.figure = None
+        self.mechanism = widgets.Dropdown(options=list(MECHANISMS), value=base.mechanism, description="mechanism")
+        self.max_reuse = widgets.Dropdown(
+            options=[("0: never resume", 0), ("1: single use (RFC 8446 C.4)", 1), ("2", 2), ("3", 3), ("5", 5),
+                     ("unlimited", _UNLIMITED)],
+            value=_UNLIMITED if base.max_reuse is None else base.max_reuse, description="reuse k")
+        lifetimes = dict(_LIFETIMES)
+        if base.effective_lifetime not in lifetimes.values():
+            lifetimes[f"{base.effective_lifetime} s"] = base.effective_lifetime
+        self.lifetime = widgets.SelectionSlider(options=list(lifetimes.items()), value=base.effective_lifetime,
+                                                description="lifetime", continuous_update=False)
+        rotations = dict(_ROTATIONS)
+        if base.rotate_every and base.rotate_every not in rotations.values():
+            rotations[f"every {base.rotate_every:g} s"] = float(base.rotate_every)
+        self.rotate_every = widgets.Dropdown(options=list(rotations.items()), value=float(base.rotate_every or 0.0),
+                                             description="key rotation")
+        self.visits = widgets.IntSlider(value=base.visits, min=2, max=200, description="visits",
+                                        continuous_update=False)
+        gaps = dict(_GAPS)
+        if float(base.gap) not in gaps.values():
+            gaps[f"{base.gap:g} s"] = float(base.gap)
+        self.gap = widgets.SelectionSlider(options=list(gaps.items()), value=float(base.gap), description="gap",
+                                           continuous_update=False)
+        self.view = widgets.ToggleButtons(options=[("this run", "run"), ("sweep over k", "sweep"),
+                                                   ("tracking period", "tracking")], value="run")
+        self.summary = widgets.HTML()
+        self.output = widgets.Output()
+        controls = (self.mechanism, self.max_reuse, self.lifetime, self.rotate_every, self.visits, self.gap, self.view)
+        for control in controls:
+            control.observe(lambda _: self.run(), names="value")
+        super().__init__([widgets.HBox([widgets.VBox(list(controls[:3])), widgets.VBox(list(controls[3:6]))]),
+                          self.view, self.output, self.summary])
+        self.add_class("gl-experiment-explorer")
+        self.run()
+
+    def config(self):
+        """The :class:`ExperimentConfig` the controls describe."""
+        from dataclasses import replace
+
+        reuse = None if self.max_reuse.value == _UNLIMITED else self.max_reuse.value
+        return replace(self.base, mechanism=self.mechanism.value, max_reuse=reuse, lifetime=self.lifetime.value,
+                       rotate_every=self.rotate_every.value or None, visits=self.visits.value, gap=self.gap.value)
+
+    def run(self) -> None:
+        """Re-run with the current controls and redraw (a run longer than 1 s shows a progress bar)."""
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        from ..errors import GnuTLSLabError
+        from ..analysis.experiments import run_experiment, sweep_reuse
+
+        try:
+            config = self.config()
+            if self.view.value == "run":
+                result = run_experiment(config)
+                figure = plots.plot_timeline(result)
+            else:
+                result = sweep_reuse(self.reuse_values, config)
+                figure = (plots.plot_sweep if self.view.value == "sweep" else plots.plot_tracking)(result)
+        except GnuTLSLabError as exc:
+            self.summary.value = f"<p class='gl-error' style='color:{SERVER_COLOUR}'>{html.escape(str(exc))}</p>"
+            return
+        self.result, self.figure = result, figure
+        self.summary.value = result._repr_html_()
+        with self.output:
+            self.output.clear_output(wait=True)
+            display(figure)
+        plt.close(figure)
+
+
+def experiment_explorer(config=None, reuse_values=(1, 2, 3, 5, None)) -> ExperimentExplorer:
+    """Sliders and dropdowns over the ticket-reuse experiment (:mod:`gnutls_lab.analysis.experiments`): each
+    change re-runs it and redraws the plot in place. ``reuse_values``: the k of the sweep views."""
+    return ExperimentExplorer(config, reuse_values)

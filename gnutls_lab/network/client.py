@@ -1,0 +1,264 @@
+"""A lab TLS client over TCP: connect to a real server (gnutls-serv, openssl s_server, a lab server), resume.
+
+Theory of operation. :func:`connect` opens a TCP socket, puts a
+:class:`~gnutls_lab.sessions.session.ClientSession` on a :class:`~gnutls_lab.sessions.transport.SocketEndpoint` (blocking
+reads with a short timeout, every byte recorded in a wire tap) and repeats the non-blocking
+``handshake_step`` until done or until a deadline. The result, :class:`RemoteConnection`, answers the
+same questions as the in-process :class:`~gnutls_lab.sessions.lab.Connection` (protocol, resumed, transcript,
+wire, session data), so the CLI prints both the same way.
+
+Session data over TCP. Under TLS 1.3 the tickets arrive after the handshake. ``gnutls_session_get_data2``
+copes on its own: with no ticket yet it waits ``ertt + 60`` ms through the pull-timeout callback (a
+``select`` on the socket here) and reads one record. :attr:`RemoteConnection.session_data` first reads
+whatever else arrives within ``ticket_wait`` seconds, so that it holds the *last* ticket (a server may
+send several), then calls ``get_data2``.
+
+Only loopback hosts are accepted unless ``allow_remote=True``: the lab is for your own machine and
+servers you control.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+
+from ..sessions.credentials import CertificateCredentials
+from ..errors import GnuTLSLabError, UsageError
+from ..sessions.lab import ClientFacts
+from ..sessions.session import ClientSession, SessionData, resolve_priority
+from ..sessions.transport import SocketEndpoint
+
+__all__ = [
+    "RemoteConnection",
+    "ConnectionSummary",
+    "connect",
+    "connect_and_resume",
+    "parse_address",
+    "check_host",
+    "linger_close",
+]
+
+_POLL_SECONDS = 0.2
+_QUIET_SECONDS = 0.05  # a socket quiet this long after a ticket has sent all its tickets
+
+
+def linger_close(sock: socket.socket, seconds: float = 0.5) -> None:
+    """Half-close, read what the peer still sends until it closes (at most ``seconds``), then close.
+
+    Closing a socket with unread bytes in it (a TLS 1.3 ticket nobody asked for) makes the kernel send
+    a reset, and the peer may lose the last records we sent (our Finished, our close_notify).
+    """
+    if sock.fileno() == -1:
+        return
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(seconds)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and sock.recv(65536):
+            pass
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) → (host, port)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"{text!r} is not HOST:PORT (e.g. 127.0.0.1:4433)")
+    return host.strip("[]"), int(port)
+
+
+def check_host(host: str, allow_remote: bool = False) -> None:
+    """Refuse hosts that are not this machine unless ``allow_remote`` (names resolve first)."""
+    if allow_remote:
+        return
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot resolve {host!r}: {exc.strerror}") from None
+    for info in infos:
+        if not ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback:
+            raise UsageError(f"{host} ({info[4][0]}) is not a loopback address: the lab connects to your own "
+                             "machine only; pass --allow-remote (allow_remote=True) for a server you control")
+
+
+class RemoteConnection(ClientFacts):
+    """One TCP connection made by the lab client; the client session stays open until :meth:`close`.
+
+    Protocol, cipher suite, ``resumed``, ``offered_resumption`` and the transcript come from
+    :class:`~gnutls_lab.sessions.lab.ClientFacts`; after :meth:`close` reading them is a ``UsageError``."""
+
+    def __init__(self, client: ClientSession, sock: socket.socket, wire: list, offered: SessionData | None,
+                 address: tuple[str, int], ticket_wait: float, owned_credentials=None):
+        self.client = client
+        self._owned_credentials = owned_credentials
+        self.sock = sock
+        self.wire = wire
+        self.offered = offered
+        self.address = address
+        self.ticket_wait = ticket_wait
+        self._session_data: SessionData | None = None
+
+    @property
+    def session_data(self) -> SessionData:
+        """``gnutls_session_get_data2`` after reading what the server sent within ``ticket_wait`` s."""
+        if self._session_data is None:
+            if self.protocol == "TLS1.3":
+                self._read_pending(self.ticket_wait)
+            self._session_data = self.client.get_data()
+        return self._session_data
+
+    def _read_pending(self, seconds: float) -> None:
+        """Process records (TLS 1.3 NewSessionTickets) arriving within ``seconds``.
+
+        Stops early once a ticket has arrived and the socket has been quiet for one short poll, at a
+        close, or at a reset (what arrived before still counts).
+        """
+        deadline = time.monotonic() + seconds
+        self.sock.settimeout(_QUIET_SECONDS)
+        try:
+            while time.monotonic() < deadline:
+                chunks_before = len(self.wire)
+                data = self.client.recv()
+                if data == b"":
+                    return
+                quiet = len(self.wire) == chunks_before  # nothing arrived during a whole poll
+                if quiet and self.client.ticket_received:
+                    return
+        except GnuTLSLabError:
+            return
+        finally:
+            self.sock.settimeout(_POLL_SECONDS)
+
+    def explain(self) -> str:
+        where = f"{self.address[0]}:{self.address[1]}"
+        if self.offered is None:
+            return f"full handshake with {where}: the client had no session data to offer"
+        if self.offered.dummy:
+            return f"full handshake with {where}: the offered session data was the 4-byte dummy"
+        if self.resumed:
+            return f"resumed: {where} accepted the offered session data"
+        return (f"full handshake although data was offered: {where} refused it (expired, another ticket "
+                "key, unknown session ID, or tickets off)")
+
+    def close(self) -> None:
+        """Send close_notify (best effort), then free the session and the socket."""
+        try:
+            if self.client.handshake_done and not self.client.closed:
+                self.client.bye()
+        except (GnuTLSLabError, OSError):
+            pass
+        self.client.close()
+        linger_close(self.sock)
+        if self._owned_credentials is not None:
+            self._owned_credentials.close()
+
+    def summary(self) -> ConnectionSummary:
+        """The facts of this connection as plain values, still readable after :meth:`close`."""
+        return ConnectionSummary(
+            protocol=self.protocol, cipher_suite=self.cipher_suite, resumed=self.resumed,
+            offered_resumption=self.offered_resumption, session_data=self.session_data,
+            transcript=list(self.transcript), wire=list(self.wire), offered=self.offered,
+            explanation=self.explain())
+
+    def __enter__(self) -> RemoteConnection:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        how = "resumed" if self.resumed else "full handshake"
+        return f"<RemoteConnection {self.address[0]}:{self.address[1]} {self.protocol} {how}>"
+
+
+def connect(host: str, port: int, tls: str = "1.3", *, resume=None, credentials=None,
+            server_name: str | None = None, timeout: float = 10.0, ticket_wait: float = 1.0,
+            allow_remote: bool = False, observe: bool = True) -> RemoteConnection:
+    """A TLS handshake with a real server over TCP; ``resume``: session data (bytes or SessionData).
+
+    The client does not verify the server's certificate (it is a lab). ``credentials``: a client
+    :class:`~gnutls_lab.sessions.credentials.CertificateCredentials` to share across connections (default: a new
+    one, freed with the connection).
+    """
+    check_host(host, allow_remote)
+    owned = credentials is None
+    credentials = credentials or CertificateCredentials()
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        if owned:
+            credentials.close()
+        raise UsageError(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
+    wire: list = []
+    endpoint = SocketEndpoint(sock, "client", wire, timeout=_POLL_SECONDS)
+    try:
+        client = ClientSession(credentials, resolve_priority(str(tls)), endpoint=endpoint,
+                               server_name=server_name, observe=observe)
+    except BaseException:
+        sock.close()
+        raise
+    offered = None
+    try:
+        if resume is not None:
+            offered = resume if isinstance(resume, SessionData) else SessionData(bytes(resume))
+            client.set_data(offered)
+        deadline = time.monotonic() + timeout
+        while not client.handshake_step():
+            if time.monotonic() > deadline:
+                raise GnuTLSLabError(f"handshake with {host}:{port} timed out after {timeout} s")
+    except BaseException:
+        client.close()
+        sock.close()
+        if owned:
+            credentials.close()
+        raise
+    return RemoteConnection(client, sock, wire, offered, (host, port), ticket_wait,
+                            owned_credentials=credentials if owned else None)
+
+
+def connect_and_resume(host: str, port: int, tls: str = "1.3", *, resume: int = 1, fresh_ticket: bool = False,
+                       **options) -> list[ConnectionSummary]:
+    """A full handshake, then ``resume`` resumption attempts, each on a new TCP connection.
+
+    Each attempt offers the first connection's session data, or with ``fresh_ticket`` the newest
+    (TLS 1.3 servers send new tickets on resumed connections too). Every connection is closed before
+    the next one starts; the summaries keep their facts and session data.
+    """
+    if resume < 0:
+        raise UsageError("the number of resumptions must be 0 or more")
+    credentials = CertificateCredentials()
+    summaries: list[ConnectionSummary] = []
+    try:
+        data = None
+        for _ in range(resume + 1):
+            with connect(host, port, tls, resume=data, credentials=credentials, **options) as conn:
+                summary = conn.summary()
+            summaries.append(summary)
+            if data is None or (fresh_ticket and not summary.session_data.dummy):
+                data = summary.session_data
+    finally:
+        credentials.close()
+    return summaries
+
+
+@dataclass(frozen=True)
+class ConnectionSummary:
+    """A closed :class:`RemoteConnection`'s facts (what ``cli.core.connection_record`` reads)."""
+
+    protocol: str
+    cipher_suite: str
+    resumed: bool
+    offered_resumption: bool
+    session_data: SessionData
+    transcript: list
+    wire: list
+    offered: SessionData | None
+    explanation: str
+
+    def explain(self) -> str:
+        return self.explanation

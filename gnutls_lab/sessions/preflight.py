@@ -1,0 +1,56 @@
+"""The checks a session blob passes before the binding hands it to ``gnutls_session_set_data``.
+
+Why this exists. ``_gnutls_session_unpack`` (``lib/session_pack.c``) trusts the blob once its magic
+matches the running library: GnuTLS 3.7.9 dies with SIGSEGV or SIGABRT on some one-bit corruptions
+of its own blobs (a certificate or OCSP count, a DH length, the protocol version, an extension id),
+found by ``tests/test_hostile.py``. gnutls-lab promises never to crash the process, so a blob that
+carries the running library's magic is first walked with the decoder's reader; a blob with another
+magic goes straight to libgnutls, which refuses it safely at the magic (``GNUTLS_E_DB_ERROR``), and
+that refusal is worth seeing in the tamper lab.
+
+The checks mirror what the unpacker dereferences: every length inside its section, counts that fit,
+a protocol version and extension ids that exist. Trailing bytes are allowed, as libgnutls allows them.
+"""
+
+from __future__ import annotations
+
+from ..formats.reader import Reader, read_packed_session
+from ..errors import BlobFormatError
+from ..formats.gnutls_ids import CREDENTIALS, EXTENSION_GIDS, PROTOCOLS
+
+__all__ = ["check_session_data", "library_magic"]
+
+_DUMMY = b"\x00\x00\x00\x00"
+_MAGIC_BASE = 0xFADEBADD
+
+
+def library_magic(version_tuple: tuple) -> int:
+    """``PACKED_SESSION_MAGIC`` of a library version: 0xFADEBADD + 0xMMmmpp, modulo 2**32."""
+    major, minor, patch = (tuple(version_tuple) + (0, 0, 0))[:3]
+    return (_MAGIC_BASE + ((major << 16) | (minor << 8) | patch)) & 0xFFFFFFFF
+
+
+def _refuse(reason: str, path: str, offset: int) -> BlobFormatError:
+    return BlobFormatError(f"refused before libgnutls, which would crash on it: {reason}", path=path, offset=offset)
+
+
+def check_session_data(data: bytes, version_tuple: tuple) -> None:
+    """Raise :class:`BlobFormatError` if libgnutls ``version_tuple`` must not be handed ``data``."""
+    if data == _DUMMY or len(data) < 4 or int.from_bytes(data[:4], "big") != library_magic(version_tuple):
+        return  # the dummy is a no-op; another magic is refused by libgnutls itself, safely
+    fields: list = []
+    try:
+        tree = read_packed_session(Reader(data, fields=fields))
+    except BlobFormatError as exc:
+        raise _refuse(exc.reason, exc.path, exc.offset) from None
+    where = {path: start for path, start, _end, _value in fields}
+    if tree["auth_type"] not in CREDENTIALS or tree["auth_type"] == 5:
+        raise _refuse(f"unknown auth type {tree['auth_type']}", "auth_type", where.get("auth_type"))
+    version = tree["security_parameters"]["body"]["pversion"]
+    if version not in PROTOCOLS:
+        path = "security_parameters.pversion"
+        raise _refuse(f"unknown protocol version {version}", path, where.get(path))
+    for index, extension in enumerate((tree["extensions"] or {}).get("entries", ())):
+        if extension["gid"] not in EXTENSION_GIDS:
+            path = f"extensions[{index}].gid"
+            raise _refuse(f"unknown extension id {extension['gid']}", path, where.get(path))

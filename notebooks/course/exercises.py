@@ -1,0 +1,273 @@
+"""Self-checks for the workshop exercises: each runs the participant's function against live handshakes.
+
+A notebook cell holds an exercise stub (a function to complete); the cell below calls a ``check_*``
+function from here with it. The check builds fresh connections with the real libgnutls, runs the
+function in several scenarios and returns a :class:`CheckResult` that lists, per scenario, what was
+expected, what came back and why it matters. Nothing is compared with a stored answer: the expected
+value is computed live, so a check is as true as the library it runs on.
+
+Exercises (notebook → check):
+
+- 02 ``is_resumable(data)`` → :func:`check_is_resumable`: tell real session data from the dummy.
+- 02 ``ticket_lifetime(data)`` → :func:`check_ticket_lifetime`: read the lifetime out of the blob.
+- 03 ``resumable_data(client)`` → :func:`check_resumable_data`: get the data right after a TLS 1.3
+  handshake: real data when a ticket has come, ``None`` (never the dummy) when none has.
+- 03 ``nonblocking_data(client)`` → :func:`check_nonblocking_data`: the same under ``GNUTLS_NONBLOCK``,
+  where ``gnutls_session_get_data2`` does not wait for the ticket.
+- 03 ``did_resume(conn)`` → :func:`check_did_resume`: offering data is not being resumed.
+
+Reference solutions for instructors live in ``notebooks/solutions/`` (tests run them through these
+checks).
+"""
+
+from __future__ import annotations
+
+import html
+import random
+from typing import Callable, NamedTuple
+
+from gnutls_lab.sessions.clock import FakeClock
+from gnutls_lab.analysis.decode import decode
+from gnutls_lab.errors import GnuTLSLabError
+from gnutls_lab.sessions.lab import Lab
+from gnutls_lab.sessions.session import ClientSession, ServerSession, SessionData, pump
+from gnutls_lab.sessions.transport import memory_pair
+
+__all__ = [
+    "CheckResult",
+    "Scenario",
+    "check_is_resumable",
+    "check_ticket_lifetime",
+    "check_resumable_data",
+    "check_nonblocking_data",
+    "check_did_resume",
+    "nonblocking_client",
+]
+
+GNUTLS_NONBLOCK = 8  # gnutls_init flag: the session never waits, not even get_data2 for a ticket
+
+
+class Scenario(NamedTuple):
+    """One live case: what it was, what was expected, what the function returned, and whether it matched."""
+
+    name: str
+    expected: str
+    got: str
+    passed: bool
+    why: str
+
+
+class CheckResult:
+    """The verdict of one check: truthy when every scenario passed."""
+
+    def __init__(self, exercise: str, scenarios: list[Scenario]):
+        self.exercise = exercise
+        self.scenarios = scenarios
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.scenarios) and all(s.passed for s in self.scenarios)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        head = (f"✅ {self.exercise}: right, in all {len(self.scenarios)} live scenarios." if self.passed
+                else f"❌ {self.exercise}: not yet ({sum(not s.passed for s in self.scenarios)} of "
+                     f"{len(self.scenarios)} scenarios fail).")
+        lines = [head]
+        for s in self.scenarios:
+            mark = "✓" if s.passed else "✗"
+            lines.append(f"  {mark} {s.name}: expected {s.expected}, got {s.got}")
+            if not s.passed:
+                lines.append(f"      {s.why}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        colour = "#009E73" if self.passed else "#D55E00"
+        rows = "".join(
+            f"<tr><td>{'✓' if s.passed else '✗'}</td><td>{html.escape(s.name)}</td><td>{html.escape(s.expected)}</td>"
+            f"<td>{html.escape(s.got)}</td><td>{'' if s.passed else html.escape(s.why)}</td></tr>"
+            for s in self.scenarios)
+        head = html.escape(repr(self).splitlines()[0])
+        return (f"<div class='gl-check'><b style='color:{colour}'>{head}</b><table><tr><th></th><th>scenario</th>"
+                f"<th>expected</th><th>got</th><th>hint</th></tr>{rows}</table></div>")
+
+
+def _show(value) -> str:
+    if isinstance(value, SessionData):
+        return "the dummy 00 00 00 00" if value.dummy else f"{len(value)} bytes of real session data"
+    if isinstance(value, (bytes, bytearray)):
+        return "the dummy 00 00 00 00" if bytes(value) == b"\0\0\0\0" else f"{len(value)} bytes"
+    return repr(value)
+
+
+def call_student(fn: Callable, *args):
+    """Call the participant's function; an exception is an answer too (shown, not raised)."""
+    try:
+        return fn(*args), None
+    except Exception as exc:  # the participant's bug must not stop the notebook
+        return None, f"raised {type(exc).__name__}: {exc}"
+
+
+def make_scenario(name: str, expected: str, result, error, ok: Callable, why: str) -> Scenario:
+    if error is not None:
+        return Scenario(name, expected, error, False, why)
+    try:
+        passed = bool(ok(result))
+    except Exception:
+        passed = False
+    return Scenario(name, expected, _show(result), passed, why)
+
+
+def nonblocking_client(lab: Lab):
+    """A handshake whose client was made with ``GNUTLS_NONBLOCK``; returns ``(client, server)``, open.
+
+    The server's TLS 1.3 tickets are already waiting in the client's inbox when this returns.
+    """
+    client_end, server_end = memory_pair([])
+    server = ServerSession(lab.server_credentials, lab.priority, endpoint=server_end, ticket_key=lab.ticket_key)
+    client = ClientSession(lab.client_credentials, lab.priority, endpoint=client_end, flags=GNUTLS_NONBLOCK,
+                           server_name=lab.server_name)
+    pump(client, server)
+    return client, server
+
+
+# --- notebook 02 ----------------------------------------------------------------------------------
+
+
+def check_is_resumable(is_resumable: Callable) -> CheckResult:
+    """``is_resumable(data) -> bool``: True only for data that can resume a session."""
+    scenarios = []
+    with Lab("1.3", auto_tickets=False).connect() as conn:
+        dummy = conn.client.get_data()  # no ticket was sent: the dummy
+    with Lab("1.3").connect() as conn:
+        real13 = conn.session_data
+    with Lab("1.2").connect() as conn:
+        real12 = conn.session_data
+    cases = [
+        ("TLS 1.3 client, no ticket yet (a SessionData)", dummy, False,
+         "get_data2 returned successfully, but these 4 bytes are the dummy: set_data accepts them and "
+         "the next handshake is a full one. Length or a return code does not tell; the content does."),
+        ("the same dummy as plain bytes", bytes(dummy), False,
+         "the dummy is 00 00 00 00 whatever type holds it"),
+        ("TLS 1.3 client after a NewSessionTicket", real13, True, "a real blob (magic FA E1 ...) resumes"),
+        ("TLS 1.2 client with a ticket", real12, True, "TLS 1.2 session data is never the dummy"),
+        ("the same TLS 1.3 blob as plain bytes", bytes(real13), True, "bytes or SessionData: same answer"),
+    ]
+    for name, data, expected, why in cases:
+        result, error = call_student(is_resumable, data)
+        scenarios.append(make_scenario(name, repr(expected), result, error,
+                                   lambda r, e=expected: isinstance(r, bool) and r == e, why))
+    return CheckResult("is_resumable", scenarios)
+
+
+def check_ticket_lifetime(ticket_lifetime: Callable) -> CheckResult:
+    """``ticket_lifetime(data) -> int``: the ticket lifetime (seconds) stored in TLS 1.3 session data."""
+    scenarios = []
+    for lifetime in (random.randint(60, 3600), random.randint(3601, 86400)):
+        lab = Lab("1.3", lifetime=lifetime)
+        with lab.connect() as conn:
+            data = conn.session_data
+            hint = decode(data).tls13.lifetime
+        result, error = call_student(ticket_lifetime, data)
+        scenarios.append(make_scenario(
+            f"server lifetime set to {lifetime} s", str(lifetime), result, error,
+            lambda r, h=hint: isinstance(r, int) and not isinstance(r, bool) and r == h,
+            "decode(data) names every field; the TLS 1.3 section holds the last NewSessionTicket's lifetime"))
+    return CheckResult("ticket_lifetime", scenarios)
+
+
+# --- notebook 03 ----------------------------------------------------------------------------------
+
+
+def _resumes(lab: Lab, result) -> bool:
+    """Whether ``result`` resumes a new connection to ``lab`` (refused data, not an exception, is False)."""
+    if not isinstance(result, (SessionData, bytes, bytearray)) or len(result) <= 4:
+        return False
+    try:
+        with lab.connect(resume=bytes(result)) as again:
+            return again.resumed
+    except GnuTLSLabError:  # set_data refused the bytes (not a session of this library)
+        return False
+
+
+def check_resumable_data(resumable_data: Callable) -> CheckResult:
+    """``resumable_data(client) -> SessionData | None``, called right after a TLS 1.3 handshake."""
+    scenarios = []
+    lab = Lab("1.3")
+    with lab.connect() as conn:
+        result, error = call_student(resumable_data, conn.client)
+        resumed = _resumes(lab, result)
+        scenarios.append(make_scenario(
+            "the server's tickets are already on their way", "real data that resumes", result, error,
+            lambda r, ok=resumed: ok, "the tickets are there: read them, then take the data"))
+    quiet = Lab("1.3", auto_tickets=False)
+    with quiet.connect() as conn:
+        result, error = call_student(resumable_data, conn.client)
+        scenarios.append(make_scenario(
+            "the server sent no ticket (GNUTLS_NO_AUTO_SEND_TICKET)", "None", result, error,
+            lambda r: r is None,
+            "without a ticket get_data2 still succeeds and hands back the 4-byte dummy; check "
+            "GNUTLS_SFLAGS_SESSION_TICKET (client.ticket_received) and say 'nothing yet' instead"))
+        conn.server.send_tickets(1)
+        result, error = call_student(resumable_data, conn.client)
+        resumed = _resumes(quiet, result)
+        scenarios.append(make_scenario(
+            "the same connection, after the server sent a ticket later", "real data that resumes", result, error,
+            lambda r, ok=resumed: ok, "a late ticket counts: the data changes with every ticket received"))
+    return CheckResult("resumable_data", scenarios)
+
+
+def check_nonblocking_data(nonblocking_data: Callable) -> CheckResult:
+    """``nonblocking_data(client) -> SessionData``, on a ``GNUTLS_NONBLOCK`` client with tickets waiting."""
+    scenarios = []
+    for round_ in (1, 2):
+        lab = Lab("1.3")
+        client, server = nonblocking_client(lab)
+        try:
+            result, error = call_student(nonblocking_data, client)
+            resumed = _resumes(lab, result)
+        finally:
+            client.close()
+            server.close()
+        scenarios.append(make_scenario(
+            f"GNUTLS_NONBLOCK client, tickets waiting unread (run {round_})", "real data that resumes",
+            result, error, lambda r, ok=resumed: ok,
+            "with GNUTLS_NONBLOCK get_data2 does not wait (waited_ms is empty) and returns the dummy: "
+            "process the waiting records first (client.read_available()), then ask"))
+    return CheckResult("nonblocking_data", scenarios)
+
+
+def check_did_resume(did_resume: Callable) -> CheckResult:
+    """``did_resume(conn) -> bool`` for connections with and without offered session data."""
+    lab = Lab("1.3", lifetime=600)
+    first = lab.connect()
+    good = first.session_data
+    cases = [("no session data offered", lab.connect(), False)]
+    with Lab("1.3", auto_tickets=False).connect() as quiet:
+        dummy = quiet.client.get_data()
+    cases.append(("the dummy offered", lab.connect(resume=dummy), False))
+    cases.append(("a fresh ticket offered", lab.connect(resume=good), True))
+    with FakeClock() as clock:
+        expiring = Lab("1.3", lifetime=600)
+        with expiring.connect() as seed:
+            old = seed.session_data
+        clock.advance(660)
+        cases.append(("a ticket offered 11 minutes into a 10-minute lifetime", expiring.connect(resume=old), False))
+    rotated = Lab("1.3")
+    with rotated.connect() as seed:
+        stale = seed.session_data
+    rotated.rotate_ticket_key()
+    cases.append(("a ticket offered after the server replaced its ticket key", rotated.connect(resume=stale), False))
+    scenarios = []
+    for name, conn, expected in cases:
+        assert conn.resumed == expected, f"the library disagrees with the exercise about {name!r}"
+        result, error = call_student(did_resume, conn)
+        scenarios.append(make_scenario(
+            name, repr(expected), result, error, lambda r, e=expected: isinstance(r, bool) and r == e,
+            "offering data is the client's wish; only gnutls_session_is_resumed (conn.resumed, "
+            "client.is_resumed()) says whether the server accepted it"))
+        conn.close()
+    first.close()
+    return CheckResult("did_resume", scenarios)
