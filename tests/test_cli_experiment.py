@@ -39,6 +39,16 @@ def test_unlimited_is_null_and_tls12_chains(capsys):
     assert unlimited["linkable_pair_fraction"] == 1.0 and unlimited["max_tracking_seconds"] == 300
 
 
+def test_no_compat_mode_leaves_the_observer_nothing_to_link_at_k1(capsys):
+    out = run_json(capsys, "--tls", "1.3", "--visits", "6", "--max-reuse", "2", "--gap", "60", "--no-compat-mode")
+    assert out["config"]["compat_mode"] is False
+    single, double = out["results"]
+    assert single["linkable_pair_fraction"] == 0.0 and single["resumed"] == single["attempts"] == 5
+    assert double["linkable_pair_fraction"] > 0.0  # a ticket shown twice still links
+    default = run_json(capsys, "--tls", "1.3", "--visits", "6", "--max-reuse", "1", "--gap", "60")
+    assert default["config"]["compat_mode"] is True and default["results"][0]["linkable_pair_fraction"] == 1.0
+
+
 def test_lifetime_and_seed_reach_the_experiment(capsys):
     args = ("--visits", "8", "--max-reuse", "1", "--lifetime", "600", "--gaps", "exponential", "--gap", "400")
     first = run_json(capsys, *args, "--seed", "5")

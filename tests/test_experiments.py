@@ -104,6 +104,35 @@ def test_tls13_client_repeats_its_legacy_session_id_so_k1_is_linkable_anyway():
     assert column(result, "linked_by")[1:] == ["session_id"] * 5
 
 
+def test_a_refused_tls13_resumption_still_passes_the_session_id_on():
+    # 3.7.9 offers the expired ticket and the server refuses it; 3.8.9 drops the ticket itself. Both
+    # still send the stored session ID, the server echoes it and the new session data keeps it.
+    result = run_experiment(visits=4, max_reuse=1, lifetime=600, gaps=[60, 700, 60], **QUIET)
+    assert column(result, "resumed") == [False, True, False, True]
+    assert column(result, "attempted") == [False, True, True, True]
+    ids = [(o.client_hello.session_id, o.server_hello.session_id) for o in result.observed]
+    assert len(set(ids)) == 1 and len(ids[0][0]) == 32 and ids[0][0] == ids[0][1]
+    assert result.summary()["linkable_pair_fraction"] == 1.0
+
+
+def test_without_compat_mode_the_legacy_session_id_is_empty_and_k1_links_nothing():
+    result = run_experiment(visits=8, max_reuse=1, gap=60, compat_mode=False, **QUIET)
+    assert all(o.client_hello.session_id == b"" == o.server_hello.session_id for o in result.observed)
+    summary = result.summary()
+    assert summary["compat_mode"] is False and summary["success_rate"] == 1.0
+    assert summary["linkable_pair_fraction"] == 0.0 and summary["largest_cluster"] == 1
+    reused = run_experiment(visits=8, max_reuse=2, gap=60, compat_mode=False, **QUIET).summary()
+    assert 0.0 < reused["linkable_pair_fraction"] == reused["ticket_linkable_pair_fraction"]
+
+
+def test_compat_mode_is_a_client_setting_and_leaves_tls12_alone():
+    lab = ExperimentConfig(compat_mode=False).make_lab()
+    assert lab.client_priority.endswith(":%DISABLE_TLS13_COMPAT_MODE")
+    assert "%DISABLE_TLS13_COMPAT_MODE" not in lab.priority  # the server's priority is unchanged
+    tls12 = run_experiment(mechanism="tls12-ticket", visits=4, max_reuse=1, gap=60, compat_mode=False, **QUIET)
+    assert column(tls12, "resumed") == [False, True, False, True]
+
+
 def test_tls12_ticket_links_every_resuming_visit_even_with_k1():
     result = run_experiment(mechanism="tls12-ticket", visits=8, max_reuse=1, gap=60, **QUIET)
     summary = result.summary()

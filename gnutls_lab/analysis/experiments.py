@@ -19,6 +19,10 @@ Client policy (:class:`ExperimentConfig`):
   ticket received and spends the oldest first.
 * ``mechanism``: ``"tls13-psk"``, ``"tls12-ticket"`` (RFC 5077) or ``"tls12-session-id"`` (server
   session cache, no tickets). Under TLS 1.2 the "ticket" a client holds is its packed session data.
+* ``compat_mode``: True (libgnutls's default) sends TLS 1.3's ``legacy_session_id`` (middlebox
+  compatibility mode, RFC 8446 Appendix D.4), which a GnuTLS client keeps in its session data and
+  sends again on every resumption; False puts ``%DISABLE_TLS13_COMPAT_MODE`` in the client's
+  priority, and the field is empty on every visit. No effect on TLS 1.2.
 
 Server policy: ``lifetime`` (``gnutls_db_set_cache_expiration``; None = libgnutls's 21600 s),
 ``tickets`` and ``session_cache`` on/off (None = what the mechanism needs), ``tickets_per_handshake``
@@ -173,6 +177,7 @@ class ExperimentConfig:
     tickets_per_handshake: int | None = None
     rotate_every: float | None = None
     start: float | None = None
+    compat_mode: bool = True
 
     def __post_init__(self):
         if self.mechanism not in MECHANISMS:
@@ -226,7 +231,7 @@ class ExperimentConfig:
             auto, extra = (True, per_handshake - 2) if per_handshake >= 2 else (False, per_handshake)
         return Lab(protocol, tickets=tickets, session_cache=cache, lifetime=self.lifetime,
                    auto_tickets=auto, extra_tickets=extra,
-                   client_tickets=self.mechanism != "tls12-session-id")
+                   client_tickets=self.mechanism != "tls12-session-id", compat_mode=self.compat_mode)
 
 
 class _Ticket:
@@ -501,6 +506,7 @@ class ExperimentResult:
             "lifetime": self.config.effective_lifetime,
             "rotate_every": self.config.rotate_every,
             "tickets_per_handshake": self.config.tickets_per_handshake,
+            "compat_mode": self.config.compat_mode,
             "gaps": self.config.gaps if isinstance(self.config.gaps, str) else "explicit",
             "gap": self.config.gap,
             "seed": self.config.seed,

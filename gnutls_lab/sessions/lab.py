@@ -153,16 +153,18 @@ class Lab:
     ``anon`` (TLS 1.2 only). Server policy: ``tickets`` (on/off), ``lifetime`` (seconds, 1..604800;
     None keeps libgnutls's 21600), ``extra_tickets`` (sent with ``gnutls_session_ticket_send`` after each
     TLS 1.3 handshake), ``auto_tickets`` (False: ``GNUTLS_NO_AUTO_SEND_TICKET``), ``session_cache``
-    (TLS 1.2 session-ID cache), ``ticket_key`` (64 bytes; default: a fresh one).
-    Client: ``client_tickets`` (False: ``GNUTLS_NO_TICKETS``), ``server_name`` (SNI).
+    (TLS 1.2 session-ID cache; default: on when tickets are off, as with gnutls-serv), ``ticket_key`` (64 bytes; default: a fresh one).
+    Client: ``client_tickets`` (False: ``GNUTLS_NO_TICKETS``), ``server_name`` (SNI), ``compat_mode``
+    (False: ``%DISABLE_TLS13_COMPAT_MODE`` in the client's priority, so its TLS 1.3 ClientHello carries
+    an empty ``legacy_session_id``).
     """
 
     def __init__(self, tls: str = "1.3", auth: str = "certificate", *, tickets: bool = True,
                  lifetime: int | None = None, extra_tickets: int = 0, auto_tickets: bool = True,
-                 session_cache: bool = False, ticket_key: bytes | None = None,
+                 session_cache: bool | None = None, ticket_key: bytes | None = None,
                  certificate: str = "ecdsa", client_tickets: bool = True,
                  server_name: str | None = "gnutls-lab.test", observe: bool | str = True,
-                 psk_username: str = "lab-user", psk_key: bytes | None = None):
+                 psk_username: str = "lab-user", psk_key: bytes | None = None, compat_mode: bool = True):
         if auth not in _AUTH:
             raise UsageError(f"unknown auth {auth!r}: use one of {', '.join(_AUTH)}")
         self.priority = resolve_priority(str(tls))
@@ -182,8 +184,13 @@ class Lab:
         self.extra_tickets = extra_tickets
         self.auto_tickets = auto_tickets
         self.client_tickets = client_tickets
+        self.compat_mode = compat_mode
+        #: the client's priority: the server's, plus the client-only switch of compat_mode
+        self.client_priority = self.priority + ("" if compat_mode else ":%DISABLE_TLS13_COMPAT_MODE")
         self.server_name = server_name
         self.observe = observe
+        if session_cache is None:  # like gnutls-serv: without tickets, TLS 1.2 resumes by session ID
+            session_cache = not tickets
         self.cache = SessionCache() if session_cache else None
         self.ticket_key = ticket_key if ticket_key is not None else generate_ticket_key()
         if len(self.ticket_key) != 64:
@@ -221,7 +228,8 @@ class Lab:
         return self.ticket_key
 
     def connect(self, resume=None, *, observe: bool | str | None = None, keylog: bool = False) -> Connection:
-        """A full in-process handshake, or a resumption attempt with ``resume`` (bytes or SessionData).
+        """A full in-process handshake, or a resumption attempt with ``resume`` (bytes or SessionData;
+        anything else is a :class:`UsageError`).
 
         ``observe``: True records the hook transcript and the wire tap, ``"wire"`` only the tap (what a
         passive observer needs), ``"transcript"`` only the hook, False neither (fastest).
@@ -242,16 +250,14 @@ class Lab:
         )
         try:
             client = ClientSession(
-                self.client_credentials, self.priority, endpoint=client_end,
+                self.client_credentials, self.client_priority, endpoint=client_end,
                 no_tickets=not self.client_tickets, server_name=self.server_name, observe=hook, keylog=keylog,
             )
         except BaseException:
             server.close()
             raise
-        offered = None
         try:
-            if resume is not None:
-                offered = resume if isinstance(resume, SessionData) else SessionData(bytes(resume))
+            if offered is not None:
                 client.set_data(offered)
             pump(client, server)
             if self.extra_tickets and server.protocol == "TLS1.3":

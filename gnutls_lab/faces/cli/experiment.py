@@ -45,7 +45,7 @@ def _reuse(args) -> int:
         raise UsageError(f"--plot writes .png or .svg files, not {args.plot!r}")
     config = ExperimentConfig(mechanism=mechanism, visits=args.visits, choice=args.choice, gaps=args.gaps,
                               gap=args.gap, seed=args.seed, lifetime=args.lifetime,
-                              rotate_every=args.rotate_every)
+                              rotate_every=args.rotate_every, compat_mode=args.compat_mode)
     ks = list(range(1, args.max_reuse + 1)) + ([None] if args.unlimited else [])
     sweep = sweep_reuse(ks, config, progress=False if args.json else None)
     results = sweep.records()
@@ -60,7 +60,8 @@ def _reuse(args) -> int:
         return 0
     first = sweep.results[0].config
     print(f"{first.mechanism}: {first.visits} visits per run, gaps {first.gaps} ({first.gap:g} s), seed {first.seed}, "
-          f"lifetime {first.effective_lifetime} s, GnuTLS {library_info().version}")
+          f"lifetime {first.effective_lifetime} s, GnuTLS {library_info().version}"
+          + ("" if first.compat_mode else ", compat mode off"))
     print(f"{'k':>9}  {'resumed':>9}  {'success (95% CI)':>20}  {'linkable pairs':>14}  {'by ticket':>9}  "
           f"{'max tracking':>12}")
     for r in results:
@@ -96,6 +97,9 @@ def register(subparsers) -> None:
                    help="distribution of the gaps (default fixed; sy2018: revisit times of Sy et al. 2018)")
     r.add_argument("--rotate-every", type=float, metavar="S", help="force a fresh ticket key every S seconds")
     r.add_argument("--seed", type=int, default=0, metavar="N", help="seed for the gaps (default 0)")
+    r.add_argument("--no-compat-mode", dest="compat_mode", action="store_false",
+                   help="TLS 1.3: the client sends an empty legacy_session_id (%%DISABLE_TLS13_COMPAT_MODE) "
+                        "instead of the stored one that links its visits")
     r.add_argument("--json", action="store_true", help="machine-readable output (no progress bar)")
     r.add_argument("--plot", metavar="FILE", help="write the figure to FILE.png or FILE.svg")
     r.set_defaults(func=_reuse)
