@@ -1,8 +1,11 @@
-"""Build hook for the one optional C part: the in-memory pipe (gnutls_lab/binding/_memio.c).
+"""Build hook for the optional C parts: the in-memory pipe (gnutls_lab/binding/_memio.c) and the
+session-data spy that `gnutls-lab spy` preloads into other programs (gnutls_lab/binding/_spy.c).
 
 Everything else is in pyproject.toml. The extension needs only a C compiler and the Python headers
 (no GnuTLS headers). If it cannot be built, for example on a Binder image without a compiler, the
 install goes on and gnutls-lab runs the same pipe as Python callbacks: slower, identical in behaviour.
+Each is its own extension, so one failing does not stop the other; without the spy, `gnutls-lab spy`
+says so and the rest of the lab is unaffected.
 """
 
 from setuptools import Extension, setup
@@ -22,14 +25,21 @@ class OptionalBuildExt(build_ext):
         try:
             super().build_extension(ext)
         except Exception as error:  # noqa: BLE001
-            self._skipped(error)
+            self._skipped(error, ext.name)
 
     @staticmethod
-    def _skipped(error):
-        print(f"gnutls-lab: the C pipe was not built ({error}); the Python pipe will be used")
+    def _skipped(error, name=""):
+        if name.endswith("_spy"):
+            print(f"gnutls-lab: the spy was not built ({error}); `gnutls-lab spy` will not be available")
+        else:
+            print(f"gnutls-lab: the C pipe was not built ({error}); the Python pipe will be used")
 
 
 setup(
-    ext_modules=[Extension("gnutls_lab.binding._memio", ["gnutls_lab/binding/_memio.c"], optional=True)],
+    ext_modules=[
+        Extension("gnutls_lab.binding._memio", ["gnutls_lab/binding/_memio.c"], optional=True),
+        # Not a Python module: a plain shared library loaded with LD_PRELOAD (only libc and libdl).
+        Extension("gnutls_lab.binding._spy", ["gnutls_lab/binding/_spy.c"], libraries=["dl"], optional=True),
+    ],
     cmdclass={"build_ext": OptionalBuildExt},
 )
