@@ -4,7 +4,8 @@ cffi's ABI-mode callbacks are costly to create and must outlive every session th
 there is exactly one of each, built on first use and never freed. They find their Python object
 through a handle: the transport pointer (``gnutls_transport_set_ptr``) holds the endpoint's handle and
 the session pointer (``gnutls_session_set_ptr``) the session's, both kept alive by the
-:class:`Session` that uses them; the cache pointer (``gnutls_db_set_ptr``) holds the cache's own handle.
+:class:`Session` that uses them; the cache pointer (``gnutls_db_set_ptr``) holds the cache's own handle,
+the anti-replay pointer (``gnutls_anti_replay_set_ptr``) the anti-replay store's.
 In-memory pipes have their own vector-push and pull callbacks with the endpoint's logic inlined: they run
 a dozen times per handshake and are most of the lab's overhead over plain C.
 
@@ -37,6 +38,7 @@ __all__ = ["WireChunk", "callbacks"]
 
 _callbacks = None
 _EINTERNAL = -59  # GNUTLS_E_INTERNAL_ERROR
+_E_DB_ENTRY_EXISTS = -428  # GNUTLS_E_DB_ENTRY_EXISTS: the anti-replay add function's "seen it"
 
 
 _build_lock = threading.Lock()
@@ -212,6 +214,16 @@ def _build() -> SimpleNamespace:
             return -1
         return 0 if found else -1
 
+    def anti_replay_add(ptr, exp_time, key, data):
+        # True: a new first flight, stored; False: seen before in this window (a replay).
+        store = from_handle(ptr)
+        try:
+            fresh = store._add(exp_time, ffi.buffer(key.data, key.size)[:], ffi.buffer(data.data, data.size)[:])
+        except BaseException as exc:  # noqa: BLE001
+            store._callback_error = exc
+            return -1
+        return 0 if fresh else _E_DB_ENTRY_EXISTS
+
     def retrieve_error(exc_type, exc_value, tb):  # never reached: db_retrieve catches everything
         return ffi.new("gnutls_datum_t *")[0]
 
@@ -231,4 +243,5 @@ def _build() -> SimpleNamespace:
         db_store=ffi.callback("gnutls_db_store_func", db_store, error=-1),
         db_retrieve=ffi.callback("gnutls_db_retr_func", db_retrieve, onerror=retrieve_error),
         db_remove=ffi.callback("gnutls_db_remove_func", db_remove, error=-1),
+        anti_replay_add=ffi.callback("gnutls_db_add_func", anti_replay_add, error=-1),
     )

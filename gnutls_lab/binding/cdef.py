@@ -37,6 +37,7 @@ typedef struct {
 #define GNUTLS_NONBLOCK 8
 #define GNUTLS_ENABLE_FALSE_START 256
 #define GNUTLS_NO_TICKETS 1024
+#define GNUTLS_ENABLE_EARLY_DATA 1048576
 #define GNUTLS_NO_AUTO_SEND_TICKET 2097152
 
 #define GNUTLS_SHUT_RDWR 0
@@ -85,6 +86,8 @@ typedef struct {
 #define GNUTLS_E_INVALID_REQUEST -50
 #define GNUTLS_E_PREMATURE_TERMINATION -110
 #define GNUTLS_E_UNAVAILABLE_DURING_HANDSHAKE -408
+#define GNUTLS_E_DB_ENTRY_EXISTS -428
+#define GNUTLS_E_EARLY_DATA_REJECTED -429
 
 /* ---- sessions ------------------------------------------------------------ */
 int gnutls_init(gnutls_session_t *session, unsigned int flags);
@@ -115,6 +118,12 @@ const char *gnutls_strerror_name(int error);
 ssize_t gnutls_record_send(gnutls_session_t session, const void *data, size_t data_size);
 ssize_t gnutls_record_recv(gnutls_session_t session, void *data, size_t data_size);
 size_t gnutls_record_check_pending(gnutls_session_t session);
+
+/* TLS 1.3 early data (0-RTT) */
+size_t gnutls_record_get_max_early_data_size(gnutls_session_t session);
+int gnutls_record_set_max_early_data_size(gnutls_session_t session, size_t size);
+ssize_t gnutls_record_send_early_data(gnutls_session_t session, const void *data, size_t length);
+ssize_t gnutls_record_recv_early_data(gnutls_session_t session, void *data, size_t data_size);
 
 void gnutls_session_set_ptr(gnutls_session_t session, void *ptr);
 void *gnutls_session_get_ptr(gnutls_session_t session);
@@ -214,6 +223,17 @@ int gnutls_session_ticket_key_generate(gnutls_datum_t *key);
 int gnutls_session_ticket_enable_client(gnutls_session_t session);
 int gnutls_session_ticket_enable_server(gnutls_session_t session, const gnutls_datum_t *key);
 int gnutls_session_ticket_send(gnutls_session_t session, unsigned nr, unsigned flags);
+
+/* anti-replay (TLS 1.3 early data) */
+typedef struct gnutls_anti_replay_st *gnutls_anti_replay_t;
+int gnutls_anti_replay_init(gnutls_anti_replay_t *anti_replay);
+void gnutls_anti_replay_deinit(gnutls_anti_replay_t anti_replay);
+void gnutls_anti_replay_set_window(gnutls_anti_replay_t anti_replay, unsigned int window);
+void gnutls_anti_replay_enable(gnutls_session_t session, gnutls_anti_replay_t anti_replay);
+typedef int (*gnutls_db_add_func)(void *, time_t exp_time, const gnutls_datum_t *key,
+                                  const gnutls_datum_t *data);
+void gnutls_anti_replay_set_add_function(gnutls_anti_replay_t, gnutls_db_add_func add_func);
+void gnutls_anti_replay_set_ptr(gnutls_anti_replay_t, void *ptr);
 
 /* ---- x509.h: lab certificates -------------------------------------------- */
 int gnutls_x509_crt_init(gnutls_x509_crt_t *cert);
