@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from ..sessions.credentials import CertificateCredentials
 from ..errors import GnuTLSLabError, UsageError
 from ..sessions.lab import ClientFacts
-from ..sessions.session import ClientSession, SessionData, resolve_priority
+from ..sessions.session import ClientSession, SessionData, as_session_data, resolve_priority
 from ..sessions.transport import SocketEndpoint
 
 __all__ = [
@@ -72,18 +72,59 @@ def parse_address(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def check_host(host: str, allow_remote: bool = False) -> None:
-    """Refuse hosts that are not this machine unless ``allow_remote`` (names resolve first)."""
-    if allow_remote:
-        return
+# The names that mean this machine without asking any resolver (hosts-file semantics, fixed here so a
+# rebinding DNS server has nothing to answer): "localhost" is 127.0.0.1, as in Debian's /etc/hosts.
+_LOOPBACK_NAMES = {"localhost": "127.0.0.1", "localhost.": "127.0.0.1", "ip6-localhost": "::1",
+                   "ip6-loopback": "::1"}
+
+
+def check_host(host: str, allow_remote: bool = False) -> str:
+    """The one address to connect to for ``host``, checked; resolve once, connect to what was checked.
+
+    Without ``allow_remote`` only this machine is accepted, and no resolver is asked: a literal loopback
+    address (127.0.0.0/8, ::1) or ``localhost``. Any other name is refused as it is, so a DNS answer
+    cannot change between the check and the connection (DNS rebinding). With ``allow_remote`` the name
+    is resolved once and the first address returned is the one :func:`connect` uses.
+    """
+    name = host.strip().lower()
+    literal = _literal_address(name)
+    if literal is None:
+        literal = _LOOPBACK_NAMES.get(name)
+    if literal is not None:
+        if allow_remote or ipaddress.ip_address(literal).is_loopback:
+            return literal
+        raise UsageError(f"{host} is not a loopback address: the lab connects to your own machine only; "
+                         "pass --allow-remote (allow_remote=True) for a server you control")
+    if not allow_remote:
+        raise UsageError(f"{host!r} is a name other than localhost: without --allow-remote the lab connects only "
+                         "to this machine (127.0.0.1, ::1 or localhost) and does not look names up")
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise UsageError(f"cannot resolve {host!r}: {exc.strerror}") from None
-    for info in infos:
-        if not ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback:
-            raise UsageError(f"{host} ({info[4][0]}) is not a loopback address: the lab connects to your own "
-                             "machine only; pass --allow-remote (allow_remote=True) for a server you control")
+    if not infos:
+        raise UsageError(f"cannot resolve {host!r}: no address")
+    return infos[0][4][0]
+
+
+def _literal_address(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text.split("%")[0]))
+    except ValueError:
+        return None
+
+
+def _connect_to(address: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection to the literal ``address`` checked by :func:`check_host` (no second look-up)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect((address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 class RemoteConnection(ClientFacts):
@@ -185,11 +226,12 @@ def connect(host: str, port: int, tls: str = "1.3", *, resume=None, credentials=
     :class:`~gnutls_lab.sessions.credentials.CertificateCredentials` to share across connections (default: a new
     one, freed with the connection).
     """
-    check_host(host, allow_remote)
+    offered = as_session_data(resume) if resume is not None else None
+    address = check_host(host, allow_remote)
     owned = credentials is None
     credentials = credentials or CertificateCredentials()
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = _connect_to(address, port, timeout)
     except OSError as exc:
         if owned:
             credentials.close()
@@ -202,10 +244,8 @@ def connect(host: str, port: int, tls: str = "1.3", *, resume=None, credentials=
     except BaseException:
         sock.close()
         raise
-    offered = None
     try:
-        if resume is not None:
-            offered = resume if isinstance(resume, SessionData) else SessionData(bytes(resume))
+        if offered is not None:
             client.set_data(offered)
         deadline = time.monotonic() + timeout
         while not client.handshake_step():

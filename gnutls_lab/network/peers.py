@@ -102,7 +102,7 @@ def openssl_session_text(path: str) -> str:
 
 
 def openssl_client_session(host: str, port: int, tls: str, path: str, *, send: bytes = b"",
-                           timeout: float = 10.0) -> str:
+                           timeout: float = 10.0, resume_from: str | None = None) -> str:
     """One ``openssl s_client`` connection that saves its session to ``path`` (``-sess_out``); its stdout.
 
     TLS 1.3 tickets come after the handshake, and s_client sees them only while it reads. So it runs
@@ -112,16 +112,21 @@ def openssl_client_session(host: str, port: int, tls: str, path: str, *, send: b
     :class:`~gnutls_lab.network.server.LabServer` with an ``idle_timeout``, or ``openssl s_server -www``
     answering ``send=b"GET / HTTP/1.0\\r\\n\\r\\n"``. One that stays open is a UsageError after
     ``timeout`` seconds (s_client is killed). Loopback hosts only, like :func:`gnutls_lab.network.client.connect`.
+
+    ``resume_from``: a session file to offer (``-sess_in``). A resumed TLS 1.2 session brings no new
+    session, so then ``path`` may stay unwritten: keep offering ``resume_from``.
     """
     if tls not in ("1.3", "1.2"):
         raise UsageError(f"tls must be '1.3' or '1.2', not {tls!r}")
-    check_host(host)
+    address = check_host(host)  # the checked address is the one s_client connects to
     openssl = require_program("openssl")
     path = os.fspath(path)
     if os.path.exists(path):
         os.remove(path)  # a file left from an earlier run must not pass for this session
     command = [openssl, "s_client", "-tls1_3" if tls == "1.3" else "-tls1_2", "-ign_eof",
-               "-connect", f"{host}:{port}", "-sess_out", path]
+               "-connect", f"[{address}]:{port}" if ":" in address else f"{address}:{port}", "-sess_out", path]
+    if resume_from is not None:
+        command += ["-sess_in", os.fspath(resume_from)]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                preexec_fn=die_with_parent)
     try:
@@ -137,7 +142,7 @@ def openssl_client_session(host: str, port: int, tls: str, path: str, *, send: b
         lines = [line for line in err.strip().splitlines() if line.strip()]
         raise UsageError(f"openssl s_client to {host}:{port} failed (exit {process.returncode}): "
                          f"{lines[-1] if lines else 'no message'}")
-    if not os.path.exists(path) or os.path.getsize(path) == 0:
+    if resume_from is None and (not os.path.exists(path) or os.path.getsize(path) == 0):
         raise UsageError(f"openssl s_client to {host}:{port} received no session to save in {path}")
     return out
 

@@ -1,11 +1,14 @@
 """A lab TLS server on 127.0.0.1 that real clients (gnutls-cli, openssl s_client, browsers) resume against.
 
 Theory of operation. :class:`LabServer` binds a TCP socket on 127.0.0.1 only (never another address:
-the lab is for your own machine) and serves one connection at a time. Each accepted socket becomes a
+the lab is for your own machine) and serves connections concurrently, each in its own thread (one session
+per thread, as libgnutls allows), at most ``max_clients`` at a time. Each accepted socket becomes a
 :class:`~gnutls_lab.sessions.transport.SocketEndpoint` under a :class:`~gnutls_lab.sessions.session.ServerSession`; the
 handshake is the same non-blocking ``handshake_step`` the in-process lab uses, repeated until done or
 until a deadline (the socket answers "try again" after a short poll, so every loop is bounded and a
-stop request is noticed within one poll). What the server keeps between connections is exactly what a
+stop request is noticed within one poll). A handshake has ``handshake_timeout`` seconds and an idle
+connection ``idle_timeout``, so a slow or silent client holds one thread for a bounded time and never
+delays anyone else. What the server keeps between connections is exactly what a
 real GnuTLS server keeps: one ticket master key (``gnutls_session_ticket_enable_server``), one ticket
 lifetime (``gnutls_db_set_cache_expiration``, validated 1..604800 s before libgnutls sees it) and, for
 TLS 1.2, a session-ID cache (:class:`~gnutls_lab.sessions.session.SessionCache`).
@@ -32,6 +35,7 @@ from ..sessions.credentials import CertificateCredentials, LabCertificate
 from ..errors import GnuTLSLabError, UsageError
 from ..formats import wire
 from ..sessions.session import ServerSession, SessionCache, validate_lifetime, generate_ticket_key, resolve_priority
+from ..sessions.files import write_private_file
 from ..sessions.transport import SocketEndpoint
 
 __all__ = ["LabServer", "ServedConnection", "save_ticket_key", "abbreviate", "presented_identity"]
@@ -55,9 +59,9 @@ def save_ticket_key(path: str, key: bytes) -> None:
 
     :func:`gnutls_lab.analysis.ticket_keys.load_ticket_key` reads it back (also hex or base64).
     """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
+    if len(key) != 64:
+        raise UsageError(f"a GnuTLS ticket master key is 64 bytes, not {len(key)}")
+    write_private_file(path, key)
 
 
 @dataclass
@@ -79,6 +83,7 @@ class ServedConnection:
     error: str = ""
     seconds: float = 0.0
     messages: list = field(default_factory=list)
+    wire: list = field(default_factory=list, repr=False)  # WireChunks, with LabServer(record_wire=True)
 
     def log_line(self) -> str:
         if self.error:
@@ -90,6 +95,7 @@ class ServedConnection:
 
     def to_dict(self) -> dict:
         record = asdict(self)
+        record.pop("wire", None)  # raw bytes; observe them with gnutls_lab.analysis.observer
         record["identity"] = self.identity.hex()
         record["identity_length"] = len(self.identity)
         return record
@@ -121,17 +127,27 @@ class LabServer:
     ``tickets=False`` turns tickets off (TLS 1.2 then resumes by session ID only).
     ``lifetime``: seconds, 1..604800 (None: libgnutls's 21600). ``extra_tickets``: TLS 1.3 tickets
     sent after each handshake on top of the 2 libgnutls sends. ``log``: called with each
-    :class:`ServedConnection`. Use as a context manager; :meth:`close` frees the socket and credentials.
+    :class:`ServedConnection`. ``record_wire``: keep every byte of each connection in its record's
+    ``wire`` (what a passive observer sees). ``handshake_timeout`` and ``idle_timeout``: seconds a
+    handshake may take and a connection may stay silent. ``max_clients``: connections served at once
+    (one thread each); one beyond that is closed at once and logged as refused. ``log`` is called from
+    one thread at a time. Use as a context manager; :meth:`close` stops, waits for the connections in
+    progress and frees the socket and credentials.
     """
 
     def __init__(self, port: int = 0, tls: str = "1.3", *, lifetime: int | None = None,
                  ticket_key: bytes | None = None, tickets: bool = True, extra_tickets: int = 0,
-                 certificate: LabCertificate | None = None, handshake_timeout: float = 10.0,
-                 idle_timeout: float = 2.0, log=None):
+                 certificate: LabCertificate | None = None, handshake_timeout: float = 5.0,
+                 idle_timeout: float = 2.0, log=None, record_wire: bool = False, max_clients: int = 128):
         if lifetime is not None:
             validate_lifetime(lifetime)
         if extra_tickets < 0:
             raise UsageError("extra tickets must be 0 or more")
+        for name, seconds in (("handshake_timeout", handshake_timeout), ("idle_timeout", idle_timeout)):
+            if not isinstance(seconds, (int, float)) or not 0 < seconds <= 3600:
+                raise UsageError(f"{name} must be more than 0 and at most 3600 seconds, not {seconds!r}")
+        if isinstance(max_clients, bool) or not isinstance(max_clients, int) or not 1 <= max_clients <= 512:
+            raise UsageError(f"max_clients must be a whole number from 1 to 512, not {max_clients!r}")
         if not 0 <= port <= 65535:
             raise UsageError(f"port {port} is not a TCP port (0-65535; 0 picks a free one)")
         self.priority = resolve_priority(str(tls))
@@ -144,16 +160,21 @@ class LabServer:
         self.handshake_timeout = handshake_timeout
         self.idle_timeout = idle_timeout
         self.log = log
+        self.record_wire = record_wire
         self.cache = SessionCache()
         self.certificate = certificate or LabCertificate()
         self.credentials = CertificateCredentials(self.certificate)
+        self.max_clients = max_clients
         self.served: list[ServedConnection] = []
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # served, the connection counter, log calls, session set-up
+        self._workers: set[threading.Thread] = set()
+        self._accepted = 0
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             self._listener.bind((LOOPBACK, port))
-            self._listener.listen(16)
+            self._listener.listen(socket.SOMAXCONN)
         except OSError as exc:
             self._listener.close()
             self.credentials.close()
@@ -173,39 +194,80 @@ class LabServer:
         self._stop.set()
 
     def serve_forever(self, max_connections: int | None = None) -> list[ServedConnection]:
-        """Accept and serve connections until :meth:`stop` or ``max_connections``; return the records."""
-        while not self._stop.is_set():
-            if max_connections is not None and len(self.served) >= max_connections:
-                break
-            try:
-                sock, peer = self._listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                if self._stop.is_set():
+        """Accept connections until :meth:`stop` or ``max_connections``, serve each in its own thread,
+        wait for those in progress; return the records (in the order the connections ended)."""
+        try:
+            while not self._stop.is_set():
+                if max_connections is not None and self._accepted >= max_connections:
                     break
-                raise
-            self.serve_one(sock, f"{peer[0]}:{peer[1]}")
+                try:
+                    sock, peer = self._listener.accept()
+                except socket.timeout:
+                    continue
+                except OSError:
+                    if self._stop.is_set():
+                        break
+                    raise
+                self._dispatch(sock, f"{peer[0]}:{peer[1]}")
+        finally:
+            self._join_workers()
         return self.served
 
-    def serve_one(self, sock: socket.socket, peer: str) -> ServedConnection:
-        """One connection on an accepted socket, start to close; the socket is closed afterwards."""
-        record = ServedConnection(index=len(self.served), peer=peer)
+    def _dispatch(self, sock: socket.socket, peer: str) -> None:
+        """Serve ``sock`` in a new thread, or refuse it at once when ``max_clients`` are being served."""
+        self._workers = {worker for worker in self._workers if worker.is_alive()}
+        index = self._next_index()
+        if len(self._workers) >= self.max_clients:
+            sock.close()
+            self._record(ServedConnection(index=index, peer=peer,
+                                          error=f"refused: {self.max_clients} connections already in progress"))
+            return
+        worker = threading.Thread(target=self.serve_one, args=(sock, peer, index), daemon=True,
+                                  name=f"lab-server-{index}")
+        self._workers.add(worker)
+        worker.start()
+
+    def _next_index(self) -> int:
+        with self._lock:
+            index, self._accepted = self._accepted, self._accepted + 1
+        return index
+
+    def _join_workers(self) -> None:
+        for worker in list(self._workers):
+            worker.join()
+        self._workers.clear()
+
+    def _record(self, record: ServedConnection) -> None:
+        with self._lock:
+            self.served.append(record)
+            if self.log is not None:
+                self.log(record)
+
+    def serve_one(self, sock: socket.socket, peer: str, index: int | None = None) -> ServedConnection:
+        """One connection on an accepted socket, start to close; the socket is closed afterwards.
+
+        This is the whole per-connection handling: :meth:`serve_forever` runs it in a thread per
+        connection, and it may be called directly (the caller's thread then serves the connection).
+        """
+        record = ServedConnection(index=self._next_index() if index is None else index, peer=peer)
         started = time.monotonic()
         endpoint = SocketEndpoint(sock, "server", None, timeout=_POLL_SECONDS)
+        session = None
         try:
-            with ServerSession(self.credentials, self.priority, endpoint=endpoint,
-                               ticket_key=self.ticket_key if self.tickets else None,
-                               lifetime=self.lifetime, cache=self.cache) as session:
-                self._run(session, record)
+            with self._lock:  # the credentials count their sessions; one thread at a time
+                session = ServerSession(self.credentials, self.priority, endpoint=endpoint,
+                                        ticket_key=self.ticket_key if self.tickets else None,
+                                        lifetime=self.lifetime, cache=self.cache)
+            self._run(session, record)
         except GnuTLSLabError as exc:
             record.error = str(exc)
         finally:
+            if session is not None:
+                with self._lock:
+                    session.close()
             linger_close(sock)
         record.seconds = round(time.monotonic() - started, 4)
-        self.served.append(record)
-        if self.log is not None:
-            self.log(record)
+        self._record(record)
         return record
 
     def _run(self, session: ServerSession, record: ServedConnection) -> None:
@@ -257,6 +319,7 @@ class LabServer:
     def close(self) -> None:
         self._stop.set()
         self._listener.close()
+        self._join_workers()  # each notices the stop within one poll
         self.credentials.close()
 
     def __enter__(self) -> LabServer:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 
+from .clock import now as clock_now
 from .credentials import AnonCredentials, CertificateCredentials, LabCertificate, PskCredentials
 from ..errors import UsageError
 from .session import (
@@ -23,6 +24,7 @@ from .session import (
     ServerSession,
     SessionCache,
     SessionData,
+    as_session_data,
     validate_lifetime,
     generate_ticket_key,
     pump,
@@ -71,12 +73,16 @@ class ClientFacts:
 class Connection(ClientFacts):
     """One in-process connection: both sessions (open until :meth:`close`), transcript, wire tap."""
 
-    def __init__(self, client: ClientSession, server: ServerSession, wire: list | None, offered: SessionData | None):
+    def __init__(self, client: ClientSession, server: ServerSession, wire: list | None, offered: SessionData | None,
+                 started_at: float | None = None):
         self.client = client
         self.server = server
         self.wire = wire if wire is not None else []
         self.offered = offered
         self._tickets: list[SessionData] = []
+        self._tapped = wire is not None
+        #: When the handshake began (Unix seconds): the fake clock's time if one was running.
+        self.started_at = clock_now() if started_at is None else started_at
 
     @property
     def tickets(self) -> list[SessionData]:
@@ -115,6 +121,41 @@ class Connection(ClientFacts):
             return f"resumed: the server accepted {how} from the offered session data"
         return ("full handshake although data was offered: the server refused it (expired, issued by a "
                 "key it no longer holds, unknown session ID, or tickets off)")
+
+    # -- capture file ----------------------------------------------------------------------
+    def keylog_lines(self) -> list[str]:
+        """The client's NSS key log lines (``SSLKEYLOGFILE`` format). They hold secrets.
+
+        TLS 1.3 needs the key log recorded during the handshake (``Lab(..., keylog=True)`` or
+        ``lab.connect(keylog=True)``). TLS 1.2 gets its ``CLIENT_RANDOM`` line from the master
+        secret when the key log has none: libgnutls logs nothing on a resumed TLS 1.2 handshake,
+        whose master secret comes from the session data, not from a key exchange.
+        """
+        lines = self.client.keylog_lines()
+        if self.protocol == "TLS1.2" and not any(line.startswith("CLIENT_RANDOM ") for line in lines):
+            lines.append(f"CLIENT_RANDOM {self.client.randoms()[0].hex()} {self.client.master_secret().hex()}")
+        if self.protocol == "TLS1.3" and not lines:
+            raise UsageError("this TLS 1.3 connection has no key log, so its handshake could not be decrypted: "
+                             "connect with keylog=True (Lab(..., keylog=True) or lab.connect(keylog=True))")
+        return lines
+
+    def capture(self):
+        """The wire tap, key log and start time as a :class:`gnutls_lab.formats.pcapng.TlsCapture`
+        (plain data that outlives :meth:`close`)."""
+        from ..formats.pcapng import TlsCapture
+
+        if not self._tapped:
+            raise UsageError("this connection has no wire tap: connect with observe=True or observe='wire'")
+        return TlsCapture(tuple((c.sender, bytes(c.data)) for c in self.wire), tuple(self.keylog_lines()),
+                          self.started_at)
+
+    def to_pcapng(self, path, *, keylog_path=None) -> dict:
+        """Write this connection as a pcapng file that Wireshark opens and decrypts by itself (the
+        secrets are embedded); ``keylog_path`` also writes the key log. Both files hold secrets
+        and are created with mode 0600. See :func:`gnutls_lab.write_pcapng`."""
+        from ..formats.pcapng import write_pcapng
+
+        return write_pcapng([self], path, keylog_path=keylog_path)
 
     # -- lifetime ----------------------------------------------------------------------------
     def close(self) -> None:
@@ -157,6 +198,7 @@ class Lab:
     Client: ``client_tickets`` (False: ``GNUTLS_NO_TICKETS``), ``server_name`` (SNI), ``compat_mode``
     (False: ``%DISABLE_TLS13_COMPAT_MODE`` in the client's priority, so its TLS 1.3 ClientHello carries
     an empty ``legacy_session_id``).
+    ``keylog``: record each connection's secrets, for :meth:`Connection.to_pcapng` (slower).
     """
 
     def __init__(self, tls: str = "1.3", auth: str = "certificate", *, tickets: bool = True,
@@ -164,7 +206,8 @@ class Lab:
                  session_cache: bool | None = None, ticket_key: bytes | None = None,
                  certificate: str = "ecdsa", client_tickets: bool = True,
                  server_name: str | None = "gnutls-lab.test", observe: bool | str = True,
-                 psk_username: str = "lab-user", psk_key: bytes | None = None, compat_mode: bool = True):
+                 psk_username: str = "lab-user", psk_key: bytes | None = None, compat_mode: bool = True,
+                 keylog: bool = False):
         if auth not in _AUTH:
             raise UsageError(f"unknown auth {auth!r}: use one of {', '.join(_AUTH)}")
         self.priority = resolve_priority(str(tls))
@@ -189,6 +232,7 @@ class Lab:
         self.client_priority = self.priority + ("" if compat_mode else ":%DISABLE_TLS13_COMPAT_MODE")
         self.server_name = server_name
         self.observe = observe
+        self.keylog = keylog
         if session_cache is None:  # like gnutls-serv: without tickets, TLS 1.2 resumes by session ID
             session_cache = not tickets
         self.cache = SessionCache() if session_cache else None
@@ -227,18 +271,22 @@ class Lab:
         self.ticket_key = generate_ticket_key()
         return self.ticket_key
 
-    def connect(self, resume=None, *, observe: bool | str | None = None, keylog: bool = False) -> Connection:
+    def connect(self, resume=None, *, observe: bool | str | None = None, keylog: bool | None = None) -> Connection:
         """A full in-process handshake, or a resumption attempt with ``resume`` (bytes or SessionData;
         anything else is a :class:`UsageError`).
 
         ``observe``: True records the hook transcript and the wire tap, ``"wire"`` only the tap (what a
         passive observer needs), ``"transcript"`` only the hook, False neither (fastest).
+        ``keylog``: record the secrets (needed to decrypt TLS 1.3 in Wireshark); None: the Lab's.
         """
         if self.closed:
             raise UsageError("this Lab is closed; make a new one")
         observe = self.observe if observe is None else observe
+        keylog = self.keylog if keylog is None else keylog
+        started_at = clock_now()
         if observe not in (True, False, "wire", "transcript"):
             raise UsageError(f"observe must be True, False, 'wire' or 'transcript', not {observe!r}")
+        offered = as_session_data(resume) if resume is not None else None  # before any allocation
         tap = observe is True or observe == "wire"
         hook = observe is True or observe == "transcript"
         wire: list | None = [] if tap else None
@@ -267,7 +315,7 @@ class Lab:
             server.close()
             raise
         self.connections += 1
-        return Connection(client, server, wire, offered)
+        return Connection(client, server, wire, offered, started_at)
 
     def __repr__(self) -> str:
         policy = [f"auth={self.auth}", f"tickets={'on' if self.tickets else 'off'}",

@@ -29,6 +29,8 @@ __all__ = [
     "HandshakeMessage",
     "SessionData",
     "SessionCache",
+    "as_session_data",
+    "session_data_bytes",
     "Session",
     "ClientSession",
     "ServerSession",
@@ -150,15 +152,27 @@ class SessionData:
 
     def __init__(self, data: bytes, protocol: str = "", role: str = "client", reason: str = "",
                  waited_ms: tuple = (), from_library: bool = False):
-        #: True when these bytes came straight from gnutls_session_get_data2 of this process's
-        #: library (so set_data need not check them again).
-        self.from_library = from_library
-        self.data = bytes(data)
-        self.dummy = self.data == DUMMY
-        self.protocol = protocol
-        self.role = role
-        self.reason = reason if self.dummy else ""
-        self.waited_ms = tuple(waited_ms)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise UsageError(f"session data is bytes, not {type(data).__name__}")
+        data = bytes(data)
+        dummy = data == DUMMY
+        init = object.__setattr__
+        #: True when these bytes came from gnutls_session_get_data2 of this process's library
+        #: (informative only: set_data checks every blob, whatever its origin).
+        init(self, "from_library", bool(from_library))
+        init(self, "data", data)
+        init(self, "dummy", dummy)
+        init(self, "protocol", protocol)
+        init(self, "role", role)
+        init(self, "reason", reason if dummy else "")
+        init(self, "waited_ms", tuple(waited_ms))
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"SessionData is immutable: make a new one, e.g. SessionData(new_bytes), "
+                             f"instead of setting .{name}")
+
+    def __delattr__(self, name):
+        raise AttributeError("SessionData is immutable")
 
     def __bytes__(self) -> bytes:
         return self.data
@@ -180,8 +194,10 @@ class SessionData:
         return self.data.hex(sep)
 
     def save(self, path: str) -> None:
-        with open(path, "wb") as f:
-            f.write(self.data)
+        """Write the bytes to ``path`` with mode 0600 (they hold the session's secret), never in place."""
+        from .files import write_private_file
+
+        write_private_file(path, self.data)
 
     def __repr__(self) -> str:
         if self.dummy:
@@ -197,6 +213,31 @@ class SessionData:
         return (f"<b>Session data</b>: {len(self.data)} bytes from a {html.escape(self.protocol)} {self.role}, "
                 f"magic <code>{self.data[:4].hex(' ')}</code>. Decode it with "
                 f"<code>gnutls_lab.decode_session(data)</code>.")
+
+
+# Blobs that passed the preflight, by content (bytes are immutable, so equal bytes pass equally):
+# resuming with the same blob again, as the experiments do in loops, does not walk it again.
+_checked_blobs: set = set()
+
+
+def session_data_bytes(data) -> bytes:
+    """The bytes of ``data`` for ``set_data``: a :class:`SessionData` or a bytes-like object, nothing else.
+
+    Anything else (an int, which ``bytes()`` would turn into that many zero bytes, a str, None) is a
+    :class:`UsageError` naming its type.
+    """
+    if isinstance(data, SessionData):
+        return data.data
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    raise UsageError(f"session data to resume from must be bytes or SessionData, not {type(data).__name__}")
+
+
+def as_session_data(data) -> SessionData:
+    """``data`` as a :class:`SessionData` (bytes-like objects are wrapped); other types are a UsageError."""
+    if isinstance(data, SessionData):
+        return data
+    return SessionData(session_data_bytes(data))
 
 
 class SessionCache:
@@ -439,17 +480,20 @@ class Session:
     def set_data(self, data) -> None:
         """``gnutls_session_set_data`` before the handshake (bytes or :class:`SessionData`).
 
-        Bytes that did not come from this library's ``get_data2`` are checked first
-        (:mod:`gnutls_lab.sessions.preflight`): libgnutls crashes on some corrupted blobs of its own version,
-        and those are refused with a :class:`BlobFormatError` instead.
+        Every blob is checked first (:mod:`gnutls_lab.sessions.preflight`), whatever its origin:
+        libgnutls crashes on some corrupted blobs of its own version, and those are refused with a
+        :class:`BlobFormatError` instead.
         """
-        raw = bytes(data)
+        raw = session_data_bytes(data)
         if self.handshake_done:
             raise UsageError("set session data before the handshake, not after it")
-        if not (isinstance(data, SessionData) and data.from_library):
+        if raw not in _checked_blobs:
             from .preflight import check_session_data  # imports the decoder's reader: only when needed
 
             check_session_data(raw, load()[3].version_tuple)
+            if len(_checked_blobs) >= 256:
+                _checked_blobs.clear()
+            _checked_blobs.add(raw)
         rc = self._lib.gnutls_session_set_data(self._live or self._ptr, raw, len(raw))
         check(rc, "gnutls_session_set_data")
 
