@@ -251,7 +251,7 @@ class LabServer:
         """
         record = ServedConnection(index=self._next_index() if index is None else index, peer=peer)
         started = time.monotonic()
-        endpoint = SocketEndpoint(sock, "server", None, timeout=_POLL_SECONDS)
+        endpoint = SocketEndpoint(sock, "server", record.wire if self.record_wire else None, timeout=_POLL_SECONDS)
         session = None
         try:
             with self._lock:  # the credentials count their sessions; one thread at a time
