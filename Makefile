@@ -1,11 +1,13 @@
 # gnutls-lab: the two commands of the README, and the rest.
-#   make lab     JupyterLab on notebooks/ (127.0.0.1, PORT=8888), everything installed first
+#   make lab     JupyterLab on workspace/, the participants' copies (127.0.0.1, PORT=8888), everything installed first
 #   make test    the whole suite (creates .venv, installs test extras and system packages)
 #   make bench   handshake and decoder benchmarks against C and Python's ssl module
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8888
+WORKSPACE ?= workspace
+LAB_ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: lab test test-lib test-3.8 bench notebooks-sync clean
@@ -26,12 +28,19 @@ $(VENV)/.test-installed: $(PY) pyproject.toml setup.py gnutls_lab/binding/_memio
 	$(PY) -m pip install -q -e '.[test,lab]'
 	touch $@
 
+# JupyterLab on the participants' folder: workspace/ (untracked) gets copies of the notebooks, made only
+# when absent (scripts/workspace.py), so using the lab never changes a tracked file. The lab's terminals
+# and kernels find gnutls-lab: $(VENV)/bin comes first on PATH, and terminals start as non-login shells
+# (a login shell would read /etc/profile, which resets PATH).
 lab: $(VENV)/.lab-installed
 	scripts/system-packages.sh lab
+	$(PY) scripts/workspace.py --workspace $(WORKSPACE)
 	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab (the URL with its token follows)"
+	PATH="$(abspath $(VENV))/bin:$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" \
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 	    --ServerApp.open_browser=$$( [ -n "$$DISPLAY" ] && echo True || echo False ) \
-	    --ServerApp.root_dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+	    --ServerApp.terminado_settings="shell_command=$${SHELL:-/bin/sh}" \
+	    --ServerApp.root_dir=$(WORKSPACE) $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)
 
 test: $(VENV)/.test-installed
 	scripts/system-packages.sh test

@@ -3,12 +3,14 @@
 The only module that opens the library. Everything else gets ``ffi`` and ``lib`` from
 :func:`load` (cached), never touches ``dlopen`` itself, and calls :func:`check` on return codes.
 
-Search order (first that loads wins):
+Search order (first that loads wins), by the platform's name for the library, ``libgnutls.so.30`` on
+Linux and ``libgnutls.30.dylib`` on macOS:
 
 1. ``$GNUTLS_LAB_LIBGNUTLS`` (a path or soname; if set and unusable that is an error, not a fallback)
-2. ``sys.prefix/lib/libgnutls.so.30`` (conda, Binder)
-3. ``libgnutls.so.30`` (the system loader: Debian's ``libgnutls30``)
-4. ``ctypes.util.find_library("gnutls")``
+2. ``sys.prefix/lib/<name>`` (a conda environment, Binder)
+3. ``<name>`` through the system loader (Debian's ``libgnutls30``)
+4. on macOS, Homebrew's ``/opt/homebrew/lib/<name>`` and ``/usr/local/lib/<name>`` when present
+5. ``ctypes.util.find_library("gnutls")``
 """
 
 from __future__ import annotations
@@ -28,9 +30,13 @@ __all__ = ["load", "library_info", "check", "take_datum", "LibraryInfo", "MINIMU
 
 MINIMUM_VERSION = "3.7.0"
 INSTALL_HINT = (
-    "install GnuTLS: on Debian/Ubuntu `apt-get install libgnutls30`, with conda "
-    "`conda install -c conda-forge gnutls`, or point GNUTLS_LAB_LIBGNUTLS at a libgnutls.so.30"
+    "install GnuTLS: on Debian/Ubuntu `apt-get install libgnutls30`, with conda (Linux, macOS) "
+    "`conda install -c conda-forge gnutls`, or point GNUTLS_LAB_LIBGNUTLS at a libgnutls.so.30 "
+    "(libgnutls.30.dylib on macOS)"
 )
+SONAMES = {"darwin": "libgnutls.30.dylib"}  # every other platform: the ELF soname below
+ELF_SONAME = "libgnutls.so.30"
+HOMEBREW_LIBS = ("/opt/homebrew/lib", "/usr/local/lib")
 
 ffi = FFI()
 ffi.cdef(CDEF)
@@ -53,18 +59,25 @@ class LibraryInfo:
 _loaded = None
 
 
-def _candidates() -> list[tuple[str, bool]]:
-    """(name, explicit) pairs in search order."""
-    env = os.environ.get("GNUTLS_LAB_LIBGNUTLS")
+def _candidates(platform: str | None = None, prefix: str | None = None, environ=None,
+                find_library=ctypes.util.find_library) -> list[tuple[str, bool]]:
+    """(name, explicit) pairs in search order, for this process or the platform and prefix given."""
+    platform = sys.platform if platform is None else platform
+    prefix = sys.prefix if prefix is None else prefix
+    environ = os.environ if environ is None else environ
+    env = environ.get("GNUTLS_LAB_LIBGNUTLS")
     if env:
         return [(env, True)]
+    soname = SONAMES.get(platform, ELF_SONAME)
     names = []
-    conda = os.path.join(sys.prefix, "lib", "libgnutls.so.30")
-    if os.path.exists(conda):
-        names.append((conda, False))
-    names.append(("libgnutls.so.30", False))
-    found = ctypes.util.find_library("gnutls")
-    if found:
+    in_prefix = os.path.join(prefix, "lib", soname)
+    if os.path.exists(in_prefix):
+        names.append((in_prefix, False))
+    names.append((soname, False))
+    if platform == "darwin":
+        names += [(path, False) for path in (os.path.join(d, soname) for d in HOMEBREW_LIBS) if os.path.exists(path)]
+    found = find_library("gnutls")
+    if found and all(found != name for name, _ in names):
         names.append((found, False))
     return names
 

@@ -1,0 +1,148 @@
+"""The participants' folder (scripts/workspace.py): what `make lab` and Binder's postBuild put in front
+of participants, and that using it never touches a file git tracks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+SCRIPT = ROOT / "scripts" / "workspace.py"
+UPSTREAM = sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+
+
+def _run(*args: str, status: int = 0) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, str(SCRIPT), *args], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == status, result.stderr
+    return result
+
+
+def _tree_digest(folder: pathlib.Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+@pytest.fixture
+def upstream(tmp_path) -> pathlib.Path:
+    """A copy of the repository's notebooks/ folder, which a test may change like a `git pull` would."""
+    copy = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, copy, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    return copy
+
+
+def test_copies_every_numbered_notebook_and_the_course_checks_and_nothing_else(tmp_path):
+    workspace = tmp_path / "workspace"
+    output = _run("--workspace", str(workspace)).stdout
+    assert len(UPSTREAM) >= 6 and "00-setup-check.ipynb" in UPSTREAM
+    visible = sorted(p.name for p in workspace.iterdir() if not p.name.startswith("."))
+    assert visible == sorted(UPSTREAM + ["course"])  # one entry per notebook: no .py twin, no solutions/
+    assert not list(workspace.rglob("*solution*")) and not list(workspace.glob("*.py"))
+    assert sorted(p.name for p in (workspace / "course").glob("*.py")) == sorted(
+        p.name for p in (NOTEBOOKS / "course").glob("*.py"))
+    for name in UPSTREAM:
+        assert f"copied {name}" in output
+        mine, theirs = json.loads((workspace / name).read_text()), json.loads((NOTEBOOKS / name).read_text())
+        assert mine["cells"] == theirs["cells"]
+        assert "jupytext" in theirs["metadata"] and "jupytext" not in mine["metadata"]  # saving writes no twin
+
+
+def test_a_new_notebook_upstream_is_copied_on_the_next_run(tmp_path, upstream):
+    workspace = tmp_path / "workspace"
+    _run("--notebooks", str(upstream), "--workspace", str(workspace))
+    shutil.copy(upstream / "01-live-handshake.ipynb", upstream / "99-added-later.ipynb")
+    assert "copied 99-added-later.ipynb" in _run("--notebooks", str(upstream), "--workspace", str(workspace)).stdout
+    assert (workspace / "99-added-later.ipynb").exists()
+
+
+def test_never_overwrites_a_participants_notebook_and_offers_the_update_beside_it(tmp_path, upstream):
+    workspace = tmp_path / "workspace"
+    args = ("--notebooks", str(upstream), "--workspace", str(workspace))
+    _run(*args)
+    mine = workspace / "02-session-data.ipynb"
+    edited = json.loads(mine.read_text())
+    edited["cells"][0]["source"] = "print('my own work')"
+    mine.write_text(json.dumps(edited))
+    participant_bytes = mine.read_bytes()
+
+    assert "updated" not in _run(*args).stdout  # nothing new upstream: nothing offered
+    assert mine.read_bytes() == participant_bytes
+
+    notebook = json.loads((upstream / "02-session-data.ipynb").read_text())
+    notebook["cells"].append({"cell_type": "markdown", "id": "new-upstream", "metadata": {}, "source": "New."})
+    (upstream / "02-session-data.ipynb").write_text(json.dumps(notebook))
+    output = _run(*args).stdout
+    offered = workspace / "02-session-data (updated).ipynb"
+    assert "the new version is 02-session-data (updated).ipynb" in output
+    assert mine.read_bytes() == participant_bytes
+    assert json.loads(offered.read_text())["cells"][-1]["source"] == "New."
+
+    # A participant's edit of the offered copy is theirs too: a later update does not replace it.
+    offered.write_text(offered.read_text().replace('"New."', '"Mine."'))
+    notebook["cells"].append({"cell_type": "markdown", "id": "newer-upstream", "metadata": {}, "source": "Newer."})
+    (upstream / "02-session-data.ipynb").write_text(json.dumps(notebook))
+    _run(*args)
+    assert '"Mine."' in offered.read_text() and mine.read_bytes() == participant_bytes
+
+
+def test_course_is_refreshed_every_time_read_only_and_importable_beside_the_notebooks(tmp_path, upstream):
+    workspace = tmp_path / "workspace"
+    args = ("--notebooks", str(upstream), "--workspace", str(workspace))
+    _run(*args)
+    course = workspace / "course"
+    assert all(not os.access(p, os.W_OK) or os.geteuid() == 0 for p in course.iterdir())
+    assert all(p.stat().st_mode & 0o222 == 0 for p in [course, *course.iterdir()])
+    (upstream / "course" / "exercises.py").write_text(
+        (upstream / "course" / "exercises.py").read_text() + "\nREFRESHED = True\n")
+    (upstream / "course" / "tracking.py").unlink()
+    _run(*args)
+    assert "REFRESHED = True" in (course / "exercises.py").read_text()
+    assert not (course / "tracking.py").exists()  # a fresh copy, not a merge
+    imported = subprocess.run([sys.executable, "-c", "from course import exercises; print(exercises.REFRESHED)"],
+                              cwd=workspace, capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0 and imported.stdout.strip() == "True", imported.stderr
+
+
+def test_refuses_a_notebook_path_that_is_not_a_regular_file(tmp_path, upstream):
+    workspace = tmp_path / "workspace"
+    (workspace / "01-live-handshake.ipynb" / "inside").mkdir(parents=True)
+    refused = _run("--notebooks", str(upstream), "--workspace", str(workspace), status=2)
+    assert refused.stderr.count("\n") == 1 and "01-live-handshake.ipynb exists and is not a regular file" in refused.stderr
+    assert (workspace / "01-live-handshake.ipynb" / "inside").is_dir()
+
+
+def test_the_default_workspace_is_ignored_by_git_and_no_tracked_file_changes():
+    before = _tree_digest(NOTEBOOKS)
+    _run("-q")
+    assert (ROOT / "workspace" / "01-live-handshake.ipynb").is_file()
+    paths = ["workspace/01-live-handshake.ipynb", "workspace/course/exercises.py", "workspace/.workspace.json"]
+    ignored = subprocess.run(["git", "check-ignore", *paths], cwd=ROOT, capture_output=True, text=True)
+    assert ignored.stdout.split() == paths, "workspace/ must be in .gitignore"
+    tracked = subprocess.run(["git", "ls-files", "workspace"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert tracked == ""
+    assert _tree_digest(NOTEBOOKS) == before  # the script only reads notebooks/
+
+
+def test_the_notebooks_read_no_file_outside_their_folder():
+    """Copies in workspace/ run as they are: no notebook opens a path relative to notebooks/."""
+    for twin in NOTEBOOKS.glob("[0-9][0-9]-*.py"):
+        assert not re.search(r"""["'](\.\./|data/|notebooks/)""", twin.read_text()), twin.name
+
+
+def test_make_lab_and_postbuild_serve_the_workspace():
+    makefile, post_build = (ROOT / "Makefile").read_text(), (ROOT / "postBuild").read_text()
+    lab = makefile.split("\nlab:", 1)[1].split("\n\n", 1)[0]
+    assert "scripts/workspace.py" in lab and "--ServerApp.root_dir=$(WORKSPACE)" in lab
+    assert re.search(r"^WORKSPACE \?= workspace$", makefile, re.M)
+    assert "python scripts/workspace.py" in post_build
+    readme = (ROOT / "README.md").read_text()
+    assert "urlpath=lab/tree/workspace/01-live-handshake.ipynb" in readme
