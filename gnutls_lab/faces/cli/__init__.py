@@ -16,7 +16,7 @@ import sys
 __all__ = ["main", "build_parser"]
 
 # Order = order in --help.
-_COMMAND_MODULES = ("core", "decode", "experiment", "peers")
+_COMMAND_MODULES = ("core", "decode", "experiment", "peers", "spy")
 
 
 def build_parser() -> argparse.ArgumentParser:
