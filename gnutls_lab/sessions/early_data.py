@@ -43,6 +43,7 @@ __all__ = [
     "EarlyDataClientSession",
     "EarlyDataServerSession",
     "ReplayOutcome",
+    "ZeroRttLab",
     "first_flight",
     "replay_flight",
     "ENABLE_EARLY_DATA",
@@ -273,3 +274,88 @@ def _feed(endpoint: MemoryEndpoint, data: bytes) -> None:
     if rc < 0:
         raise GnuTLSLabError(f"could not feed the recorded flight to the server (errno {-rc})")
 
+
+
+class ZeroRttLab:
+    """A lab server that accepts early data, its anti-replay state, and clients that resume with 0-RTT.
+
+    ``lab``: a TLS 1.3 :class:`~gnutls_lab.sessions.lab.Lab` for the credentials and the ticket key (default:
+    a fresh ``Lab("1.3")``). ``early_data``: the server's limit in bytes, written into its tickets.
+    ``anti_replay``: an :class:`AntiReplay` shared by every server session of this lab (as one server
+    process would), or None. Every server session (:meth:`issue_ticket`, :meth:`resume`, :meth:`replay`)
+    uses the same ticket key and the same anti-replay state.
+    """
+
+    def __init__(self, lab=None, *, early_data: int = 16384, anti_replay: AntiReplay | None = None):
+        from .lab import Lab
+
+        self.lab = lab if lab is not None else Lab("1.3")
+        if "VERS-TLS1.3" not in self.lab.priority:
+            raise UsageError("early data exists only in TLS 1.3: use a Lab('1.3')")
+        self.early_data_limit = early_data
+        self.anti_replay = anti_replay
+
+    def _server(self, endpoint) -> EarlyDataServerSession:
+        lab = self.lab
+        return EarlyDataServerSession(lab.server_credentials, lab.priority, endpoint=endpoint,
+                                      ticket_key=lab.ticket_key, lifetime=lab.lifetime,
+                                      early_data=self.early_data_limit, anti_replay=self.anti_replay)
+
+    def _client(self, endpoint) -> EarlyDataClientSession:
+        lab = self.lab
+        return EarlyDataClientSession(lab.client_credentials, lab.priority, endpoint=endpoint,
+                                      server_name=lab.server_name)
+
+    def issue_ticket(self) -> SessionData:
+        """A full handshake; the client's session data once the server's ticket has arrived."""
+        from .transport import memory_pair
+        from .session import pump
+
+        client_end, server_end = memory_pair(None)
+        server, client = self._server(server_end), self._client(client_end)
+        try:
+            pump(client, server)
+            data = client.read_tickets()
+            if not data:
+                raise GnuTLSLabError("the lab server sent no ticket after the handshake")
+            return data[-1]
+        finally:
+            client.close()
+            server.close()
+
+    def resume(self, data, early_data: bytes = b""):
+        """A resumption with ``data`` that sends ``early_data`` in 0-RTT; a
+        :class:`~gnutls_lab.sessions.lab.Connection` (both sessions open, the wire tap recorded)."""
+        from .lab import Connection
+        from .transport import memory_pair
+        from .session import pump
+
+        wire: list = []
+        client_end, server_end = memory_pair(wire)
+        server = self._server(server_end)
+        client = self._client(client_end)
+        offered = data if isinstance(data, SessionData) else SessionData(bytes(data))
+        try:
+            client.set_data(offered)
+            if early_data:
+                client.send_early_data(early_data)
+            pump(client, server)
+        except BaseException:
+            client.close()
+            server.close()
+            raise
+        return Connection(client, server, wire, offered)
+
+    def replay(self, flight: bytes) -> ReplayOutcome:
+        """Send a recorded first flight to a fresh server session of this lab (same key, same anti-replay)."""
+        from .transport import memory_pair
+
+        _, server_end = memory_pair(None)
+        server = self._server(server_end)
+        try:
+            return replay_flight(flight, server)
+        finally:
+            server.close()
+
+    def __repr__(self) -> str:
+        return f"<ZeroRttLab early_data {self.early_data_limit} bytes, anti_replay {self.anti_replay!r}>"
