@@ -39,6 +39,8 @@ _LAZY = {
     "decrypt_ticket": ("gnutls_lab.analysis.ticket_keys", "decrypt_ticket"),
     "load_ticket_key": ("gnutls_lab.analysis.ticket_keys", "load_ticket_key"),
     "observe_connection": ("gnutls_lab.analysis.observer", "observe_connection"),
+    "write_pcapng": ("gnutls_lab.sessions.pcapng", "write_pcapng"),
+    "TlsCapture": ("gnutls_lab.sessions.pcapng", "TlsCapture"),
     "link_visits": ("gnutls_lab.analysis.linkage", "link_visits"),
     "ExperimentConfig": ("gnutls_lab.analysis.experiments", "ExperimentConfig"),
     "run_experiment": ("gnutls_lab.analysis.experiments", "run_experiment"),

@@ -63,9 +63,10 @@ import time as _time
 from dataclasses import asdict, dataclass, replace
 from typing import Sequence
 
-from ..sessions.clock import FakeClock
+from ..sessions.clock import CLOCK_HORIZON, FakeClock, check_clock_value, check_seconds
 from ..errors import UsageError
 from ..sessions.lab import Lab
+from ..sessions.session import validate_lifetime
 from .linkage import Linkage, Observer
 
 __all__ = [
@@ -161,7 +162,8 @@ class ExperimentConfig:
     """Everything that defines a run; two equal configs give the same records (ticket bytes aside).
 
     ``gaps``: a distribution name (see :func:`draw_gaps`, with ``gap`` and ``seed``) or an explicit
-    sequence of ``visits − 1`` gaps in seconds.
+    sequence of ``visits − 1`` gaps in seconds. ``keep_wire``: keep every visit's wire tap and
+    secrets, for :meth:`ExperimentResult.to_pcapng` (slower; off by default).
     """
 
     mechanism: str = "tls13-psk"
@@ -178,6 +180,7 @@ class ExperimentConfig:
     rotate_every: float | None = None
     start: float | None = None
     compat_mode: bool = True
+    keep_wire: bool = False
 
     def __post_init__(self):
         if self.mechanism not in MECHANISMS:
@@ -198,6 +201,27 @@ class ExperimentConfig:
             raise UsageError("tickets_per_handshake must be 0 or more")
         if self.rotate_every is not None and not self.rotate_every > 0:
             raise UsageError(f"rotate_every must be a positive number of seconds, not {self.rotate_every!r}")
+        self._check_times()
+
+    def _check_times(self) -> None:
+        """Refuse times libgnutls cannot hold (32-bit seconds) before any callback sees them."""
+        if self.lifetime is not None:
+            validate_lifetime(self.lifetime)  # 0: libgnutls divides by it
+        check_seconds(self.gap, "the gap between visits")
+        if isinstance(self.gaps, tuple):
+            for gap in self.gaps:
+                check_seconds(gap, "a gap between visits")
+        if self.rotate_every is not None:
+            check_seconds(self.rotate_every, "rotate_every", allow_zero=False)
+        first = self.start
+        if first is None:
+            first = (math.floor(_time.time() / self.key_period) + 1) * self.key_period
+        first = check_clock_value(first, "the clock start")
+        last = first + sum(self.gap_list())
+        if last > CLOCK_HORIZON:
+            raise UsageError(f"{self.visits} visits with these gaps end {last - first:g} s after the start, past "
+                             f"{CLOCK_HORIZON} (the year 2106), the last second libgnutls can represent; "
+                             "use shorter gaps or fewer visits")
 
     @property
     def protocol(self) -> str:
@@ -308,6 +332,7 @@ def _run(config: ExperimentConfig, bar=None) -> ExperimentResult:
     held: list = []  # tickets the client may still offer, oldest first
     last = None  # the ticket offered at the previous visit
     records, observed = [], []
+    captures = [] if config.keep_wire else None
     issued = 0
     next_rotation = config.rotate_every
     began = _time.perf_counter()
@@ -329,8 +354,11 @@ def _run(config: ExperimentConfig, bar=None) -> ExperimentResult:
                     ticket = last
                 else:
                     ticket = held[-1]
-            conn = lab.connect(resume=ticket.data if ticket is not None else None, observe="wire")
+            conn = lab.connect(resume=ticket.data if ticket is not None else None, observe="wire",
+                               keylog=config.keep_wire)
             try:
+                if captures is not None:
+                    captures.append(conn.capture())
                 resumed = conn.resumed
                 fresh = _new_session_data(conn)
                 links_before = len(observer.links)
@@ -383,7 +411,7 @@ def _run(config: ExperimentConfig, bar=None) -> ExperimentResult:
         for visit in cluster:
             records[visit]["cluster"] = cluster[0]
             records[visit]["cluster_size"] = len(cluster)
-    return ExperimentResult(config, records, observed, linkage, ticket_linkage, start, elapsed)
+    return ExperimentResult(config, records, observed, linkage, ticket_linkage, start, elapsed, captures)
 
 
 def run_experiment(config: ExperimentConfig | None = None, *, progress=None, **options) -> ExperimentResult:
@@ -471,10 +499,13 @@ class ExperimentResult:
 
     Also kept: ``config``, ``observed`` (the observer's :class:`~gnutls_lab.analysis.observer.ObservedConnection`
     per visit), ``linkage`` (all evidence) and ``ticket_linkage`` (ticket evidence only),
-    ``clock_start`` (the fake clock's start, Unix seconds) and ``elapsed_seconds`` (wall time).
+    ``clock_start`` (the fake clock's start, Unix seconds) and ``elapsed_seconds`` (wall time);
+    with ``keep_wire=True``, ``captures``: each visit's wire tap, secrets and time, for
+    :meth:`to_pcapng` (None otherwise).
     """
 
-    def __init__(self, config, records, observed, linkage, ticket_linkage, clock_start, elapsed_seconds):
+    def __init__(self, config, records, observed, linkage, ticket_linkage, clock_start, elapsed_seconds,
+                 captures=None):
         self.config = config
         self._records = records
         self.observed = observed
@@ -482,6 +513,17 @@ class ExperimentResult:
         self.ticket_linkage = ticket_linkage
         self.clock_start = clock_start
         self.elapsed_seconds = elapsed_seconds
+        self.captures = captures
+
+    def to_pcapng(self, path, *, keylog_path=None) -> dict:
+        """Every visit as one TCP stream of a pcapng file that Wireshark opens and decrypts by itself
+        (``tcp.stream`` = visit index, times from the fake clock); ``keylog_path`` also writes the
+        key log. Both files hold secrets and are created with mode 0600. Needs ``keep_wire=True``."""
+        if self.captures is None:
+            raise UsageError("this run kept no wire taps: run it with keep_wire=True to write a capture file")
+        from ..sessions.pcapng import write_pcapng
+
+        return write_pcapng(self.captures, path, keylog_path=keylog_path)
 
     def records(self) -> list:
         """The tidy table: one dict per visit (copies; edit freely)."""
