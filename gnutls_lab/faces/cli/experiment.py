@@ -24,7 +24,7 @@ from ...errors import UsageError
 __all__ = ["register"]
 
 # Further experiments, each a module of this package with ``register(experiment_subparsers)``; order = --help.
-_MORE_EXPERIMENTS: tuple[str, ...] = ()
+_MORE_EXPERIMENTS: tuple[str, ...] = ("experiment_replay", "experiment_clients")
 
 _MECHANISM = {("1.3", "ticket"): "tls13-psk", ("1.2", "ticket"): "tls12-ticket",
               ("1.2", "session-id"): "tls12-session-id"}
