@@ -43,6 +43,37 @@ _E_DB_ENTRY_EXISTS = -428  # GNUTLS_E_DB_ENTRY_EXISTS: the anti-replay add funct
 
 _build_lock = threading.Lock()
 
+#: Exceptions raised in a callback outside its own ``try`` (a bug, never a Python traceback through C):
+#: kept on the object the callback serves when it can be found, else here (the newest few).
+stray_callback_errors: list = []
+
+
+def remember(exc_type, exc_value, tb):
+    """cffi's ``onerror`` for every callback: keep the exception for Python, print nothing.
+
+    Returns None, so cffi returns the callback's declared ``error`` code to libgnutls. The exception
+    goes to the ``_callback_error`` of the endpoint's session, the session, cache or store the
+    callback was serving (re-raised after the C call, like the errors the callbacks catch themselves).
+    """
+    target = None
+    frame = tb.tb_frame if tb is not None else None
+    if frame is not None:
+        names = frame.f_locals
+        endpoint = names.get("endpoint")
+        target = getattr(endpoint, "owner", None) if endpoint is not None else None
+        for name in ("session", "cache", "store"):
+            if target is None:
+                target = names.get(name)
+    try:
+        if target is not None and getattr(target, "_callback_error", None) is None:
+            target._callback_error = exc_value
+            return None
+    except Exception:  # noqa: BLE001 - an object without the attribute: keep it below
+        pass
+    del stray_callback_errors[:-7]
+    stray_callback_errors.append(exc_value)
+    return None
+
 
 def callbacks() -> SimpleNamespace:
     """The process's callbacks, built once (under a lock: two threads' first sessions may race here,
@@ -224,24 +255,28 @@ def _build() -> SimpleNamespace:
             return -1
         return 0 if fresh else _E_DB_ENTRY_EXISTS
 
-    def retrieve_error(exc_type, exc_value, tb):  # never reached: db_retrieve catches everything
+    def retrieve_error(exc_type, exc_value, tb):  # an error outside db_retrieve's own try: no entry
+        remember(exc_type, exc_value, tb)
         return ffi.new("gnutls_datum_t *")[0]
 
     def memory_error(exc_type, exc_value, tb):  # a bug in the inlined code: fail the I/O, keep the error
+        remember(exc_type, exc_value, tb)
         return -1
 
     return SimpleNamespace(
         memory_vec_push=ffi.callback("gnutls_vec_push_func", memory_vec_push, onerror=memory_error),
         memory_pull=ffi.callback("gnutls_pull_func", memory_pull, onerror=memory_error),
-        push=ffi.callback("gnutls_push_func", push, error=-1),
-        pull=ffi.callback("gnutls_pull_func", pull, error=-1),
-        pull_timeout=ffi.callback("gnutls_pull_timeout_func", pull_timeout, error=-1),
-        memio_pull_timeout=ffi.callback("gnutls_pull_timeout_func", memio_pull_timeout, error=-1),
-        hook=ffi.callback("gnutls_handshake_hook_func", hook, error=_EINTERNAL),
-        keylog=ffi.callback("gnutls_keylog_func", keylog, error=-1),
-        psk_server=ffi.callback("gnutls_psk_server_credentials_function *", psk_server, error=-1),
-        db_store=ffi.callback("gnutls_db_store_func", db_store, error=-1),
+        push=ffi.callback("gnutls_push_func", push, error=-1, onerror=remember),
+        pull=ffi.callback("gnutls_pull_func", pull, error=-1, onerror=remember),
+        pull_timeout=ffi.callback("gnutls_pull_timeout_func", pull_timeout, error=-1, onerror=remember),
+        memio_pull_timeout=ffi.callback("gnutls_pull_timeout_func", memio_pull_timeout, error=-1,
+                                          onerror=remember),
+        hook=ffi.callback("gnutls_handshake_hook_func", hook, error=_EINTERNAL, onerror=remember),
+        keylog=ffi.callback("gnutls_keylog_func", keylog, error=-1, onerror=remember),
+        psk_server=ffi.callback("gnutls_psk_server_credentials_function *", psk_server, error=-1,
+                                onerror=remember),
+        db_store=ffi.callback("gnutls_db_store_func", db_store, error=-1, onerror=remember),
         db_retrieve=ffi.callback("gnutls_db_retr_func", db_retrieve, onerror=retrieve_error),
-        db_remove=ffi.callback("gnutls_db_remove_func", db_remove, error=-1),
-        anti_replay_add=ffi.callback("gnutls_db_add_func", anti_replay_add, error=-1),
+        db_remove=ffi.callback("gnutls_db_remove_func", db_remove, error=-1, onerror=remember),
+        anti_replay_add=ffi.callback("gnutls_db_add_func", anti_replay_add, error=-1, onerror=remember),
     )
