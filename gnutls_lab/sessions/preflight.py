@@ -1,9 +1,14 @@
 """The checks a session blob passes before the binding hands it to ``gnutls_session_set_data``.
 
 Why this exists. ``_gnutls_session_unpack`` (``lib/session_pack.c``) trusts the blob once its magic
-matches the running library: GnuTLS 3.7.9 dies with SIGSEGV or SIGABRT on some one-bit corruptions
-of its own blobs (a certificate or OCSP count, a DH length, the protocol version, an extension id),
-found by ``tests/test_hostile.py``. gnutls-lab promises never to crash the process, so a blob that
+matches the running library, and GnuTLS 3.7.9 and 3.8.9 die with SIGSEGV or SIGABRT on some one-bit
+corruptions of their own blobs. Mostly ``gnutls_session_set_data`` returns an error and the process
+dies later, in the next handshake or in ``gnutls_deinit``: after a bad certificate or OCSP count
+(some bits of the DH lengths do the same) the unpacker frees the certificate list, setting it to
+NULL, but keeps its count. Only a TLS 1.2 extension id out of range aborts inside ``set_data`` itself
+(an assertion). No flip of the protocol version crashed; it is checked only as a value that must
+exist. The project's ``findings/set-data-crash/`` holds minimal C reproducers; ``tests/test_hostile.py``
+found them. gnutls-lab promises never to crash the process, so a blob that
 carries the running library's magic is first walked with the decoder's reader; a blob with another
 magic goes straight to libgnutls, which refuses it safely at the magic (``GNUTLS_E_DB_ERROR``), and
 that refusal is worth seeing in the tamper lab.
