@@ -206,7 +206,8 @@ def _findings(sessions: list) -> list:
     if dummies:
         sessions_with = sorted({s.index for s, _ in dummies})
         early = [st for s, st in dummies if s.ticket_arrival_ms is None or s.ticket_arrival_ms > st.at_ms]
-        sentence = (f"gnutls_session_get_data2 gave the program the 4-byte dummy {_plural(len(dummies), 'time')} "
+        calls = " and ".join(sorted({f"gnutls_session_{st.call}" for _, st in dummies}))
+        sentence = (f"{calls} gave the program the 4-byte dummy {_plural(len(dummies), 'time')} "
                     f"(in {_plural(len(sessions_with), 'session')}): under TLS 1.3 session data exists only once a "
                     f"NewSessionTicket has arrived, and ")
         if len(early) == len(dummies):

@@ -31,6 +31,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from .client import linger_close
+from .http import serve_http
 from ..sessions.credentials import CertificateCredentials, LabCertificate
 from ..errors import GnuTLSLabError, UsageError
 from ..formats import wire
@@ -84,6 +85,7 @@ class ServedConnection:
     seconds: float = 0.0
     messages: list = field(default_factory=list)
     wire: list = field(default_factory=list, repr=False)  # WireChunks, with LabServer(record_wire=True)
+    http_requests: int = 0  # requests answered, with LabServer(http=True)
 
     def log_line(self) -> str:
         if self.error:
@@ -130,7 +132,8 @@ class LabServer:
     :class:`ServedConnection`. ``record_wire``: keep every byte of each connection in its record's
     ``wire`` (what a passive observer sees). ``handshake_timeout`` and ``idle_timeout``: seconds a
     handshake may take and a connection may stay silent. ``max_clients``: connections served at once
-    (one thread each); one beyond that is closed at once and logged as refused. ``log`` is called from
+    (one thread each); one beyond that is closed at once and logged as refused. ``http``: answer each
+    request with a small HTTP/1.1 response (:mod:`gnutls_lab.network.http`) so HTTP clients finish. ``log`` is called from
     one thread at a time. Use as a context manager; :meth:`close` stops, waits for the connections in
     progress and frees the socket and credentials.
     """
@@ -138,7 +141,8 @@ class LabServer:
     def __init__(self, port: int = 0, tls: str = "1.3", *, lifetime: int | None = None,
                  ticket_key: bytes | None = None, tickets: bool = True, extra_tickets: int = 0,
                  certificate: LabCertificate | None = None, handshake_timeout: float = 5.0,
-                 idle_timeout: float = 2.0, log=None, record_wire: bool = False, max_clients: int = 128):
+                 idle_timeout: float = 2.0, log=None, record_wire: bool = False, max_clients: int = 128,
+                 http: bool = False):
         if lifetime is not None:
             validate_lifetime(lifetime)
         if extra_tickets < 0:
@@ -161,6 +165,7 @@ class LabServer:
         self.idle_timeout = idle_timeout
         self.log = log
         self.record_wire = record_wire
+        self.http = http  # answer HTTP/1.1 requests (gnutls_lab.network.http) instead of discarding data
         self.cache = SessionCache()
         self.certificate = certificate or LabCertificate()
         self.credentials = CertificateCredentials(self.certificate)
@@ -284,7 +289,10 @@ class LabServer:
             session.send_tickets(self.extra_tickets)
             record.tickets_sent += self.extra_tickets
             record.messages = [{"sender": m.sender, "type": m.name} for m in session.transcript]
-        self._drain(session)
+        if self.http:
+            record.http_requests = serve_http(session, idle_timeout=self.idle_timeout, stopping=self._stop.is_set)
+        else:
+            self._drain(session)
         try:
             session.bye()
         except GnuTLSLabError:

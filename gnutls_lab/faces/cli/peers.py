@@ -15,6 +15,7 @@ import signal
 import sys
 
 from ...errors import UsageError
+from ...sessions.files import check_output_path
 from .core import add_tls_argument, connection_record, print_connections
 
 __all__ = ["register"]
@@ -44,15 +45,19 @@ def _serve(args) -> int:
     if args.max_connections is not None and args.max_connections < 1:
         raise UsageError("--max-connections takes a count of 1 or more")
     key, key_note = _ticket_key(args.ticket_key if not args.no_tickets else None)
+    log_file = _open_log(args.log) if args.log else None
 
     def log(record) -> None:
         if args.json:
             print(json.dumps(record.to_dict()), flush=True)
         else:
             print(record.log_line(), flush=True)
+        if log_file is not None:
+            log_file.write(json.dumps(_log_entry(record)) + "\n")
+            log_file.flush()
 
     with LabServer(args.port, args.tls, lifetime=args.lifetime, ticket_key=key, tickets=not args.no_tickets,
-                   extra_tickets=args.tickets, idle_timeout=args.idle_timeout, log=log) as server:
+                   extra_tickets=args.tickets, idle_timeout=args.idle_timeout, log=log, http=args.http) as server:
         previous = {sig: signal.signal(sig, lambda *_: server.stop()) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             lifetime = f"{args.lifetime} s" if args.lifetime is not None else "21600 s (libgnutls default)"
@@ -69,12 +74,31 @@ def _serve(args) -> int:
     return 0
 
 
+def _open_log(path: str):
+    """``--log FILE``: appended to, created 0600 (it names the tickets clients presented)."""
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise UsageError(f"--log {path}: exists and is not a regular file")
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8")
+
+
+def _log_entry(record) -> dict:
+    """One line of ``--log``: the connection, whether the server resumed it, and what the client presented."""
+    from ...analysis.spy import identity_id
+
+    return {"connection": record.index, "peer": record.peer, "protocol": record.protocol,
+            "resumed": record.resumed, "error": record.error, "presented": record.identity_kind,
+            "ticket_id": identity_id(record.identity_kind, record.identity), "tickets_sent": record.tickets_sent,
+            "http_requests": record.http_requests}
+
+
 def _connect(args) -> int:
     from ...binding.library import library_info
     from ...network.client import check_host, connect_and_resume, parse_address
 
     host, port = parse_address(args.address)
     check_host(host, args.allow_remote)
+    if args.save:
+        check_output_path(args.save)  # before any connection is made
     summaries = connect_and_resume(host, port, args.tls, resume=args.resume, fresh_ticket=args.fresh_ticket,
                                    server_name=args.server_name, allow_remote=args.allow_remote)
     records = [connection_record(summary) for summary in summaries]
@@ -86,13 +110,11 @@ def _connect(args) -> int:
 
 
 def _save(datas: list, path: str) -> None:
-    """Write the newest real session data (never the dummy) atomically to ``path``."""
+    """Write the newest real session data (never the dummy) to ``path``, safely (mode 0600)."""
     real = [data for data in datas if not data.dummy]
     if not real:
         raise UsageError(f"not writing {path}: every connection gave the dummy session data ({datas[-1].reason})")
-    tmp = f"{path}.tmp{os.getpid()}"
-    real[-1].save(tmp)
-    os.replace(tmp, path)
+    real[-1].save(path)  # mode 0600 through an exclusive temporary file, never in place
     print(f"wrote {len(real[-1])} bytes of {real[-1].protocol} client session data to {path}", file=sys.stderr)
 
 
@@ -108,6 +130,9 @@ def register(subparsers) -> None:
     p.add_argument("--max-connections", type=int, metavar="N", help="stop after N connections")
     p.add_argument("--idle-timeout", type=float, default=2.0, metavar="S",
                    help="close a connection whose client stays silent this long (default 2)")
+    p.add_argument("--http", action="store_true",
+                   help="answer each request with a small HTTP/1.1 response, so HTTP clients finish normally")
+    p.add_argument("--log", metavar="FILE", help="append one JSON line per connection (resumed, ticket_id)")
     p.add_argument("--json", action="store_true", help="one JSON object per connection")
     p.set_defaults(func=_serve)
 
