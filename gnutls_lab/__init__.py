@@ -17,6 +17,7 @@ from .errors import (
     TicketKeyError,
     UsageError,
 )
+from .sessions.early_data import AntiReplay, ZeroRttLab
 from .sessions.lab import Connection, Lab
 from .sessions.session import (
     ClientSession,
@@ -49,6 +50,10 @@ _LAZY = {
     "plot_tracking": ("gnutls_lab.faces.plots", "plot_tracking"),
     "plot_timeline": ("gnutls_lab.faces.plots", "plot_timeline"),
     "plot_compare": ("gnutls_lab.faces.plots", "plot_compare"),
+    "replay_experiment": ("gnutls_lab.analysis.replay", "replay_experiment"),
+    "replay_sweep": ("gnutls_lab.analysis.replay", "replay_sweep"),
+    "plot_replay_sweep": ("gnutls_lab.faces.replay_plots", "plot_replay_sweep"),
+    "plot_zero_rtt_flights": ("gnutls_lab.faces.replay_plots", "plot_zero_rtt_flights"),
 }
 
 
@@ -84,6 +89,8 @@ __all__ = [
     "LibraryNotFoundError",
     "TicketKeyError",
     "UsageError",
+    "AntiReplay",
+    "ZeroRttLab",
     "Connection",
     "Lab",
     "ClientSession",

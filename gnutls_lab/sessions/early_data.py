@@ -162,7 +162,7 @@ class EarlyDataServerSession(ServerSession):
         buf = ffi.new("char[]", 16384)
         while True:
             rc = lib.gnutls_record_recv_early_data(self._ptr, buf, 16384)
-            if rc == _E_REQUESTED_DATA_NOT_AVAILABLE:
+            if rc == _E_REQUESTED_DATA_NOT_AVAILABLE or rc == 0:  # none, or all read
                 break
             check(rc, "gnutls_record_recv_early_data")
             self._early.append(ffi.buffer(buf, rc)[:])
@@ -186,7 +186,11 @@ class EarlyDataClientSession(ClientSession):
         return int(self._lib.gnutls_record_get_max_early_data_size(self._ptr))
 
     def send_early_data(self, data: bytes) -> int:
-        """``gnutls_record_send_early_data`` before the handshake: queue ``data`` for the first flight."""
+        """``gnutls_record_send_early_data`` before the handshake: queue ``data`` for the first flight.
+
+        Returns what libgnutls returns: 0 once the whole of ``data`` is queued (3.7.9 and 3.8.9 alike; the
+        manual promises the number of bytes sent). The bytes leave with the handshake's first flight.
+        """
         if self.handshake_done:
             raise UsageError("early data is sent before the handshake, not after it")
         data = bytes(data)
@@ -194,7 +198,7 @@ class EarlyDataClientSession(ClientSession):
         self._after_call()
         if rc < 0:
             raise make_error(rc, "gnutls_record_send_early_data")
-        self.early_data_sent += data[:rc]
+        self.early_data_sent += data  # queued whole (rc is 0, not a byte count)
         return rc
 
     @property
