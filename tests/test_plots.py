@@ -77,8 +77,8 @@ def test_compare_puts_both_protocols_in_one_figure(tls13, tls12):
 def test_timeline_and_files(tmp_path):
     result = run_experiment(mechanism="tls12-ticket", visits=6, max_reuse=1, gap=60, **QUIET)
     fig = plots.plot_timeline(result)
-    assert "3 clusters" in fig.axes[0].get_title()
-    all_axes_labelled(fig)
+    assert "into 3 groups" in fig.axes[0].get_title()  # TLS 1.2, k = 1: a ticket links its issue and its use
+    assert fig.axes[0].get_xlabel().startswith("time since the first visit")
     for suffix in ("png", "svg"):
         path = tmp_path / f"timeline.{suffix}"
         fig.savefig(path)
@@ -113,3 +113,45 @@ def test_session_id_sweep_leads_with_the_evidence_that_moves():
     title = plots.plot_sweep(result)._suptitle.get_text().replace("\n", " ")
     assert title.startswith("Reusing a TLS 1.2 session ID up to k times links more visits")
     assert "by ticket: 0% → 0%" in title
+
+
+def test_timeline_draws_one_arc_per_link_and_says_one_group_in_the_singular():
+    linked = run_experiment(visits=5, max_reuse=1, gap=60, **QUIET)  # the legacy_session_id links every visit
+    fig = plots.plot_timeline(linked)
+    title = fig.axes[0].get_title()
+    assert "into 1 group " in title and "100% of 5 visits" in title
+    assert len(fig.axes[0].lines) == len(linked.linkage.links) == 4
+    assert fig.axes[0].get_yticks().size == 0  # no meaningless y axis
+
+
+def test_links_compares_policies_on_one_time_axis():
+    on = run_experiment(visits=5, max_reuse=1, gap=60, **QUIET)
+    off = run_experiment(visits=5, max_reuse=1, gap=60, compat_mode=False, **QUIET)
+    fig = plots.plot_links([on, off], ["compat mode on", "compat mode off"])
+    assert len(fig.axes) == 2 and len(fig.axes[1].lines) == 0
+    assert "links none" in fig.axes[1].get_title() and fig.axes[0].get_title().startswith("compat mode on")
+    with pytest.raises(UsageError):
+        plots.plot_links([on], ["one", "two"])
+
+
+def test_mechanisms_picture_names_who_keeps_what():
+    fig = plots.plot_mechanisms()
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert [ax.get_title() for ax in fig.axes] == ["TLS 1.2 session ID", "TLS 1.2 ticket (RFC 5077)",
+                                                   "TLS 1.3 PSK (RFC 8446 4.6.1)"]
+    assert sum("server keeps" == t for t in texts) == 3 and any("session cache" in t for t in texts)
+
+
+def test_key_timeline_bars_end_at_expiry_and_at_a_forced_rotation():
+    lifetime, period = 600, 1800
+    issued = [10 * period + 100.0, 10 * period + 1700.0]
+    fig = plots.plot_key_timeline(lifetime, issued, start=10 * period)
+    bars = sorted((round(p.get_x() * 60), round(p.get_width() * 60)) for p in fig.axes[0].patches
+                  if round(p.get_height(), 6) == 0.25)  # minutes back to seconds
+    assert (100, 600) in bars and (1700, 600) in bars  # alive for one lifetime
+    assert (100, 2 * period - 100) in bars  # its key: its own period and the next
+    rotated = plots.plot_key_timeline(lifetime, issued, rotation=10 * period + 1800.0, start=10 * period)
+    widths = sorted(round(p.get_width() * 60) for p in rotated.axes[0].patches if round(p.get_height(), 6) == 0.25)
+    assert 100 in widths  # the second ticket dies at the rotation, 100 s after issue
+    with pytest.raises(UsageError):
+        plots.plot_key_timeline(0, issued)

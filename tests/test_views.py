@@ -95,3 +95,20 @@ def test_ticket_report_shows_the_inner_state():
     report = ticket_report(s.decrypt_ticket(bytes.fromhex(entry["ticket_key"])))
     assert "Ticket state (TLS1.3" in report and f"ticket_age_add: {s.tls13.ticket_age_add}" in report
     assert "resumption_master_secret: redacted" in report and "SERVER" in report
+
+
+def test_a_field_after_a_length_prefix_says_so_and_its_sizes_add_up():
+    from gnutls_lab import Lab
+    from gnutls_lab.analysis.decode import decode
+    from gnutls_lab.faces.views import describe_field, field_extent
+
+    session = decode(Lab("1.3").connect().session_data)
+    field = next(f for f in session.fields if f.path == "tls13.resumption_master_secret")
+    size = field.end - field.start
+    assert size == len(field.value) + 1  # a u8 length, then the secret
+    assert field_extent(field) == (f"bytes {field.start}–{field.end - 1} ({size} bytes: a 1-byte length, "
+                                   f"then the {len(field.value)}-byte value)")
+    assert describe_field(session, field) == f"({len(field.value)} bytes after a 1-byte length, redacted)"
+    mac = next(f for f in session.fields if f.path == "tls13.ticket.mac")  # no prefix: nothing added
+    assert field_extent(mac) == f"bytes {mac.start}–{mac.end - 1} (20 bytes)"
+    assert describe_field(session, mac).startswith("20 bytes: ")

@@ -10,7 +10,11 @@ so a notebook shows each one once and long sweeps do not pile up open figures.
   swept value (reuse limit k, ticket lifetime, forced key rotation...);
 * :func:`plot_tracking` — the longest tracking period against the swept value;
 * :func:`plot_compare` — several sweeps of k side by side (TLS 1.3 against TLS 1.2);
-* :func:`plot_timeline` — one run: every visit in time, resumed or not, grouped by observer cluster.
+* :func:`plot_timeline` — one run: every visit in time, resumed or not, and who is linked to whom;
+* :func:`plot_links` — several runs of that kind one above the other (client policies compared);
+* :func:`plot_mechanisms` — the three ways to resume: who keeps what, what crosses in clear;
+* :func:`plot_key_timeline` — GnuTLS's ticket-key periods, ticket lifetimes and a forced rotation.
+* :func:`plot_clients` — real TLS clients (gnutls-cli, openssl, Python's ssl, the lab): which an observer links.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from typing import Sequence
 
 from ..errors import UsageError
 
-__all__ = ["OKABE_ITO", "COLORS", "plot_sweep", "plot_tracking", "plot_compare", "plot_timeline", "time_unit"]
+__all__ = ["OKABE_ITO", "COLORS", "plot_sweep", "plot_tracking", "plot_compare", "plot_timeline", "plot_links",
+           "plot_mechanisms", "plot_key_timeline", "plot_clients", "time_unit"]
 
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
 OKABE_ITO = {
@@ -255,37 +260,184 @@ def plot_compare(sweeps: Sequence, labels: Sequence[str] | None = None, title: s
     return fig
 
 
-def plot_timeline(result, title: str | None = None):
-    """One run: each visit at its time, one row per observer cluster (largest first); filled blue =
-    resumed, hollow vermillion = resumption refused, grey = no attempt; lines join linked visits."""
-    fig, (ax,) = _new_figure(1, width=8.0, height=3.8)
+_LINK_STYLE = {  # kind of value shown again -> (label, colour, line style)
+    "session_id": ("same session ID (legacy_session_id)", COLORS["linkable"], "-"),
+    "psk_identity": ("same TLS 1.3 ticket (PSK identity)", COLORS["ticket"], "--"),
+    "ticket": ("same TLS 1.2 ticket", COLORS["ticket"], "--"),
+}
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _draw_links(ax, result, divisor: float) -> None:
+    """One run as an arc diagram: visits on a time line, an arc from each visit to the earlier one
+    whose value it showed again (the arc's colour says which value), markers for the outcome."""
+    import numpy as np
+    from matplotlib.lines import Line2D
+
     rows = result.records()
-    summary = result.summary()
-    divisor, unit = time_unit(max(summary["duration_seconds"], 1.0))
-    clusters = sorted(result.linkage.clusters, key=lambda c: (-len(c), c[0]))
-    row_of = {visit: i for i, cluster in enumerate(clusters) for visit in cluster}
-    for i, cluster in enumerate(clusters):
-        if len(cluster) > 1:
-            ax.plot([rows[v]["time_s"] / divisor for v in cluster], [i] * len(cluster), "-",
-                    color=COLORS["linkable"], alpha=0.35, lw=1)
+    times = [r["time_s"] / divisor for r in rows]
+    span = max(times[-1] - times[0], 1e-9)
+    kinds_drawn = []
+    for link in result.linkage.links:
+        label, colour, style = _LINK_STYLE[link.kind]
+        a, b = times[link.earlier], times[link.later]
+        xs = np.linspace(a, b, 40)
+        height = 0.15 + 0.85 * (b - a) / span  # longer links arch higher
+        ax.plot(xs, height * np.sin(np.linspace(0, np.pi, 40)), style, color=colour, lw=1.2, alpha=0.75)
+        if link.kind not in kinds_drawn:
+            kinds_drawn.append(link.kind)
     groups = (("resumed", lambda r: r["resumed"], dict(color=COLORS["success"])),
-              ("attempt refused", lambda r: r["attempted"] and not r["resumed"],
-               dict(facecolors="none", edgecolors=COLORS["full"])),
-              ("no attempt (full)", lambda r: not r["attempted"], dict(color=COLORS["none"])))
+              ("resumption refused", lambda r: r["attempted"] and not r["resumed"],
+               dict(facecolors="white", edgecolors=COLORS["full"], linewidths=1.5)),
+              ("full handshake, nothing offered", lambda r: not r["attempted"], dict(color=COLORS["none"])))
+    handles = []
     for label, keep, style in groups:
         chosen = [r for r in rows if keep(r)]
         if chosen:
-            ax.scatter([r["time_s"] / divisor for r in chosen], [row_of[r["visit"]] for r in chosen],
-                       s=28, label=label, zorder=3, **style)
-    ax.invert_yaxis()
+            handles.append(ax.scatter([r["time_s"] / divisor for r in chosen], [0.0] * len(chosen), s=30,
+                                      label=label, zorder=3, **style))
+    handles += [Line2D([], [], color=_LINK_STYLE[k][1], ls=_LINK_STYLE[k][2], label=_LINK_STYLE[k][0])
+                for k in kinds_drawn]
+    if not kinds_drawn:
+        handles.append(Line2D([], [], color="none", label="no link: nothing shown twice"))
+    ax.set_ylim(-0.12, 1.15)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+
+
+def _links_caption(result, divisor: float, unit: str) -> str:
+    summary = result.summary()
+    links = result.linkage.links
+    if not links:
+        return f"{summary['visits']} visits: the observer links none of them"
+    groups = sum(1 for c in result.linkage.clusters if len(c) > 1)
+    return (f"the observer links {summary['linked_visit_fraction']:.0%} of {summary['visits']} visits into "
+            f"{_plural(groups, 'group')} and follows one client for "
+            f"{summary['max_tracking_seconds'] / divisor:.3g} {unit}")
+
+
+def plot_timeline(result, title: str | None = None):
+    """One run, who is linked to whom over time: each visit on a time line (filled blue = resumed,
+    hollow vermillion = resumption refused, grey = no attempt), and an arc from each visit to the
+    earlier visit whose value in clear it showed again, coloured by that value."""
+    fig, (ax,) = _new_figure(1, width=8.0, height=2.9)
+    summary = result.summary()
+    divisor, unit = time_unit(max(summary["duration_seconds"], 1.0))
+    _draw_links(ax, result, divisor)
     ax.set_xlabel(f"time since the first visit ({unit})")
-    ax.set_ylabel("observer cluster (largest first)")
-    ax.legend(fontsize=8, loc="lower right")
-    ax.grid(True, alpha=0.3)
     protocol = _PROTOCOL[result.config.mechanism]
-    auto = (f"{protocol}, k = {result.config.reuse_label}: the observer groups {summary['visits']} visits into "
-            f"{len(clusters)} clusters and follows one client for {summary['max_tracking_seconds'] / divisor:.3g} {unit}")
-    ax.set_title(title or _wrap(auto, 90), fontsize=11)
+    auto = f"{protocol}, k = {result.config.reuse_label}: {_links_caption(result, divisor, unit)}"
+    ax.set_title(title or _wrap(auto, 80), fontsize=11)
+    return fig
+
+
+def plot_links(results: Sequence, labels: Sequence[str], title: str | None = None):
+    """Several runs one above the other, each as :func:`plot_timeline` draws it, on one time axis:
+    who is linked to whom under each client policy."""
+    if not results or len(labels) != len(results):
+        raise UsageError("plot_links needs one label per run, and at least one run")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(results), 1, figsize=(8.0, 1.9 * len(results) + 0.8), sharex=True,
+                             squeeze=False, layout="constrained")
+    plt.close(fig)
+    longest = max(r.summary()["duration_seconds"] for r in results)
+    divisor, unit = time_unit(max(longest, 1.0))
+    for ax, result, label in zip(axes[:, 0], results, labels):
+        _draw_links(ax, result, divisor)
+        ax.set_title(_wrap(f"{label}: {_links_caption(result, divisor, unit)}", 90), fontsize=10, loc="left")
+    axes[-1, 0].set_xlabel(f"time since the first visit ({unit})")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def plot_mechanisms(title: str | None = None):
+    """The three ways to resume, as a picture of who keeps what: the TLS 1.2 session ID (the server
+    keeps the session in its cache, the client a 32-byte key to it), the TLS 1.2 ticket and the TLS 1.3
+    PSK (the server keeps only its ticket key; the client holds the session, encrypted for the server,
+    and shows it in clear on resumption; TLS 1.3 adds a binder made with the resumption secret)."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    fig, axes = _new_figure(3, width=3.6, height=3.4)
+    panels = (
+        ("TLS 1.2 session ID", "session cache\nID → session", "session ID\n+ master secret",
+         "session ID (32 bytes)", COLORS["linkable"]),
+        ("TLS 1.2 ticket (RFC 5077)", "ticket key only", "ticket (encrypted session)\n+ master secret",
+         "the ticket", COLORS["ticket"]),
+        ("TLS 1.3 PSK (RFC 8446 4.6.1)", "ticket key only", "ticket (encrypted session)\n+ resumption secret",
+         "ticket as PSK identity\n+ binder", COLORS["success"]),
+    )
+    for ax, (name, server_keeps, client_keeps, shown, colour) in zip(axes, panels):
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.axis("off")
+        for x, who, keeps in ((0.03, "client keeps", client_keeps), (0.55, "server keeps", server_keeps)):
+            ax.add_patch(FancyBboxPatch((x, 0.52), 0.42, 0.3, boxstyle="round,pad=0.02", fc="#f4f4f4",
+                                        ec="#555555"))
+            ax.text(x + 0.21, 0.77, who, ha="center", va="center", fontsize=8, weight="bold")
+            ax.text(x + 0.21, 0.63, keeps, ha="center", va="center", fontsize=7.5)
+        ax.add_patch(FancyArrowPatch((0.24, 0.45), (0.76, 0.45), arrowstyle="-|>", mutation_scale=12,
+                                     color=colour, lw=2, connectionstyle="arc3,rad=0.35"))
+        ax.text(0.5, 0.2, f"in clear in the ClientHello:\n{shown}", ha="center", va="center", fontsize=8,
+                color=colour)
+        ax.set_title(name, fontsize=10)
+    fig.suptitle(title or "Who keeps what: only the session ID needs server memory; "
+                          "every mechanism shows its credential in clear", fontsize=11)
+    return fig
+
+
+def plot_key_timeline(lifetime: int, issued: Sequence[float], rotation: float | None = None,
+                      start: float | None = None, title: str | None = None):
+    """GnuTLS's ticket keys over time for a server with ``lifetime``: key periods of 3 × lifetime
+    (``lib/stek.c``), during each of which the server accepts its own and the previous period's key;
+    each ticket of ``issued`` (times in seconds) as a bar from issue to expiry, beside the interval in
+    which its key is still accepted; ``rotation``, a forced new master key at that time, ends every
+    earlier ticket at once. Times are shown relative to ``start`` (default: the first issue)."""
+    import math
+
+    if lifetime <= 0 or not issued:
+        raise UsageError("plot_key_timeline needs a positive lifetime and at least one issue time")
+    fig, (ax,) = _new_figure(1, width=8.5, height=1.2 + 0.45 * len(issued))
+    period = 3 * lifetime
+    origin = min(issued) if start is None else start
+    end = max(issued) + 2 * period
+    if rotation is not None:
+        end = max(end, rotation + lifetime)
+    divisor, unit = time_unit(end - origin)
+    first = math.floor(origin / period)
+    for p in range(first, math.floor(end / period) + 1):
+        a, b = (p * period - origin) / divisor, ((p + 1) * period - origin) / divisor
+        ax.axvspan(a, b, color="#eeeeee" if p % 2 else "#f8f8f8", zorder=0)
+        ax.text((max(a, 0.0) + b) / 2, len(issued) + 0.1, f"key period {p - first}", ha="center", va="bottom",
+                fontsize=8, clip_on=True)
+    for row, t in enumerate(issued):
+        p = math.floor(t / period)
+        key_end = (p + 2) * period  # accepted in its own period and the next
+        if rotation is not None and rotation > t:
+            key_end = min(key_end, rotation)
+        y = len(issued) - 1 - row
+        ax.barh(y + 0.15, (key_end - t) / divisor, left=(t - origin) / divisor, height=0.25,
+                color=COLORS["none"], label="its key accepted" if row == 0 else None)
+        alive_end = min(t + lifetime, key_end)
+        ax.barh(y - 0.15, (alive_end - t) / divisor, left=(t - origin) / divisor, height=0.25,
+                color=COLORS["success"], label="ticket alive (lifetime)" if row == 0 else None)
+        ax.plot([(t - origin) / divisor], [y], "k|", ms=14)
+    if rotation is not None:
+        ax.axvline((rotation - origin) / divisor, color=COLORS["full"], lw=2, label="forced rotation")
+    ax.set_xlim(0, (end - origin) / divisor)
+    ax.set_ylim(-0.6, len(issued) + 0.6)
+    ax.set_yticks(range(len(issued)), [f"ticket {len(issued) - i}" for i in range(len(issued))])
+    ax.set_xlabel(f"time ({unit})")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    ax.set_title(title or _wrap(f"Lifetime {lifetime} s, key periods of {period} s: a key outlives every "
+                                "ticket it made, so GnuTLS's own rotation never cuts a ticket short", 90),
+                 fontsize=11)
     return fig
 
 
@@ -293,3 +445,51 @@ def _wrap(text: str, width: int = 100) -> str:
     import textwrap
 
     return "\n".join(textwrap.wrap(text, width))
+
+
+def _clients_title(runs: Sequence) -> str:
+    ran = [r for r in runs if not r.missing]
+    by_id = sorted({r.name for r in ran if r.session_id_repeats and r.linkable_pair_fraction
+                    and r.linkable_pair_fraction > r.ticket_linkable_pair_fraction})
+    unlinked = sorted({r.name for r in ran if r.linkable_pair_fraction == 0.0})
+    parts = []
+    if by_id:
+        parts.append(f"a resent session ID links {', '.join(by_id)} beyond its tickets")
+    if unlinked:
+        parts.append(f"nothing links {', '.join(unlinked)}" + (" (in some runs)" if len(
+            {r.protocol for r in ran}) > 1 and any(r.linkable_pair_fraction for r in ran if r.name in unlinked) else ""))
+    return "; ".join(parts).capitalize() or "What a passive observer links, per client"
+
+
+def plot_clients(runs: Sequence, title: str | None = None):
+    """Per client of :func:`gnutls_lab.network.clients_experiment.run_clients`: the linkable pair fraction
+    with every value in clear and with ticket evidence only; one panel per protocol. A client whose
+    program is missing is named in its row instead of a bar."""
+    if not runs:
+        raise UsageError("plot_clients needs at least one client run")
+    protocols = list(dict.fromkeys(r.protocol for r in runs))
+    fig, axes = _new_figure(len(protocols), width=4.8, height=0.55 * max(
+        sum(r.protocol == p for r in runs) for p in protocols) + 1.6)
+    for ax, protocol in zip(axes, protocols):
+        rows = [r for r in runs if r.protocol == protocol]
+        ys = range(len(rows))
+        for offset, key, color, label in ((-0.2, "linkable_pair_fraction", COLORS["linkable"], "every value in clear"),
+                                          (0.2, "ticket_linkable_pair_fraction", COLORS["ticket"], "tickets only")):
+            values = [getattr(r, key) or 0.0 for r in rows]
+            ax.barh([y + offset for y in ys], values, height=0.38, color=color, label=label)
+        for y, r in zip(ys, rows):
+            if r.missing:
+                ax.text(0.02, y, f"missing: {r.missing.split(':')[0]}", va="center", fontsize=8, color=COLORS["none"])
+            elif r.session_id_repeats:
+                ax.text(min(r.linkable_pair_fraction, 1.0) + 0.02, y - 0.2, "session ID resent", va="center",
+                        fontsize=7)
+        ax.set_yticks(list(ys), [r.client for r in rows], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1.45)
+        ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "25 %", "50 %", "75 %", "100 %"])
+        ax.set_xlabel("visit pairs an observer links (%)")
+        visits = max((r.visits for r in rows), default=0)
+        ax.set_title(f"{protocol.replace('TLS', 'TLS ')}, {visits} visits per client", fontsize=10, loc="left")
+    axes[0].legend(fontsize=8, loc="lower right")
+    fig.suptitle(_wrap(title or _clients_title(runs), 90), fontsize=11)
+    return fig

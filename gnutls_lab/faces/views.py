@@ -17,7 +17,7 @@ import html
 from ..analysis.decode import REDACTED, DecodedSession, Field, is_secret, name_of, ticket_state_to_dict
 from ..formats.gnutls_ids import EXTENSION_GIDS, SIGN_ALGORITHMS, SRTP_PROFILES
 
-__all__ = ["text_report", "hexdump", "html_view", "ticket_report", "describe_field", "leaf_fields"]
+__all__ = ["text_report", "hexdump", "html_view", "ticket_report", "describe_field", "field_extent", "leaf_fields"]
 
 # Okabe & Ito (2008) colour-blind-safe palette, as light tints for backgrounds, one per section.
 _SECTION_COLOURS = {
@@ -57,12 +57,34 @@ def _prefix_size(field: Field) -> int:
     return 0
 
 
+def _prefix(field: Field) -> int:
+    """Bytes of a length prefix inside the field's range, before its value (0 when there is none)."""
+    if not isinstance(field.value, bytes):
+        return 0
+    return max(0, field.end - field.start - len(field.value))
+
+
+def field_extent(field: Field) -> str:
+    """Where a field sits, first and last byte inclusive, and why its size may exceed its value's:
+    ``bytes 802–850 (49 bytes: a 1-byte length, then the 48-byte value)``."""
+    size = field.end - field.start
+    text = f"bytes {field.start}–{field.end - 1} ({size} byte{'s' if size != 1 else ''}"
+    prefix = _prefix(field)
+    if prefix and field.value:
+        text += f": a {prefix}-byte length, then the {len(field.value)}-byte value"
+    elif prefix:
+        text += f": a {prefix}-byte length of 0, no value"
+    return text + ")"
+
+
 def describe_field(session: DecodedSession, field: Field, show_secrets: bool = False) -> str:
-    """A one-line meaning of a field's value, in words a newcomer can check."""
+    """A one-line meaning of a field's value, in words a newcomer can check. A value stored after a
+    length prefix says so, so its size adds up with the field's byte range."""
     path, value = field.path, field.value
     leaf = path.rsplit(".", 1)[-1]
+    after = f" after a {_prefix(field)}-byte length" if _prefix(field) else ""
     if is_secret(path) and not show_secrets:
-        return f"({len(value)} bytes, {REDACTED})" if isinstance(value, bytes) else REDACTED
+        return f"({len(value)} bytes{after}, {REDACTED})" if isinstance(value, bytes) else REDACTED
     if path == "dummy":
         return "dummy: no ticket yet (not an error)"
     if path == "magic":
@@ -87,9 +109,9 @@ def describe_field(session: DecodedSession, field: Field, show_secrets: bool = F
         return repr(value.decode("utf-8", "replace"))
     if isinstance(value, bytes):
         if not value:
-            return "(empty)"
+            return f"(empty{after})"
         shown = value[:16].hex()
-        return f"{len(value)} bytes: {shown}{'...' if len(value) > 16 else ''}"
+        return f"{len(value)} bytes{after}: {shown}{'...' if len(value) > 16 else ''}"
     if "sign_algorithms[" in path:
         return f"{value} = {name_of(SIGN_ALGORITHMS, value)}"
     return str(value)
