@@ -249,8 +249,8 @@ for c in (client, server, conn, again, no_luck, first12, again12):
 #   (`s_server -www` answers one HTTP request, then closes);
 # - gnutls-lab's TCP client (`gnutls_lab.network.client.connect`) saves the `gnutls_session_get_data2` blob.
 #
-# This section needs the `openssl` program; without it, the first cell below stops with one line
-# saying how to install it.
+# This section needs the `openssl` program; without it, the first cell below says how to install it
+# and the section is skipped (the rest of the notebook runs).
 
 # %%
 import hashlib
@@ -258,33 +258,41 @@ import os
 import ssl
 import tempfile
 
-from gnutls_lab import LabCertificate
+from gnutls_lab import LabCertificate, UsageError
 from gnutls_lab.network.client import connect
 from gnutls_lab.formats.wire import ClientHello
 from gnutls_lab.network.peers import (ExternalServer, openssl_client_session, openssl_session_certificate,
                               openssl_session_fields, openssl_session_text, require_program)
 
-require_program("openssl")
 workdir = tempfile.TemporaryDirectory(prefix="gnutls-lab-02-")
-cert_file, key_file = LabCertificate().write_files(workdir.name)
-openssl_file = os.path.join(workdir.name, "openssl-session.pem")
+try:
+    require_program("openssl")
+    have_openssl = True
+except UsageError as missing:  # the rest of the notebook runs without it
+    have_openssl = False
+    print(f"This section is skipped: {missing} (with conda: `conda install -c conda-forge openssl`), "
+          "then run it again.")
 
-with ExternalServer("openssl", cert_file, key_file, "1.3", extra_args=("-www",)) as openssl_server:
-    s_client_output = openssl_client_session("127.0.0.1", openssl_server.port, "1.3", openssl_file,
-                                             send=b"GET / HTTP/1.0\r\n\r\n")
-    with connect("127.0.0.1", openssl_server.port, "1.3") as remote:
-        gnutls_data = remote.session_data
-        hello = ClientHello.parse(next(m for m in remote.transcript if m.name == "CLIENT HELLO").body)
-        remote_tickets = [NewSessionTicketTLS13.parse(m.body) for m in remote.transcript
-                          if m.name == "NEW SESSION TICKET"]
-    print(openssl_server)
+if have_openssl:
+    cert_file, key_file = LabCertificate().write_files(workdir.name)
+    openssl_file = os.path.join(workdir.name, "openssl-session.pem")
 
-openssl_text = openssl_session_text(openssl_file)
-gnutls_decoded = decode(gnutls_data)
-print("openssl sess_id -in openssl-session.pem -noout -text\n")
-print(openssl_text)
-print("gnutls_lab.faces.views.text_report(decode(blob))  (secrets redacted)\n")
-print(text_report(gnutls_decoded))
+    with ExternalServer("openssl", cert_file, key_file, "1.3", extra_args=("-www",)) as openssl_server:
+        s_client_output = openssl_client_session("127.0.0.1", openssl_server.port, "1.3", openssl_file,
+                                                 send=b"GET / HTTP/1.0\r\n\r\n")
+        with connect("127.0.0.1", openssl_server.port, "1.3") as remote:
+            gnutls_data = remote.session_data
+            hello = ClientHello.parse(next(m for m in remote.transcript if m.name == "CLIENT HELLO").body)
+            remote_tickets = [NewSessionTicketTLS13.parse(m.body) for m in remote.transcript
+                              if m.name == "NEW SESSION TICKET"]
+        print(openssl_server)
+
+    openssl_text = openssl_session_text(openssl_file)
+    gnutls_decoded = decode(gnutls_data)
+    print("openssl sess_id -in openssl-session.pem -noout -text\n")
+    print(openssl_text)
+    print("gnutls_lab.faces.views.text_report(decode(blob))  (secrets redacted)\n")
+    print(text_report(gnutls_decoded))
 
 # %% [markdown]
 # **A secret in clear.** OpenSSL prints the `Resumption PSK` in hex: anyone who reads it (and the
@@ -297,17 +305,18 @@ print(text_report(gnutls_decoded))
 # last ticket, as seen above).
 
 # %%
-openssl_fields = openssl_session_fields(openssl_text)
-openssl_ticket = openssl_fields["TLS session ticket"]
-last_printed_by_s_client = openssl_session_fields(
-    s_client_output.rsplit("Post-Handshake New Session Ticket arrived:", 1)[1].split("\n---", 1)[0])
-tls13 = gnutls_decoded.tls13
+if have_openssl:
+    openssl_fields = openssl_session_fields(openssl_text)
+    openssl_ticket = openssl_fields["TLS session ticket"]
+    last_printed_by_s_client = openssl_session_fields(
+        s_client_output.rsplit("Post-Handshake New Session Ticket arrived:", 1)[1].split("\n---", 1)[0])
+    tls13 = gnutls_decoded.tls13
 
-assert s_client_output.count("Post-Handshake New Session Ticket arrived:") == len(remote_tickets) == 2
-assert openssl_ticket == last_printed_by_s_client["TLS session ticket"]
-assert tls13.ticket == remote_tickets[-1].session_ticket != remote_tickets[0].session_ticket
-assert tls13.nonce == remote_tickets[-1].session_ticket_nonce
-print("both kept ticket 2 of 2; GnuTLS's nonce", tls13.nonce.hex())
+    assert s_client_output.count("Post-Handshake New Session Ticket arrived:") == len(remote_tickets) == 2
+    assert openssl_ticket == last_printed_by_s_client["TLS session ticket"]
+    assert tls13.ticket == remote_tickets[-1].session_ticket != remote_tickets[0].session_ticket
+    assert tls13.nonce == remote_tickets[-1].session_ticket_nonce
+    print("both kept ticket 2 of 2; GnuTLS's nonce", tls13.nonce.hex())
 
 # %% [markdown]
 # ## The fields both describe
@@ -315,29 +324,30 @@ print("both kept ticket 2 of 2; GnuTLS's nonce", tls13.nonce.hex())
 # the decoded blob; every row is checked by an `assert` in the next cell.
 
 # %%
-openssl_psk = bytes.fromhex(openssl_fields["Resumption PSK"])
-openssl_certificate = openssl_session_certificate(openssl_file)  # openssl sess_id -cert
-gnutls_certificate = gnutls_decoded.peer_certificates[0]
-gnutls_version = tuple(int(part) for part in library_info().version.split(".")[:3])
-rows = [
-    ("", "OpenSSL sess_id -text", "gnutls-lab text_report"),
-    ("Protocol", openssl_fields["Protocol"], gnutls_decoded.protocol),
-    ("Cipher", openssl_fields["Cipher"], gnutls_decoded.cipher_suite),
-    ("Session-ID", f"{len(bytes.fromhex(openssl_fields['Session-ID']))} bytes = SHA-256 of the ticket",
-     f"{len(gnutls_decoded.session_id)} bytes = ClientHello legacy_session_id"),
-    ("ticket lifetime hint (s)", openssl_fields["TLS session ticket lifetime hint"].split()[0], tls13.lifetime),
-    ("ticket", f"{len(openssl_ticket)} bytes, starts {openssl_ticket[:4].hex()}…",
-     f"{len(tls13.ticket)} bytes, starts {tls13.ticket[:4].hex()}…"),
-    ("resumption secret", f"PSK of this ticket, {len(openssl_psk)} bytes, in clear",
-     f"resumption master secret, {len(tls13.resumption_master_secret)} bytes, redacted; + nonce"),
-    ("Start Time (Unix s)", openssl_fields["Start Time"], gnutls_decoded.timestamp),
-    ("Timeout (s)", openssl_fields["Timeout"].split()[0], gnutls_decoded.expire_time),
-    ("Max Early Data", openssl_fields["Max Early Data"], tls13.max_early_data_size),
-    ("server certificate", f"{len(openssl_certificate)} bytes DER (sess_id -cert)",
-     f"{len(gnutls_certificate)} bytes DER"),
-]
-for concept, in_openssl, in_gnutls in rows:
-    print(f"{concept:<25} {in_openssl!s:<40} {in_gnutls}")
+if have_openssl:
+    openssl_psk = bytes.fromhex(openssl_fields["Resumption PSK"])
+    openssl_certificate = openssl_session_certificate(openssl_file)  # openssl sess_id -cert
+    gnutls_certificate = gnutls_decoded.peer_certificates[0]
+    gnutls_version = tuple(int(part) for part in library_info().version.split(".")[:3])
+    rows = [
+        ("", "OpenSSL sess_id -text", "gnutls-lab text_report"),
+        ("Protocol", openssl_fields["Protocol"], gnutls_decoded.protocol),
+        ("Cipher", openssl_fields["Cipher"], gnutls_decoded.cipher_suite),
+        ("Session-ID", f"{len(bytes.fromhex(openssl_fields['Session-ID']))} bytes = SHA-256 of the ticket",
+         f"{len(gnutls_decoded.session_id)} bytes = ClientHello legacy_session_id"),
+        ("ticket lifetime hint (s)", openssl_fields["TLS session ticket lifetime hint"].split()[0], tls13.lifetime),
+        ("ticket", f"{len(openssl_ticket)} bytes, starts {openssl_ticket[:4].hex()}…",
+         f"{len(tls13.ticket)} bytes, starts {tls13.ticket[:4].hex()}…"),
+        ("resumption secret", f"PSK of this ticket, {len(openssl_psk)} bytes, in clear",
+         f"resumption master secret, {len(tls13.resumption_master_secret)} bytes, redacted; + nonce"),
+        ("Start Time (Unix s)", openssl_fields["Start Time"], gnutls_decoded.timestamp),
+        ("Timeout (s)", openssl_fields["Timeout"].split()[0], gnutls_decoded.expire_time),
+        ("Max Early Data", openssl_fields["Max Early Data"], tls13.max_early_data_size),
+        ("server certificate", f"{len(openssl_certificate)} bytes DER (sess_id -cert)",
+         f"{len(gnutls_certificate)} bytes DER"),
+    ]
+    for concept, in_openssl, in_gnutls in rows:
+        print(f"{concept:<25} {in_openssl!s:<40} {in_gnutls}")
 
 # %% [markdown]
 # What the rows say:
@@ -366,25 +376,26 @@ for concept, in_openssl, in_gnutls in rows:
 #   `sess_id -cert` does).
 
 # %%
-assert openssl_fields["Protocol"] == "TLSv1.3" and gnutls_decoded.protocol == "TLS1.3"
-assert openssl_fields["Extended master secret"] == "no" and gnutls_decoded.extended_master_secret is None
-assert openssl_fields["Cipher"] == gnutls_decoded.cipher_suite
-assert bytes.fromhex(openssl_fields["Session-ID"]) == hashlib.sha256(openssl_ticket).digest()
-assert gnutls_decoded.session_id == hello.session_id and len(hello.session_id) == 32
-assert int(openssl_fields["TLS session ticket lifetime hint"].split()[0]) == tls13.lifetime
-assert len(openssl_ticket) == len(tls13.ticket) and openssl_ticket[:16] == tls13.ticket[:16]
-assert openssl_ticket[16:32] != tls13.ticket[16:32]  # a fresh IV for each ticket
-assert gnutls_decoded.prf == "SHA384"
-assert len(openssl_psk) == len(tls13.resumption_master_secret) == hashlib.sha384().digest_size
-assert "nonce" not in openssl_text.lower()
-assert abs(int(openssl_fields["Start Time"]) - tls13.arrival_time.timestamp()) <= 2
-assert abs(gnutls_decoded.timestamp - tls13.arrival_time.timestamp()) <= 2
-assert openssl_fields["Timeout"] == "7200 (sec)" and gnutls_decoded.expire_time == 21600
-assert openssl_fields["Max Early Data"] == "0"
-assert all(e.type != "early_data" for ticket in remote_tickets for e in ticket.extensions)
-assert tls13.max_early_data_size == (0xFFFFFFFF if gnutls_version < (3, 8, 9) else 0)
-with open(cert_file) as pem:
-    assert openssl_certificate == gnutls_certificate == ssl.PEM_cert_to_DER_cert(pem.read())
+if have_openssl:
+    assert openssl_fields["Protocol"] == "TLSv1.3" and gnutls_decoded.protocol == "TLS1.3"
+    assert openssl_fields["Extended master secret"] == "no" and gnutls_decoded.extended_master_secret is None
+    assert openssl_fields["Cipher"] == gnutls_decoded.cipher_suite
+    assert bytes.fromhex(openssl_fields["Session-ID"]) == hashlib.sha256(openssl_ticket).digest()
+    assert gnutls_decoded.session_id == hello.session_id and len(hello.session_id) == 32
+    assert int(openssl_fields["TLS session ticket lifetime hint"].split()[0]) == tls13.lifetime
+    assert len(openssl_ticket) == len(tls13.ticket) and openssl_ticket[:16] == tls13.ticket[:16]
+    assert openssl_ticket[16:32] != tls13.ticket[16:32]  # a fresh IV for each ticket
+    assert gnutls_decoded.prf == "SHA384"
+    assert len(openssl_psk) == len(tls13.resumption_master_secret) == hashlib.sha384().digest_size
+    assert "nonce" not in openssl_text.lower()
+    assert abs(int(openssl_fields["Start Time"]) - tls13.arrival_time.timestamp()) <= 2
+    assert abs(gnutls_decoded.timestamp - tls13.arrival_time.timestamp()) <= 2
+    assert openssl_fields["Timeout"] == "7200 (sec)" and gnutls_decoded.expire_time == 21600
+    assert openssl_fields["Max Early Data"] == "0"
+    assert all(e.type != "early_data" for ticket in remote_tickets for e in ticket.extensions)
+    assert tls13.max_early_data_size == (0xFFFFFFFF if gnutls_version < (3, 8, 9) else 0)
+    with open(cert_file) as pem:
+        assert openssl_certificate == gnutls_certificate == ssl.PEM_cert_to_DER_cert(pem.read())
 
 # %% [markdown]
 # ## What only one of them shows
@@ -392,24 +403,25 @@ with open(cert_file) as pem:
 # GnuTLS blob that it did not use (fields that are empty in this session left out):
 
 # %%
-used_openssl = {"Protocol", "Cipher", "Session-ID", "TLS session ticket lifetime hint", "TLS session ticket",
-                "Resumption PSK", "Start Time", "Timeout", "Max Early Data"}
-used_gnutls = {"protocol", "cipher_suite", "session_id", "peer_certificates", "timestamp", "expire_time",
-               "tls13.lifetime", "tls13.ticket", "tls13.resumption_master_secret", "tls13.nonce",
-               "tls13.max_early_data_size"}
-restated = {"dummy", "size", "gnutls_version", "cipher_suite_id", "timestamp_utc", "expires_at_utc",
-            "tls13.arrival_time_raw"}  # other spellings of fields listed already
-gnutls_dict = gnutls_decoded.to_dict()
-gnutls_fields = {**{k: v for k, v in gnutls_dict.items() if k != "tls13"},
-                 **{f"tls13.{k}": v for k, v in gnutls_dict["tls13"].items()}}
-only_openssl = {label: value for label, value in openssl_fields.items() if label not in used_openssl}
-only_gnutls = {name: value for name, value in gnutls_fields.items()
-               if name not in used_gnutls | restated and value not in (None, "", [], [""], {})
-               and not isinstance(value, dict)}
-print("only in OpenSSL's text:", only_openssl)
-print("only in the GnuTLS blob:", sorted(only_gnutls))
-assert only_openssl["Verify return code"].startswith("18 ")  # self-signed: OpenSSL keeps its verdict
-assert {"tls13.ticket_age_add", "tls13.arrival_time", "prf", "entity", "magic"} <= set(only_gnutls)
+if have_openssl:
+    used_openssl = {"Protocol", "Cipher", "Session-ID", "TLS session ticket lifetime hint", "TLS session ticket",
+                    "Resumption PSK", "Start Time", "Timeout", "Max Early Data"}
+    used_gnutls = {"protocol", "cipher_suite", "session_id", "peer_certificates", "timestamp", "expire_time",
+                   "tls13.lifetime", "tls13.ticket", "tls13.resumption_master_secret", "tls13.nonce",
+                   "tls13.max_early_data_size"}
+    restated = {"dummy", "size", "gnutls_version", "cipher_suite_id", "timestamp_utc", "expires_at_utc",
+                "tls13.arrival_time_raw"}  # other spellings of fields listed already
+    gnutls_dict = gnutls_decoded.to_dict()
+    gnutls_fields = {**{k: v for k, v in gnutls_dict.items() if k != "tls13"},
+                     **{f"tls13.{k}": v for k, v in gnutls_dict["tls13"].items()}}
+    only_openssl = {label: value for label, value in openssl_fields.items() if label not in used_openssl}
+    only_gnutls = {name: value for name, value in gnutls_fields.items()
+                   if name not in used_gnutls | restated and value not in (None, "", [], [""], {})
+                   and not isinstance(value, dict)}
+    print("only in OpenSSL's text:", only_openssl)
+    print("only in the GnuTLS blob:", sorted(only_gnutls))
+    assert only_openssl["Verify return code"].startswith("18 ")  # self-signed: OpenSSL keeps its verdict
+    assert {"tls13.ticket_age_add", "tls13.arrival_time", "prf", "entity", "magic"} <= set(only_gnutls)
 
 # %% [markdown]
 # OpenSSL keeps its **certificate verification result** (18: self-signed), prints empty slots for

@@ -39,7 +39,9 @@ sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Pyth
 fi
 
 case $profile in
-  lab) ;;
+  lab)
+    need_cmd openssl openssl  # notebook 02 sets `openssl sess_id -text` beside gnutls-lab's report
+    ;;
   test|bench)
     need_cmd pkg-config pkg-config
     need_file libgnutls28-dev /usr/include/gnutls/gnutls.h

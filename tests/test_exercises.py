@@ -29,7 +29,7 @@ def _solutions():
 def test_instructor_solutions_pass(check, answer):
     result = check(answer)
     assert result.passed, repr(result)
-    assert "✅" in repr(result) and "✅" in result._repr_html_()
+    assert repr(result).startswith("✓ ") and "✓ " in result._repr_html_()
 
 
 # The stubs the notebooks start from, read from the notebooks' py:percent twins: each has the real bug
@@ -70,7 +70,7 @@ def test_starting_stubs_fail_the_scenarios_they_should(notebook, stub):
     assert not result.passed
     if stub.__name__ in FAILING:
         assert sum(not s.passed for s in result.scenarios) == FAILING[stub.__name__], repr(result)
-    assert "❌" in repr(result)
+    assert repr(result).startswith("✗ ")
 
 
 def test_a_raising_answer_is_reported_not_raised():

@@ -33,7 +33,7 @@ def _solution_params():
 def test_instructor_solutions_pass(check, answer):
     result = check(answer)
     assert result.passed, repr(result)
-    assert "✅" in repr(result) and "✅" in result._repr_html_()
+    assert repr(result).startswith("✓ ") and "✓ " in result._repr_html_()
 
 
 def _stubs():
@@ -60,7 +60,7 @@ def test_every_exercise_of_04_and_05_has_a_check_and_a_solution():
 @pytest.mark.parametrize("stub", STUBS)
 def test_notebook_stubs_fail_the_scenarios_they_should(stub):
     result = getattr(exercises_tracking, f"check_{stub.__name__}")(stub)
-    assert not result.passed and "❌" in repr(result)
+    assert not result.passed and repr(result).startswith("✗ ")
     assert sum(not s.passed for s in result.scenarios) == STUB_FAILURES[stub.__name__], repr(result)
 
 

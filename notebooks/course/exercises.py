@@ -72,8 +72,8 @@ class CheckResult:
         return self.passed
 
     def __repr__(self) -> str:
-        head = (f"✅ {self.exercise}: right, in all {len(self.scenarios)} live scenarios." if self.passed
-                else f"❌ {self.exercise}: not yet ({sum(not s.passed for s in self.scenarios)} of "
+        head = (f"✓ {self.exercise}: right, in all {len(self.scenarios)} live scenarios." if self.passed
+                else f"✗ {self.exercise}: not yet ({sum(not s.passed for s in self.scenarios)} of "
                      f"{len(self.scenarios)} scenarios fail).")
         lines = [head]
         for s in self.scenarios:
