@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 from ...errors import UsageError
+from ...sessions.files import check_output_path, write_private_file
 
-__all__ = ["register", "connection_record", "print_connections"]
+__all__ = ["register", "connection_record", "print_connections", "add_capture_arguments", "write_capture_files"]
 
 
 def add_tls_argument(parser) -> None:
     parser.add_argument("--tls", choices=("1.3", "1.2"), default="1.3", help="protocol version (default 1.3)")
+
+
+def add_capture_arguments(parser) -> None:
+    parser.add_argument("--pcap", metavar="FILE",
+                        help="also write the connections as a pcapng file for Wireshark, secrets embedded "
+                             "so it decrypts without a key log (the file holds secrets: mode 0600)")
+    parser.add_argument("--keylog", metavar="FILE",
+                        help="also write the key log (SSLKEYLOGFILE format; holds secrets: mode 0600)")
 
 
 def connection_record(conn) -> dict:
@@ -84,20 +92,49 @@ def _handshake(args) -> int:
 
     if args.resume < 0:
         raise UsageError("--resume takes a count of 0 or more")
-    lab = Lab(args.tls, client_tickets=not args.no_tickets, tickets=not args.no_tickets)
+    captures = [] if args.pcap or args.keylog else None
+    lab = Lab(args.tls, client_tickets=not args.no_tickets, tickets=not args.no_tickets,
+              keylog=captures is not None)
     records = []
     with lab.connect() as first:
         records.append(connection_record(first))
         data = first.session_data
+        if captures is not None:
+            captures.append(first.capture())
     for _ in range(args.resume):
         with lab.connect(resume=data) as conn:
             records.append(connection_record(conn))
+            if captures is not None:
+                captures.append(conn.capture())
             if conn.protocol == "TLS1.3" and conn.resumed and args.fresh_ticket:
                 fresh = conn.session_data
                 data = fresh if not fresh.dummy else data
     result = {"gnutls_version": library_info().version, "connections": records}
+    if captures is not None:
+        result["capture"] = write_capture_files(captures, args.pcap, args.keylog, args.json)
     print_connections(result, args.json, "in-process lab client and server")
     return 0
+
+
+def write_capture_files(captures: list, pcap: str | None, keylog: str | None, quiet: bool) -> dict:
+    """``--pcap FILE`` / ``--keylog FILE``: write them, say so on stderr (unless ``quiet``) and
+    return the JSON record of what was written."""
+    from ...sessions.pcapng import write_keylog, write_pcapng
+
+    if pcap:
+        written = write_pcapng(captures, pcap, keylog_path=keylog or None)
+    else:
+        written = {"path": None, "connections": len(captures), "packets": 0,
+                   "keylog_lines": write_keylog(captures, keylog), "keylog_path": keylog}
+    if not quiet:
+        if pcap:
+            print(f"wrote {written['connections']} connections ({written['packets']} packets) to {pcap}, "
+                  "with their TLS secrets embedded (mode 0600): Wireshark decrypts it as it is", file=sys.stderr)
+        if keylog:
+            print(f"wrote the key log ({written['keylog_lines']} lines, SSLKEYLOGFILE format, mode 0600) "
+                  f"to {keylog}", file=sys.stderr)
+    return {"pcapng": written["path"], "connections": written["connections"], "packets": written["packets"],
+            "keylog": written["keylog_path"], "keylog_lines": written["keylog_lines"], "holds_secrets": True}
 
 
 def print_connections(result: dict, as_json: bool, where: str, out=sys.stdout) -> None:
@@ -120,18 +157,25 @@ def _capture(args) -> int:
         protocol = conn.protocol
     if data.dummy and not args.allow_dummy:
         raise UsageError(f"refusing to write dummy session data: {data.reason} (use --allow-dummy to write it anyway)")
+    if args.ticket_key_out and args.no_tickets:
+        raise UsageError("--ticket-key-out needs tickets: with --no-tickets there is no ticket to decrypt")
     if args.output == "-":
+        if args.ticket_key_out:
+            raise UsageError("--ticket-key-out goes with -o FILE, not - (the key and the blob belong together)")
         if args.json:
             raise UsageError("--json describes the file written: give -o FILE, not -")
         sys.stdout.buffer.write(data.data)
         return 0
-    tmp = f"{args.output}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data.data)
-    os.replace(tmp, args.output)  # never a half-written file
+    if args.ticket_key_out:
+        check_output_path(args.ticket_key_out)  # both paths checked before either file is written
+    data.save(args.output)  # mode 0600 (the blob holds the session's secret), never half-written
+    if args.ticket_key_out:
+        write_private_file(args.ticket_key_out, lab.ticket_key)
+        print(f"wrote the server's 64-byte ticket key to {args.ticket_key_out} (mode 0600; it decrypts "
+              "the ticket in the session data)", file=sys.stderr)
     if args.json:
         json.dump({"path": args.output, "bytes": len(data), "protocol": protocol, "dummy": data.dummy,
-                   "reason": data.reason or None}, sys.stdout, indent=2)
+                   "reason": data.reason or None, "ticket_key_path": args.ticket_key_out}, sys.stdout, indent=2)
         print()
     else:
         kind = "dummy" if data.dummy else protocol
@@ -150,6 +194,7 @@ def register(subparsers) -> None:
     p.add_argument("--no-tickets", action="store_true", help="client and server without session tickets")
     p.add_argument("--fresh-ticket", action="store_true",
                    help="TLS 1.3: resume each time with the newest ticket instead of reusing the first")
+    add_capture_arguments(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_handshake)
 
@@ -158,5 +203,7 @@ def register(subparsers) -> None:
     p.add_argument("--no-tickets", action="store_true", help="client and server without session tickets")
     p.add_argument("--allow-dummy", action="store_true", help="write the 4-byte dummy too")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout")
+    p.add_argument("--ticket-key-out", metavar="FILE",
+                   help="also write the lab server's 64-byte ticket key (mode 0600), for decode --ticket-key")
     p.add_argument("--json", action="store_true", help="describe the file written, as JSON")
     p.set_defaults(func=_capture)

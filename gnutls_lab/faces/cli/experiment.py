@@ -18,6 +18,7 @@ import importlib
 import json
 import os
 import sys
+from dataclasses import replace
 
 from ...errors import UsageError
 
@@ -36,6 +37,8 @@ def _reuse(args) -> int:
 
     if args.max_reuse < 1:
         raise UsageError(f"--max-reuse must be at least 1 (got {args.max_reuse}); k = 1 is single use")
+    if args.visits < 2:
+        raise UsageError(f"--visits must be at least 2 (got {args.visits}): a single visit has nothing to resume")
     mechanism = _MECHANISM.get((args.tls, args.mechanism))
     if mechanism is None:
         raise UsageError("--mechanism session-id exists only with --tls 1.2 (TLS 1.3 resumes with PSK tickets)")
@@ -47,15 +50,30 @@ def _reuse(args) -> int:
                               gap=args.gap, seed=args.seed, lifetime=args.lifetime,
                               rotate_every=args.rotate_every, compat_mode=args.compat_mode)
     ks = list(range(1, args.max_reuse + 1)) + ([None] if args.unlimited else [])
+    if args.pcap or args.keylog:
+        config = replace(config, keep_wire=True)
     sweep = sweep_reuse(ks, config, progress=False if args.json else None)
     results = sweep.records()
+    capture = None
+    if args.pcap or args.keylog:  # every run's visits, k = 1 first: tcp.stream numbers them in that order
+        from .core import write_capture_files
+
+        captures = [c for run in sweep.results for c in run.captures]
+        capture = write_capture_files(captures, args.pcap, args.keylog, args.json)
     if args.plot:
         from ..plots import plot_sweep
 
-        plot_sweep(sweep).savefig(args.plot)
+        import io
+
+        from ...sessions.files import write_file
+
+        figure = io.BytesIO()  # rendered first, then written safely like every file the tool writes
+        plot_sweep(sweep).savefig(figure, format=os.path.splitext(args.plot)[1].lower().lstrip("."))
+        write_file(args.plot, figure.getvalue())
     if args.json:
         json.dump({"experiment": "reuse", "gnutls_version": library_info().version,
-                   "config": sweep.config(), "results": results}, sys.stdout, indent=2)
+                   "config": sweep.config(), "results": results, **({"capture": capture} if capture else {})},
+                  sys.stdout, indent=2)
         print()
         return 0
     first = sweep.results[0].config
@@ -76,17 +94,21 @@ def _reuse(args) -> int:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("experiment", help="tracking experiments on real handshakes (ticket reuse)")
+    p = subparsers.add_parser("experiment", help="tracking experiments on real handshakes (ticket reuse)",
+                              epilog="Each experiment takes --json for machine-readable output; see "
+                                     "gnutls-lab experiment EXPERIMENT --help.")
     sub = p.add_subparsers(dest="experiment", metavar="EXPERIMENT")
-    p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
+    p.set_defaults(func=lambda args: (print("gnutls-lab experiment: an experiment is required "
+                                            "(see gnutls-lab experiment --help)", file=sys.stderr), 2)[1])
 
     r = sub.add_parser("reuse", help="resumption success and observer linkability for reuse limits k = 1..K",
                        description="One run per reuse limit k: real in-process handshakes under a fake clock, "
-                                   "a passive observer on the wire. See gnutls_lab.analysis.experiments for the metrics.")
+                                   "a passive observer on the wire. Success is the share of resumption attempts the "
+                                   "server accepted; linkable pairs, the share of visit pairs the observer can link.")
     r.add_argument("--tls", choices=("1.3", "1.2"), default="1.3", help="protocol version (default 1.3)")
     r.add_argument("--mechanism", choices=("ticket", "session-id"), default="ticket",
                    help="TLS 1.2 only: resume with tickets (default) or the server's session-ID cache")
-    r.add_argument("--visits", type=int, default=20, metavar="N", help="visits per run (default 20)")
+    r.add_argument("--visits", type=int, default=20, metavar="N", help="visits per run, 2 or more (default 20)")
     r.add_argument("--max-reuse", type=int, default=3, metavar="K", help="runs for k = 1..K (default 3)")
     r.add_argument("--unlimited", action="store_true", help="also run k = unlimited (reuse_limit null in JSON)")
     r.add_argument("--choice", choices=("reuse", "newest", "pool"), default="reuse",
@@ -102,6 +124,10 @@ def register(subparsers) -> None:
                         "instead of the stored one that links its visits")
     r.add_argument("--json", action="store_true", help="machine-readable output (no progress bar)")
     r.add_argument("--plot", metavar="FILE", help="write the figure to FILE.png or FILE.svg")
+    r.add_argument("--pcap", metavar="FILE",
+                   help="also write every visit of every run as a pcapng file for Wireshark (one TCP stream per "
+                        "visit, runs in order of k, fake-clock times, secrets embedded: mode 0600)")
+    r.add_argument("--keylog", metavar="FILE", help="also write the key log (SSLKEYLOGFILE format; mode 0600)")
     r.set_defaults(func=_reuse)
     for name in _MORE_EXPERIMENTS:
         importlib.import_module(f"{__package__}.{name}").register(sub)
