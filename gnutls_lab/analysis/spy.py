@@ -35,6 +35,17 @@ __all__ = ["SpySession", "SpyReport", "analyse", "ticket_id", "identity_id", "PR
 PROTOCOLS = {1: "SSL3.0", 2: "TLS1.0", 3: "TLS1.1", 4: "TLS1.2", 5: "TLS1.3", 200: "DTLS0.9", 201: "DTLS1.0",
              202: "DTLS1.2"}
 _SFLAGS_SESSION_TICKET = 128
+#: ``gnutls_init`` flags (``gnutls_init_flags_t``) the report names.
+INIT_FLAGS = {1: "GNUTLS_SERVER", 2: "GNUTLS_CLIENT", 4: "GNUTLS_DATAGRAM", 8: "GNUTLS_NONBLOCK",
+              16: "GNUTLS_NO_EXTENSIONS", 32: "GNUTLS_NO_REPLAY_PROTECTION", 64: "GNUTLS_NO_SIGNAL",
+              128: "GNUTLS_ALLOW_ID_CHANGE", 256: "GNUTLS_ENABLE_FALSE_START", 512: "GNUTLS_FORCE_CLIENT_CERT",
+              1024: "GNUTLS_NO_TICKETS", 2048: "GNUTLS_KEY_SHARE_TOP", 4096: "GNUTLS_KEY_SHARE_TOP2",
+              8192: "GNUTLS_KEY_SHARE_TOP3", 16384: "GNUTLS_POST_HANDSHAKE_AUTH", 32768: "GNUTLS_NO_AUTO_REKEY",
+              65536: "GNUTLS_SAFE_PADDING_CHECK", 131072: "GNUTLS_ENABLE_EARLY_START",
+              262144: "GNUTLS_ENABLE_RAWPK", 524288: "GNUTLS_AUTO_REAUTH", 1 << 20: "GNUTLS_ENABLE_EARLY_DATA",
+              1 << 21: "GNUTLS_NO_AUTO_SEND_TICKET", 1 << 22: "GNUTLS_NO_END_OF_EARLY_DATA",
+              1 << 23: "GNUTLS_NO_TICKETS_TLS12"}
+_NONBLOCK, _NO_TICKETS = 8, 1024
 _E_AGAIN, _E_INTERRUPTED = -28, -52
 
 
@@ -109,6 +120,7 @@ class SpySession:
     def to_dict(self) -> dict:
         record = asdict(self)
         record["role"] = "client" if self.is_client else "server"
+        record["init_flags"] = [name for bit, name in INIT_FLAGS.items() if self.flags & bit]
         return record
 
 
@@ -210,17 +222,19 @@ def _findings(sessions: list) -> list:
         sentence = (f"{calls} gave the program the 4-byte dummy {_plural(len(dummies), 'time')} "
                     f"(in {_plural(len(sessions_with), 'session')}): under TLS 1.3 session data exists only once a "
                     f"NewSessionTicket has arrived, and ")
-        if len(early) == len(dummies):
-            sentence += "the program asked before any had"
-            waited = max(st.waited_ms for _, st in dummies)
-            no_wait = [s for s, _ in dummies if s.custom_pull and not s.pull_timeout]
-            if no_wait:
-                sentence += (" and gave the library no way to wait for one (it replaced the pull function but set "
-                             "no pull-timeout function, gnutls_transport_set_pull_timeout_function)")
+        sentence += ("the program asked before any had" if len(early) == len(dummies)
+                     else "the program asked before one had arrived")
+        reasons: dict = {}
+        for s, st in dummies:
+            if s.flags & _NONBLOCK:
+                reason = "it created the session with GNUTLS_NONBLOCK, and the call returned at once without waiting"
+            elif s.custom_pull and not s.pull_timeout:
+                reason = ("it replaced the pull function but set no pull-timeout function "
+                          "(gnutls_transport_set_pull_timeout_function), so the library had no way to wait for one")
             else:
-                sentence += f"; the library waited up to {waited:g} ms for one inside the call"
-        else:
-            sentence += "the program asked before one had arrived"
+                reason = "the library waited for one inside the call, and none came in time"
+            reasons.setdefault(reason, set()).add(s.index)
+        sentence += " (" + "; ".join(f"{_plural(len(ids), 'session')}: {reason}" for reason, ids in reasons.items()) + ")"
         before = [st for _, st in dummies if st.after_handshake_ms is None]
         if before:
             sentence += f"; {len(before)} of those calls came before the handshake had completed"
@@ -253,6 +267,11 @@ def _findings(sessions: list) -> list:
             what = "session ID" if ident.startswith("session-id") else "TLS 1.2 ticket"
             found.append(f"It offered one {what} ({ident}) in {n} connections: allowed by TLS 1.2, and those "
                          "connections are linkable by it.")
+    no_tickets = [s for s in clients if s.flags & _NO_TICKETS and s.protocol == "TLS1.3"]
+    if no_tickets:
+        found.append(f"It created {_plural(len(no_tickets), 'TLS 1.3 session')} with GNUTLS_NO_TICKETS, which stops a "
+                     "client offering tickets: under TLS 1.3, where tickets are the only way to resume, those "
+                     "sessions can never be resumed whatever it stores.")
     resumed = [s for s in clients if s.resumed]
     if resumed and counts and max(counts.values()) == 1:
         found.append(f"It resumed {len(resumed)} of {_plural(len(clients), 'connection')}, each with a ticket or "
