@@ -53,6 +53,7 @@ case $profile in
     need_cmd gnutls-bin gnutls-cli
     need_cmd openssl openssl
     need_cmd chromium chromium
+    need_cmd tshark tshark  # tests/test_pcapng.py: Wireshark's dissector checks the pcapng export
     ;;
 esac
 
