@@ -32,6 +32,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import re
 import struct
 import time
 from dataclasses import dataclass, field
@@ -39,9 +40,10 @@ from typing import Iterable, Iterator
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from ..formats.reader import Reader, read_packed_session, read_ticket_envelope
-from ..errors import BlobFormatError, TicketKeyError
-from ..formats.ticket import TICKET_KEY_NAME_SIZE
+from ..errors import BlobFormatError, TicketKeyError, UsageError
+from ..formats.layout import Span, plain
+from ..formats.ticket import TICKET_KEY_NAME_SIZE, TICKET_MAC_SIZE, Tls12TicketState, Tls13TicketState, parse_envelope
+from ..sessions.files import MAX_KEY_FILE_BYTES, read_user_file
 
 __all__ = [
     "MASTER_KEY_SIZE",
@@ -93,35 +95,64 @@ class DecryptedTicket:
 
 
 def load_ticket_key(source) -> bytes:
-    """A 64-byte ticket master key from raw bytes, hex or base64 (PEM armour allowed), or a file of those."""
+    """A 64-byte ticket master key from raw bytes, hex or base64 (PEM armour allowed), or a file of those.
+
+    Exactly three forms are accepted: 64 raw bytes, 128 hex digits, or base64 of exactly 64 bytes,
+    with whitespace around them (base64 may be wrapped in lines). Anything else is refused naming what
+    was found: 64 characters of hex text are a 32-byte key, not 64 raw bytes, and so on. A key file
+    larger than 64 KiB is refused without reading it all.
+    """
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     elif isinstance(source, (str, os.PathLike)):
         if os.path.exists(source):
             try:
-                with open(source, "rb") as handle:
-                    data = handle.read()
-            except OSError as exc:
-                raise TicketKeyError(f"cannot read ticket key file {source}: {exc.strerror}") from None
+                data = read_user_file(source, MAX_KEY_FILE_BYTES, "ticket key file")
+            except UsageError as exc:
+                raise TicketKeyError(str(exc)) from None
         else:
             data = str(source).encode("ascii", "replace")
     else:
         raise TicketKeyError(f"a ticket key is bytes, text or a file name, not {type(source).__name__}")
-    if len(data) == MASTER_KEY_SIZE:
-        return data
     text = b"".join(line for line in data.split(b"\n") if not line.startswith(b"-----")).strip()
-    text = b"".join(text.split())
-    for decoder in (binascii.unhexlify, lambda t: base64.b64decode(t, validate=True)):
+    compact = b"".join(text.split())
+    if len(data) == MASTER_KEY_SIZE and not (compact and _KEY_TEXT.match(data)):
+        return data  # raw bytes (random bytes are almost never all hex or base64 characters)
+    found = _describe_key_text(compact)
+    if compact and _HEX_DIGITS.match(compact):
+        if len(compact) == 2 * MASTER_KEY_SIZE:
+            return binascii.unhexlify(compact)
+    if compact and _BASE64_TEXT.match(compact):
         try:
-            key = decoder(text)
+            key = base64.b64decode(compact, validate=True)
         except (binascii.Error, ValueError):
-            continue
-        if len(key) == MASTER_KEY_SIZE:
+            key = None
+        if key is not None and len(key) == MASTER_KEY_SIZE:
             return key
     raise TicketKeyError(
         f"not a GnuTLS ticket master key: expected {MASTER_KEY_SIZE} raw bytes, 128 hex digits or base64 "
-        f"of 64 bytes, got {len(data)} bytes"
+        f"of 64 bytes, found {found}"
     )
+
+
+_KEY_TEXT = re.compile(rb"^[0-9A-Za-z+/=\s-]+$")
+_HEX_DIGITS = re.compile(rb"^[0-9a-fA-F]+$")
+_BASE64_TEXT = re.compile(rb"^[0-9A-Za-z+/]+={0,2}$")
+
+
+def _describe_key_text(compact: bytes) -> str:
+    """What a refused key looks like, for the error message."""
+    if not compact:
+        return "nothing (an empty key)"
+    if _HEX_DIGITS.match(compact):
+        whole = f" (a {len(compact) // 2}-byte key)" if len(compact) % 2 == 0 else " (an odd count)"
+        return f"{len(compact)} hex digits{whole}"
+    if _BASE64_TEXT.match(compact):
+        try:
+            return f"base64 of {len(base64.b64decode(compact, validate=True))} bytes"
+        except (binascii.Error, ValueError):
+            pass
+    return f"{len(compact)} bytes that are neither hex nor base64"
 
 
 def period_key(master: bytes, period: int | None) -> PeriodKey:
@@ -179,26 +210,31 @@ def _aes_cbc_decrypt(key: PeriodKey, iv: bytes, ciphertext: bytes) -> bytes:
     return decryptor.update(ciphertext) + decryptor.finalize()
 
 
+def _parse_state(schema, plaintext: bytes) -> tuple[dict, dict]:
+    """Parse a decrypted state with its schema: (tree, byte ranges by path); paths under ``ticket_state``."""
+    fields: list = []
+    try:
+        tree = plain(schema.parse_stream(Span(plaintext, fields)))
+    except BlobFormatError as exc:
+        raise BlobFormatError(exc.reason, path=f"ticket_state.{exc.path}" if exc.path else "ticket_state",
+                              offset=exc.offset) from None
+    return tree, {path: (start, end) for path, start, end, _value in fields}
+
+
 def _tls13_state(plaintext: bytes) -> tuple[dict, bytes, bytes]:
     """``lib/tls13/session_ticket.c:unpack_ticket`` fields, the nested session and the padding."""
-    r = Reader(plaintext)
-    fields = {
-        "prf": r.u16("ticket_state.prf"),
-        "age_add": r.u32("ticket_state.age_add"),
-        "lifetime": r.u32("ticket_state.lifetime"),
-        "resumption_master_secret": r.blob(1, "ticket_state.resumption_master_secret"),
-        "nonce": r.blob(1, "ticket_state.nonce"),
-    }
-    state = r.blob(2, "ticket_state.state")
-    high, low, nsec = (r.u32("ticket_state.creation_time") for _ in range(3))
-    fields["creation_time"] = ((high << 32) | low, nsec)
-    return fields, state, plaintext[r.pos :]
+    tree, ranges = _parse_state(Tls13TicketState, plaintext)
+    created = tree["creation_time"]
+    fields = {key: tree[key] for key in ("prf", "age_add", "lifetime", "resumption_master_secret", "nonce")}
+    fields["creation_time"] = ((created["tv_sec_high"] << 32) | created["tv_sec_low"], created["tv_nsec"])
+    state = plaintext[ranges["state.length"][1] : ranges["creation_time"][0]]
+    return fields, state, tree["padding"]
 
 
 def _tls12_state(plaintext: bytes) -> tuple[dict, bytes, bytes]:
-    r = Reader(plaintext)
-    read_packed_session(r, "ticket_state.state.")
-    return {}, plaintext[: r.pos], plaintext[r.pos :]
+    tree, ranges = _parse_state(Tls12TicketState, plaintext)
+    end = ranges["padding"][0]
+    return {}, plaintext[:end], plaintext[end:]
 
 
 def decrypt_ticket(ticket: bytes, master_key, *, tls13: bool | None = None, time_hints: Iterable[int] = (),
@@ -210,10 +246,10 @@ def decrypt_ticket(ticket: bytes, master_key, *, tls13: bool | None = None, time
     :class:`BlobFormatError` if the bytes are not a ticket envelope or the state is malformed.
     """
     master = load_ticket_key(master_key)
-    envelope = read_ticket_envelope(bytes(ticket))
+    envelope = parse_envelope(bytes(ticket))
     key = find_period(master, envelope["key_name"], time_hints=time_hints, expire_hint=expire_hint, period=period)
     ciphertext = envelope["encrypted_state"]
-    signed = bytes(ticket)[: 34 + len(ciphertext)]
+    signed = bytes(ticket)[:-TICKET_MAC_SIZE]  # the MAC covers everything before it
     tag = hmac.new(key.mac_key, signed, hashlib.sha1).digest()
     if not hmac.compare_digest(tag, envelope["mac"]):
         raise TicketKeyError(
@@ -221,22 +257,15 @@ def decrypt_ticket(ticket: bytes, master_key, *, tls13: bool | None = None, time
         )
     if len(ciphertext) % 16:
         raise BlobFormatError(f"encrypted state of {len(ciphertext)} bytes is not a multiple of the AES block",
-                              path="ticket.encrypted_state", offset=34)
+                              path="ticket.encrypted_state", offset=len(ticket) - TICKET_MAC_SIZE - len(ciphertext))
     plaintext = _aes_cbc_decrypt(key, envelope["IV"], ciphertext)
     readers = {True: [("TLS1.3", _tls13_state)], False: [("TLS1.2", _tls12_state)],
                None: [("TLS1.3", _tls13_state), ("TLS1.2", _tls12_state)]}[tls13]
     error: BlobFormatError | None = None
     for protocol, reader in readers:
         try:
-            fields, state, padding = reader(plaintext)
-            if protocol == "TLS1.3":  # the nested session must itself be whole
-                nested = Reader(state)
-                read_packed_session(nested, "ticket_state.state.")
-                if nested.pos != len(state):
-                    raise BlobFormatError("bytes after the nested session", path="ticket_state.state",
-                                          offset=nested.pos)
+            fields, state, padding = reader(plaintext)  # a TLS 1.3 state's nested session is parsed whole
             return DecryptedTicket(protocol, key, plaintext, fields, state, padding)
         except BlobFormatError as exc:
             error = error or exc
-    assert error is not None
     raise error

@@ -9,21 +9,52 @@ Set ``GNUTLS_LAB_DEBUG=1`` to see the traceback of an unexpected error.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import sys
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "LabArgumentParser"]
 
 # Order = order in --help.
 _COMMAND_MODULES = ("core", "decode", "experiment", "peers", "spy")
 
 
+class LabArgumentParser(argparse.ArgumentParser):
+    """argparse with the lab's error style: one line, a pointer to ``--help``, exit status 2.
+
+    A mistyped command or choice suggests the nearest valid one (``decod`` → did you mean decode?).
+    Sub-command parsers are of this class too (``add_subparsers`` makes parsers of its parser's class).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_defaults(cli_prog=self.prog)  # the innermost command's name, for errors found later
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    def _check_value(self, action, value):
+        choices = action.choices
+        if choices is None or value in choices:
+            return
+        names = [str(choice) for choice in choices]
+        if isinstance(choices, dict) and not action.option_strings:  # the sub-command names
+            what = "command"
+        else:
+            what = f"value for {'/'.join(action.option_strings) or action.dest}"
+        close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]}?" if close else f" (choose from {', '.join(names)})"
+        raise argparse.ArgumentError(None, f"unknown {what} {value!r}{hint}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = LabArgumentParser(
         prog="gnutls-lab",
         description="Live TLS session resumption with the real libgnutls: handshakes, "
         "session blobs, tickets and tracking experiments.",
+        epilog="Every command takes --json for machine-readable output; errors are one line on stderr "
+        "and exit status 2. Run gnutls-lab COMMAND --help for a command's options.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
@@ -35,9 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     from ...errors import GnuTLSLabError
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        prog = getattr(args, "cli_prog", parser.prog)
+        print(f"{prog}: unrecognized arguments: {' '.join(extra)} (see {prog} --help)", file=sys.stderr)
+        return 2
     if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
+        print(f"{parser.prog}: a command is required (see {parser.prog} --help)", file=sys.stderr)
         return 2
     try:
         return int(args.func(args) or 0)

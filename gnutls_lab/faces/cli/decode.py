@@ -27,7 +27,11 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "decode",
         help="decode a gnutls_session_get_data2 blob (and its server ticket, given the key)",
-        description=__doc__.split("\n\n", 1)[1].strip(),
+        description="Reads a session blob (raw bytes, or the same bytes as hex text) from a file or stdin and "
+        "prints the report (default), the annotated hex dump or JSON. With --ticket-key the server ticket "
+        "inside is verified and decrypted with that 64-byte master key (raw, hex or base64 file) and its "
+        "inner state printed too (JSON: a ticket_state object). Bad input exits 2 with one line naming the "
+        "field and byte offset.",
     )
     parser.add_argument("file", metavar="FILE|-", help="the blob: a file, or - for stdin (raw bytes or hex)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the text report")
