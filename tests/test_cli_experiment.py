@@ -69,7 +69,8 @@ def test_text_table_and_plot_file(capsys, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--max-reuse", "0"], "--max-reuse must be at least 1"),
     (["--lifetime", "0"], "ticket lifetime 0 s refused"),
-    (["--visits", "0"], "at least one visit"),
+    (["--visits", "0"], "--visits must be at least 2"),
+    (["--visits", "1"], "a single visit has nothing to resume"),
     (["--tls", "1.3", "--mechanism", "session-id"], "only with --tls 1.2"),
     (["--plot", "figure.pdf"], ".png or .svg"),
 ])
