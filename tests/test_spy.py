@@ -1,0 +1,252 @@
+"""gnutls-lab spy: real GnuTLS programs (gnutls-cli, wget, wget2, a libcurl-gnutls client) against the lab
+server on 127.0.0.1, and what the spy reports checked against the server's own record of each connection.
+
+Every program runs with the spy preloaded; the server (LabServer(http=True)) records per connection
+whether it resumed and which ticket or session ID the client presented. The spy's per-session verdict
+(libgnutls's gnutls_session_is_resumed in the client) and the ticket it names must agree with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from gnutls_lab.analysis.spy import analyse, identity_id, ticket_id
+from gnutls_lab.binding.library import library_info
+from gnutls_lab.binding.preload import spy_library
+from gnutls_lab.network.server import LabServer
+from gnutls_lab.network.spy import links_libgnutls, run_spied
+
+pytestmark = [pytest.mark.peers, pytest.mark.timeout(180)]
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CLI = [sys.executable, "-m", "gnutls_lab"]
+
+
+def spy_against_lab(tls: str, command: str, connections: int) -> tuple[dict, list]:
+    """Run ``sh -c command`` (PORT replaced) under the spy against a fresh lab HTTP server.
+
+    Returns (report dict, the server's records in connection order). Waits (bounded) for the server to
+    finish recording the ``connections`` it expects.
+    """
+    with LabServer(0, tls, http=True, idle_timeout=1.0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        argv = ["sh", "-c", command.replace("PORT", str(server.port))]
+        run = run_spied(argv, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=120)
+        give_up = time.monotonic() + 30
+        while len(server.served) < connections and time.monotonic() < give_up:
+            time.sleep(0.05)
+        server.stop()
+        thread.join(30)
+        served = sorted(server.served, key=lambda record: record.index)
+    assert run.returncode == 0, f"{command} failed under the spy (exit {run.returncode})"
+    return analyse(run.records, argv, library_info().version, run.returncode).to_dict(), served
+
+
+def clients(report: dict) -> list:
+    return sorted((s for s in report["sessions"] if s["role"] == "client" and s["handshake_rc"] == 0),
+                  key=lambda s: s["handshake_ms"])
+
+
+def assert_agrees_with_server(report: dict, served: list, tls: str) -> None:
+    """The spy and the server saw the same connections, resumed the same ones, with the same tickets."""
+    sessions = clients(report)
+    assert len(sessions) == len(served) == report["summary"]["handshakes"]
+    assert [s["resumed"] for s in sessions] == [r.resumed for r in served]
+    assert [s["protocol"] for s in sessions] == [f"TLS{tls}"] * len(sessions) == [r.protocol for r in served]
+    assert report["summary"]["resumed"] == sum(r.resumed for r in served)
+    for session, record in zip(sessions, served):
+        if record.resumed:  # what the client gave set_data is what the server resumed from
+            assert session["ticket_id_offered"] == identity_id(record.identity_kind, record.identity)
+        for stored in session["stored"]:
+            assert stored["dummy"] == (stored["ticket_id"] is None)
+
+
+@pytest.fixture(scope="module")
+def curl_resume(tmp_path_factory):
+    """tests/programs/curl_resume.c compiled against Debian's libcurl-gnutls."""
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    binary = str(tmp_path_factory.mktemp("curl") / "curl_resume")
+    subprocess.run(["gcc", "-O1", "-o", binary, os.path.join(HERE, "programs", "curl_resume.c"), *flags], check=True)
+    assert links_libgnutls(binary), "curl_resume must use the GnuTLS flavour of libcurl"
+    return binary
+
+
+def libcurl_version() -> tuple:
+    text = subprocess.run(["pkg-config", "--modversion", "libcurl"], capture_output=True, text=True).stdout
+    return tuple(int(part) for part in text.strip().split(".")[:2])
+
+
+def test_the_spy_is_built_and_loads_only_libc():
+    path = spy_library()
+    assert path and os.path.isfile(path)
+    needed = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+    assert "libpython" not in needed and "libgnutls" not in needed
+
+
+@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+def test_gnutls_cli_resume_stores_a_real_ticket_and_resumes_with_it(tls):
+    report, served = spy_against_lab(tls, "gnutls-cli --insecure --resume -p PORT 127.0.0.1 </dev/null", 2)
+    assert_agrees_with_server(report, served, tls)
+    first, second = clients(report)
+    assert [first["resumed"], second["resumed"]] == [False, True]
+    assert not first["stored"][0]["dummy"]
+    # gnutls-cli stores after the first handshake and offers exactly that to the second connection
+    assert second["ticket_id_offered"] == first["stored"][0]["ticket_id"] is not None
+    assert report["summary"]["max_ticket_offers"] == 1
+    assert any("resumed 1 of 2 connections" in finding for finding in report["findings"])
+
+
+@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+def test_wget_stores_session_data_it_never_gives_back(tls):
+    urls = " ".join(f"https://127.0.0.1:PORT/{name}" for name in "abc")
+    report, served = spy_against_lab(
+        tls, f"wget -q -O /dev/null --no-http-keep-alive --no-check-certificate {urls}", 3)
+    assert_agrees_with_server(report, served, tls)
+    assert report["summary"]["resumed"] == 0 and report["summary"]["offered"] == 0
+    assert report["summary"]["stored"] >= 3
+    assert [r.http_requests for r in served] == [1, 1, 1]
+    assert any("never gave any back to gnutls_session_set_data" in finding for finding in report["findings"])
+
+
+def test_wget_keep_alive_uses_one_connection_for_every_url():
+    urls = " ".join(f"https://127.0.0.1:PORT/{name}" for name in "abc")
+    report, served = spy_against_lab("1.3", f"wget -q -O /dev/null --no-check-certificate {urls}", 1)
+    assert_agrees_with_server(report, served, "1.3")
+    assert [r.http_requests for r in served] == [3]
+
+
+def _wget2_runs(extra: str, runs: int = 3) -> str:
+    one = (f"wget2 -q -O /dev/null --no-check-certificate {extra} --tls-resume --tls-session-file=$F "
+           "https://127.0.0.1:PORT/x")
+    return f"F=$(mktemp -u); for i in $(seq {runs}); do {one} || exit 1; done; rm -f $F"
+
+
+@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+def test_wget2_tls_resume_offers_one_ticket_in_every_later_run(tls):
+    report, served = spy_against_lab(tls, _wget2_runs(""), 3)
+    assert_agrees_with_server(report, served, tls)
+    sessions = clients(report)
+    assert len({s["pid"] for s in sessions}) == 3  # three processes, one log
+    assert [s["resumed"] for s in sessions] == [False, True, True]
+    offered = {s["ticket_id_offered"] for s in sessions[1:]}
+    assert len(offered) == 1 and report["summary"]["max_ticket_offers"] == 2
+    assert [identity_id(r.identity_kind, r.identity) for r in served[1:]] == [offered.pop()] * 2
+    wanted = "It offered one TLS 1.3 ticket" if tls == "1.3" else "It offered one TLS 1.2 ticket"
+    assert any(finding.startswith(wanted) for finding in report["findings"])
+    if tls == "1.3":
+        assert any("RFC 8446 C.4" in finding for finding in report["findings"])
+
+
+def test_wget2_without_false_start_stores_what_the_library_gives_right_after_the_handshake():
+    report, served = spy_against_lab("1.3", _wget2_runs("--no-tls-false-start"), 3)
+    assert_agrees_with_server(report, served, "1.3")
+    sessions = clients(report)
+    assert all("GNUTLS_NONBLOCK" in s["init_flags"] for s in sessions)
+    first = sessions[0]["stored"][0]
+    if first["dummy"]:  # asked before the ticket, and a non-blocking session does not wait for one
+        assert report["summary"]["resumed"] == 0 and report["summary"]["stored_dummy"] == 3
+        assert sessions[0]["ticket_arrival_ms"] > first["at_ms"]
+        assert any("GNUTLS_NONBLOCK" in finding and "4-byte dummy" in finding for finding in report["findings"])
+    else:
+        assert [s["resumed"] for s in sessions] == [False, True, True]
+
+
+@pytest.mark.parametrize("mode", ["handle", "share"])
+@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+def test_libcurl_gnutls_session_cache(curl_resume, tls, mode):
+    report, served = spy_against_lab(tls, f"{curl_resume} https://127.0.0.1:PORT/ 3 {mode}", 3)
+    assert_agrees_with_server(report, served, tls)
+    sessions = clients(report)
+    assert all(s["custom_pull"] for s in sessions)  # libcurl reads through its own pull function
+    if tls == "1.2":  # the session ID cache works: every later request resumes the first session
+        assert [s["resumed"] for s in sessions] == [False, True, True]
+        assert report["summary"]["max_ticket_offers"] == 2
+        return
+    flags = set(sessions[0]["init_flags"])
+    stored = [st for s in sessions for st in s["stored"]]
+    if "GNUTLS_NO_TICKETS" in flags:  # libcurl 7.x: TLS 1.3 never resumes
+        assert report["summary"]["resumed"] == 0
+        assert any("GNUTLS_NO_TICKETS" in finding for finding in report["findings"])
+    if stored and all(st["dummy"] for st in stored):  # asked right after the handshake, before the ticket
+        assert not any(s["pull_timeout"] for s in sessions)
+        assert any("no pull-timeout function" in finding for finding in report["findings"])
+    if libcurl_version() < (8, 0):
+        assert "GNUTLS_NO_TICKETS" in flags and stored and all(st["dummy"] for st in stored)
+
+
+def test_cli_spy_json_and_text(tmp_path):
+    with LabServer(0, "1.3", http=True, idle_timeout=1.0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        command = ["gnutls-cli", "--insecure", "--resume", "-p", str(server.port), "127.0.0.1"]
+        result = subprocess.run([*CLI, "spy", "--json", "--keep-log", str(tmp_path), "--", *command],
+                                capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+        text = subprocess.run([*CLI, "spy", "--", *command], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=120)
+        server.stop()
+        thread.join(30)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) >= {"program", "gnutls_version", "sessions", "summary", "findings"}
+    assert report["program"] == command and report["gnutls_version"] == library_info().version
+    assert report["summary"]["sessions"] == 2 and report["summary"]["resumed"] == 1
+    logs = list(tmp_path.iterdir())
+    assert len(logs) == 1 and oct(logs[0].stat().st_mode & 0o777) == "0o600"
+    assert text.returncode == 0 and "TLS session #1" in text.stdout and "Resumed:          yes" in text.stdout
+    assert "Findings:" in text.stdout
+    # tickets are named by a hash, never shown: no long hex run in the report
+    stored = report["sessions"][0]["stored"][0]
+    assert stored["ticket_id"].startswith("ticket:") and len(stored["ticket_id"]) == len("ticket:") + 12
+
+
+def test_ticket_ids_name_the_server_side_identity_the_same_way():
+    from gnutls_lab import Lab, decode_session
+
+    lab = Lab("1.3")
+    data = lab.connect().session_data
+    ticket = decode_session(bytes(data)).ticket
+    assert ticket_id(bytes(data)) == identity_id("psk_identity", ticket)
+    assert ticket_id(b"\0\0\0\0") is None
+
+
+def test_a_program_without_libgnutls_is_one_line():
+    result = subprocess.run([*CLI, "spy", "--", "true"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "no gnutls_init seen" in result.stderr
+    assert "does not link libgnutls" in result.stderr
+
+
+def test_a_missing_program_is_one_line():
+    result = subprocess.run([*CLI, "spy", "--", "no-such-program-here"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "no such program" in result.stderr
+
+
+def test_without_the_spy_library_spy_says_so_in_one_line(tmp_path):
+    # A copy of the package without the compiled spy, as an install without a compiler leaves it.
+    copy = tmp_path / "gnutls_lab"
+    shutil.copytree(os.path.dirname(os.path.dirname(spy_library())), copy,
+                    ignore=shutil.ignore_patterns("_spy.*.so", "__pycache__"))
+    result = subprocess.run([*CLI, "spy", "--", "gnutls-cli", "--version"], capture_output=True, text=True,
+                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "spy library was not built" in result.stderr
+
+
+def test_the_program_keeps_its_behaviour_and_exit_status():
+    # errno and return values pass through: gnutls-cli failing to connect fails the same way under the spy
+    plain = subprocess.run(["gnutls-cli", "-p", "1", "127.0.0.1"], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, timeout=60)
+    run = run_spied(["gnutls-cli", "-p", "1", "127.0.0.1"], stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                    timeout=60)
+    assert plain.returncode == run.returncode != 0
