@@ -128,3 +128,19 @@ def test_bad_arguments_are_one_line_errors(capsys):
         run_client("gnutls-lab", "1.3", 1)
     assert main(["experiment", "clients", "--visits", "1"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_plot_clients_states_per_protocol_what_links():
+    from gnutls_lab.faces.plots import plot_clients
+    from gnutls_lab.network.clients_experiment import ClientRun
+
+    runs = [run("gnutls-lab", "1.3"), run("openssl", "1.3"), run("openssl", "1.2"),
+            ClientRun("gnutls-cli", "gnutls-cli", "TLS1.2", missing="gnutls-cli not found: install gnutls-bin")]
+    fig = plot_clients(runs)
+    top, bottom = fig.axes[:2]
+    assert "a resent session ID links gnutls-lab" in top.get_title(loc="left")
+    assert "nothing links openssl" in top.get_title(loc="left")
+    assert "tickets link openssl" in bottom.get_title(loc="left")
+    assert any(t.get_text() == "missing: gnutls-cli not found" for t in bottom.texts)
+    with pytest.raises(UsageError):
+        plot_clients([])

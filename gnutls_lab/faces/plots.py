@@ -447,18 +447,13 @@ def _wrap(text: str, width: int = 100) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
-def _clients_title(runs: Sequence) -> str:
-    ran = [r for r in runs if not r.missing]
-    by_id = sorted({r.name for r in ran if r.session_id_repeats and r.linkable_pair_fraction
-                    and r.linkable_pair_fraction > r.ticket_linkable_pair_fraction})
-    unlinked = sorted({r.name for r in ran if r.linkable_pair_fraction == 0.0})
-    parts = []
-    if by_id:
-        parts.append(f"a resent session ID links {', '.join(by_id)} beyond its tickets")
-    if unlinked:
-        parts.append(f"nothing links {', '.join(unlinked)}" + (" (in some runs)" if len(
-            {r.protocol for r in ran}) > 1 and any(r.linkable_pair_fraction for r in ran if r.name in unlinked) else ""))
-    return "; ".join(parts).capitalize() or "What a passive observer links, per client"
+def _clients_caption(rows: Sequence) -> str:
+    """One protocol's finding, computed from its runs: who is linked by what."""
+    ran = [r for r in rows if not r.missing]
+    groups = (("a resent session ID links", [r for r in ran if r.linkable_pair_fraction > r.ticket_linkable_pair_fraction]),
+              ("tickets link", [r for r in ran if r.ticket_linkable_pair_fraction]),
+              ("nothing links", [r for r in ran if not r.linkable_pair_fraction]))
+    return "; ".join(f"{what} {', '.join(r.name for r in who)}" for what, who in groups if who) or "no client ran"
 
 
 def plot_clients(runs: Sequence, title: str | None = None):
@@ -467,9 +462,14 @@ def plot_clients(runs: Sequence, title: str | None = None):
     program is missing is named in its row instead of a bar."""
     if not runs:
         raise UsageError("plot_clients needs at least one client run")
+    _new_figure()  # the headless backend, when there is no display
+    import matplotlib.pyplot as plt
+
     protocols = list(dict.fromkeys(r.protocol for r in runs))
-    fig, axes = _new_figure(len(protocols), width=4.8, height=0.55 * max(
-        sum(r.protocol == p for r in runs) for p in protocols) + 1.6)
+    fig, grid = plt.subplots(len(protocols), 1, figsize=(7.5, 0.5 * len(runs) + 1.2 * len(protocols) + 0.6),
+                             squeeze=False, sharex=True, layout="constrained")
+    plt.close(fig)
+    axes = list(grid[:, 0])
     for ax, protocol in zip(axes, protocols):
         rows = [r for r in runs if r.protocol == protocol]
         ys = range(len(rows))
@@ -486,10 +486,12 @@ def plot_clients(runs: Sequence, title: str | None = None):
         ax.set_yticks(list(ys), [r.client for r in rows], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(0, 1.45)
-        ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "25 %", "50 %", "75 %", "100 %"])
-        ax.set_xlabel("visit pairs an observer links (%)")
+        ax.set_xticks([0, 0.5, 1.0], ["0 %", "50 %", "100 %"])
         visits = max((r.visits for r in rows), default=0)
-        ax.set_title(f"{protocol.replace('TLS', 'TLS ')}, {visits} visits per client", fontsize=10, loc="left")
-    axes[0].legend(fontsize=8, loc="lower right")
-    fig.suptitle(_wrap(title or _clients_title(runs), 90), fontsize=11)
+        caption = f"{protocol.replace('TLS', 'TLS ')}, {visits} visits each: {_clients_caption(rows)}"
+        ax.set_title(_wrap(caption, 90), fontsize=9, loc="left")
+    axes[-1].set_xlabel("visit pairs an observer links (%)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
+    fig.suptitle(title or "Which real TLS clients a passive observer follows from visit to visit", fontsize=11)
     return fig
