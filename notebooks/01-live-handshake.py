@@ -160,6 +160,71 @@ resumed
 stepper = handshake_stepper(resumed)
 stepper
 
+# %% [markdown]
+# ## Open it in Wireshark
+# `gnutls_lab.write_pcapng(connections, path)` (or `conn.to_pcapng(path)` for one) writes lab
+# connections as a pcapng capture file: one TCP stream on 127.0.0.1 per connection, synthetic TCP
+# around the exact bytes of the wire tap, and the TLS secrets in a *Decryption Secrets Block*. Open
+# the file in Wireshark (File → Open), type `tls` as display filter, and the encrypted messages
+# (EncryptedExtensions, Certificate, Finished, the tickets) show decrypted, with no key log file to
+# set up. TLS 1.3 secrets exist only where the lab records them: `Lab(..., keylog=True)`. From a
+# shell: `gnutls-lab handshake --resume 1 --pcap handshakes.pcapng`.
+#
+# **The file holds the connections' secrets**, so it is created readable by you only (mode 0600).
+# Before sharing a capture, `editcap --discard-all-secrets in.pcapng out.pcapng` strips them.
+
 # %%
-for c in (conn, conn12, resumed):
+import os
+import shutil
+import subprocess
+import tempfile
+
+import gnutls_lab
+
+wlab = Lab("1.3", keylog=True)  # records the secrets Wireshark needs
+full_w = wlab.connect()
+resumed_w = wlab.connect(resume=full_w.session_data)
+capture_path = os.path.join(tempfile.mkdtemp(prefix="gnutls-lab-"), "handshakes.pcapng")
+written = gnutls_lab.write_pcapng([full_w, resumed_w], capture_path)
+print(f"open {capture_path} in Wireshark: {written['connections']} TCP streams, {written['packets']} packets, "
+      f"{written['keylog_lines']} secrets embedded")
+assert written["connections"] == 2 and os.stat(capture_path).st_mode & 0o777 == 0o600  # private: holds secrets
+
+# %% [markdown]
+# ### Wireshark's view beside the observer's
+# Where `tshark`, Wireshark's command-line twin, is installed, it reads the file with Wireshark's
+# own TLS dissector. For the resumed handshake (TCP stream 1) it reports the same values as the
+# observer, and, with the secrets, the messages the observer could not read.
+
+# %%
+observer_view = observe_connection(resumed_w.wire)
+if shutil.which("tshark") is None:
+    print("tshark is not installed here (apt-get install tshark), so only the observer's view is shown.")
+    print(observer_view)
+else:
+    tshark_rows = subprocess.run(
+        ["tshark", "-r", capture_path, "-Y", "tcp.stream == 1 && tls.handshake", "-T", "fields",
+         "-E", "occurrence=a", "-E", "separator=/t", "-e", "tcp.srcport", "-e", "tls.handshake.type",
+         "-e", "tls.handshake.session_id", "-e", "tls.handshake.extensions_server_name",
+         "-e", "tls.handshake.extensions.psk.identity.selected"],
+        capture_output=True, text=True, check=True).stdout.splitlines()
+    client_hello = next(r.split("\t") for r in tshark_rows if r.split("\t")[1].startswith("1"))
+    server_hello = next(r.split("\t") for r in tshark_rows if r.split("\t")[1].startswith("2"))
+    beside = [
+        ("ClientHello tls.handshake.session_id", observer_view.client_hello.session_id.hex(), client_hello[2]),
+        ("ClientHello tls.handshake.extensions_server_name", observer_view.client_hello.server_name, client_hello[3]),
+        ("ServerHello tls.handshake.session_id", observer_view.server_hello.session_id.hex(), server_hello[2]),
+        ("ServerHello tls.handshake.extensions.psk.identity.selected",
+         str(observer_view.server_hello.psk_selected_identity), server_hello[4]),
+    ]
+    for field, ours, theirs in beside:
+        print(f"{field:58} observer {ours[:16]:16}  tshark {theirs[:16]}")
+    assert all(ours == theirs for _, ours, theirs in beside)  # Wireshark agrees with the observer
+    wireshark_types = {int(t) for r in tshark_rows for t in r.split("\t")[1].split(",")}
+    observer_types = {t for _, t in observer_view.handshake_types}
+    print("handshake types: observer", sorted(observer_types), "· tshark with the secrets", sorted(wireshark_types))
+    assert observer_types == {1, 2} and {8, 20} <= wireshark_types  # EncryptedExtensions, Finished: decrypted
+
+# %%
+for c in (conn, conn12, resumed, full_w, resumed_w):
     c.close()
