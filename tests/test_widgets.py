@@ -291,3 +291,53 @@ def test_inspector_detail_shows_the_selected_fields_own_rows(tls13):
     marked = re.findall(r"font-weight:bold'[^>]*>([0-9a-f]{2})<", inspector.detail.value)
     assert marked == [f"{b:02x}" for b in conn.session_data.data[start:end]]
     assert len(_text(inspector.detail.value).splitlines()) <= 8  # the field's rows, not the whole blob
+
+
+def test_explorer_switches_compat_mode_and_keeps_its_summary_compact():
+    from gnutls_lab.analysis.experiments import ExperimentConfig
+    from gnutls_lab.faces.widgets import experiment_explorer
+
+    explorer = experiment_explorer(ExperimentConfig(visits=6, max_reuse=1, gap=60.0))
+    assert explorer.result.summary()["linkable_pair_fraction"] == 1.0  # the legacy_session_id links all
+    assert "into 1 group" in explorer.figure.axes[0].get_title()
+    explorer.compat_mode.value = False
+    assert explorer.result.config.compat_mode is False
+    assert explorer.result.summary()["linkable_pair_fraction"] == 0.0
+    assert "links none" in explorer.figure.axes[0].get_title()
+    assert explorer.summary.value.count("<tr>") == 2  # a header and one row, no pages of tables
+    explorer.view.value = "sweep"
+    assert explorer.summary.value.count("<tr>") == 1 + len(explorer.reuse_values)
+    assert all(control.style.description_width == "7em" for control in (explorer.mechanism, explorer.rotate_every))
+
+
+def test_tamper_lab_says_who_refused_each_change():
+    from gnutls_lab import Lab
+    from gnutls_lab.faces.widgets import tamper_lab
+
+    lab = Lab("1.3")
+    tamper = tamper_lab(lab)
+    tamper.field.value = "lifetime"
+    assert tamper.value.value == "21600"  # the field's current value, ready to edit
+    tamper.value.value = "1"
+    tamper.rebuild.click()  # what a participant does
+    assert tamper.outcome == "resumed"  # the client's copy: the server does not read it
+    tamper.field.value = "tls13.ticket.mac"
+    tamper.value.value = "0"
+    assert tamper.try_it() == "full handshake"  # the server cannot authenticate the ticket
+    tamper.field.value = "tls13.resumption_master_secret"
+    assert tamper.try_it() == "handshake failed"  # the binder is wrong: the server aborts
+    tamper.field.value = "gnutls_version"
+    tamper.value.value = "3.6.16"
+    assert tamper.try_it() == "refused by libgnutls" and "GNUTLS_E_DB_ERROR" in tamper.detail
+    tamper.field.value = "truncate"
+    tamper.value.value = "100"
+    assert tamper.try_it() == "refused by gnutls-lab" and len(tamper.blob) == 100
+    tamper.field.value = "expire_time"
+    tamper.value.value = "soon"
+    assert tamper.try_it() == "cannot build" and tamper.blob is None
+    assert [outcome for _, _, outcome in tamper.history] == [
+        "resumed", "full handshake", "handshake failed", "refused by libgnutls", "refused by gnutls-lab",
+        "cannot build"]
+    assert "refused by gnutls-lab" in _text(tamper.attempts.value)
+    tls12 = tamper_lab(Lab("1.2"))
+    assert "lifetime" not in [key for _, key in tls12.field.options]  # a TLS 1.3 field only

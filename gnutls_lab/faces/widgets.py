@@ -9,7 +9,11 @@
   them.
 - :func:`sequence_diagram` draws the transcript as a matplotlib sequence diagram.
 - :func:`experiment_explorer`: controls over :mod:`gnutls_lab.analysis.experiments` (reuse limit, lifetime,
-  key rotation, visits, mechanism); each change re-runs the experiment and redraws its plot.
+  key rotation, visits, mechanism, compatibility mode); each change re-runs the experiment and redraws
+  who is linked to whom.
+- :func:`tamper_lab`: pick a field of a live session blob, give it a new value, rebuild the blob and
+  offer it to the lab server: refused by gnutls-lab before libgnutls, refused by libgnutls, or
+  accepted, resumed or not.
 
 Each factory returns an ``ipywidgets`` box whose parts are attributes (``stepper.position``,
 ``inspector.field_list``, ``inspector.reveal``...), so tests and notebooks can drive them by setting
@@ -32,13 +36,16 @@ from ..formats import wire
 from ..analysis.observer import observe_connection
 from . import plots
 from .plots import OKABE_ITO
-from .views import describe_field, leaf_fields, text_report
+from .views import describe_field, field_extent, leaf_fields, text_report
 
 __all__ = [
     "handshake_stepper",
     "blob_inspector",
     "sequence_diagram",
     "experiment_explorer",
+    "tamper_lab",
+    "tamper_outcome",
+    "TamperLab",
     "HandshakeStepper",
     "BlobInspector",
     "ExperimentExplorer",
@@ -416,8 +423,8 @@ class BlobInspector(widgets.VBox):
             value = field.value.hex(" ")
         rows = hex_dump_html(self.session.data, spans, highlight=(field.start, field.end), masked=masked,
                              window=(field.start, field.end))
-        self.detail.value = (f"<p class='gl-field'><code>{html.escape(field.path)}</code>: bytes {field.start}–"
-                             f"{field.end} ({field.end - field.start} bytes){' <b>secret</b>' if secret else ''}"
+        self.detail.value = (f"<p class='gl-field'><code>{html.escape(field.path)}</code>: "
+                             f"{html.escape(field_extent(field))}{' <b>secret</b>' if secret else ''}"
                              f"<br><span class='gl-value'>{html.escape(value)}</span></p>{rows}")
 
     def select(self, path: str) -> None:
@@ -496,37 +503,44 @@ class ExperimentExplorer(widgets.VBox):
         base = config if config is not None else ExperimentConfig()
         self.base, self.reuse_values = base, tuple(reuse_values)
         self.result = self.figure = None
-        self.mechanism = widgets.Dropdown(options=list(MECHANISMS), value=base.mechanism, description="mechanism")
+        wide = dict(style={"description_width": "7em"}, layout=widgets.Layout(width="24em"))
+        self.mechanism = widgets.Dropdown(options=list(MECHANISMS), value=base.mechanism, description="mechanism",
+                                          **wide)
         self.max_reuse = widgets.Dropdown(
             options=[("0: never resume", 0), ("1: single use (RFC 8446 C.4)", 1), ("2", 2), ("3", 3), ("5", 5),
                      ("unlimited", _UNLIMITED)],
-            value=_UNLIMITED if base.max_reuse is None else base.max_reuse, description="reuse k")
+            value=_UNLIMITED if base.max_reuse is None else base.max_reuse, description="reuse k", **wide)
         lifetimes = dict(_LIFETIMES)
         if base.effective_lifetime not in lifetimes.values():
             lifetimes[f"{base.effective_lifetime} s"] = base.effective_lifetime
         self.lifetime = widgets.SelectionSlider(options=list(lifetimes.items()), value=base.effective_lifetime,
-                                                description="lifetime", continuous_update=False)
+                                                description="lifetime", continuous_update=False, **wide)
         rotations = dict(_ROTATIONS)
         if base.rotate_every and base.rotate_every not in rotations.values():
             rotations[f"every {base.rotate_every:g} s"] = float(base.rotate_every)
         self.rotate_every = widgets.Dropdown(options=list(rotations.items()), value=float(base.rotate_every or 0.0),
-                                             description="key rotation")
+                                             description="key rotation", **wide)
         self.visits = widgets.IntSlider(value=base.visits, min=2, max=200, description="visits",
-                                        continuous_update=False)
+                                        continuous_update=False, **wide)
         gaps = dict(_GAPS)
         if float(base.gap) not in gaps.values():
             gaps[f"{base.gap:g} s"] = float(base.gap)
         self.gap = widgets.SelectionSlider(options=list(gaps.items()), value=float(base.gap), description="gap",
-                                           continuous_update=False)
-        self.view = widgets.ToggleButtons(options=[("this run", "run"), ("sweep over k", "sweep"),
-                                                   ("tracking period", "tracking")], value="run")
+                                           continuous_update=False, **wide)
+        self.compat_mode = widgets.Checkbox(value=base.compat_mode, indent=False,
+                                            description="TLS 1.3 compatibility mode (legacy_session_id)",
+                                            layout=widgets.Layout(width="30em"))
+        self.view = widgets.ToggleButtons(options=[("this run: who is linked", "run"), ("sweep over k", "sweep"),
+                                                   ("tracking period", "tracking")], value="run",
+                                          style={"button_width": "12em"})
         self.summary = widgets.HTML()
         self.output = widgets.Output()
-        controls = (self.mechanism, self.max_reuse, self.lifetime, self.rotate_every, self.visits, self.gap, self.view)
+        controls = (self.mechanism, self.max_reuse, self.lifetime, self.rotate_every, self.visits, self.gap,
+                    self.compat_mode, self.view)
         for control in controls:
             control.observe(lambda _: self.run(), names="value")
         super().__init__([widgets.HBox([widgets.VBox(list(controls[:3])), widgets.VBox(list(controls[3:6]))]),
-                          self.view, self.output, self.summary])
+                          self.compat_mode, self.view, self.output, self.summary])
         self.add_class("gl-experiment-explorer")
         self.run()
 
@@ -536,7 +550,8 @@ class ExperimentExplorer(widgets.VBox):
 
         reuse = None if self.max_reuse.value == _UNLIMITED else self.max_reuse.value
         return replace(self.base, mechanism=self.mechanism.value, max_reuse=reuse, lifetime=self.lifetime.value,
-                       rotate_every=self.rotate_every.value or None, visits=self.visits.value, gap=self.gap.value)
+                       rotate_every=self.rotate_every.value or None, visits=self.visits.value, gap=self.gap.value,
+                       compat_mode=self.compat_mode.value)
 
     def run(self) -> None:
         """Re-run with the current controls and redraw (a run longer than 1 s shows a progress bar)."""
@@ -558,14 +573,213 @@ class ExperimentExplorer(widgets.VBox):
             self.summary.value = f"<p class='gl-error' style='color:{SERVER_COLOUR}'>{html.escape(str(exc))}</p>"
             return
         self.result, self.figure = result, figure
-        self.summary.value = result._repr_html_()
+        self.summary.value = _compact_summary(result)
         with self.output:
             self.output.clear_output(wait=True)
             display(figure)
         plt.close(figure)
 
 
+def _compact_summary(result) -> str:
+    """A few lines under the explorer's plot: one row per run, the numbers the plot shows."""
+    from .plots import time_unit
+
+    runs = getattr(result, "results", [result])
+    rows = []
+    for run in runs:
+        s = run.summary()
+        divisor, unit = time_unit(max(s["max_tracking_seconds"], 1.0))
+        rate = "n/a" if s["success_rate"] is None else f"{s['success_rate']:.0%}"
+        rows.append(f"<tr><td>{html.escape(run.config.reuse_label)}</td><td>{s['resumed']}/{s['attempts']} "
+                    f"({rate})</td><td>{s['linkable_pair_fraction']:.0%}</td>"
+                    f"<td>{s['ticket_linkable_pair_fraction']:.0%}</td>"
+                    f"<td>{s['max_tracking_seconds'] / divisor:.3g} {unit}</td></tr>")
+    first = runs[0].summary()
+    return (f"<p style='margin:2px 0'>{first['visits']} visits, {html.escape(first['mechanism'])}, "
+            f"compat mode {'on' if first['compat_mode'] else 'off'}, lifetime {first['lifetime']} s</p>"
+            "<table style='font-size:12px'><tr><th>k</th><th>resumed</th><th>pairs linked</th>"
+            f"<th>by ticket</th><th>followed for</th></tr>{''.join(rows)}</table>")
+
+
 def experiment_explorer(config=None, reuse_values=(1, 2, 3, 5, None)) -> ExperimentExplorer:
     """Sliders and dropdowns over the ticket-reuse experiment (:mod:`gnutls_lab.analysis.experiments`): each
     change re-runs it and redraws the plot in place. ``reuse_values``: the k of the sweep views."""
     return ExperimentExplorer(config, reuse_values)
+
+
+# --- the tamper lab -----------------------------------------------------------------------------
+
+#: What the tamper lab lets you change: key -> (label, kind, what the field is for). ``number`` fields
+#: go through :meth:`DecodedSession.rebuilt` (lengths recomputed), ``flip`` fields XOR bit 0 of the
+#: byte at the given index, ``version`` rewrites the 4-byte magic, ``truncate`` keeps the first N bytes.
+TAMPER_FIELDS = {
+    "lifetime": ("lifetime (the client's copy)", "number",
+                 "the client keeps it to know when to stop offering the ticket; the server has its own copy "
+                 "inside the encrypted ticket"),
+    "ticket_age_add": ("ticket_age_add", "number",
+                       "the client adds it to the ticket's age it reports (obfuscated_ticket_age); the server "
+                       "subtracts its own copy and checks the age"),
+    "expire_time": ("expire_time", "number", "the session's lifetime as the client stored it"),
+    "timestamp": ("timestamp", "number", "when the session began, in the client's copy"),
+    "security_parameters.pversion": ("one bit of the protocol version (pversion)", "flip",
+                                     "4 bytes, 4 = TLS 1.2, 5 = TLS 1.3 in GnuTLS's own numbers; value = byte "
+                                     "index (3 is the low byte)"),
+    "gnutls_version": ("magic: the GnuTLS release that wrote the blob", "version",
+                       "set_data reads it first and refuses any release but its own"),
+    "tls13.ticket.mac": ("one bit of the ticket's MAC", "flip",
+                         "the HMAC that authenticates the ticket for the server; value = byte index"),
+    "tls13.ticket.encrypted_state": ("one bit of the ticket's encrypted state", "flip",
+                                     "the server's session, AES-encrypted for itself; value = byte index"),
+    "tls13.resumption_master_secret": ("one bit of the resumption master secret", "flip",
+                                       "the client derives the PSK binder from it; value = byte index"),
+    "truncate": ("the blob's length (truncate it)", "truncate", "keep only the first N bytes"),
+}
+
+
+def tamper_outcome(lab, blob: bytes) -> tuple:
+    """Offer ``blob`` to ``lab`` (a :class:`~gnutls_lab.Lab`) and say what happened, as
+    ``(verdict, detail)``: ``"refused by gnutls-lab"`` (the preflight walk, before libgnutls sees the
+    bytes), ``"refused by libgnutls"`` (``gnutls_session_set_data`` returned an error),
+    ``"handshake failed"``, ``"resumed"`` or ``"full handshake"`` (accepted, but the server did not
+    resume)."""
+    from ..errors import BlobFormatError, GnuTLSError
+
+    try:
+        conn = lab.connect(resume=blob)
+    except BlobFormatError as exc:
+        return "refused by gnutls-lab", str(exc)
+    except GnuTLSError as exc:
+        if exc.function == "gnutls_session_set_data":
+            return "refused by libgnutls", f"{exc.name} from gnutls_session_set_data"
+        return "handshake failed", f"{exc.name} from {exc.function or 'the handshake'}"
+    with conn:
+        if conn.resumed:
+            return "resumed", "set_data accepted the bytes and the server resumed the session"
+        return "full handshake", "set_data accepted the bytes; the server did not resume (a full handshake)"
+
+
+_VERDICT_COLOURS = {"resumed": OKABE_ITO["bluish_green"], "full handshake": OKABE_ITO["orange"],
+                    "refused by libgnutls": SERVER_COLOUR, "handshake failed": SERVER_COLOUR,
+                    "refused by gnutls-lab": OKABE_ITO["reddish_purple"], "cannot build": "#666666"}
+
+
+class TamperLab(widgets.VBox):
+    """Change one field of a live session blob, rebuild it, and offer it to the lab server.
+
+    ``field`` (a dropdown of :data:`TAMPER_FIELDS` present in the blob), ``value`` (a text box,
+    filled with the field's current value when the field changes), ``rebuild`` (the button; or call
+    :meth:`try_it`). After each attempt: ``outcome`` (a verdict of :func:`tamper_outcome`, or
+    ``"cannot build"``), ``detail``, ``blob`` (the bytes offered) and ``history`` (every attempt).
+    """
+
+    def __init__(self, lab=None, data=None):
+        from ..sessions.lab import Lab
+
+        self.lab = lab if lab is not None else Lab("1.3")
+        if data is None:
+            with self.lab.connect() as conn:
+                data = conn.session_data
+        self.original = data if isinstance(data, DecodedSession) else decode(data)
+        if self.original.dummy:
+            raise UsageError("the dummy has no fields to tamper with: give the tamper lab real session data")
+        options = [(label, key) for key, (label, kind, _) in TAMPER_FIELDS.items() if self._present(key, kind)]
+        self.field = widgets.Dropdown(options=options, value=options[0][1], description="field",
+                                      style={"description_width": "initial"}, layout=widgets.Layout(width="34em"))
+        self.value = widgets.Text(description="new value", style={"description_width": "initial"},
+                                  layout=widgets.Layout(width="34em"))
+        self.about = widgets.HTML()
+        self.rebuild = widgets.Button(description="rebuild and resume", button_style="primary",
+                                      layout=widgets.Layout(width="14em"))
+        self.verdict = widgets.HTML()
+        self.attempts = widgets.HTML()
+        self.outcome = self.detail = self.blob = None
+        self.history: list = []
+        self.field.observe(lambda _: self._show_field(), names="value")
+        self.rebuild.on_click(lambda _: self.try_it())
+        super().__init__([self.field, self.about, widgets.HBox([self.value, self.rebuild]), self.verdict, self.attempts])
+        self.add_class("gl-tamper-lab")
+        self._show_field()
+
+    def _present(self, key: str, kind: str) -> bool:
+        if kind == "flip":
+            return key in self.original.ranges
+        if key in ("lifetime", "ticket_age_add"):
+            return self.original.tls13 is not None
+        return True
+
+    def current(self) -> str:
+        """The selected field's value in the original blob, as the value box shows it."""
+        key = self.field.value
+        kind = TAMPER_FIELDS[key][1]
+        if kind == "flip":
+            return "0"
+        if kind == "truncate":
+            return str(len(self.original.data) // 2)
+        if kind == "version":
+            return str(self.original.gnutls_version)
+        values = {"lifetime": lambda s: s.tls13.lifetime, "ticket_age_add": lambda s: s.tls13.ticket_age_add,
+                  "expire_time": lambda s: s.expire_time, "timestamp": lambda s: s.timestamp}
+        return str(values[key](self.original))
+
+    def _show_field(self) -> None:
+        label, kind, about = TAMPER_FIELDS[self.field.value]
+        hint = {"number": "a whole number", "flip": "the index of the byte whose lowest bit flips",
+                "version": "a release such as 3.6.16", "truncate": f"a length below {len(self.original.data)}"}[kind]
+        self.about.value = (f"<p style='margin:2px 0'>{html.escape(about)}. <i>Value: {hint}; now "
+                            f"{html.escape(self.current())}.</i></p>")
+        self.value.value = self.current()
+
+    def built(self) -> bytes:
+        """The blob with the selected change (a :class:`UsageError` when the value does not fit)."""
+        key, text = self.field.value, self.value.value.strip()
+        kind = TAMPER_FIELDS[key][1]
+        if kind == "version":
+            return self.original.rebuilt(gnutls_version=text)
+        try:
+            number = int(text, 0)
+        except ValueError:
+            raise UsageError(f"{TAMPER_FIELDS[key][0]}: {text!r} is not a whole number") from None
+        if kind == "flip":  # an index into the value, after any length prefix
+            field = next(f for f in self.original.fields if f.path == key)
+            size = len(field.value) if isinstance(field.value, bytes) else field.end - field.start
+            if not 0 <= number < size:
+                raise UsageError(f"{TAMPER_FIELDS[key][0]}: the value has {size} bytes; {number} is outside it")
+            return self.original.flipped(key, field.end - field.start - size + number)
+        if kind == "truncate":
+            if not 0 <= number < len(self.original.data):
+                raise UsageError(f"keep 0 to {len(self.original.data) - 1} bytes, not {number}")
+            return self.original.data[:number]
+        return self.original.rebuilt(**{key: number})
+
+    def try_it(self) -> str:
+        """Rebuild with the current field and value, offer the bytes to the lab server, show the verdict."""
+        try:
+            blob = self.built()
+        except (UsageError, ValueError) as exc:  # the value does not fit the field
+            blob, outcome, detail = None, "cannot build", str(exc)
+        else:
+            outcome, detail = tamper_outcome(self.lab, blob)
+        self.outcome, self.detail, self.blob = outcome, detail, blob
+        label = TAMPER_FIELDS[self.field.value][0]
+        self.history.append((label, self.value.value, outcome))
+        changed = ""
+        if blob is not None and len(blob) == len(self.original.data):
+            diff = [i for i, (a, b) in enumerate(zip(blob, self.original.data)) if a != b]
+            changed = f" {len(diff)} byte(s) changed" + (f", from offset {diff[0]}" if diff else "") + "."
+        elif blob is not None:
+            changed = f" {len(blob)} bytes instead of {len(self.original.data)}."
+        colour = _VERDICT_COLOURS[outcome]
+        self.verdict.value = (f"<p><b style='color:{colour}'>{html.escape(outcome)}</b>: {html.escape(detail)}."
+                              f"{html.escape(changed)}</p>")
+        rows = "".join(f"<tr><td>{html.escape(f)}</td><td><code>{html.escape(v[:24])}</code></td>"
+                       f"<td style='color:{_VERDICT_COLOURS[o]}'>{html.escape(o)}</td></tr>"
+                       for f, v, o in self.history[-8:])
+        self.attempts.value = (f"<table style='font-size:12px'><tr><th>field</th><th>value</th><th>what happened</th>"
+                          f"</tr>{rows}</table>")
+        return outcome
+
+
+def tamper_lab(lab=None, data=None) -> TamperLab:
+    """The interactive tamper lab over ``data`` (default: a fresh ticket from ``lab``, default a TLS 1.3
+    :class:`~gnutls_lab.Lab`): pick a field, type a value, rebuild, and see what libgnutls does."""
+    return TamperLab(lab, data)

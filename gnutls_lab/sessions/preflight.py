@@ -9,7 +9,8 @@ NULL, but keeps its count. Only a TLS 1.2 extension id out of range aborts insid
 (an assertion). No flip of the protocol version crashed; it is checked only as a value that must
 exist. The project's ``findings/set-data-crash/`` holds minimal C reproducers; ``tests/test_hostile.py``
 found them. gnutls-lab promises never to crash the process, so a blob that
-carries the running library's magic is first walked with the decoder's reader; a blob with another
+carries the running library's magic is first parsed with the decoder's schema
+(:data:`gnutls_lab.formats.session_blob.PackedSession`); a blob with another
 magic goes straight to libgnutls, which refuses it safely at the magic (``GNUTLS_E_DB_ERROR``), and
 that refusal is worth seeing in the tamper lab.
 
@@ -19,37 +20,32 @@ a protocol version and extension ids that exist. Trailing bytes are allowed, as 
 
 from __future__ import annotations
 
-from ..formats.reader import Reader, read_packed_session
 from ..errors import BlobFormatError
 from ..formats.gnutls_ids import CREDENTIALS, EXTENSION_GIDS, PROTOCOLS
+from ..formats.session_blob import DUMMY_SESSION, magic_of, magic_of_gnutls_version, parse_session
 
-__all__ = ["check_session_data", "library_magic"]
+__all__ = ["check_session_data"]
 
-_DUMMY = b"\x00\x00\x00\x00"
-_MAGIC_BASE = 0xFADEBADD
-
-
-def library_magic(version_tuple: tuple) -> int:
-    """``PACKED_SESSION_MAGIC`` of a library version: 0xFADEBADD + 0xMMmmpp, modulo 2**32."""
-    major, minor, patch = (tuple(version_tuple) + (0, 0, 0))[:3]
-    return (_MAGIC_BASE + ((major << 16) | (minor << 8) | patch)) & 0xFFFFFFFF
+#: ``GNUTLS_CRD_IA``: in the credentials table for naming, but no session can have it.
+_CRD_IA = 5
 
 
 def _refuse(reason: str, path: str, offset: int) -> BlobFormatError:
-    return BlobFormatError(f"refused before libgnutls, which would crash on it: {reason}", path=path, offset=offset)
+    return BlobFormatError(f"refused before libgnutls (its set_data can crash on a malformed blob): {reason}",
+                           path=path, offset=offset)
 
 
 def check_session_data(data: bytes, version_tuple: tuple) -> None:
     """Raise :class:`BlobFormatError` if libgnutls ``version_tuple`` must not be handed ``data``."""
-    if data == _DUMMY or len(data) < 4 or int.from_bytes(data[:4], "big") != library_magic(version_tuple):
+    if data == DUMMY_SESSION or magic_of(data) != magic_of_gnutls_version(tuple(version_tuple)):
         return  # the dummy is a no-op; another magic is refused by libgnutls itself, safely
     fields: list = []
     try:
-        tree = read_packed_session(Reader(data, fields=fields))
+        tree = parse_session(data, fields, strict=False)  # libgnutls ignores trailing bytes
     except BlobFormatError as exc:
         raise _refuse(exc.reason, exc.path, exc.offset) from None
     where = {path: start for path, start, _end, _value in fields}
-    if tree["auth_type"] not in CREDENTIALS or tree["auth_type"] == 5:
+    if tree["auth_type"] not in CREDENTIALS or tree["auth_type"] == _CRD_IA:
         raise _refuse(f"unknown auth type {tree['auth_type']}", "auth_type", where.get("auth_type"))
     version = tree["security_parameters"]["body"]["pversion"]
     if version not in PROTOCOLS:
