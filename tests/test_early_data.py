@@ -197,3 +197,16 @@ def test_the_fake_clock_is_released_after_each_case(lab):
     replay_case(lab=lab)
     with FakeClock():  # would raise if a case had left its clock active
         pass
+
+
+def test_the_figures_state_what_was_measured(lab):
+    from gnutls_lab import plot_replay_sweep, plot_zero_rtt_flights
+
+    sweep = replay_sweep(windows=(10,), delays=(0, 5, 12), resume_after=8, lab=lab)
+    title = plot_replay_sweep(sweep).axes[0].get_title()
+    assert title.startswith(f"GnuTLS {library_info().version}: ")
+    if CLOCK_DRIVES_ANTI_REPLAY:
+        assert sweep.accepted == ((False, True, False),) and "1 replay accepted, each after a recording-period rollover" in title
+    else:
+        assert sweep.accepted == ((False, False, False),) and "real time" in title
+    assert "first flight" in plot_zero_rtt_flights().axes[0].get_title()

@@ -50,8 +50,8 @@ def plot_replay_sweep(sweep, title: str | None = None):
     if title is None:
         total = sum(sum(row) for row in sweep.accepted)
         if total:
-            title = (f"GnuTLS {sweep.gnutls_version}: {total} replays accepted, each after a recording-period "
-                     "rollover")
+            title = (f"GnuTLS {sweep.gnutls_version}: {total} replay{'s' if total != 1 else ''} accepted, "
+                     "each after a recording-period rollover")
         elif sweep.clock_drives_anti_replay:
             title = f"GnuTLS {sweep.gnutls_version}: every replay refused"
         else:
