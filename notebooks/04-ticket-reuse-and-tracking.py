@@ -42,6 +42,14 @@ print(gnutls_lab.library_info())
 # reuses. Here we measure the trade-off on real handshakes: a client visits a lab server again and
 # again (a fake clock sets the time between visits), resumes with each ticket at most *k* times, and
 # a passive observer links whatever it can from the wire.
+#
+# **What you will learn**
+#
+# * what a passive observer links when a client reuses a ticket, and when it does not;
+# * why single-use tickets are not enough for a GnuTLS client: the `legacy_session_id` of middlebox
+#   compatibility mode, which links every visit, and how to switch it off;
+# * how TLS 1.3 and TLS 1.2, ticket lifetime and key rotation change what is linked;
+# * how the lab's numbers sit beside published measurements (Sy et al. 2018, Springall et al. 2016).
 
 # %%
 import statistics
@@ -51,10 +59,11 @@ from IPython.display import Markdown, display
 
 from gnutls_lab import FakeClock, Lab, UsageError
 from course import tracking
+from course.checks import check
 from gnutls_lab.analysis.decode import decode
 from gnutls_lab.analysis.experiments import SY2018_REVISIT_CDF, ExperimentConfig, run_experiment, sweep, sweep_reuse
 from gnutls_lab.analysis.observer import observe_connection
-from gnutls_lab.faces.plots import plot_compare, plot_sweep, time_unit
+from gnutls_lab.faces.plots import plot_compare, plot_links, plot_sweep, time_unit
 from gnutls_lab.faces.widgets import experiment_explorer
 
 single = run_experiment(mechanism="tls13-psk", visits=20, max_reuse=1, gap=600)
@@ -69,13 +78,14 @@ print(reused)
 
 # %%
 s1, s_inf = single.summary(), reused.summary()
-assert s1["success_rate"] == s_inf["success_rate"] == 1.0  # GnuTLS accepts a reused TLS 1.3 ticket
-assert s1["ticket_linkable_pair_fraction"] == 0.0  # single use: no PSK identity repeats
-n = s_inf["visits"]  # every visit but the first (a full handshake) presents the same ticket:
-assert {r["ticket"] for r in reused.records()[1:]} == {"T2"}  # the second ticket of visit 0 (the newest)
-assert s_inf["ticket_linkable_pair_fraction"] == (n - 1) * (n - 2) / (n * (n - 1))  # C(n−1, 2) / C(n, 2)
-print("tickets alone link", f"{s1['ticket_linkable_pair_fraction']:.0%} (k=1) vs",
-      f"{s_inf['ticket_linkable_pair_fraction']:.0%} (unlimited) of visit pairs")
+n = s_inf["visits"]
+check(s1["success_rate"] == s_inf["success_rate"] == 1.0, "both clients resume on every visit after the first")
+check(s1["ticket_linkable_pair_fraction"] == 0.0, "single use: no PSK identity repeats, no pair linked by ticket")
+check({r["ticket"] for r in reused.records()[1:]} == {"T2"},
+      "the reusing client presents one ticket, the newer of visit 0's two, on every later visit")
+check(s_inf["ticket_linkable_pair_fraction"] == (n - 1) * (n - 2) / (n * (n - 1)),
+      f"so its ticket links C({n - 1}, 2) of the C({n}, 2) pairs of visits "
+      f"({s_inf['ticket_linkable_pair_fraction']:.0%})")
 
 # %% [markdown]
 # ## Single-use tickets, and the `legacy_session_id`
@@ -83,10 +93,10 @@ print("tickets alone link", f"{s1['ticket_linkable_pair_fraction']:.0%} (k=1) vs
 # links **all** pairs of the single-use client too.
 
 # %%
-print("k=1, every value in clear:", f"{s1['linkable_pair_fraction']:.0%} of pairs,",
-      f"largest cluster {s1['largest_cluster']} of {s1['visits']} visits")
-assert s1["linkable_pair_fraction"] == 1.0 and s1["largest_cluster"] == s1["visits"]
-print("what linked each visit to an earlier one:", {r["linked_by"] for r in single.records()[1:]})
+check(s1["linkable_pair_fraction"] == 1.0 and s1["largest_cluster"] == s1["visits"],
+      f"k = 1, every value in clear: the observer links all {s1['visits']} visits into one group")
+check({r["linked_by"] for r in single.records()[1:]} == {"session_id"},
+      "what links each visit to an earlier one is the session ID, not a ticket")
 
 # %% [markdown]
 # The culprit is the ClientHello's `legacy_session_id`. TLS 1.3 keeps the field only so that
@@ -106,21 +116,144 @@ for number, seen in ((1, visit1), (2, visit2)):
 
 # %%
 first_id = single.observed[0].client_hello.session_id
-assert len(first_id) == 32
-assert all(seen.client_hello.session_id == first_id for seen in single.observed)  # one value, 20 visits
-assert all(seen.server_hello.session_id == first_id for seen in single.observed)  # echoed every time
-assert visit1.client_hello.psk_identities[0].identity != visit2.client_hello.psk_identities[0].identity
-# where it comes from: the session data the client keeps and gives back to set_data
-lab = Lab("1.3")
+check(len(first_id) == 32 and all(seen.client_hello.session_id == first_id for seen in single.observed),
+      f"one 32-byte legacy_session_id in all {len(single.observed)} ClientHellos")
+check(all(seen.server_hello.session_id == first_id for seen in single.observed), "the server echoes it every time")
+check(visit1.client_hello.psk_identities[0].identity != visit2.client_hello.psk_identities[0].identity,
+      "while the PSK identities of two consecutive visits differ")
+lab = Lab("1.3")  # where the value comes from: the session data the client keeps and gives back to set_data
 with lab.connect() as first, lab.connect(resume=first.session_data) as again:
     stored = decode(first.session_data).session_id
-    assert again.resumed and observe_connection(again.wire).client_hello.session_id == stored
-print("session ID stored in the session data:", stored.hex())
+    check(again.resumed and observe_connection(again.wire).client_hello.session_id == stored,
+          f"the resuming ClientHello sends the session ID stored in the session data ({stored[:4].hex()}…)")
+
+# %% [markdown]
+# ### The same visits in Wireshark
+# An experiment keeps each visit's wire tap and secrets when asked (`keep_wire=True`), and
+# `result.to_pcapng(path)` writes every visit to one pcapng file: visit *n* is TCP stream *n*, at the
+# fake clock's time, with the TLS secrets embedded so that Wireshark decrypts it as it is (the file
+# is therefore private, mode 0600). In Wireshark, filter `tls.handshake.type == 1` and add
+# `tls.handshake.session_id` and `tls.handshake.extensions.psk.identity.identity` as columns
+# (right-click the field, Apply as Column): the session ID stays, the PSK identity changes. From a
+# shell: `gnutls-lab experiment reuse --visits 20 --max-reuse 1 --pcap reuse.pcapng`.
+#
+# With the secrets Wireshark also reads what the observer cannot: each visit's NewSessionTickets.
+# The PSK identity a client shows in clear at one visit is a ticket the server sent, encrypted, at
+# the visit before.
+
+# %%
+import os
+import shutil
+import subprocess
+import tempfile
+
+traced = run_experiment(mechanism="tls13-psk", visits=10, max_reuse=1, gap=600, keep_wire=True, progress=False)
+reuse_capture = os.path.join(tempfile.mkdtemp(prefix="gnutls-lab-"), "single-use.pcapng")
+print(f"open {reuse_capture} in Wireshark:", traced.to_pcapng(reuse_capture)["connections"], "visits, a TCP stream each")
+offered = traced.observed[1].client_hello.psk_identities[0].identity  # what the observer reads at visit 1
+if shutil.which("tshark") is None:
+    print("tshark is not installed here (apt-get install tshark), so only the observer's view is shown:",
+          f"visit 1 offers PSK identity {offered[:8].hex()}…")
+else:
+    rows = [line.split("\t") for line in subprocess.run(
+        ["tshark", "-r", reuse_capture, "-Y", "tls.handshake.type == 1 || tls.handshake.type == 4", "-T", "fields",
+         "-E", "occurrence=a", "-E", "separator=/t", "-e", "tcp.stream", "-e", "tls.handshake.session_ticket",
+         "-e", "tls.handshake.session_id", "-e", "tls.handshake.extensions.psk.identity.identity"],
+        capture_output=True, text=True, check=True).stdout.splitlines()]
+    issued_at_0 = [bytes.fromhex(t) for row in rows if row[0] == "0" for t in row[1].split(",") if t]
+    shown_at_1 = [bytes.fromhex(row[3]) for row in rows if row[0] == "1" and row[3]]
+    print(f"tshark: visit 0 received {len(issued_at_0)} tickets (decrypted); visit 1 offers {shown_at_1[0][:8].hex()}…;"
+          f" observer: visit 1 offers {offered[:8].hex()}…")
+    check(shown_at_1 == [offered], "tshark reads the same PSK identity in clear at visit 1 as the observer")
+    check(offered in issued_at_0, "and, decrypting, finds it among the tickets visit 0 received encrypted")
+    check({row[2] for row in rows if row[2]} == {traced.observed[0].client_hello.session_id.hex()},
+          "Wireshark shows one legacy_session_id in every hello of the 10 visits, as the observer does")
 
 # %% [markdown]
 # The experiment reports both variants: `linkable_pair_fraction` counts every value in clear,
 # `ticket_linkable_pair_fraction` only tickets and PSK identities, which is what single use protects.
 #
+# ## The fix: single-use tickets *and* compatibility mode off
+# The `legacy_session_id` exists only because of middlebox compatibility mode (RFC 8446 Appendix
+# D.4), which libgnutls turns on by default. A client that puts `%DISABLE_TLS13_COMPAT_MODE` in its
+# priority string (`compat_mode=False` in the experiment, `--no-compat-mode` on the command line)
+# sends an empty field, and the server echoes it empty. The same single-use client, the same server:
+
+# %%
+no_compat = run_experiment(mechanism="tls13-psk", visits=20, max_reuse=1, gap=600, compat_mode=False)
+no_compat_reused = run_experiment(mechanism="tls13-psk", visits=20, max_reuse=2, gap=600, compat_mode=False)
+plot_links([single, no_compat_reused, no_compat],
+           ["k = 1, compat mode on (GnuTLS's default)", "k = 2, compat mode off", "k = 1, compat mode off"],
+           title="Who is linked to whom: only single use with compatibility mode off leaves nothing to link")
+
+# %%
+check(all(seen.client_hello.session_id == b"" == seen.server_hello.session_id for seen in no_compat.observed),
+      "compat mode off: the legacy_session_id is empty in every ClientHello and ServerHello")
+check(no_compat.summary()["success_rate"] == 1.0, "and the client still resumes on every visit")
+check(no_compat.summary()["linkable_pair_fraction"] == 0.0,
+      "single-use tickets plus compat mode off: the observer links no pair of visits at all")
+check(no_compat_reused.summary()["linkable_pair_fraction"] > 0.0,
+      "compat mode off is not enough alone: a ticket shown twice still links its two visits")
+
+# %% [markdown]
+# ## Other clients on the wire: a GnuTLS habit, or what every client does?
+# The lab's client is libgnutls. Do other TLS clients resend their `legacy_session_id` too? Here
+# real programs resume against a lab server on 127.0.0.1, each **the way it does by itself**, for
+# four visits, TLS 1.3 then TLS 1.2; the server records the bytes and the same passive observer
+# links the visits:
+#
+# * `gnutls-cli` (GnuTLS's command-line client) cannot save a session to a file, so it makes all
+#   its visits in one process, with a `^resume^` inline command per visit;
+# * `openssl s_client`, `-sess_out` on one visit and `-sess_in` on the next;
+# * Python's `ssl` module (OpenSSL underneath), passing `SSLSocket.session` of one visit to the next;
+# * the lab's own client, offering the newest session data of the last visit.
+#
+# A program that is not installed here is reported as missing, and the facts below leave it out.
+
+# %%
+from gnutls_lab.faces.plots import plot_clients
+from gnutls_lab.network.clients_experiment import run_clients
+
+client_runs = run_clients("1.3", visits=4) + run_clients("1.2", visits=4)
+for run in client_runs:
+    print(f"{run.protocol}  {run.client:36}  " + (f"missing: {run.missing}" if run.missing else
+          f"resumed {run.resumed}/{run.visits - 1}, linkable pairs {run.linkable_pair_fraction:.0%} "
+          f"(by ticket {run.ticket_linkable_pair_fraction:.0%}), session ID resent: {run.session_id_repeats}"))
+plot_clients(client_runs)
+
+# %%
+ran = {(run.name, run.protocol): run for run in client_runs if not run.missing}
+not_here = sorted({run.name for run in client_runs if run.missing})
+if not_here:
+    display(Markdown(f"**Not installed here: {', '.join(not_here)}** (`apt-get install gnutls-bin openssl`); "
+                     "the checks below cover the clients that ran."))
+lab13 = ran["gnutls-lab", "TLS1.3"]
+check(lab13.session_id_repeats and lab13.ticket_linkable_pair_fraction == 0.0 == 1.0 - lab13.linkable_pair_fraction,
+      "the lab client (libgnutls) offers a fresh ticket each visit, yet its resent legacy_session_id links them all")
+for name in ("openssl", "python-ssl"):
+    if (name, "TLS1.3") in ran:
+        other = ran[name, "TLS1.3"]
+        check(other.resumed == other.visits - 1 and not other.session_id_repeats and other.linkable_pair_fraction == 0.0,
+              f"{other.client}: resumes every visit with a fresh random legacy_session_id: nothing links its visits")
+if ("gnutls-cli", "TLS1.3") in ran:
+    cli = ran["gnutls-cli", "TLS1.3"]
+    check(cli.session_id_repeats and cli.resumed_visits == [1, 3] and cli.linkage.clusters == ((0, 1), (2, 3)),
+          "gnutls-cli (libgnutls too) resends the legacy_session_id; its ^resume^ resumes every other visit, "
+          "so its visits link in pairs")
+for (name, protocol), run in ran.items():
+    if protocol == "TLS1.2" and name != "gnutls-cli":
+        check(run.resumed == run.visits - 1 and run.ticket_linkable_pair_fraction == 1.0,
+              f"TLS 1.2, {run.client}: no new ticket after a resumption, so the first ticket comes back and links "
+              "every visit")
+
+# %% [markdown]
+# So the reused `legacy_session_id` is a libgnutls habit: the OpenSSL clients (`s_client` and
+# Python's `ssl`) draw a new random one for every TLS 1.3 ClientHello, as RFC 8446 §4.1.2 asks, and
+# with the fresh tickets a GnuTLS server hands out on every connection nothing links their visits.
+# Under TLS 1.2 the question does not arise: a GnuTLS server sends no new ticket on a resumed
+# handshake, so every client that keeps its session shows the same ticket again and again.
+
+# %% [markdown]
 # ## How much reuse costs, TLS 1.3 against TLS 1.2
 # The same sweep over k for both protocols (30 visits, ten minutes apart).
 
@@ -135,19 +268,23 @@ plot_compare([by_k13, by_k12])
 # * TLS 1.2: the server's NewSessionTicket travels **in clear**, so the observer sees a ticket issued
 #   and then presented. And a GnuTLS TLS 1.2 server issues **no new ticket on a ticket resumption**,
 #   so a client with k = 1 has nothing left after one resumption: every other visit is a full
-#   handshake. Fewer resumptions, fewer links.
+#   handshake, and the chain of linked visits breaks into pairs. A client that reuses its ticket
+#   shows the same one every time: one chain.
 
 # %%
 r13, r12 = by_k13.records(), by_k12.records()
-assert all(r["success_rate"] == 1.0 for r in r13 + r12)
 ticket13 = [r["ticket_linkable_pair_fraction"] for r in r13]
-assert ticket13[0] == 0.0 and ticket13 == sorted(ticket13) and ticket13[-1] > ticket13[1]
-assert all(r["linkable_pair_fraction"] == 1.0 for r in r13)
 tls12_k1 = by_k12.results[0].records()
-assert all(r["tickets_received"] == 0 for r in tls12_k1 if r["resumed"])  # no ticket on a ticket resumption
-assert [r["resumed"] for r in tls12_k1] == [False, True] * 15  # so k = 1 resumes every other visit only
-assert r12[-1]["ticket_linkable_pair_fraction"] == 1.0  # unlimited: one ticket, every visit
-print(f"TLS 1.2 k=1: {r12[0]['resumed']} resumptions in 30 visits; TLS 1.3 k=1: {r13[0]['resumed']}")
+check(all(r["success_rate"] == 1.0 for r in r13 + r12), "every resumption attempt succeeds, at every k, in both")
+check(ticket13[0] == 0.0 and ticket13 == sorted(ticket13) and ticket13[-1] > ticket13[1],
+      "TLS 1.3: tickets alone link nothing at k = 1, and more as k grows")
+check(all(r["linkable_pair_fraction"] == 1.0 for r in r13), "TLS 1.3: the session ID links every pair at every k")
+check(all(r["tickets_received"] == 0 for r in tls12_k1 if r["resumed"]),
+      "TLS 1.2: a ticket resumption brings no new ticket")
+check([r["resumed"] for r in tls12_k1] == [False, True] * 15,
+      f"so a TLS 1.2 client with k = 1 resumes every other visit only ({r12[0]['resumed']} of 30; "
+      f"TLS 1.3: {r13[0]['resumed']})")
+check(r12[-1]["ticket_linkable_pair_fraction"] == 1.0, "TLS 1.2, unlimited reuse: one ticket links every visit")
 
 # %% [markdown]
 # ## Lifetime and key rotation
@@ -170,12 +307,12 @@ plot_sweep(by_rotation, title=f"A forced new ticket key refuses every older tick
                        f"(a new key every 20 min)")
 
 # %%
-assert success_by_lifetime == sorted(success_by_lifetime) and success_by_lifetime[-1] == 1.0
 linked_by_lifetime = [r["ticket_linkable_pair_fraction"] for r in by_lifetime.records()]
-assert linked_by_lifetime == sorted(linked_by_lifetime)  # fewer resumptions, fewer links by ticket
-assert success_by_rotation[0] == 1.0 and success_by_rotation == sorted(success_by_rotation, reverse=True)
-print("success by lifetime", [f"{x:.0%}" for x in success_by_lifetime],
-      "| by forced rotation (none, 2 h, 1 h, 20 min)", [f"{x:.0%}" for x in success_by_rotation])
+check(success_by_lifetime == sorted(success_by_lifetime) and success_by_lifetime[-1] == 1.0,
+      f"a longer lifetime, more resumptions: {', '.join(f'{x:.0%}' for x in success_by_lifetime)}")
+check(linked_by_lifetime == sorted(linked_by_lifetime), "and more pairs linked by ticket")
+check(success_by_rotation[0] == 1.0 and success_by_rotation == sorted(success_by_rotation, reverse=True),
+      f"a forced new key more often, fewer resumptions: {', '.join(f'{x:.0%}' for x in success_by_rotation)}")
 
 # %% [markdown]
 # Sy et al. (ACSAC 2018) recommend that a ticket issued on a **resumed** session must not extend the
@@ -191,24 +328,21 @@ with FakeClock(start=time.time() - 240) as clock:  # the full handshake, 4 minut
     clock.set(time.time())  # now
     with ten_minutes.connect(resume=data) as again:
         new_lifetimes = [decode(t).tls13.lifetime for t in again.tickets]
-        assert again.resumed
-print("lifetime of the tickets issued on the resumed session:", new_lifetimes)
-assert all(355 <= x <= 360 for x in new_lifetimes)  # 600 − 240, not a fresh 600
+        resumed_after_4_min = again.resumed
+check(resumed_after_4_min, "the client resumes 4 minutes after the full handshake")
+check(all(355 <= x <= 360 for x in new_lifetimes),
+      f"the new tickets live {new_lifetimes} s: 600 − 240, not a fresh 600")
 
 # %% [markdown]
 # ## Explore
-# Change the reuse limit, lifetime, key rotation, number of visits, the gap between visits, and the
-# protocol (`mechanism`): every change re-runs the experiment on live handshakes and redraws. The
-# views: this run's timeline, the sweep over k, the tracking period.
+# Change the reuse limit, lifetime, key rotation, number of visits, the gap between visits, the
+# protocol (`mechanism`) and compatibility mode: every change re-runs the experiment on live
+# handshakes and redraws. The views: this run (who is linked to whom), the sweep over k, the
+# tracking period. Try: k = 1 with compat mode on, then off.
 
 # %%
 explorer = experiment_explorer(ExperimentConfig(mechanism="tls13-psk", visits=20, max_reuse=1, gap=600))
 explorer
-
-# %%
-explorer.mechanism.value = "tls12-ticket"  # what a participant does with the dropdown
-assert explorer.result.summary()["mechanism"] == "tls12-ticket" and explorer.figure is not None
-explorer.mechanism.value = "tls13-psk"
 
 # %% [markdown]
 # ## Published measurements beside the lab
@@ -267,9 +401,9 @@ print(f"{USERS} users × {VISITS} visits each; a median user's run lasts {run_da
 # * **Tickets alone, k = 1**: a TLS 1.3 ticket is encrypted when issued and shown once; nothing links.
 # * **Every value in clear**: the `legacy_session_id` above. It is never renewed, so the observer
 #   follows every user for the whole run, whatever the lifetime. Even a refused resumption passes it
-#   on: the client offers its stored ID, the server echoes it, and the new session keeps it. (That is
-#   GnuTLS before 3.8.1, which offers even an expired TLS 1.3 ticket, notebook 03; the cell below
-#   prints what the running library does.)
+#   on: the client sends its stored ID, the server echoes it, and the new session keeps it. That
+#   holds in every version: GnuTLS 3.7 offers the expired ticket and the server refuses it, 3.8.1 and
+#   later drop the ticket in the client (notebook 03), and both still send the stored session ID.
 # * **TLS 1.2 tickets** (Sy et al.'s setting in 2018): a client that keeps its ticket is followed
 #   for the whole run too. When a ticket is refused (too old), the server runs a full handshake and
 #   issues a new ticket, in clear, in the same connection: the observer sees the old ticket go in
@@ -278,28 +412,34 @@ print(f"{USERS} users × {VISITS} visits each; a median user's run lasts {run_da
 # %%
 young_refused = [r for run in runs13[86400] for r in run.records()
                  if r["attempted"] and not r["resumed"] and r["ticket_age_s"] <= 86400]
-print(f"24 h lifetime: {len(young_refused)} tickets younger than 24 h refused (their chain was older)")
-assert young_refused and measured[86400]["success"] < measured[86400]["within"]
-assert all(measured[lifetime]["ticket13"] == 0.0 for lifetime in LIFETIMES)
+check(young_refused and measured[86400]["success"] < measured[86400]["within"],
+      f"24 h lifetime: {len(young_refused)} tickets younger than 24 h refused (their chain was older), "
+      "so the lab resumes less than the revisit share")
+check(all(measured[lifetime]["ticket13"] == 0.0 for lifetime in LIFETIMES),
+      "TLS 1.3, k = 1: tickets alone follow nobody, whatever the lifetime")
 
 old_ticket_in_new_ticket_out = [
     (run, r) for run in runs12[300] for r in run.records()
     if r["attempted"] and not r["resumed"] and r["tickets_received"] == 1 and "ticket" in r["linked_by"]]
 run, record = old_ticket_in_new_ticket_out[0]
 seen = run.observed[record["visit"]]
-print(f"TLS 1.2, visit {record['visit']}: a ticket {record['ticket_age_s'] / 86400:.1f} days old presented and refused;"
-      f" a new one issued in clear: {seen.new_session_tickets[0].ticket[:8].hex()}…")
-assert seen.client_hello.session_ticket and len(seen.new_session_tickets) == 1
+check(seen.client_hello.session_ticket and len(seen.new_session_tickets) == 1,
+      f"TLS 1.2, visit {record['visit']}: a ticket {record['ticket_age_s'] / 86400:.1f} days old goes in, "
+      f"refused, and a new one comes out in clear ({seen.new_session_tickets[0].ticket[:8].hex()}…)")
 
+refused13 = [(run, r) for run in runs13[300] for r in run.records()
+             if r["attempted"] and not r["resumed"] and r["visit"] + 1 < VISITS]
+run, record = refused13[0]
+refused_seen, next_seen = run.observed[record["visit"]], run.observed[record["visit"] + 1]
+first_id = run.observed[0].client_hello.session_id
+check(refused_seen.client_hello.session_id == refused_seen.server_hello.session_id == first_id,
+      f"TLS 1.3, GnuTLS {gnutls_lab.library_info().version}: a refused resumption still sends the stored "
+      "session ID, and the server echoes it")
+check(next_seen.client_hello.session_id == first_id, "and the new session data keeps it for the next visit")
 session_ids = {len({seen.client_hello.session_id for seen in run.observed}) for run in runs13[300]}
-print("distinct legacy_session_ids per user's run (TLS 1.3, 5-minute lifetime):", session_ids)
-print("every user followed for the whole run, by every value in clear:",
-      all(measured[lifetime]["whole13"] for lifetime in LIFETIMES))
-with FakeClock() as clock:
-    stale_ticket_offered = not clock.drives_ticket_age
-if stale_ticket_offered:  # GnuTLS before 3.8.1 offers even an expired TLS 1.3 ticket (notebook 03)
-    assert session_ids == {1}
-    assert all(measured[lifetime]["whole13"] and measured[lifetime]["whole12"] for lifetime in LIFETIMES)
+check(session_ids == {1}, "one legacy_session_id per user's whole run (TLS 1.3, 5-minute lifetime)")
+check(all(measured[lifetime]["whole13"] and measured[lifetime]["whole12"] for lifetime in LIFETIMES),
+      "every user is followed for the whole run: TLS 1.3 by every value in clear, TLS 1.2 by its ticket")
 
 # %% [markdown]
 # In Sy et al.'s measurements a client is followed only while it keeps coming back within the
@@ -350,11 +490,12 @@ published = [
 ]
 display(Markdown("| fact | published | source | lab (live) |\n|---|---|---|---|\n"
                  + "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in published)))
-assert week == 604800 and longer_refused and hint_seen == 300
-assert default_tickets == [21600, 21600] and reuse_success == 1.0
-assert stek_names[0] != stek_names[1]
-if stale_ticket_offered:
-    assert followed_24h == 1.0
+check(week == 604800 and longer_refused, "604800 s is the longest lifetime, and the lab refuses one second more")
+check(hint_seen == 300, "a 5-minute TLS 1.2 server's lifetime hint reads 300 on the wire")
+check(default_tickets == [21600, 21600], "a default GnuTLS server sends two TLS 1.3 tickets of 21600 s")
+check(reuse_success == 1.0, "GnuTLS's server accepts a reused TLS 1.3 ticket every time")
+check(stek_names[0] != stek_names[1], "tickets 2 s apart across an 18 h boundary carry different key names")
+check(followed_24h == 1.0, "every lab user of a 24 h server is followed for the whole run (TLS 1.3, k = 1)")
 
 # %% [markdown]
 # ## Exercise: what links two visits?
@@ -374,3 +515,19 @@ def linkable(first, second):
 
 # %%
 tracking.check_linkable(linkable)
+
+
+# %% [markdown]
+# ## Recap
+#
+# * A GnuTLS server accepts a TLS 1.3 ticket any number of times; a client that reuses one is linked
+#   by it on every visit. Single use (RFC 8446 C.4) stops that.
+# * It is not enough for a GnuTLS client: in compatibility mode (the default) it sends the session ID
+#   stored in its session data on every resumption, even a refused one, in every version. With
+#   `%DISABLE_TLS13_COMPAT_MODE` in the client's priority and single-use tickets, the observer links
+#   nothing.
+# * A GnuTLS TLS 1.2 server gives no new ticket on a ticket resumption: a single-use client resumes
+#   every other visit and its visits link in pairs; a reusing client shows one ticket every time.
+# * Tickets on a resumed session expire with the original (no prolongation), yet a client that keeps
+#   its session data is followed for as long as it keeps it.
+
