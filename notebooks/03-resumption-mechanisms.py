@@ -33,13 +33,27 @@ print(gnutls_lab.library_info())
 # | TLS 1.2 **session ticket** (RFC 5077) | nowhere: encrypted inside the ticket | the ticket, in clear |
 # | TLS 1.3 **PSK** from a NewSessionTicket (RFC 8446 §4.6.1) | nowhere: encrypted inside the ticket | the ticket as a PSK identity, in clear, plus a binder |
 #
-# We run each one live and check the table.
+# **What you will learn**
+#
+# * who keeps what in each of the three mechanisms, and what crosses the wire in clear;
+# * how expiry works under a fake clock, and which side drops an expired TLS 1.3 ticket;
+# * what libgnutls does with session data you change by hand (the tamper lab);
+# * three mistakes from real client code, as exercises.
+#
+# We run each one live and check the table. First the picture:
 
 # %%
-from gnutls_lab import BlobFormatError, ClientSession, FakeClock, GnuTLSError, Lab, ServerSession, memory_pair, pump
+from gnutls_lab import ClientSession, FakeClock, Lab, ServerSession, memory_pair, pump
 from gnutls_lab.analysis.decode import decode
 from gnutls_lab.analysis.observer import observe_connection
+from gnutls_lab.faces.plots import plot_mechanisms
+from gnutls_lab.faces.widgets import tamper_lab, tamper_outcome
 from course import exercises
+from course.checks import check
+
+plot_mechanisms()
+
+# %%
 
 by_id = Lab("1.2", tickets=False, session_cache=True)  # tickets off, a session-ID cache on
 first_id = by_id.connect()
@@ -55,21 +69,21 @@ again_psk = by_psk.connect(resume=first_psk.session_data)
 
 for name, first, again in (("TLS 1.2 session ID", first_id, again_id), ("TLS 1.2 ticket", first_t12, again_t12),
                            ("TLS 1.3 PSK", first_psk, again_psk)):
-    print(f"{name:20} resumed={again.resumed}  messages: full {len(first.transcript)}, resumed "
-          f"{len(again.transcript)}  | {observe_connection(again.wire).resumption_evidence}")
-    assert again.resumed
+    check(again.resumed, f"{name}: resumed, {len(again.transcript)} handshake messages instead of "
+                         f"{len(first.transcript)}; the observer sees {observe_connection(again.wire).resumption_evidence}")
 
 # %% [markdown]
 # **Session ID.** The server stored the session in its cache (`store`) after the full handshake and
 # found it again (`retrieve`) when the client offered the ID. The client's data holds no ticket.
 
 # %%
-print(by_id.cache.events)
-assert [op for op, _, _ in by_id.cache.events] == ["store", "retrieve"]
 blob_id = decode(first_id.session_data)
-assert blob_id.ticket is None and len(blob_id.session_id) == 32
-assert by_id.cache.events[0][1] == blob_id.session_id.hex()  # the cache key is the session ID
-assert observe_connection(again_id.wire).client_hello.session_id == blob_id.session_id  # in clear
+check([op for op, _, _ in by_id.cache.events] == ["store", "retrieve"],
+      "the server's cache stored the session, then retrieved it")
+check(blob_id.ticket is None and len(blob_id.session_id) == 32, "the client's data holds a 32-byte ID and no ticket")
+check(by_id.cache.events[0][1] == blob_id.session_id.hex(), "the cache key is that session ID")
+check(observe_connection(again_id.wire).client_hello.session_id == blob_id.session_id,
+      "and the resuming ClientHello shows it in clear")
 
 # %% [markdown]
 # **TLS 1.2 ticket.** No cache: the ticket *is* the server's state, encrypted under its ticket key.
@@ -79,9 +93,10 @@ assert observe_connection(again_id.wire).client_hello.session_id == blob_id.sess
 # %%
 blob_t12 = decode(first_t12.session_data)
 hello = observe_connection(again_t12.wire).client_hello
-assert hello.session_ticket == blob_t12.ticket  # the observer sees the same bytes again
-assert [e.name for e in blob_t12.extensions if e.gid == 13], "the ticket is stored as hello extension 13"
-assert again_t12.tickets == [] and "NEW SESSION TICKET" not in [m.name for m in again_t12.transcript]
+check(hello.session_ticket == blob_t12.ticket, "the ClientHello's session_ticket is the ticket the client keeps")
+check([e.name for e in blob_t12.extensions if e.gid == 13], "the client keeps it as hello extension 13")
+check(again_t12.tickets == [] and "NEW SESSION TICKET" not in [m.name for m in again_t12.transcript],
+      "a ticket resumption brings no new ticket")
 
 # %% [markdown]
 # **TLS 1.3 PSK.** The ticket sits in the blob's TLS 1.3 section with the resumption master secret;
@@ -91,8 +106,9 @@ assert again_t12.tickets == [] and "NEW SESSION TICKET" not in [m.name for m in 
 # %%
 blob_psk = decode(first_psk.session_data)
 hello = observe_connection(again_psk.wire).client_hello
-assert [psk.identity for psk in hello.psk_identities] == [blob_psk.ticket]
-assert len(again_psk.tickets) == 2  # new tickets after a resumption
+check([psk.identity for psk in hello.psk_identities] == [blob_psk.ticket],
+      "the ClientHello's one PSK identity is the ticket the client keeps")
+check(len(again_psk.tickets) == 2, "a TLS 1.3 resumption brings two new tickets")
 
 # %% [markdown]
 # ## Expiry, with a fake clock
@@ -107,22 +123,33 @@ with FakeClock() as clock:
     one_hour_later = short.connect(resume=data)
     clock.advance(3660)
     too_late = short.connect(resume=data)
-    drives_ticket_age = clock.drives_ticket_age
 
-print("after 1 h:", one_hour_later.explain())
-print("after 2 h 1 min:", too_late.explain())
-assert one_hour_later.resumed and not too_late.resumed
+check(one_hour_later.resumed, "one hour later the ticket resumes")
+check(not too_late.resumed, "two hours and one minute later it does not")
 
 # %% [markdown]
-# *Who* refused depends on the GnuTLS version. The fake clock drives the server's expiry checks in
-# every version; only from 3.8.1 does it also drive the client's ticket-age clock. On older versions
-# the client still offers the stale ticket (an observer sees it) and the server refuses it; from 3.8.1
-# the client drops it itself.
+# *Who* dropped the expired ticket? The wire says. If the client still offers it, its ClientHello
+# carries a `pre_shared_key` extension with the ticket as identity, and the server, which refuses
+# it, answers without one. If the client drops it, no `pre_shared_key` leaves the client at all.
 
 # %%
-offered_on_the_wire = bool(observe_connection(too_late.wire).client_hello.psk_identities)
-print(f"GnuTLS {gnutls_lab.library_info().version}: the client offered the expired ticket: {offered_on_the_wire}")
-assert offered_on_the_wire == (not drives_ticket_age)
+expired_hello = observe_connection(too_late.wire).client_hello
+expired_reply = observe_connection(too_late.wire).server_hello
+offered = [psk.identity for psk in expired_hello.psk_identities]
+dropped_by = "the server (refused it)" if offered else "the client (never offered it)"
+check(offered in ([], [decode(data).ticket]), "the client offers that ticket or nothing")
+check(not offered or expired_reply.psk_selected_identity is None,
+      "an offered expired ticket is not selected: no pre_shared_key in the ServerHello")
+check(observe_connection(one_hour_later.wire).client_hello.psk_identities,
+      "the same client offered the ticket one hour earlier")
+version = gnutls_lab.library_info().version
+check(dropped_by.startswith("the client" if gnutls_lab.library_info().version_tuple >= (3, 8, 1) else "the server"),
+      f"GnuTLS {version}: the expired ticket was dropped by {dropped_by}")
+
+# %% [markdown]
+# The fake clock drives the server's expiry check in every version, and, from GnuTLS 3.8.1, the
+# client's own ticket-age clock too (`gnutls_global_set_time_function`). GnuTLS 3.7 still offers the
+# stale ticket (an observer sees it) and the server refuses it; from 3.8.1 the client drops it.
 
 # %% [markdown]
 # The TLS 1.2 session cache expires the same way (`gnutls_db_set_cache_expiration`).
@@ -132,17 +159,27 @@ with FakeClock() as clock:
     cached = Lab("1.2", tickets=False, session_cache=True, lifetime=600)
     data = cached.connect().session_data
     clock.advance(540)
-    assert cached.connect(resume=data).resumed
+    check(cached.connect(resume=data).resumed, "a 10-minute session cache resumes after 9 minutes")
     clock.advance(120)
-    assert not cached.connect(resume=data).resumed
+    check(not cached.connect(resume=data).resumed, "and not after 11")
 
 # %% [markdown]
 # ## The tamper lab
-# The decoder can change a field and rebuild the blob (`rebuilt(...)`, lengths recomputed) or flip one
-# bit (`flipped(path, index)`). What does libgnutls do with the result? Each row is a live attempt.
+# Your session data is just bytes: what if you change one field? Pick a field below, type a new
+# value, and press **rebuild and resume**: gnutls-lab rebuilds the blob (lengths recomputed) and
+# offers it to the lab server. Four things can happen: gnutls-lab refuses it before libgnutls sees it
+# (a malformed blob), `gnutls_session_set_data` refuses it, the handshake fails, or the handshake
+# succeeds, resumed or not. Try the lifetime first, then one bit of the ticket's MAC.
 
 # %%
 lab = Lab("1.3")
+tamper_lab(lab)
+
+# %% [markdown]
+# The same, scripted, for a set of changes worth comparing (`rebuilt(...)` changes a field,
+# `flipped(path, index)` one bit). Each row is a live attempt:
+
+# %%
 original = decode(lab.connect().session_data)
 age_add = original.tls13.ticket_age_add
 attempts = {
@@ -157,14 +194,9 @@ attempts = {
     "magic of another GnuTLS release": original.rebuilt(gnutls_version="3.6.16"),
     "truncated to 100 bytes": original.data[:100],
 }
-outcome = {}
+outcome, detail = {}, {}
 for what, blob in attempts.items():
-    try:
-        outcome[what] = "resumed" if lab.connect(resume=blob).resumed else "full handshake"
-    except GnuTLSError as exc:
-        outcome[what] = f"error {exc.name}" + (" in set_data" if exc.function == "gnutls_session_set_data" else "")
-    except BlobFormatError:  # gnutls-lab's own check, before libgnutls sees the bytes
-        outcome[what] = "refused before libgnutls"
+    outcome[what], detail[what] = tamper_outcome(lab, blob)
     print(f"{what:42} → {outcome[what]}")
 
 # %% [markdown]
@@ -180,20 +212,27 @@ for what, blob in attempts.items():
 #   handshake.
 # * `set_data` itself refuses blobs of another release: it reads the magic first.
 # * A blob of the running release that is **malformed** (truncated here) never reaches libgnutls:
-#   gnutls-lab walks it first and refuses it, because `gnutls_session_set_data` of GnuTLS 3.7.9 and
-#   3.8.9 crashes the whole process on some one-bit corruptions of its own blobs (a certificate
-#   count, a DH length, an extension id). `tests/test_preflight.py` shows the crash.
+#   gnutls-lab walks it first and refuses it, because GnuTLS 3.7.9 and 3.8.9 can kill the whole
+#   process on some one-bit corruptions of their own blobs. Mostly `gnutls_session_set_data` returns
+#   an error and the process dies later, in the next handshake or in `gnutls_deinit` (after a bad
+#   certificate or OCSP count it freed the certificate list but kept its count); only a TLS 1.2
+#   extension id out of range aborts inside `set_data`. The repository's
+#   `findings/set-data-crash/` has minimal C programs that show it.
 
 # %%
-assert outcome["unchanged"] == "resumed"
-assert outcome["lifetime cut to 1 s (client's copy)"] == "resumed"
-assert outcome["expire_time and timestamp rewritten"] == "resumed"
-assert outcome["ticket_age_add shifted by 1 h"] == "resumed"
-assert outcome["ticket_age_add shifted by 7 h"] == "full handshake"
-assert outcome["one bit of the ticket's MAC"] == outcome["one bit of the encrypted state"] == "full handshake"
-assert outcome["one bit of the resumption master secret"].startswith("error")
-assert outcome["magic of another GnuTLS release"] == "error GNUTLS_E_DB_ERROR in set_data"
-assert outcome["truncated to 100 bytes"] == "refused before libgnutls"
+check(outcome["unchanged"] == "resumed", "the unchanged blob resumes")
+check(outcome["lifetime cut to 1 s (client's copy)"] == outcome["expire_time and timestamp rewritten"] == "resumed",
+      "the client's own copies of lifetime and times change nothing the server checks")
+check(outcome["ticket_age_add shifted by 1 h"] == "resumed", "a ticket age one hour off still resumes")
+check(outcome["ticket_age_add shifted by 7 h"] == "full handshake", "seven hours off: the server does not resume")
+check(outcome["one bit of the ticket's MAC"] == outcome["one bit of the encrypted state"] == "full handshake",
+      "one flipped bit of the ticket: the server quietly runs a full handshake")
+check(outcome["one bit of the resumption master secret"] == "handshake failed",
+      f"a wrong resumption secret makes a wrong binder: the handshake fails ({detail['one bit of the resumption master secret']})")
+check(outcome["magic of another GnuTLS release"] == "refused by libgnutls"
+      and detail["magic of another GnuTLS release"].startswith("GNUTLS_E_DB_ERROR"),
+      "set_data refuses another release's magic (GNUTLS_E_DB_ERROR)")
+check(outcome["truncated to 100 bytes"] == "refused by gnutls-lab", "gnutls-lab refuses a truncated blob itself")
 
 # %% [markdown]
 # ## Real bugs, as exercises
@@ -229,11 +268,10 @@ server = ServerSession(lab_nb.server_credentials, lab_nb.priority, endpoint=serv
 client = ClientSession(lab_nb.client_credentials, lab_nb.priority, endpoint=client_end,
                        flags=8)  # GNUTLS_NONBLOCK
 pump(client, server)
-assert client.handshake_done and not client.ticket_received  # the tickets are there, but unread
+check(client.handshake_done and not client.ticket_received, "handshake done; the tickets are there, but unread")
 
 hasty = client.get_data()
-print(hasty)
-assert hasty.dummy and hasty.waited_ms == ()  # no wait at all, and the dummy
+check(hasty.dummy and hasty.waited_ms == (), "get_data2 returns the dummy at once, without waiting")
 client.close()
 server.close()
 
@@ -267,3 +305,16 @@ exercises.check_did_resume(did_resume)
 # %%
 for c in (first_id, again_id, first_t12, again_t12, first_psk, again_psk, one_hour_later, too_late):
     c.close()
+
+# %% [markdown]
+# ## Recap
+#
+# * TLS 1.2 session IDs need the server's cache; TLS 1.2 tickets and TLS 1.3 PSKs carry the session
+#   to the server, encrypted under its ticket key. All three show their credential in clear.
+# * A TLS 1.2 ticket resumption brings no new ticket; a TLS 1.3 one brings two.
+# * Expiry follows the fake clock; GnuTLS 3.7 offers an expired TLS 1.3 ticket and the server
+#   refuses it, 3.8.1 and later drop it in the client: the ClientHello's `pre_shared_key` tells which.
+# * The server checks what it encrypted (the ticket, the ticket age, the binder), not the client's
+#   copies; gnutls-lab refuses malformed blobs before `gnutls_session_set_data`, which can crash on them.
+# * Resumption data is real only after a ticket arrived, and a connection resumed only if
+#   `gnutls_session_is_resumed` says so.
