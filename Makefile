@@ -49,8 +49,9 @@ test: $(VENV)/.test-installed
 # The library tests (no notebooks, no browser) under GnuTLS 3.8.9 in a Debian 13 root filesystem.
 GNUTLS_ENV ?= ../shared/tools/gnutls-env
 test-3.8:
-	$(GNUTLS_ENV) 3.8 -- sh -c 'set -e; { command -v openssl && command -v tshark; } >/dev/null || \
-	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl gnutls-bin tshark >/dev/null; }; \
+	$(GNUTLS_ENV) 3.8 -- sh -c 'set -e; { command -v openssl && command -v tshark && command -v wget2 && command -v gcc; } >/dev/null || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl gnutls-bin tshark \
+	        gcc libc6-dev pkg-config wget wget2 libcurl4-gnutls-dev >/dev/null; }; \
 	    [ -x .venv-gnutls38/bin/python ] || python3 -m venv .venv-gnutls38; \
 	    .venv-gnutls38/bin/pip install -q --disable-pip-version-check -e ".[libtest]" && \
 	    .venv-gnutls38/bin/python -m pytest -m "not notebooks and not browser" \

@@ -53,6 +53,10 @@ case $profile in
     need_cmd gnutls-bin gnutls-cli
     need_cmd openssl openssl
     need_cmd chromium chromium
+    # Real GnuTLS programs for `gnutls-lab spy` (tests/test_spy.py), and libcurl's GnuTLS flavour to build against.
+    need_cmd wget wget
+    need_cmd wget2 wget2
+    need_file libcurl4-gnutls-dev /usr/include/*/curl/curl.h /usr/include/curl/curl.h
     need_cmd tshark tshark  # tests/test_pcapng.py: Wireshark's dissector checks the pcapng export
     ;;
 esac

@@ -106,6 +106,7 @@ class SpySession:
     offered_dummy: bool | None = None
     ticket_id_offered: str | None = None
     set_data_rc: int | None = None
+    offered_cut_bytes: int | None = None  # set when the offered data is a stored blob with its end cut off
     stored: list = field(default_factory=list)
     ticket_arrival_ms: float | None = None  # since the run's first record
     ticket_arrival_seen: str | None = None  # "gnutls_record_recv", "get_data2" or "handshake"
@@ -149,6 +150,7 @@ def _sessions(records: list) -> list:
     origin = min((r["mono_ns"] for r in records), default=0)
     live: dict = {}
     sessions: list = []
+    blobs: list = []  # (data, ticket_id) of every real blob the program received, in order
 
     def current(record) -> SpySession:
         key = (record["pid"], record["session"])
@@ -188,6 +190,12 @@ def _sessions(records: list) -> list:
             data = bytes.fromhex(r.get("data", ""))
             s.offered_bytes, s.offered_dummy = r.get("size", len(data)), data == DUMMY_SESSION
             s.ticket_id_offered, s.set_data_rc = ticket_id(data), r["rc"]
+            if s.ticket_id_offered and s.ticket_id_offered.startswith("undecoded:"):
+                # Not a whole blob: name it after the stored blob it is the beginning of, if any.
+                for blob, ident in reversed(blobs):
+                    if len(data) < len(blob) and blob.startswith(data):
+                        s.ticket_id_offered, s.offered_cut_bytes = ident, len(blob) - len(data)
+                        break
         elif event in ("get_data", "get_data2") and not r["depth"]:
             if r["rc"] != 0 or r.get("size_only") or "data" not in r:
                 continue
@@ -197,6 +205,8 @@ def _sessions(records: list) -> list:
                             round(at - s.handshake_ms, 3) if s.handshake_ms is not None else None,
                             waited, ticket_id(data), at)
             s.stored.append(stored)
+            if not stored.dummy:
+                blobs.append((data, stored.ticket_id))
             if not stored.dummy and s.protocol == "TLS1.3" and s.ticket_arrival_ms is None:
                 s.ticket_arrival_ms, s.ticket_arrival_seen = at, "get_data2"
         elif event == "set_pull":
@@ -247,6 +257,12 @@ def _findings(sessions: list) -> list:
             f"The program stored session data {_plural(len(stores), 'time')} ({len(real_stores)} real) but never "
             f"gave any back to gnutls_session_set_data, so none of its {_plural(len(clients), 'connection')} could "
             f"resume; asking cost it {waited:g} ms inside get_data/get_data2 in all.")
+    cut = [s for s in offered if s.offered_cut_bytes]
+    if cut:
+        resumed_cut = sum(1 for s in cut if s.resumed)
+        found.append(f"It gave gnutls_session_set_data session data with its last {cut[0].offered_cut_bytes} bytes "
+                     f"cut off ({_plural(len(cut), 'connection')}: the beginning of a blob get_data/get_data2 had "
+                     f"returned); the library accepted it and resumed {resumed_cut} of them.")
     dummy_offers = [s for s in offered if s.offered_dummy]
     if dummy_offers:
         found.append(f"It gave the 4-byte dummy to gnutls_session_set_data {_plural(len(dummy_offers), 'time')}: the "
