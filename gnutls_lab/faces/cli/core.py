@@ -38,7 +38,8 @@ def connection_record(conn) -> dict:
     }
 
 
-def print_connection(index: int, record: dict, out=sys.stdout) -> None:
+def print_connection(index: int, record: dict, out=None) -> None:
+    out = out or sys.stdout  # looked up now: sys.stdout may have been replaced since import
     label = "full handshake" if index == 0 else f"resumption attempt {index}"
     verdict = "RESUMED" if record["resumed"] else "full handshake"
     print(f"== connection {index} ({label}): {record['protocol']} {record['cipher_suite']}: {verdict}", file=out)
@@ -137,8 +138,9 @@ def write_capture_files(captures: list, pcap: str | None, keylog: str | None, qu
             "keylog": written["keylog_path"], "keylog_lines": written["keylog_lines"], "holds_secrets": True}
 
 
-def print_connections(result: dict, as_json: bool, where: str, out=sys.stdout) -> None:
+def print_connections(result: dict, as_json: bool, where: str, out=None) -> None:
     """The ``handshake``/``connect`` output: the JSON document, or a transcript per connection."""
+    out = out or sys.stdout
     if as_json:
         json.dump(result, out, indent=2)
         print(file=out)
