@@ -9,18 +9,22 @@ output goes to our standard error, so ``--json`` output stays clean; its standar
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 
 from ..binding.preload import SPY_LOG_VARIABLE, spy_library
 from ..errors import UsageError
 
-__all__ = ["SpiedRun", "run_spied", "links_libgnutls"]
+__all__ = ["SpiedRun", "run_spied", "links_libgnutls", "SCENARIOS", "spy_against_lab", "served_entry",
+           "program_version"]
 
 
 @dataclass
@@ -95,3 +99,72 @@ def run_spied(argv: list, *, keep_log: str | None = None, timeout: float | None 
         if keep_log is None:
             shutil.rmtree(folder, ignore_errors=True)
     return SpiedRun(list(argv), completed.returncode, records, log_path if keep_log is not None else None)
+
+
+_WGET2 = ("F=$(mktemp -u); for i in 1 2 3; do wget2 -q -O /dev/null --no-check-certificate {extra}--tls-resume "
+          "--tls-session-file=$F https://127.0.0.1:{port}/x || exit 1; done; rm -f $F")
+#: Real programs against the lab server: name -> (shell command, connections it makes, programs it needs).
+#: ``{port}`` is the lab server's port; ``{curl_resume}`` a compiled ``tests/programs/curl_resume.c``.
+SCENARIOS = {
+    "gnutls-cli --resume": ("gnutls-cli --insecure --resume -p {port} 127.0.0.1 </dev/null", 2, ["gnutls-cli"]),
+    "wget, 3 URLs": ("wget -q -O /dev/null --no-http-keep-alive --no-check-certificate "
+                     "https://127.0.0.1:{port}/a https://127.0.0.1:{port}/b https://127.0.0.1:{port}/c", 3, ["wget"]),
+    "wget2 --tls-resume, 3 runs": (_WGET2.format(extra="", port="{port}"), 3, ["wget2"]),
+    "wget2 --tls-resume --no-tls-false-start, 3 runs": (
+        _WGET2.format(extra="--no-tls-false-start ", port="{port}"), 3, ["wget2"]),
+    "libcurl-gnutls, one handle": ("{curl_resume} https://127.0.0.1:{port}/ 3 handle", 3, ["curl_resume"]),
+    "libcurl-gnutls, shared cache": ("{curl_resume} https://127.0.0.1:{port}/ 3 share", 3, ["curl_resume"]),
+}
+
+
+def served_entry(record) -> dict:
+    """The lab server's view of one connection: resumed or not, and what the client presented (by hash)."""
+    from ..analysis.spy import identity_id
+
+    return {"connection": record.index, "peer": record.peer, "protocol": record.protocol,
+            "resumed": record.resumed, "error": record.error, "presented": record.identity_kind,
+            "ticket_id": identity_id(record.identity_kind, record.identity), "tickets_sent": record.tickets_sent,
+            "http_requests": record.http_requests}
+
+
+def program_version(program: str) -> str:
+    """The first line of ``PROGRAM --version`` (libcurl: its pkg-config version), or ``""``."""
+    command = ["pkg-config", "--modversion", "libcurl"] if program == "curl_resume" else [program, "--version"]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    first = out.strip().splitlines()[0] if out.strip() else ""
+    return f"libcurl {first} (GnuTLS flavour)" if program == "curl_resume" and first else first
+
+
+def spy_against_lab(command: str, tls: str = "1.3", connections: int = 1, *, curl_resume: str = "",
+                    timeout: float = 120) -> dict:
+    """Run a shell ``command`` (``{port}``, ``{curl_resume}`` filled in) under the spy against a fresh lab HTTP server.
+
+    Returns a JSON-ready dict: ``report`` (:meth:`SpyReport.to_dict`), ``served`` (the server's record of
+    each connection, :func:`served_entry`) and the provenance: ``command``, ``tls``, ``date``,
+    ``gnutls_version``.
+    """
+    from ..analysis.spy import analyse
+    from ..binding.library import library_info
+    from .server import LabServer
+
+    with LabServer(0, tls, http=True, idle_timeout=1.0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        shell = command.format(port=server.port, curl_resume=curl_resume)
+        argv = ["sh", "-c", shell]
+        try:
+            run = run_spied(argv, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=timeout)
+            give_up = time.monotonic() + 30  # the server records a connection when it has closed it
+            while len(server.served) < connections and time.monotonic() < give_up:
+                time.sleep(0.05)
+        finally:
+            server.stop()
+            thread.join(30)
+        served = sorted(server.served, key=lambda record: record.index)
+    version = library_info().version
+    report = analyse(run.records, argv, version, run.returncode).to_dict()
+    return {"command": command, "tls": tls, "date": datetime.date.today().isoformat(), "gnutls_version": version,
+            "report": report, "served": [served_entry(record) for record in served]}

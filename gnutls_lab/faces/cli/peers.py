@@ -38,6 +38,7 @@ def _ticket_key(path: str | None) -> tuple[bytes | None, str]:
 
 def _serve(args) -> int:
     from ...network.server import LabServer
+    from ...network.spy import served_entry
     from ...sessions.session import validate_lifetime
 
     if args.lifetime is not None:
@@ -53,7 +54,7 @@ def _serve(args) -> int:
         else:
             print(record.log_line(), flush=True)
         if log_file is not None:
-            log_file.write(json.dumps(_log_entry(record)) + "\n")
+            log_file.write(json.dumps(served_entry(record)) + "\n")
             log_file.flush()
 
     with LabServer(args.port, args.tls, lifetime=args.lifetime, ticket_key=key, tickets=not args.no_tickets,
@@ -79,16 +80,6 @@ def _open_log(path: str):
     if os.path.exists(path) and not os.path.isfile(path):
         raise UsageError(f"--log {path}: exists and is not a regular file")
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8")
-
-
-def _log_entry(record) -> dict:
-    """One line of ``--log``: the connection, whether the server resumed it, and what the client presented."""
-    from ...analysis.spy import identity_id
-
-    return {"connection": record.index, "peer": record.peer, "protocol": record.protocol,
-            "resumed": record.resumed, "error": record.error, "presented": record.identity_kind,
-            "ticket_id": identity_id(record.identity_kind, record.identity), "tickets_sent": record.tickets_sent,
-            "http_requests": record.http_requests}
 
 
 def _connect(args) -> int:
