@@ -11,7 +11,8 @@ import textwrap
 import pytest
 
 from gnutls_lab import BlobFormatError, Lab, library_info
-from gnutls_lab.sessions.preflight import check_session_data, library_magic
+from gnutls_lab.formats.session_blob import magic_of_gnutls_version as library_magic
+from gnutls_lab.sessions.preflight import check_session_data
 from gnutls_lab.analysis.decode import decode
 
 # One-bit flips in the last byte of a field that kill libgnutls 3.7.9 and 3.8.9 (measured on both).

@@ -6,10 +6,12 @@
 >>> s.to_dict()                                     # JSON-ready, secrets "redacted"
 >>> shorter = s.replace(lifetime=10).to_bytes()     # the tamper lab: change a field, rebuild
 
-Where the data comes from: :mod:`gnutls_lab.formats.reader` walks the layout that
-:mod:`gnutls_lab.formats.session_blob` declares (one pass, offsets recorded); building goes through the
-schemas themselves, so a decoded blob rebuilds byte-identically and an edited one gets consistent
-lengths. ``decode(..., annotate=False)`` skips the byte ranges (the plain, faster decode).
+Where the data comes from: the construct schema :data:`gnutls_lab.formats.session_blob.SessionBlob`
+parses the blob; the annotated decode records every field's byte range during that same parse, the
+plain one (``decode(..., annotate=False)``) runs the compiled schema and records nothing. Building
+goes through the same schema, so a decoded blob rebuilds byte-identically and an edited one gets
+consistent lengths. ``docs/formats.md`` describes every field. Inputs over
+:data:`~gnutls_lab.formats.session_blob.MAX_BLOB_SIZE` bytes (64 KiB) are refused unread.
 
 Sensitive fields: ``master_secret`` (TLS <= 1.2, decrypts recorded traffic with the randoms),
 ``resumption_master_secret`` (TLS 1.3, every ticket PSK derives from it) and the SRP password are
@@ -22,14 +24,22 @@ byte offset.
 from __future__ import annotations
 
 import json
-import struct
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
-from ..formats.reader import Reader, read_packed_session, read_ticket_envelope, version_text
 from ..errors import BlobFormatError, GnuTLSLabError, UsageError
 from ..formats import gnutls_ids as ids
-from ..formats.session_blob import DUMMY_SESSION, SessionBlob, gnutls_version_of_magic, magic_of_gnutls_version
+from ..formats.session_blob import (
+    DUMMY_SESSION,
+    MAX_BLOB_SIZE,
+    SessionBlob,
+    check_size,
+    gnutls_version_of_magic,
+    magic_of_gnutls_version,
+    parse_session,
+    version_text,
+)
+from ..formats.ticket import parse_envelope, with_envelopes
 
 __all__ = [
     "REDACTED",
@@ -42,6 +52,7 @@ __all__ = [
     "is_secret",
     "name_of",
     "ticket_state_to_dict",
+    "MAX_BLOB_SIZE",
 ]
 
 REDACTED = "redacted"
@@ -313,7 +324,9 @@ class DecodedSession:
         if ticket is None:
             return None
         try:
-            return read_ticket_envelope(ticket)
+            envelope = parse_envelope(ticket)
+            del envelope["encrypted_state_len"]
+            return envelope
         except BlobFormatError:
             return None  # another TLS implementation's ticket: opaque to the client, fine
 
@@ -395,10 +408,9 @@ class DecodedSession:
         except Exception as exc:
             raise UsageError(f"cannot build the changed session: {type(exc).__name__}: {exc}") from None
         if magic is not None:
-            try:
-                data = struct.pack(">I", magic) + data[4:]
-            except struct.error:
-                raise UsageError(f"magic must be a u32, not {magic!r}") from None
+            if not isinstance(magic, int) or not 0 <= magic <= 0xFFFFFFFF:
+                raise UsageError(f"magic must be a u32, not {magic!r}")
+            data = magic.to_bytes(4, "big") + data[4:]
         return data
 
     def replace(self, changes: dict | None = None, **named) -> "DecodedSession":
@@ -487,28 +499,20 @@ def decode(data, *, annotate: bool = True) -> DecodedSession:
     bytes after the end of the session (libgnutls ignores those; we refuse to leave them unexplained).
     """
     data = _as_bytes(data)
+    check_size(len(data))
     if data == DUMMY_SESSION:
         fields = [Field("dummy", 0, 4, data)] if annotate else None
         return DecodedSession(data, None, fields)
     if not data:
         raise BlobFormatError("empty input: a session blob is at least 4 bytes", path="magic", offset=0)
     raw_fields: list | None = [] if annotate else None
-    reader = Reader(data, fields=raw_fields)
     try:
-        tree = read_packed_session(reader)
+        tree = parse_session(data, raw_fields)
     except BlobFormatError:
         raise
-    except Exception as exc:  # a reader bug must still surface as a format error, with a place
-        raise BlobFormatError(f"undecodable blob ({type(exc).__name__}: {exc})", offset=reader.pos) from None
-    if reader.pos != len(data):
-        extra = len(data) - reader.pos
-        raise BlobFormatError(
-            f"{extra} bytes of trailing garbage after the packed session (libgnutls's unpack would ignore "
-            "them; the decoder reports them so nothing goes unexplained)",
-            path="(after end)",
-            offset=reader.pos,
-        )
-    fields = [Field(*f) for f in raw_fields] if annotate else None
+    except Exception as exc:  # a schema bug must still surface as a format error
+        raise BlobFormatError(f"undecodable blob ({type(exc).__name__}: {exc})") from None
+    fields = [Field(*f) for f in with_envelopes(raw_fields)] if annotate else None
     return DecodedSession(data, tree, fields)
 
 
