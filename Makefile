@@ -2,6 +2,7 @@
 #   make lab     JupyterLab on workspace/, the participants' copies (127.0.0.1, PORT=8888), everything installed first
 #   make test    the whole suite (creates .venv, installs test extras and system packages)
 #   make bench   handshake and decoder benchmarks against C and Python's ssl module
+#   make fuzz    long seeded fuzzing of the decoder and set_data (counts; crashes must be 0)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -10,7 +11,7 @@ WORKSPACE ?= workspace
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test test-lib test-3.8 bench notebooks-sync clean
+.PHONY: lab test test-lib test-3.8 test-newest fuzz bench notebooks-sync clean
 
 $(PY):
 	scripts/system-packages.sh lab
@@ -57,6 +58,23 @@ test-3.8:
 	    .venv-gnutls38/bin/python -m pytest -m "not notebooks and not browser" \
 	        --ignore=tests/test_notebooks.py --ignore=tests/test_browser.py $(PYTEST_ARGS)'
 
+# The same library tests under the newest GnuTLS Debian ships (sid, 3.8.13), in their own venv.
+test-newest:
+	$(GNUTLS_ENV) newest -- sh -c 'set -e; { command -v openssl && command -v tshark && command -v wget2 && command -v gcc; } >/dev/null || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl gnutls-bin tshark \
+	        gcc libc6-dev pkg-config wget wget2 libcurl4-gnutls-dev >/dev/null; }; \
+	    [ -x .venv-gnutls-newest/bin/python ] || python3 -m venv .venv-gnutls-newest; \
+	    .venv-gnutls-newest/bin/pip install -q --disable-pip-version-check -e ".[libtest]" && \
+	    .venv-gnutls-newest/bin/python -m pytest -m "not notebooks and not browser" \
+	        --ignore=tests/test_notebooks.py --ignore=tests/test_browser.py $(PYTEST_ARGS)'
+
+# Long seeded fuzzing: blobs through decode and every view, resumptions with mutated blobs (forked).
+FUZZ_DECODE ?= 100000
+FUZZ_RESUME ?= 10000
+FUZZ_SEED   ?= 1
+fuzz: $(VENV)/.test-installed
+	$(PY) tests/fuzz/blob_fuzz.py --decode $(FUZZ_DECODE) --set-data $(FUZZ_RESUME) --seed $(FUZZ_SEED)
+
 bench: $(VENV)/.test-installed
 	scripts/system-packages.sh bench
 	$(PY) benchmarks/run.py
@@ -66,4 +84,4 @@ notebooks-sync: $(VENV)/.test-installed
 	$(VENV)/bin/jupytext --sync notebooks/*.py
 
 clean:
-	rm -rf $(VENV) .venv-gnutls38 build *.egg-info benchmarks/_build .pytest_cache
+	rm -rf $(VENV) .venv-gnutls38 .venv-gnutls-newest build *.egg-info benchmarks/_build .pytest_cache
