@@ -1,0 +1,59 @@
+"""Record real GnuTLS programs under the spy against the lab server, for notebooks/07 where they are missing.
+
+    .venv/bin/python data/make_spy_runs.py        # from the repository root; needs gcc and the programs
+
+Writes ``data/spy/runs-gnutls-<version>.json``: for each scenario of
+:data:`gnutls_lab.network.spy.SCENARIOS` and each TLS version, the spy's report, the lab server's own record
+of every connection, the command, the date and the program and library versions. Tickets appear only as
+short hashes; no session data, secret or key is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from gnutls_lab.binding.library import library_info
+from gnutls_lab.network.spy import SCENARIOS, program_version, spy_against_lab
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main() -> int:
+    folder = tempfile.mkdtemp(prefix="spy-runs-")
+    curl_resume = os.path.join(folder, "curl_resume")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    subprocess.run(["gcc", "-O1", "-o", curl_resume, os.path.join(ROOT, "tests", "programs", "curl_resume.c"),
+                    *flags], check=True)
+    runs = []
+    try:
+        for name, (command, connections, programs) in SCENARIOS.items():
+            for tls in ("1.3", "1.2"):
+                run = spy_against_lab(command, tls, connections, curl_resume=curl_resume)
+                run["report"]["program"] = [part.replace(curl_resume, "curl_resume") for part in
+                                            run["report"]["program"]]
+                run.update(scenario=name, programs={p: program_version(p) for p in programs})
+                runs.append(run)
+                print(f"{name} TLS {tls}: {run['report']['summary']}", file=sys.stderr)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    version = library_info().version
+    out = os.path.join(ROOT, "data", "spy", f"runs-gnutls-{version}.json")
+    provenance = {"recorded_with": "data/make_spy_runs.py", "gnutls_version": version,
+                  "system": f"{platform.system()} {platform.release()}", "python": platform.python_version()}
+    with open(out + ".tmp", "w") as f:
+        json.dump({"provenance": provenance, "runs": runs}, f, indent=1)
+        f.write("\n")
+    os.replace(out + ".tmp", out)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

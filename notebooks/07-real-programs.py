@@ -1,0 +1,199 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %%
+# Environment check: run this cell first. If it fails, open 00-setup-check.ipynb: it says how to fix it.
+import sys
+
+try:
+    import gnutls_lab
+except ImportError as exc:
+    raise RuntimeError(f"this kernel ({sys.executable}) cannot import gnutls_lab: run `make lab` from the "
+                       "repository root, or `pip install -e .` in this kernel's environment") from exc
+print(gnutls_lab.library_info())
+
+# %% [markdown]
+# # 07 · What real programs do with session data
+#
+# The earlier notebooks asked `gnutls_session_get_data2()` questions about sessions the lab made itself.
+# Here we ask them about programs you use: `gnutls-cli`, `wget`, `wget2` and a small libcurl client
+# (Debian's GnuTLS flavour of libcurl), unmodified, against the lab server on 127.0.0.1.
+#
+# **What you will learn**
+# - how to watch any GnuTLS program's session-data calls without changing it: `gnutls-lab spy`, a small
+#   library preloaded with `LD_PRELOAD` that records every `get_data`/`get_data2`, `set_data` and
+#   handshake, and asks `gnutls_session_is_resumed` itself after each handshake;
+# - which programs store a real ticket and which store the **4-byte dummy**, and why (when they ask,
+#   and whether the library can wait for a ticket);
+# - which programs give the data back (`gnutls_session_set_data`) and resume, and which offer one
+#   TLS 1.3 ticket again and again (RFC 8446 C.4);
+# - how the spy's story is checked against the other side: the lab server's own record of each
+#   connection (resumed or not, and the ticket presented, named by the same short hash).
+#
+# Tickets are named by a short SHA-256 (`ticket:1a2b…`): enough to see two connections offered the same
+# one, never the ticket itself.
+
+# %%
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from gnutls_lab.binding.preload import spy_library
+from gnutls_lab.faces.spy_plots import plot_spy_timelines
+from gnutls_lab.network.spy import SCENARIOS, program_version, spy_against_lab
+
+version = gnutls_lab.library_info().version
+curl_source = Path("..") / "tests" / "programs" / "curl_resume.c"
+curl_resume = str(Path(tempfile.mkdtemp(prefix="lab07-")) / "curl_resume")
+curl_flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl"], capture_output=True,
+                            text=True).stdout.split() if shutil.which("pkg-config") else []
+can_build_curl = bool(shutil.which("gcc") and curl_flags and curl_source.exists()
+                      and subprocess.run(["gcc", "-O1", "-o", curl_resume, str(curl_source), *curl_flags]).returncode == 0)
+have = {"gnutls-cli": bool(shutil.which("gnutls-cli")), "wget": bool(shutil.which("wget")),
+        "wget2": bool(shutil.which("wget2")), "curl_resume": can_build_curl}
+live_ok = spy_library() is not None
+print("spy library:", "built" if live_ok else "NOT built (no C compiler at install): every run below is recorded")
+print({name: (program_version(name) if present else "not installed") for name, present in have.items()})
+
+# %% [markdown]
+# ## Running the programs under the spy
+# Each scenario starts a fresh lab server (`LabServer(http=True)`: it answers each request with a small
+# HTTP/1.1 response, so HTTP clients finish normally) and runs the program with the spy preloaded. What
+# is installed here runs **live**; a scenario whose program is missing here (on Binder, say) is taken
+# from a **recorded** run shipped in `data/spy/`, with its provenance, and labelled as such.
+
+# %%
+recorded_file = Path("..") / "data" / "spy" / "runs-gnutls-3.7.9.json"
+recorded = json.loads(recorded_file.read_text())
+print("recorded runs:", recorded["provenance"])
+runs = []
+for tls in ("1.3", "1.2"):
+    for name, (command, connections, programs) in SCENARIOS.items():
+        if live_ok and all(have[p] for p in programs):
+            run = spy_against_lab(command, tls, connections, curl_resume=curl_resume)
+            run.update(scenario=name, source="live", programs={p: program_version(p) for p in programs})
+        else:
+            run = next(r for r in recorded["runs"] if r["scenario"] == name and r["tls"] == tls)
+            run = {**run, "source": f"RECORDED {run['date']} with GnuTLS {run['gnutls_version']}"}
+        runs.append(run)
+print(f"{sum(r['source'] == 'live' for r in runs)} live runs, {sum(r['source'] != 'live' for r in runs)} recorded")
+
+# %% [markdown]
+# ## The spy agrees with the server
+# The spy sees the client's side; the lab server logs its own. For every run, the list of resumed
+# connections must be the same on both sides, and the ticket a client gave `gnutls_session_set_data`
+# must be the ticket the server resumed from:
+
+# %%
+for run in runs:
+    client_view = [s for s in sorted(run["report"]["sessions"], key=lambda s: s["handshake_ms"] or 0)
+                   if s["role"] == "client" and s["handshake_rc"] == 0]
+    assert [s["resumed"] for s in client_view] == [c["resumed"] for c in run["served"]], run["scenario"]
+    assert all(s["ticket_id_offered"] == c["ticket_id"] for s, c in zip(client_view, run["served"]) if c["resumed"])
+print("spy and server agree on every connection of every run: which resumed, and with which ticket")
+
+# %% [markdown]
+# ## One table
+# One line per run: how many TLS connections, how many resumed (`gnutls_session_is_resumed`), how many
+# `get_data`/`get_data2` results were the dummy, and the most connections that offered one ticket.
+
+# %%
+header = f"{'scenario':<48} {'TLS':>4} {'conns':>5} {'resumed':>7} {'stored':>6} {'dummy':>5} {'offered':>7} {'max offers':>10}  source"
+print(header)
+print("-" * len(header))
+for run in runs:
+    s = run["report"]["summary"]
+    print(f"{run['scenario']:<48} {run['tls']:>4} {s['handshakes']:>5} {s['resumed']:>7} {s['stored']:>6} "
+          f"{s['stored_dummy']:>5} {s['offered']:>7} {s['max_ticket_offers']:>10}  {run['source']}")
+
+# %% [markdown]
+# ## One picture
+# Each row is one run under TLS 1.3: grey bars are TLS sessions (`gnutls_init` to `gnutls_deinit`),
+# squares full handshakes, diamonds resumed ones; orange triangles mark when a NewSessionTicket was
+# seen, green triangles a `get_data2` that returned real data and hollow red ones the 4-byte dummy.
+# A dummy to the left of the ticket is a program asking too early.
+
+# %%
+tls13 = [run for run in runs if run["tls"] == "1.3"]
+plot_spy_timelines(tls13, [f"{r['scenario']}{'' if r['source'] == 'live' else ' (recorded)'}" for r in tls13],
+                   title=f"TLS 1.3: when each program asked for its session data (GnuTLS {version})")
+
+# %% [markdown]
+# ## What each finding means for a user of the program
+# The spy's findings, per run, in the man page's terms:
+
+# %%
+for run in runs:
+    print(f"{run['scenario']}, TLS {run['tls']} [{run['source']}]")
+    for finding in run["report"]["findings"]:
+        print("   -", finding)
+
+# %% [markdown]
+# Program by program, each fact checked on the runs above:
+
+# %%
+by = {(r["scenario"], r["tls"]): r["report"] for r in runs}
+cli13 = by[("gnutls-cli --resume", "1.3")]
+assert cli13["summary"]["resumed"] == 1 and cli13["summary"]["stored_dummy"] == 0
+print("gnutls-cli --resume stores real session data right after the handshake and resumes with it")
+wget13 = by[("wget, 3 URLs", "1.3")]
+assert wget13["summary"]["stored"] >= 3 and wget13["summary"]["offered"] == 0 and wget13["summary"]["resumed"] == 0
+print("wget asks for session data on every HTTPS connection but never gives it back: every connection is a full handshake")
+w2 = by[("wget2 --tls-resume, 3 runs", "1.3")]
+assert w2["summary"]["resumed"] == 2 and w2["summary"]["max_ticket_offers"] == 2
+print("wget2 --tls-resume resumes, but offers the one TLS 1.3 ticket it saved in every later run (RFC 8446 C.4)")
+
+# %% [markdown]
+# - **gnutls-cli `--resume`** does what the man page asks: it calls `get_data2` after the handshake
+#   (the lab server's tickets come with its Finished flight, so they are there), and gives the blob to
+#   the next connection, which resumes.
+# - **wget** calls `gnutls_session_get_data2` on every HTTPS connection, but (for HTTP) never passes the
+#   data to `gnutls_session_set_data`: each new connection is a full handshake. Its keep-alive is what
+#   saves it handshakes, not resumption.
+# - **wget2 `--tls-resume`** saves the session in its file on the first run and resumes later runs
+#   with it; it does not ask again after a resumed handshake, so every later run shows the same TLS 1.3
+#   ticket, which links those runs for a passive observer (RFC 8446 C.4). With
+#   `--no-tls-false-start` it asks right after the handshake on a non-blocking session
+#   (`GNUTLS_NONBLOCK`: `get_data2` does not wait there), gets the dummy, and never resumes.
+# - **libcurl (GnuTLS flavour)** reads through its own pull function and sets no pull-timeout
+#   function, so `get_data` right after the handshake cannot wait for a ticket: under TLS 1.3 it stores
+#   the dummy. Debian 12's libcurl 7.88 also creates its sessions with `GNUTLS_NO_TICKETS`; TLS 1.2
+#   resumes by session ID, in both modes (one handle, and a shared `CURLSH` SSL session cache).
+
+# %%
+curl13 = by[("libcurl-gnutls, one handle", "1.3")]
+curl12 = by[("libcurl-gnutls, one handle", "1.2")]
+assert curl12["summary"]["resumed"] == 2
+print("libcurl-gnutls resumes TLS 1.2 by session ID")
+curl_dummies = curl13["summary"]["stored_dummy"] == curl13["summary"]["stored"] > 0
+assert (curl13["summary"]["stored_dummy"] > 0) == any("4-byte dummy" in f for f in curl13["findings"])
+print("libcurl-gnutls under TLS 1.3:", "stores only the dummy, so it never resumes" if curl_dummies
+      else "stores real session data")
+
+# %% [markdown]
+# ## Recap
+# - `gnutls-lab spy -- PROGRAM` watches an unmodified GnuTLS program's session-data calls; the lab
+#   server's `--log` is the other side's truth, and the two agree connection by connection.
+# - The dummy is what a program gets when it asks before a NewSessionTicket has arrived and the library
+#   cannot wait: a non-blocking session, or a custom pull function without a pull-timeout function.
+# - Storing session data is not resuming: the program must give it back to `gnutls_session_set_data`.
+# - A program that saves one ticket and never refreshes it offers that ticket on every visit; under
+#   TLS 1.3 that makes the visits linkable (RFC 8446 C.4).
+#
+# Try it on a program of your own: `gnutls-lab serve --port 4433 --http --log served.jsonl` in one
+# terminal, `gnutls-lab spy -- YOUR-PROGRAM https://127.0.0.1:4433/` in another.
