@@ -32,6 +32,14 @@ print(gnutls_lab.library_info())
 # given to `gnutls_session_ticket_enable_server`). Every lab server holds one (`lab.ticket_key`). With
 # it we can do what the server does: open a ticket and read what is inside. Then we look at how the
 # key rotates, and at what someone who steals it learns.
+#
+# **What you will learn**
+#
+# * what is inside a GnuTLS ticket, and how the server's key opens it;
+# * how GnuTLS derives a key per period from its master key, and why its own rotation never refuses
+#   a live ticket, while a forced rotation or a restart with another lifetime refuses them all;
+# * what a stolen ticket key opens: TLS 1.2 connections, TLS 1.3 early data, plain-PSK resumptions,
+#   and resumption as someone else.
 
 # %%
 import hashlib
@@ -41,9 +49,11 @@ import time
 
 from gnutls_lab import ClientSession, FakeClock, Lab, ServerSession, memory_pair, pump
 from course import tracking
+from course.checks import check
 from gnutls_lab.analysis.decode import decode
 from gnutls_lab.analysis.observer import observe_connection
 from gnutls_lab.analysis.ticket_keys import decrypt_ticket, period_key, period_of
+from gnutls_lab.faces.plots import plot_key_timeline
 from gnutls_lab.faces.views import ticket_report
 
 lab = Lab("1.3")
@@ -63,7 +73,8 @@ opened = blob.decrypt_ticket(lab.ticket_key)
 report = ticket_report(opened)
 print(report)
 inside = opened.fields
-assert "redacted" in report and inside["resumption_master_secret"].hex() not in report
+check("redacted" in report and inside["resumption_master_secret"].hex() not in report,
+      "the report redacts the resumption master secret")
 
 # %% [markdown]
 # Inside is what the server needs to resume without remembering anything: the hash of the PRF, the
@@ -72,12 +83,13 @@ assert "redacted" in report and inside["resumption_master_secret"].hex() not in 
 # values next to the ticket; they match:
 
 # %%
-assert inside["resumption_master_secret"] == blob.tls13.resumption_master_secret
-assert inside["age_add"] == blob.tls13.ticket_age_add and inside["lifetime"] == blob.tls13.lifetime == 21600
-assert decode(opened.state).entity == "SERVER"
+check(inside["resumption_master_secret"] == blob.tls13.resumption_master_secret,
+      "the resumption master secret inside the ticket is the client's")
+check(inside["age_add"] == blob.tls13.ticket_age_add and inside["lifetime"] == blob.tls13.lifetime == 21600,
+      "so are age_add and the lifetime (21600 s)")
+check(decode(opened.state).entity == "SERVER", "the packed session inside is the server's")
 revealed = ticket_report(opened, show_secrets=True)  # on request: show_secrets=True
-print(next(line.strip() for line in revealed.splitlines() if "resumption_master_secret" in line))
-assert inside["resumption_master_secret"].hex() in revealed
+check(inside["resumption_master_secret"].hex() in revealed, "show_secrets=True reveals the secret")
 
 # %% [markdown]
 # ## The key name, and the period key behind it
@@ -89,9 +101,9 @@ assert inside["resumption_master_secret"].hex() in revealed
 # %%
 t = period_of(int(time.time()), 21600)
 derived = hashlib.sha3_512(struct.pack(">Q", t) + lab.ticket_key).digest()
-print(f"period {t}: key name {derived[:16].hex()}; the ticket starts with {blob.ticket[:16].hex()}")
-assert blob.ticket[:16] == derived[:16] == opened.key.key_name == period_key(lab.ticket_key, t).key_name
-assert opened.key.period == t
+check(blob.ticket[:16] == derived[:16] == opened.key.key_name == period_key(lab.ticket_key, t).key_name,
+      f"period {t}: the derived key name {derived[:16].hex()} starts the ticket")
+check(opened.key.period == t, "the key that opened the ticket is this period's")
 
 # %% [markdown]
 # The key name is in clear, and the same in every ticket the server issues during the period, to any
@@ -101,8 +113,7 @@ assert opened.key.period == t
 with lab.connect() as other_client:
     tickets = conn.tickets + other_client.tickets
 names = {decode(ticket).ticket[:16] for ticket in tickets}
-print(f"{len(tickets)} tickets, two clients, key names: {len(names)}")
-assert names == {derived[:16]}
+check(names == {derived[:16]}, f"{len(tickets)} tickets to two clients carry one key name")
 
 # %% [markdown]
 # ## Rotation, under the fake clock
@@ -125,18 +136,23 @@ with FakeClock(start=boundary - 120) as clock:
     old_period = decrypt_ticket(old_ticket, rotating.ticket_key, time_hints=[boundary]).key.period
     accepted_now = {period_key(rotating.ticket_key, p).key_name for p in (period_of(clock.now, LIFETIME),
                                                                           period_of(clock.now, LIFETIME) - 1)}
-print(f"the old ticket (period {old_period}) resumed in period {period_of(boundary + 120, LIFETIME)}: "
-      f"{resumed_next_period}")
-assert resumed_next_period and old_period == period_of(boundary, LIFETIME) - 1
-assert new_name != old_ticket[:16]  # tickets issued now carry the new period's name
-assert old_ticket[:16] in accepted_now  # the server tries the current period's key, then the previous one
+check(resumed_next_period and old_period == period_of(boundary, LIFETIME) - 1,
+      f"a ticket of period {old_period} resumes in period {old_period + 1}")
+check(new_name != old_ticket[:16], "tickets issued now carry the new period's key name")
+check(old_ticket[:16] in accepted_now, "the old name is the previous period's: the server still tries that key")
 
 # %% [markdown]
 # The server tries two keys: the current period's and the previous one's (`lib/stek.c`). A period is
 # three lifetimes long, so the two periods always reach back further than one lifetime: GnuTLS's own
 # rotation never refuses a ticket that is still alive. Tickets of older periods are refused, but
-# they have expired anyway. Here, each ticket is issued one second before a period ends and
-# offered again at different ages:
+# they have expired anyway. In a picture (each ticket: blue while alive, grey while its key is
+# accepted):
+
+# %%
+plot_key_timeline(LIFETIME, [boundary + 300, boundary + PERIOD - 1, boundary + PERIOD + 900], start=boundary)
+
+# %% [markdown]
+# Here, each ticket is issued one second before a period ends and offered again at different ages:
 
 # %%
 outcomes = {}
@@ -151,11 +167,35 @@ with FakeClock(start=boundary + PERIOD - 1) as clock:  # one second before the n
         with rotating.connect(resume=data) as attempt:
             periods_later = period_of(clock.now, LIFETIME) - period_of(issued, LIFETIME)
             outcomes[age] = (attempt.resumed, periods_later)
-for age, (resumed, periods_later) in outcomes.items():
-    print(f"offered {age:5} s after issue ({periods_later} period(s) later): {'resumed' if resumed else 'refused'}")
-assert outcomes[2] == (True, 1) and outcomes[LIFETIME - 1] == (True, 1)  # previous period: accepted
-assert outcomes[LIFETIME + 60][0] is False  # expired, though its key is still accepted
-assert outcomes[2 * PERIOD] == (False, 2)  # older period: its key is gone (and the ticket long expired)
+check(outcomes[2] == (True, 1) and outcomes[LIFETIME - 1] == (True, 1),
+      "2 s and one lifetime less 1 s after issue, one period later: resumed (the previous period's key)")
+check(outcomes[LIFETIME + 60] == (False, 1), "one lifetime and a minute after issue, still one period later: refused")
+check(outcomes[2 * PERIOD] == (False, 2), "two periods later: refused (its key is gone, the ticket long expired)")
+
+# %% [markdown]
+# Was the ticket offered a lifetime and a minute later refused for its age, or for its key? Ask the
+# server: let it issue two tickets in one period, an old one and a young one, and offer both at one
+# moment of the next period. Same key name, same moment: only the age differs. (Which side drops
+# the old one depends on the version, as notebook 03 showed; the key is not the reason.)
+
+# %%
+with FakeClock(start=boundary + 2 * PERIOD - 700) as clock:  # 700 s before a boundary
+    rotating = Lab("1.3", lifetime=LIFETIME)
+    with rotating.connect() as issue:
+        old_data = issue.session_data
+    clock.advance(670)  # 30 s before the boundary
+    with rotating.connect() as issue:
+        young_data = issue.session_data
+    clock.advance(40)  # 10 s into the next period: the old ticket is 710 s old, the young one 40 s
+    with rotating.connect(resume=old_data) as old_try, rotating.connect(resume=young_data) as young_try:
+        tried = {"old": old_try.resumed, "young": young_try.resumed}
+    now_period = period_of(clock.now, LIFETIME)
+same_name = decode(old_data).ticket[:16] == decode(young_data).ticket[:16]
+check(same_name and period_of(boundary + 2 * PERIOD - 700, LIFETIME) == now_period - 1,
+      "both tickets carry the key name of the previous period")
+check(tried == {"old": False, "young": True},
+      "at the same moment the young ticket resumes and the old one does not: the old one ends for its age, "
+      "though its key is still accepted")
 
 # %% [markdown]
 # Two ways to lose every ticket at once:
@@ -183,9 +223,28 @@ for name, attempt in outcome.items():
     print(f"{name:24} {attempt.explain()}")
     resumed[name] = attempt.resumed
     attempt.close()
-print(f"the same instant is period {periods[0]} for a 600 s server and period {periods[1]} for a 3600 s one")
-assert resumed == {"twin, same lifetime": True, "restarted with 3600 s": False, "after a forced rotation": False}
-assert period_key(master, periods[0]).key_name != period_key(master, periods[1]).key_name
+check(resumed == {"twin, same lifetime": True, "restarted with 3600 s": False, "after a forced rotation": False},
+      "the twin resumes the ticket; the restarted server and the rotated one refuse it")
+check(period_key(master, periods[0]).key_name != period_key(master, periods[1]).key_name,
+      f"the same instant is period {periods[0]} for a 600 s server and {periods[1]} for a 3600 s one: other keys")
+
+# %% [markdown]
+# Did the forced rotation refuse the ticket *because of the key*? At the same moment the twin, which
+# kept the old master key, still resumes the very same ticket; the rotated server resumes its own new
+# tickets, whose key name the observer sees change.
+
+# %%
+with FakeClock(start=boundary + 120):
+    with twin.connect(resume=data) as attempt:
+        twin_still_resumes = attempt.resumed
+    with first_server.connect() as issue:
+        after_rotation = issue.session_data
+    with first_server.connect(resume=after_rotation) as attempt:
+        new_ticket_resumes = attempt.resumed
+check(twin_still_resumes, "the twin with the old master key still resumes the ticket the rotated server refused")
+check(new_ticket_resumes, "the rotated server resumes a ticket it issued after the rotation")
+check(decode(after_rotation).ticket[:16] != decode(data).ticket[:16] and periods[0] == period_of(boundary + 120, LIFETIME),
+      "in the same key period, the rotated server's tickets carry another key name: a new key, seen on the wire")
 
 # %% [markdown]
 # ### Exercise: predict the key name
@@ -214,8 +273,8 @@ with FakeClock(start=month_ago):
     with lab.connect() as past:
         past_ticket = decode(past.session_data).ticket
 opened_later = decrypt_ticket(past_ticket, lab.ticket_key)
-print(f"a ticket of period {opened_later.key.period} opened in period {period_of(int(time.time()), 21600)}")
-assert opened_later.key.period == period_of(int(month_ago), 21600) < period_of(int(time.time()), 21600)
+check(opened_later.key.period == period_of(int(month_ago), 21600) < period_of(int(time.time()), 21600),
+      f"a ticket of period {opened_later.key.period} opens in period {period_of(int(time.time()), 21600)}")
 
 # %% [markdown]
 # ### TLS 1.2: the ticket holds the master secret
@@ -238,11 +297,11 @@ attack12 = tracking.read_recorded_tls12(recorded.wire, lab12.ticket_key)
 print("the attacker reads:", attack12.client_data, attack12.server_data)
 
 # %%
-assert "ECDHE" in recorded.cipher_suite
-assert attack12.master_secret == recorded.client.master_secret()  # the ticket's master secret is the session's
-assert attack12.keylog_line == recorded.client.keylog_lines()[0]  # the line Wireshark needs to decrypt it
-assert attack12.client_data == b"GET /account HTTP/1.1\r\n\r\n" and attack12.server_data.endswith(b"balance: 42")
-print("master secret from the ticket = the session's:", "redacted,", len(attack12.master_secret), "bytes")
+check("ECDHE" in recorded.cipher_suite, "the recorded connection used ECDHE, which promises forward secrecy")
+check(attack12.master_secret == recorded.client.master_secret(), "the master secret in the ticket is the session's")
+check(attack12.keylog_line == recorded.client.keylog_lines()[0], "it gives the key-log line Wireshark needs")
+check(attack12.client_data == b"GET /account HTTP/1.1\r\n\r\n" and attack12.server_data.endswith(b"balance: 42"),
+      "the attacker reads both directions of the recording")
 
 # %% [markdown]
 # Every TLS 1.2 connection whose ticket was seen (the one that received it, every one that presented
@@ -279,11 +338,11 @@ for label, secret in attack13.secrets.items():
 # is missing: the handshake keys differ and the recorded data stays closed.
 
 # %%
-assert attack13.secrets["CLIENT_EARLY_TRAFFIC_SECRET"] == keylog13["CLIENT_EARLY_TRAFFIC_SECRET"]
-assert attack13.secrets["CLIENT_HANDSHAKE_TRAFFIC_SECRET"] != keylog13["CLIENT_HANDSHAKE_TRAFFIC_SECRET"]
-assert attack13.key_share and attack13.client_data is None
-assert decode(first13.session_data).decrypt_ticket(lab.ticket_key).fields["resumption_master_secret"] == \
-    decode(first13.session_data).tls13.resumption_master_secret
+check(attack13.secrets["CLIENT_EARLY_TRAFFIC_SECRET"] == keylog13["CLIENT_EARLY_TRAFFIC_SECRET"],
+      "the ticket key gives the early traffic secret (0-RTT data)")
+check(attack13.secrets["CLIENT_HANDSHAKE_TRAFFIC_SECRET"] != keylog13["CLIENT_HANDSHAKE_TRAFFIC_SECRET"],
+      "but not the handshake secrets: a fresh ECDHE went into them")
+check(attack13.key_share and attack13.client_data is None, "so the recorded data stays closed")
 
 # %% [markdown]
 # Now a server whose priority string also enables plain PSK key exchange (`NORMAL:+PSK`, as a server
@@ -306,9 +365,11 @@ print("ServerHello extensions:", observe_connection(wire).server_hello.extension
 print("the attacker reads:", plain_psk.client_data, plain_psk.server_data)
 
 # %%
-assert client.is_resumed() and not plain_psk.key_share  # psk_ke: no key_share, no (EC)DHE
-assert all(plain_psk.secrets[label] == dict(client.keylog)[label] for label in plain_psk.secrets)
-assert plain_psk.client_data == b"GET /account HTTP/1.1\r\n\r\n" and plain_psk.server_data.endswith(b"balance: 42")
+check(client.is_resumed() and not plain_psk.key_share, "resumed with psk_ke: no key_share, no (EC)DHE")
+check(all(plain_psk.secrets[label] == dict(client.keylog)[label] for label in plain_psk.secrets),
+      "every secret the attacker derives matches the session's")
+check(plain_psk.client_data == b"GET /account HTTP/1.1\r\n\r\n" and plain_psk.server_data.endswith(b"balance: 42"),
+      "the attacker reads the resumed connection")
 client.close()
 server.close()
 
@@ -333,8 +394,8 @@ with lab.connect(resume=eavesdropper) as attempt:
 with lab.connect(resume=key_thief) as attempt:
     thief_resumed = attempt.resumed
     presented = observe_connection(attempt.wire).client_hello.psk_identities[0].identity
-print(f"the recorded ticket alone resumes: {eavesdropper_resumed}; with the ticket key's help: {thief_resumed}")
-assert not eavesdropper_resumed and thief_resumed and presented == recorded_ticket
+check(not eavesdropper_resumed, "the recorded ticket alone does not resume")
+check(thief_resumed and presented == recorded_ticket, "with the secrets from inside it, the victim's ticket resumes")
 
 # %% [markdown]
 # ### Exercise: which recordings does a stolen key open?
@@ -371,3 +432,13 @@ tracking.check_exposed(exposed)
 # %%
 for c in (conn, recorded, first13, resumed13):
     c.close()
+
+# %% [markdown]
+# ## Recap
+#
+# * A ticket is the server's session encrypted under a key derived, per period of 3 × lifetime, from
+#   one 64-byte master key; the key name in clear says which period, not which client.
+# * The server accepts the current and the previous period's key, so its own rotation never refuses a
+#   live ticket; a forced new master key or a restart with another lifetime refuses them all.
+# * Whoever holds the master key opens every ticket of every period: all of TLS 1.2, TLS 1.3 early
+#   data and plain-PSK resumptions, and can resume as any recorded client.

@@ -414,8 +414,10 @@ def plot_key_timeline(lifetime: int, issued: Sequence[float], rotation: float | 
     for p in range(first, math.floor(end / period) + 1):
         a, b = (p * period - origin) / divisor, ((p + 1) * period - origin) / divisor
         ax.axvspan(a, b, color="#eeeeee" if p % 2 else "#f8f8f8", zorder=0)
-        ax.text((max(a, 0.0) + b) / 2, len(issued) + 0.1, f"key period {p - first}", ha="center", va="bottom",
-                fontsize=8, clip_on=True)
+        shown_a, shown_b = max(a, 0.0), min(b, (end - origin) / divisor)
+        if shown_b - shown_a > 0.3 * (b - a):  # room for the label
+            ax.text((shown_a + shown_b) / 2, len(issued) + 0.1, f"key period {p - first}", ha="center",
+                    va="bottom", fontsize=8)
     for row, t in enumerate(issued):
         p = math.floor(t / period)
         key_end = (p + 2) * period  # accepted in its own period and the next
