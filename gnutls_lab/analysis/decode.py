@@ -40,6 +40,7 @@ from ..formats.session_blob import (
     version_text,
 )
 from ..formats.ticket import parse_envelope, with_envelopes
+from .secrets import Secret
 
 __all__ = [
     "REDACTED",
@@ -512,8 +513,29 @@ def decode(data, *, annotate: bool = True) -> DecodedSession:
         raise
     except Exception as exc:  # a schema bug must still surface as a format error
         raise BlobFormatError(f"undecodable blob ({type(exc).__name__}: {exc})") from None
-    fields = [Field(*f) for f in with_envelopes(raw_fields)] if annotate else None
+    _hide_secrets(tree)
+    fields = [_field(*f) for f in with_envelopes(raw_fields)] if annotate else None
     return DecodedSession(data, tree, fields)
+
+
+def _field(path: str, start: int, end: int, value) -> Field:
+    if isinstance(value, bytes) and is_secret(path):
+        value = Secret(value)
+    return Field(path, start, end, value)
+
+
+def _hide_secrets(tree: dict) -> None:
+    """Wrap the secret leaves of a parse tree in :class:`Secret` (their repr is redacted)."""
+    body = tree["security_parameters"]["body"]
+    if body.get("master_secret") is not None:
+        body["master_secret"] = Secret(body["master_secret"])
+    tls13 = tree.get("tls13")
+    if tls13 and tls13["body"] is not None:
+        tls13["body"]["resumption_master_secret"] = Secret(tls13["body"]["resumption_master_secret"])
+    for entry in (tree.get("extensions") or {}).get("entries", ()):
+        data = entry["data"]
+        if isinstance(data, dict) and isinstance(data.get("password"), bytes):
+            data["password"] = Secret(data["password"])
 
 
 def _text(value: bytes | None) -> str | None:

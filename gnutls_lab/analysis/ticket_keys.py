@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ..errors import BlobFormatError, TicketKeyError, UsageError
 from ..formats.layout import Span, plain
+from .secrets import Secret
 from ..formats.ticket import TICKET_KEY_NAME_SIZE, TICKET_MAC_SIZE, Tls12TicketState, Tls13TicketState, parse_envelope
 from ..sessions.files import MAX_KEY_FILE_BYTES, read_user_file
 
@@ -225,7 +226,8 @@ def _tls13_state(plaintext: bytes) -> tuple[dict, bytes, bytes]:
     """``lib/tls13/session_ticket.c:unpack_ticket`` fields, the nested session and the padding."""
     tree, ranges = _parse_state(Tls13TicketState, plaintext)
     created = tree["creation_time"]
-    fields = {key: tree[key] for key in ("prf", "age_add", "lifetime", "resumption_master_secret", "nonce")}
+    fields = {key: tree[key] for key in ("prf", "age_add", "lifetime", "nonce")}
+    fields["resumption_master_secret"] = Secret(tree["resumption_master_secret"])
     fields["creation_time"] = ((created["tv_sec_high"] << 32) | created["tv_sec_low"], created["tv_nsec"])
     state = plaintext[ranges["state.length"][1] : ranges["creation_time"][0]]
     return fields, state, tree["padding"]
