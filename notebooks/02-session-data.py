@@ -38,9 +38,18 @@ print(gnutls_lab.library_info())
 #
 # We check each promise against the library itself, one step at a time. Instead of `Lab.connect()`
 # (which runs the whole handshake) we build the two sessions ourselves and drive them.
+#
+# **What you will learn**
+#
+# * what `gnutls_session_get_data2` returns before, during and after a handshake, and when it is the
+#   4-byte dummy that cannot resume;
+# * that each call reads at most one waiting ticket, and that the last ticket wins;
+# * what is inside the blob, byte by byte, with its secrets redacted until you ask;
+# * how `gnutls_session_set_data` resumes, under TLS 1.3 and TLS 1.2.
 
 # %%
 from gnutls_lab import ClientSession, GnuTLSError, Lab, ServerSession, library_info, memory_pair, pump
+from course.checks import check
 from gnutls_lab.analysis.decode import decode
 from gnutls_lab.formats.wire import NewSessionTicketTLS13
 from gnutls_lab.faces.views import text_report
@@ -61,22 +70,47 @@ client = ClientSession(lab.client_credentials, lab.priority, endpoint=client_end
 # %%
 too_early = client.get_data()
 print(too_early)
-assert too_early.dummy
+check(too_early.dummy, "before the first handshake step, a TLS 1.3 client gets the 4-byte dummy")
 
 # %% [markdown]
 # Once the handshake is under way (the ClientHello is out, nothing has come back), the call fails
 # with the library's error, which gnutls-lab raises as a `GnuTLSError`:
 
 # %%
-assert client.handshake_step() is False  # ClientHello sent; the client now waits for the server
+check(client.handshake_step() is False, "one step: the ClientHello is out, the client waits for the server")
 try:
     client.get_data()
     error = None
 except GnuTLSError as exc:
     error = exc
 print(repr(error))
-assert isinstance(error, GnuTLSError) and error.code < 0
-print("code", error.code, "=", error.name)
+check(isinstance(error, GnuTLSError) and error.code < 0,
+      f"now get_data2 fails, even with TLS 1.3: {error.name if error else None} ({error.code if error else ''})")
+
+# %% [markdown]
+# Does the dummy need a TLS-1.3-*only* client? Ask two more clients, before their first step and
+# after it: one that allows TLS 1.2 and 1.3 (libgnutls's `NORMAL`), and one with TLS 1.2 only.
+
+# %%
+before_handshake = {}
+for name, priority in (("TLS 1.2 and 1.3", "NORMAL"), ("TLS 1.2 only", Lab("1.2").priority)):
+    other_client = ClientSession(lab.client_credentials, priority, endpoint=memory_pair([])[0],
+                                 server_name=lab.server_name)
+    answers = []
+    for moment in ("before the first step", "after the ClientHello"):
+        if moment == "after the ClientHello":
+            other_client.handshake_step()
+        try:
+            answers.append("the dummy" if other_client.get_data().dummy else "real data")
+        except GnuTLSError as exc:
+            answers.append(exc.name)
+    before_handshake[name] = answers
+    other_client.close()
+    print(f"{name:16} before the first step: {answers[0]:24} after the ClientHello: {answers[1]}")
+check(before_handshake["TLS 1.2 and 1.3"][0] == "the dummy", "with TLS 1.3 enabled at all, the dummy comes first")
+check(before_handshake["TLS 1.2 only"][0] == error.name, "with TLS 1.2 only, get_data2 fails from the start")
+check(all(answers[1] == error.name for answers in before_handshake.values()),
+      "once the ClientHello is out, it fails for every client until the handshake ends")
 
 # %% [markdown]
 # ## After the handshake, before a ticket: the dummy, after a wait
@@ -86,8 +120,8 @@ print("code", error.code, "=", error.name)
 # %%
 pump(client, server)
 print("client flags:", client.flags)
-assert client.handshake_done and client.protocol == "TLS1.3"
-assert not client.ticket_received  # GNUTLS_SFLAGS_SESSION_TICKET (0x80) is not set
+check(client.handshake_done and client.protocol == "TLS1.3", "the TLS 1.3 handshake is done")
+check(not client.ticket_received, "GNUTLS_SFLAGS_SESSION_TICKET (0x80) is not among the client's flags")
 
 data = client.get_data()
 data
@@ -99,9 +133,8 @@ data
 # our in-memory transport answers at once instead of sleeping).
 
 # %%
-print("dummy:", data.dummy, "| bytes:", data.hex(" "), "| waited_ms:", data.waited_ms)
-assert data.dummy and data.data == b"\x00\x00\x00\x00"
-assert data.waited_ms and data.waited_ms[0] >= 60
+check(data.dummy and data.data == b"\x00\x00\x00\x00", "get_data2 succeeded with the dummy: 00 00 00 00")
+check(data.waited_ms and data.waited_ms[0] >= 60, f"after asking the transport to wait {data.waited_ms[0]} ms")
 print(data.reason)
 
 # %% [markdown]
@@ -109,8 +142,7 @@ print(data.reason)
 
 # %%
 server_data = server.get_data()
-assert server_data.dummy
-server_data
+check(server_data.dummy, "a TLS 1.3 server's get_data2 is the dummy")
 
 # %% [markdown]
 # ## After tickets: the last one wins
@@ -119,22 +151,19 @@ server_data
 
 # %%
 server.send_tickets(3)
-assert not client.ticket_received  # sent, but not yet read
+check(not client.ticket_received, "three tickets sent, none read yet")
 
 after_one = client.get_data()  # reads one record: the first ticket
-assert client.ticket_received and not after_one.dummy
-print("flags now:", client.flags)
+check(client.ticket_received and not after_one.dummy, "one get_data2 call reads one ticket: real data now")
 
 client.read_available()  # process the other two
 after_three = client.get_data()
 ticket_messages = [m for m in client.transcript if m.name == "NEW SESSION TICKET"]
-assert len(ticket_messages) == 3 and after_three != after_one
-
-# the ticket inside the blob is the one carried by the LAST NewSessionTicket message
 last_ticket = NewSessionTicketTLS13.parse(ticket_messages[-1].body).session_ticket
 first_ticket = NewSessionTicketTLS13.parse(ticket_messages[0].body).session_ticket
-assert decode(after_three).ticket == last_ticket and decode(after_one).ticket == first_ticket
-print(len(after_three), "bytes; ticket", last_ticket[:8].hex(), "… = the third NewSessionTicket")
+check(len(ticket_messages) == 3 and after_three != after_one, "after reading the rest, the data changed")
+check(decode(after_one).ticket == first_ticket, "the first call's blob holds the first ticket")
+check(decode(after_three).ticket == last_ticket, "the last call's blob holds the last ticket: the last one wins")
 
 # %% [markdown]
 # `Lab.connect()` does the same bookkeeping for you: `conn.tickets` is one blob per ticket, in
@@ -143,9 +172,8 @@ print(len(after_three), "bytes; ticket", last_ticket[:8].hex(), "… = the third
 # %%
 lab3 = Lab("1.3", extra_tickets=1)  # 2 tickets with the handshake + 1 sent afterwards
 conn = lab3.connect()
-print(conn.tickets)
-assert len(conn.tickets) == 3 and len({t.data for t in conn.tickets}) == 3
-assert conn.session_data == conn.tickets[-1] == conn.client.get_data()
+check(len(conn.tickets) == 3 and len({t.data for t in conn.tickets}) == 3, "three tickets, three different blobs")
+check(conn.session_data == conn.tickets[-1] == conn.client.get_data(), "session_data is the last, as get_data2 says")
 
 # %% [markdown]
 # ## The blob, field by field
@@ -155,12 +183,13 @@ assert conn.session_data == conn.tickets[-1] == conn.client.get_data()
 
 # %%
 decoded = decode(conn.session_data)
-assert decoded.gnutls_version == library_info().version  # the magic number names the library
-assert decoded.entity == "CLIENT" and decoded.protocol == "TLS1.3"
-assert decoded.tls13.lifetime == 21600  # the server's default ticket lifetime, 6 hours
 start, end = decoded.ranges["tls13.ticket"]  # where the ticket sits: a length prefix, then its bytes
-assert conn.session_data.data[end - len(decoded.ticket):end] == decoded.ticket
-print(f"the ticket: bytes {start}-{end} of {len(decoded.data)}, {len(decoded.ticket)} bytes after its length prefix")
+check(decoded.gnutls_version == library_info().version, f"the magic number names the library: {decoded.gnutls_version}")
+check(decoded.entity == "CLIENT" and decoded.protocol == "TLS1.3", "a TLS 1.3 client's session")
+check(decoded.tls13.lifetime == 21600, "the ticket lifetime is the server's default, 21600 s (6 hours)")
+check(conn.session_data.data[end - len(decoded.ticket):end] == decoded.ticket,
+      f"the ticket: bytes {start}–{end - 1}, {end - start - len(decoded.ticket)} bytes of length, then "
+      f"{len(decoded.ticket)} of ticket")
 
 inspector = blob_inspector(decoded)
 inspector.select("tls13.ticket.key_name")
@@ -175,23 +204,19 @@ print(text_report(decoded))
 
 # %%
 secret = decoded.tls13.resumption_master_secret
-assert decoded.to_dict()["tls13"]["resumption_master_secret"] == "redacted"
-assert secret.hex() not in text_report(decoded)
-assert decoded.to_dict(show_secrets=True)["tls13"]["resumption_master_secret"] == secret.hex()
-print(f"resumption_master_secret: {len(secret)} bytes, {secret[:4].hex()}… (revealed on request)")
+check(decoded.to_dict()["tls13"]["resumption_master_secret"] == "redacted" and secret.hex() not in text_report(decoded),
+      "the resumption master secret is redacted by default")
+check(decoded.to_dict(show_secrets=True)["tls13"]["resumption_master_secret"] == secret.hex(),
+      f"and revealed on request ({len(secret)} bytes)")
 
 # %% [markdown]
 # ## `gnutls_session_set_data` and a resumed handshake
 
 # %%
 again = lab3.connect(resume=conn.session_data)
-print(again.explain())
-assert again.resumed
-
-# the dummy is accepted by set_data, and does nothing: a full handshake follows
+check(again.resumed, "set_data with the last ticket's data: resumed")
 no_luck = lab.connect(resume=data)
-print(no_luck.explain())
-assert not no_luck.resumed
+check(not no_luck.resumed, "set_data accepts the dummy and does nothing: a full handshake")
 
 # %% [markdown]
 # Under TLS 1.2 the data is the packed session itself, and a resumed session hands back **the very
@@ -201,7 +226,8 @@ assert not no_luck.resumed
 lab12 = Lab("1.2")
 first12 = lab12.connect()
 again12 = lab12.connect(resume=first12.session_data)
-assert again12.resumed and again12.client.get_data() == first12.session_data
+check(again12.resumed and again12.client.get_data() == first12.session_data,
+      "TLS 1.2: resumed, and get_data2 gives back the very bytes set_data was given")
 
 # %% [markdown]
 # ## Exercises
@@ -435,3 +461,15 @@ if have_openssl:
 
 # %%
 workdir.cleanup()
+
+# %% [markdown]
+# ## Recap
+#
+# * `gnutls_session_get_data2` returns the 4-byte dummy, not an error, whenever a TLS 1.3 client has
+#   no ticket: before its first handshake step and after the handshake (after waiting about one round
+#   trip). From the ClientHello to the end of the handshake it fails, with TLS 1.3 or without.
+# * Each call reads at most one waiting record; the blob holds the last ticket read.
+# * The blob is `lib/session_pack.c`'s packed session: its magic names the GnuTLS release, the TLS 1.3
+#   part holds the ticket, its lifetime, age_add, nonce and the resumption master secret.
+# * `set_data` with real data resumes; with the dummy it does nothing. Under TLS 1.2 a resumed session
+#   hands back the very bytes it was given.
