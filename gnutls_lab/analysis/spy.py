@@ -86,6 +86,7 @@ class Stored:
     waited_ms: float  # time spent inside the call
     ticket_id: str | None
     at_ms: float  # since the run's first record
+    from_callback: str | None = None  # the libgnutls call the program's callback ran inside, if any
 
 
 @dataclass
@@ -142,6 +143,17 @@ class SpyReport:
                 "findings": self.findings}
 
 
+#: Wrapped calls inside which libgnutls calls its own public functions: those records are not the program's.
+_LIBRARY_NESTING = {"gnutls_session_get_data", "gnutls_init", "gnutls_deinit", "gnutls_session_set_data",
+                    "gnutls_session_get_data2", "gnutls_session_is_resumed"}
+
+
+def _own(record: dict) -> bool:
+    """The program's own call: made outside any wrapped call, or from a program callback run inside one
+    (a handshake hook inside gnutls_handshake or gnutls_record_recv), not libgnutls calling itself."""
+    return not record["depth"] or record.get("inside") not in _LIBRARY_NESTING
+
+
 def _ms(ns: int, origin: int) -> float:
     return round((ns - origin) / 1e6, 3)
 
@@ -163,7 +175,7 @@ def _sessions(records: list) -> list:
     for r in sorted(records, key=lambda r: r["mono_ns"]):
         event, at = r["ev"], _ms(r["mono_ns"], origin)
         if event == "init":
-            if r["rc"] != 0 or r["depth"]:
+            if r["rc"] != 0 or not _own(r):
                 continue
             live.pop((r["pid"], r["session"]), None)  # a freed pointer reused without our seeing deinit
             s = current(r)
@@ -173,7 +185,7 @@ def _sessions(records: list) -> list:
         if event == "deinit":
             s.ended_ms = at
             live.pop((r["pid"], r["session"]), None)
-        elif event == "handshake" and not r["depth"]:
+        elif event == "handshake" and _own(r):
             if r["rc"] not in (_E_AGAIN, _E_INTERRUPTED) or s.handshake_rc is None:
                 s.handshake_rc = r["rc"]
         elif event == "verdict":
@@ -184,9 +196,9 @@ def _sessions(records: list) -> list:
                 s.ticket_arrival_ms, s.ticket_arrival_seen = at, "handshake"
         elif event == "ticket" and s.ticket_arrival_ms is None:
             s.ticket_arrival_ms, s.ticket_arrival_seen = at, "gnutls_record_recv"
-        elif event == "is_resumed" and not r["depth"]:
+        elif event == "is_resumed" and _own(r):
             s.program_asked_resumed = True
-        elif event == "set_data" and not r["depth"]:
+        elif event == "set_data" and _own(r):
             data = bytes.fromhex(r.get("data", ""))
             s.offered_bytes, s.offered_dummy = r.get("size", len(data)), data == DUMMY_SESSION
             s.ticket_id_offered, s.set_data_rc = ticket_id(data), r["rc"]
@@ -196,14 +208,14 @@ def _sessions(records: list) -> list:
                     if len(data) < len(blob) and blob.startswith(data):
                         s.ticket_id_offered, s.offered_cut_bytes = ident, len(blob) - len(data)
                         break
-        elif event in ("get_data", "get_data2") and not r["depth"]:
+        elif event in ("get_data", "get_data2") and _own(r):
             if r["rc"] != 0 or r.get("size_only") or "data" not in r:
                 continue
             data = bytes.fromhex(r["data"])
             waited = round(r.get("elapsed_ns", 0) / 1e6, 3)
             stored = Stored(event, data == DUMMY_SESSION, r["size"],
                             round(at - s.handshake_ms, 3) if s.handshake_ms is not None else None,
-                            waited, ticket_id(data), at)
+                            waited, ticket_id(data), at, r.get("inside") if r["depth"] else None)
             s.stored.append(stored)
             if not stored.dummy:
                 blobs.append((data, stored.ticket_id))

@@ -8,9 +8,10 @@
  * is restored after logging.
  *
  * Records: {"ev": EVENT, "pid", "tid", "mono_ns", "real_ns", "session": "0x...", "depth", ...}. `depth`
- * is 0 for the program's own calls and >0 for calls libgnutls makes to itself from inside a wrapped
- * call (gnutls_session_get_data calls gnutls_session_get_data2). After every successful handshake the
- * spy asks the real gnutls_session_is_resumed and gnutls_protocol_get_version itself (event
+ * is 0 for calls made outside any wrapped call; above 0, "inside" names the wrapped call the thread is
+ * in: either libgnutls calling itself (gnutls_session_get_data calls gnutls_session_get_data2) or the
+ * program calling from one of its callbacks (a hook run inside gnutls_record_recv). After every
+ * successful handshake the spy asks the real gnutls_session_is_resumed and gnutls_protocol_get_version itself (event
  * "verdict"), so the report never depends on whether the program asks. A TLS 1.3 client's first
  * NewSessionTicket is noticed through GNUTLS_SFLAGS_SESSION_TICKET after gnutls_record_recv returns
  * (event "ticket"), a read of the session's flags that changes nothing.
@@ -47,6 +48,7 @@ typedef void *spy_session;
 #define TICKET_SLOTS 512
 
 static __thread int depth;
+static __thread const char *inside; /* the wrapped call this thread is in, if any */
 static int log_fd = -2; /* -2: not opened yet, -1: no log (variable unset or unopenable) */
 static void *ticket_seen[TICKET_SLOTS];
 
@@ -108,6 +110,8 @@ static void begin(char *line, size_t *used, const char *event, spy_session sessi
         "\"depth\":%d", event, (long)getpid(), (long)syscall(SYS_gettid),
         (long long)mono.tv_sec * 1000000000LL + mono.tv_nsec, (long long)wall.tv_sec * 1000000000LL + wall.tv_nsec,
         session, depth);
+    if (inside)
+        add(line, used, ",\"inside\":\"%s\"", inside);
 }
 
 static void finish(char *line, size_t used)
@@ -176,9 +180,12 @@ int gnutls_init(spy_session *session, unsigned int flags)
 {
     typedef int (*fn)(spy_session *, unsigned int);
     REAL(fn, "gnutls_init");
+    const char *outer = inside;
+    inside = "gnutls_init";
     depth++;
     int rc = real_fn(session, flags);
     depth--;
+    inside = outer;
     char extra[64];
     snprintf(extra, sizeof extra, "\"flags\":%u", flags);
     record("init", rc == 0 && session ? *session : NULL, rc, NULL, NULL, extra);
@@ -190,9 +197,12 @@ int gnutls_handshake(spy_session session)
     typedef int (*fn)(spy_session);
     REAL(fn, "gnutls_handshake");
     long long started = now_ns();
+    const char *outer = inside;
+    inside = "gnutls_handshake";
     depth++;
     int rc = real_fn(session);
     depth--;
+    inside = outer;
     int saved = errno;
     char took[48];
     snprintf(took, sizeof took, "\"elapsed_ns\":%lld", now_ns() - started);
@@ -223,9 +233,12 @@ int gnutls_session_get_data(spy_session session, void *data, size_t *size)
     typedef int (*fn)(spy_session, void *, size_t *);
     REAL(fn, "gnutls_session_get_data");
     long long started = now_ns();
+    const char *outer = inside;
+    inside = "gnutls_session_get_data";
     depth++;
     int rc = real_fn(session, data, size);
     depth--;
+    inside = outer;
     spy_datum datum = {data, 0};
     if (rc == 0 && size && data && *size <= 0xffffffffu)
         datum.size = (unsigned int)*size;
@@ -240,9 +253,12 @@ int gnutls_session_get_data2(spy_session session, spy_datum *data)
     typedef int (*fn)(spy_session, spy_datum *);
     REAL(fn, "gnutls_session_get_data2");
     long long started = now_ns();
+    const char *outer = inside;
+    inside = "gnutls_session_get_data2";
     depth++;
     int rc = real_fn(session, data);
     depth--;
+    inside = outer;
     char took[48];
     snprintf(took, sizeof took, "\"elapsed_ns\":%lld", now_ns() - started);
     record("get_data2", session, rc, "data", rc == 0 ? data : NULL, took);
@@ -253,9 +269,12 @@ int gnutls_session_set_data(spy_session session, const void *data, size_t size)
 {
     typedef int (*fn)(spy_session, const void *, size_t);
     REAL(fn, "gnutls_session_set_data");
+    const char *outer = inside;
+    inside = "gnutls_session_set_data";
     depth++;
     int rc = real_fn(session, data, size);
     depth--;
+    inside = outer;
     spy_datum datum = {(unsigned char *)data, size <= 0xffffffffu ? (unsigned int)size : 0};
     record("set_data", session, rc, "data", &datum, NULL);
     return rc;
@@ -265,9 +284,12 @@ int gnutls_session_is_resumed(spy_session session)
 {
     typedef int (*fn)(spy_session);
     REAL(fn, "gnutls_session_is_resumed");
+    const char *outer = inside;
+    inside = "gnutls_session_is_resumed";
     depth++;
     int rc = real_fn(session);
     depth--;
+    inside = outer;
     record("is_resumed", session, rc, NULL, NULL, NULL);
     return rc;
 }
@@ -278,9 +300,12 @@ void gnutls_deinit(spy_session session)
     REAL(fn, "gnutls_deinit");
     record("deinit", session, 0, NULL, NULL, NULL);
     forget_ticket(session);
+    const char *outer = inside;
+    inside = "gnutls_deinit";
     depth++;
     real_fn(session);
     depth--;
+    inside = outer;
 }
 
 void gnutls_transport_set_pull_timeout_function(spy_session session, void *function)
@@ -307,9 +332,12 @@ ssize_t gnutls_record_recv(spy_session session, void *data, size_t size)
     static flags_fn get_flags;
     if (!get_flags)
         get_flags = (flags_fn)real("gnutls_session_get_flags");
+    const char *outer = inside;
+    inside = "gnutls_record_recv";
     depth++;
     ssize_t rc = real_fn(session, data, size);
     depth--;
+    inside = outer;
     int saved = errno;
     if (get_flags && (get_flags(session) & SFLAGS_SESSION_TICKET) && first_ticket(session))
         record("ticket", session, rc < 0 ? (int)rc : 0, NULL, NULL, "\"seen_after\":\"gnutls_record_recv\"");

@@ -45,7 +45,8 @@ def format_report(report: dict) -> str:
             when = ("before the handshake" if st["after_handshake_ms"] is None
                     else f"{_ms(st['after_handshake_ms'])} after the handshake")
             what = "the 4-byte dummy" if st["dummy"] else f"{st['bytes']} bytes, {st['ticket_id']}"
-            lines.append(f"    Stored:           {st['call']} {when} (waited {_ms(st['waited_ms'])}): {what}")
+            where = f", from a callback inside {st['from_callback']}" if st.get("from_callback") else ""
+            lines.append(f"    Stored:           {st['call']} {when} (waited {_ms(st['waited_ms'])}{where}): {what}")
         if s["custom_pull"]:
             lines.append(f"    Pull timeout:     {'set' if s['pull_timeout'] else 'not set (custom pull function)'}")
         lines.append("")
