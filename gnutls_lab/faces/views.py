@@ -212,6 +212,14 @@ def _extension_text(extension, show_secrets: bool) -> str:
     return ", ".join(parts)
 
 
+#: Bounds of the views, so that even a blob at the decoder's size limit renders quickly: the HTML byte
+#: grid shows the first ``HTML_GRID_BYTES`` bytes and the legend the first ``HTML_LEGEND_FIELDS``
+#: fields; a ``full`` hex dump shows at most ``HEXDUMP_FULL_ROWS`` rows of one field.
+HTML_GRID_BYTES = 4096
+HTML_LEGEND_FIELDS = 400
+HEXDUMP_FULL_ROWS = 256
+
+
 def hexdump(session: DecodedSession, show_secrets: bool = False, full: bool = False) -> str:
     """Offset, bytes and field, one field per line (long fields: 2 rows unless ``full``)."""
     lines = [f"{'offset':>6}  {'bytes':<48} field"]
@@ -223,7 +231,7 @@ def hexdump(session: DecodedSession, show_secrets: bool = False, full: bool = Fa
         else:
             shown = [f"{b:02x}" for b in raw]
         rows = [shown[i : i + 16] for i in range(0, len(shown), 16)] or [[]]
-        limit = len(rows) if full or len(rows) <= 3 else 2
+        limit = min(len(rows), HEXDUMP_FULL_ROWS) if full or len(rows) <= 3 else 2
         label = f"{field.path} = {describe_field(session, field, show_secrets)}"
         for n, row in enumerate(rows[:limit]):
             lines.append(f"{field.start + 16 * n:06x}  {' '.join(row):<48} {label if n == 0 else ''}".rstrip())
@@ -240,7 +248,8 @@ def html_view(session: DecodedSession, show_secrets: bool = False) -> str:
         for offset in range(field.start, field.end):
             owner[offset] = index
     rules, legend = [], []
-    for index, field in enumerate(leaves):
+    shown_bytes = min(len(session.data), HTML_GRID_BYTES)
+    for index, field in enumerate(leaves[:HTML_LEGEND_FIELDS]):
         light, dark = _SECTION_COLOURS[_section(field.path) if field.path != "dummy" else "dummy"]
         rules.append(f".gl-blob .f{index}{{background:{light if index % 2 else dark}}}")
         rules.append(f".gl-blob:has(.f{index}:hover) .f{index}{{outline:2px solid #000;background:#fff}}")
@@ -248,10 +257,12 @@ def html_view(session: DecodedSession, show_secrets: bool = False) -> str:
             f'<tr class="f{index}"><td>{field.start}&ndash;{field.end - 1}</td><td>{html.escape(field.path)}</td>'
             f"<td>{html.escape(describe_field(session, field, show_secrets))}</td></tr>"
         )
+    if len(leaves) > HTML_LEGEND_FIELDS:
+        legend.append(f"<tr><td></td><td>... {len(leaves) - HTML_LEGEND_FIELDS} more fields</td><td></td></tr>")
     rows = []
-    for at in range(0, len(session.data), 16):
+    for at in range(0, shown_bytes, 16):
         cells = []
-        for offset in range(at, min(at + 16, len(session.data))):
+        for offset in range(at, min(at + 16, shown_bytes)):
             index = owner[offset]
             field = leaves[index] if index is not None else None
             secret = field is not None and is_secret(field.path) and not show_secrets
@@ -262,6 +273,8 @@ def html_view(session: DecodedSession, show_secrets: bool = False) -> str:
             title = html.escape(field.path) if field else "?"
             cells.append(f'<span class="f{index}" title="{title} (byte {offset})">{text}</span>')
         rows.append(f'<div><span class="gl-off">{at:06x}</span> {" ".join(cells)}</div>')
+    if shown_bytes < len(session.data):
+        rows.append(f"<div>... {len(session.data) - shown_bytes} more bytes (the first {shown_bytes} are shown)</div>")
     summary = html.escape(repr(session))
     style = (
         ".gl-blob{font-family:ui-monospace,monospace;font-size:12px;color:#000}"

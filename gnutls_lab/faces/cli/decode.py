@@ -16,6 +16,7 @@ import sys
 
 from ...analysis.decode import decode, ticket_state_to_dict
 from ...errors import UsageError
+from ...formats.session_blob import MAX_BLOB_SIZE
 from ..views import hexdump, text_report, ticket_report
 
 __all__ = ["register", "run", "read_input"]
@@ -44,15 +45,20 @@ def register(subparsers) -> None:
 
 
 def read_input(name: str) -> bytes:
-    """The bytes of FILE or stdin; hex text (whitespace allowed) is turned into bytes first."""
+    """The bytes of FILE or stdin; hex text (whitespace allowed) is turned into bytes first.
+
+    At most ``MAX_BLOB_SIZE`` + 1 bytes are read: a larger input (``/dev/zero``) is refused at once.
+    """
     if name == "-":
-        data = sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(MAX_BLOB_SIZE + 1)
     else:
         try:
             with open(name, "rb") as handle:
-                data = handle.read()
+                data = handle.read(MAX_BLOB_SIZE + 1)
         except OSError as exc:
             raise UsageError(f"cannot read {name}: {exc.strerror}") from None
+    if len(data) > MAX_BLOB_SIZE:
+        raise UsageError(f"{name} holds more than {MAX_BLOB_SIZE} bytes (the limit for a session blob); not decoded")
     # A real blob starts with 0xFA (magic) or 0x00 (dummy), never with an ASCII hex digit.
     if data and _HEX_TEXT.match(data):
         compact = b"".join(data.split())
