@@ -255,7 +255,9 @@ def compare_visit(observed, seen) -> int:
         for name, extension in theirs.items():
             for ext in listed(extension):
                 if isinstance(ext, dict) and ext.get("tls.handshake.extension.type") == "35":
-                    ticket_extension = hexbytes(one(ext, "tls.handshake.extension.data") or "")
+                    # Wireshark 4.4 (Debian 13) has a field of its own; 4.0 (Debian 12) shows the raw data
+                    data = one(ext, "tls.handshake.extensions.session_ticket") or one(ext, "tls.handshake.extension.data")
+                    ticket_extension = hexbytes(data or "")
         same(ours.session_ticket, ticket_extension, "session_ticket extension data")
     same(len(observed.server_hellos), len(seen["server_hellos"]), "ServerHello count")
     for ours, theirs in zip(observed.server_hellos, seen["server_hellos"]):
@@ -290,6 +292,15 @@ def test_observer_agrees_with_wireshark_on_every_visit(tmp_path, mechanism):
     assert sorted(view) == list(range(50))
     compared = sum(compare_visit(observed, view[visit]) for visit, observed in enumerate(result.observed))
     assert compared >= 50 * 10
+    # The field names the observer shows are Wireshark's own.
+    listing = subprocess.run([TSHARK, "-G", "fields"], capture_output=True, text=True, timeout=120, check=True)
+    known = {line.split("\t")[2] for line in listing.stdout.splitlines() if line.startswith("F\t")}
+    shown = {row[2] for seen in result.observed for row in seen.fields() if row[2].startswith("tls.")}
+    assert len(shown) >= 5
+    if "tls.handshake.extensions.session_ticket" not in known:  # Wireshark 4.0: the extension as raw data
+        assert "tls.handshake.extension.data" in known
+        shown.discard("tls.handshake.extensions.session_ticket")
+    assert shown <= known, shown - known
     records = result.records()
     assert any(r["resumed"] for r in records) and any(not r["resumed"] for r in records)
     # Wireshark's own verdict on resumption agrees with the library's on every visit.

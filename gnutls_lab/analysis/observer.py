@@ -450,7 +450,8 @@ def observe_connection(chunks: Iterable, time: float | None = None) -> ObservedC
 # --- values that can link visits --------------------------------------------------------------
 
 #: Wireshark field of each kind of linking value (a ClientHello's session_ticket extension shows as
-#: ``tls.handshake.extension.data``; it carries the bytes of an earlier ``tls.handshake.session_ticket``).
+#: ``tls.handshake.extensions.session_ticket`` in Wireshark 4.4, ``tls.handshake.extension.data`` in 4.0;
+#: it carries the bytes of an earlier ``tls.handshake.session_ticket``).
 LINK_FIELDS = {
     "session_id": "tls.handshake.session_id",
     "ticket": "tls.handshake.session_ticket",
@@ -497,7 +498,7 @@ def _connection_rows(conn: ObservedConnection) -> list:
         if hello.server_name is not None:
             add("tls.handshake.extensions_server_name", hello.server_name)
         if hello.session_ticket is not None:
-            add("session_ticket: tls.handshake.extension.data", hello.session_ticket)
+            add("tls.handshake.extensions.session_ticket", hello.session_ticket)  # Wireshark 4.0: extension.data
         for psk in hello.psk_identities:
             add("tls.handshake.extensions.psk.identity.identity", psk.identity)
             add("tls.handshake.extensions.psk.identity.obfuscated_ticket_age", psk.obfuscated_ticket_age)
