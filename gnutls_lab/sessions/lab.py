@@ -140,9 +140,9 @@ class Connection(ClientFacts):
         return lines
 
     def capture(self):
-        """The wire tap, key log and start time as a :class:`gnutls_lab.formats.pcapng.TlsCapture`
+        """The wire tap, key log and start time as a :class:`gnutls_lab.sessions.pcapng.TlsCapture`
         (plain data that outlives :meth:`close`)."""
-        from ..formats.pcapng import TlsCapture
+        from .pcapng import TlsCapture
 
         if not self._tapped:
             raise UsageError("this connection has no wire tap: connect with observe=True or observe='wire'")
@@ -153,7 +153,7 @@ class Connection(ClientFacts):
         """Write this connection as a pcapng file that Wireshark opens and decrypts by itself (the
         secrets are embedded); ``keylog_path`` also writes the key log. Both files hold secrets
         and are created with mode 0600. See :func:`gnutls_lab.write_pcapng`."""
-        from ..formats.pcapng import write_pcapng
+        from .pcapng import write_pcapng
 
         return write_pcapng([self], path, keylog_path=keylog_path)
 
