@@ -5,6 +5,7 @@ Every connection here is a real in-process handshake with libgnutls; nothing is 
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 
 import matplotlib
@@ -341,3 +342,20 @@ def test_tamper_lab_says_who_refused_each_change():
     assert "refused by gnutls-lab" in _text(tamper.attempts.value)
     tls12 = tamper_lab(Lab("1.2"))
     assert "lifetime" not in [key for _, key in tls12.field.options]  # a TLS 1.3 field only
+
+
+def test_stepper_legend_matches_the_dump_and_says_why_each_hello_field_is_there(tls13):
+    from gnutls_lab.faces.widgets import FIELD_PURPOSES, field_purpose, handshake_stepper, message_fields
+
+    first, again = tls13
+    stepper = handshake_stepper(again)  # a resumption: its ClientHello has pre_shared_key too
+    stepper.position.value = 0  # the ClientHello
+    detail = stepper.detail.value
+    names = [name for name, _, _ in message_fields(again.transcript[0], again.protocol)]
+    assert "extension pre_shared_key (41)" in names
+    assert all(field_purpose(name) for name in names), [n for n in names if not field_purpose(n)]
+    assert "why it is there" in detail and html_lib.escape(FIELD_PURPOSES["tls.handshake.random"]) in detail
+    swatches = re.findall(r"<td style='background:(#[0-9a-f]{6});width:1em'>", detail)
+    in_dump = re.findall(r"class='gl-byte' style='background:(#[0-9a-f]{6})'", detail)
+    assert len(swatches) == len(names) and set(in_dump) <= set(swatches)
+    assert field_purpose("extension key_share (51)") == FIELD_PURPOSES["extension key_share"]

@@ -198,6 +198,11 @@ def _clear_handshake_streams(chunks) -> dict:
 # --- hex dumps ----------------------------------------------------------------------------------
 
 
+def _span_tints(spans) -> list:
+    """The tint :func:`hex_dump_html` gives each span: the colour legend of a dump."""
+    return [_TINTS[i % len(_TINTS)] for i in range(len(spans))]
+
+
 def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int = 16, window=None,
                   max_height: str | None = None) -> str:
     """An HTML hex dump: offsets, bytes tinted per span, the ``highlight`` range marked, ``masked``
@@ -237,11 +242,73 @@ def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int =
             + "\n".join(rows) + "</pre>")
 
 
-def _field_table(rows) -> str:
+#: Why each field of a hello or a ticket message is there, in one line (RFC 8446 §4.1.2-3 and §4.2,
+#: RFC 5077, RFC 7627, RFC 7366): what the stepper says beside the bytes, as The Illustrated TLS 1.3
+#: Connection does. Keys are the stepper's field names (Wireshark's, or "extension NAME").
+FIELD_PURPOSES = {
+    "tls.handshake.type": "which handshake message this is",
+    "tls.handshake.length": "how many bytes of message follow",
+    "tls.handshake.version": "frozen at 0x0303 (TLS 1.2) so old middleboxes pass it; the real version is in "
+                             "supported_versions",
+    "tls.handshake.random": "32 fresh random bytes that make every handshake's keys unique",
+    "tls.handshake.session_id": "TLS 1.2: the session to resume; TLS 1.3: legacy_session_id, kept for middlebox "
+                                "compatibility (GnuTLS sends a stored one: notebook 04)",
+    "tls.handshake.ciphersuites": "the cipher suites the client accepts, best first",
+    "tls.handshake.ciphersuite": "the suite the server chose from the client's list",
+    "tls.handshake.comp_methods": "compression: always just 'null' today (compression leaked secrets: CRIME)",
+    "tls.handshake.comp_method": "compression chosen: null",
+    "tls.handshake.extensions_length": "how many bytes of extensions follow",
+    "tls.handshake.session_ticket_lifetime_hint": "how long the server promises to accept the ticket (s)",
+    "tls.handshake.session_ticket_age_add": "a secret the client adds to the ticket's age, so the age on the wire "
+                                            "does not link visits",
+    "tls.handshake.session_ticket_nonce": "makes each ticket's PSK different, from the same resumption secret",
+    "tls.handshake.session_ticket": "the ticket: the server's session state, encrypted for the server itself",
+    "tls.handshake.verify_data": "a MAC over the whole transcript: proof that both saw the same handshake",
+    "extension server_name": "SNI: the host name the client wants (in clear: the observer reads it)",
+    "extension status_request": "asks the server to staple its certificate's OCSP status",
+    "extension supported_groups": "the key-exchange groups (curves) the client accepts",
+    "extension ec_point_formats": "TLS 1.2 elliptic-curve point format (uncompressed)",
+    "extension signature_algorithms": "the signature schemes the client can verify",
+    "extension encrypt_then_mac": "TLS 1.2: MAC after encryption for CBC suites (RFC 7366)",
+    "extension extended_master_secret": "TLS 1.2: bind the master secret to the whole handshake (RFC 7627)",
+    "extension session_ticket": "TLS 1.2: 'I take tickets' (empty) or the ticket being presented (RFC 5077)",
+    "extension key_share": "the sender's (EC)DHE public key: TLS 1.3 agrees keys in the first round trip",
+    "extension supported_versions": "the real protocol versions (the client's list, the server's choice)",
+    "extension renegotiation_info": "TLS 1.2: protects against the renegotiation attack (RFC 5746)",
+    "extension psk_key_exchange_modes": "how a PSK may be used: with a fresh (EC)DHE (1) or alone (0)",
+    "extension pre_shared_key": "the ticket offered as PSK identity, and a binder proving the client holds its "
+                                "secret (always the last extension); in the ServerHello: which one was taken",
+    "extension record_size_limit": "the largest record the sender wants to receive",
+    "extension early_data": "0-RTT: data sent before the handshake ends, or the server's limit for it",
+    "extension cookie": "a value the server asks the client to echo after a HelloRetryRequest",
+}
+
+
+def field_purpose(name: str) -> str:
+    """One line on why a field of a hello or ticket message is there ("" when the lab has none)."""
+    if name.startswith("extension "):
+        name = name.rsplit(" (", 1)[0]
+    return FIELD_PURPOSES.get(name, "")
+
+
+def _field_table(rows, tints=None) -> str:
+    """The fields of a step: a colour swatch matching the field's bytes in the dump, name, byte range,
+    value, and why the field is there (when the lab knows)."""
     cell = "style='text-align:left;font-family:monospace;padding:1px 8px;font-size:12px'"
-    body = "".join("<tr>" + "".join(f"<td {cell}>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
-    head = "".join(f"<th {cell}>{h}</th>" for h in ("field", "bytes", "value"))
-    return f"<table class='gl-fields' style='border-collapse:collapse;margin:4px 0'><tr>{head}</tr>{body}</table>"
+    prose = "style='text-align:left;padding:1px 8px;font-size:12px'"
+    with_purpose = any(field_purpose(str(r[0])) for r in rows)
+    body = []
+    for index, row in enumerate(rows):
+        swatch = tints[index] if tints else None
+        cells = [f"<td style='background:{swatch};width:1em'></td>" if swatch else "<td></td>"]
+        cells += [f"<td {cell}>{html.escape(str(c))}</td>" for c in row]
+        if with_purpose:
+            cells.append(f"<td {prose}>{html.escape(field_purpose(str(row[0])))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    heads = ("", "field", "bytes", "value") + (("why it is there",) if with_purpose else ())
+    head = "".join(f"<th {cell}>{h}</th>" for h in heads)
+    return (f"<table class='gl-fields' style='border-collapse:collapse;margin:4px 0'><tr>{head}</tr>"
+            f"{''.join(body)}</table>")
 
 
 def _short(value: bytes) -> str:
@@ -330,8 +397,9 @@ class HandshakeStepper(widgets.VBox):
         return (f"<div class='gl-step'><p>Message {index + 1} of {len(self.messages)}: {self._arrow(message.sender)}"
                 f" <b class='gl-message-name'>{html.escape(message.name)}</b> (type {message.type}),"
                 f" {len(data)} bytes = 4-byte header + {len(message.body)}-byte body."
-                f" A passive observer sees it <b>{seen}</b>.</p>"
-                f"{_field_table(rows)}{hex_dump_html(data, spans)}</div>")
+                f" A passive observer sees it <b>{seen}</b>. Each field's colour is the colour of its"
+                f" bytes in the dump below.</p>"
+                f"{_field_table(rows, _span_tints(spans))}{hex_dump_html(data, spans)}</div>")
 
     def _record_html(self, index: int) -> str:
         sender, record = self.records[index]
@@ -343,7 +411,7 @@ class HandshakeStepper(widgets.VBox):
                 (spans[-1][0], f"5–{len(record)}", _short(record[5:]))]
         return (f"<div class='gl-step'><p>Record {index + 1} of {len(self.records)}: {self._arrow(sender)}"
                 f" <b class='gl-message-name'>{kind}</b>, {len(record)} bytes on the wire.</p>"
-                f"{_field_table(rows)}{hex_dump_html(record, spans)}</div>")
+                f"{_field_table(rows, _span_tints(spans))}{hex_dump_html(record, spans)}</div>")
 
 
 def handshake_stepper(conn) -> HandshakeStepper:
