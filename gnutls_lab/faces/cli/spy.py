@@ -10,6 +10,7 @@ short hash, never shown.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 
 from ...errors import UsageError
@@ -23,7 +24,7 @@ def _ms(value) -> str:
 
 def format_report(report: dict) -> str:
     """The text form of a report dict (``SpyReport.to_dict()``)."""
-    lines = [f"Program: {' '.join(report['program'])} (exit status {report['returncode']})",
+    lines = [f"Program: {shlex.join(report['program'])} (exit status {report['returncode']})",
              f"GnuTLS: {report['gnutls_version']}", ""]
     for s in report["sessions"]:
         lines.append(f"TLS session #{s['index']} (pid {s['pid']}, {s['role']})")
