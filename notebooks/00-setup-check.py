@@ -36,14 +36,19 @@ print(gnutls_lab.library_info(), "| gnutls_lab", gnutls_lab.__version__, "| Pyth
 #    `libgnutls.so.30` (Debian's `libgnutls30`) and at whatever `ctypes.util.find_library` finds.
 # 2. **What works?** A real TLS 1.3 and TLS 1.2 handshake and resumption, run in this process.
 # 3. **Do widgets and plots show?** If something does not, the table at the end says what to do.
+#
+# **What you will learn**: which GnuTLS your notebooks talk to, that the four ways to resume work
+# with it here, and how the notebooks state what they check: one line per fact, `✓` when it holds
+# (a false one stops the notebook with the fact that failed).
 
 # %%
 from gnutls_lab import MINIMUM_VERSION, FakeClock, Lab, library_info
+from course.checks import check
 
 info = library_info()
 print("library :", info.path)
-print("version :", info.version, f"(gnutls-lab needs >= {MINIMUM_VERSION})")
-assert info.version_tuple >= tuple(int(p) for p in MINIMUM_VERSION.split("."))
+check(info.version_tuple >= tuple(int(p) for p in MINIMUM_VERSION.split(".")),
+      f"GnuTLS {info.version} is new enough (gnutls-lab needs {MINIMUM_VERSION} or newer)")
 
 # %% [markdown]
 # The version is also written into every session blob this library produces: the first four bytes
@@ -51,7 +56,8 @@ assert info.version_tuple >= tuple(int(p) for p in MINIMUM_VERSION.split("."))
 #
 # ## What works
 # Each line below is a live handshake pair in this process (client and server are both libgnutls,
-# talking over an in-memory pipe). A ✓ means the library said so (`gnutls_session_is_resumed`).
+# talking over an in-memory pipe). A ✓ means the library said so (`gnutls_session_is_resumed`);
+# a ✗ stops here with what failed (the table at the end says what to do).
 
 # %%
 works = []
@@ -79,8 +85,7 @@ with FakeClock() as clock:
                   else "GnuTLS < 3.8.1: the fake clock does not move the client's ticket age"))
 
 for what, ok, note in works:
-    print("✓" if ok else "✗", what, "|", note)
-assert all(ok for _, ok, _ in works), "something above failed: see the table at the end of this notebook"
+    check(ok, f"{what}{' (' + note + ')' if note else ''}")
 
 # %% [markdown]
 # ## Widgets and plots
@@ -92,8 +97,8 @@ import ipywidgets
 import matplotlib
 import matplotlib.pyplot as plt
 
-print("ipywidgets", ipywidgets.__version__, "| matplotlib", matplotlib.__version__)
-assert int(ipywidgets.__version__.split(".")[0]) >= 8
+print("matplotlib", matplotlib.__version__)
+check(int(ipywidgets.__version__.split(".")[0]) >= 8, f"ipywidgets {ipywidgets.__version__} (8 or newer)")
 ipywidgets.IntSlider(value=3, min=0, max=5, description="works?")
 
 # %%
@@ -101,7 +106,8 @@ figure, ax = plt.subplots(figsize=(4, 1.6))
 ax.bar(["full", "resumed"], [len(first.transcript), len(again.transcript)], color=["#D55E00", "#0072B2"])
 ax.set_ylabel("handshake messages")
 ax.set_title("A resumed TLS 1.3 handshake skips the certificate")
-assert len(again.transcript) < len(first.transcript)
+check(len(again.transcript) < len(first.transcript),
+      f"the resumed handshake has fewer messages: {len(again.transcript)} instead of {len(first.transcript)}")
 
 # %% [markdown]
 # ## How to fix what does not work
@@ -118,3 +124,10 @@ assert len(again.transcript) < len(first.transcript)
 # %%
 for conn in (first, again, first12):
     conn.close()
+
+# %% [markdown]
+# ## Recap
+#
+# * The notebooks use the libgnutls printed at the top; every fact they teach is measured with it,
+#   live, and stated on one `✓` line.
+# * If every line above has its `✓`, and the slider and the plot show, you are ready for 01.
