@@ -535,7 +535,7 @@ def test_the_install_goes_on_when_the_c_pipe_cannot_be_built(tmp_path, compiler)
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    for name in ("setup.py", "pyproject.toml", "README.md", "gnutls_lab/binding/_memio.c"):
+    for name in ("setup.py", "pyproject.toml", "README.md", "gnutls_lab/binding/_memio.c", "gnutls_lab/binding/_spy.c"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(root / name, tmp_path / name)
     result = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"], cwd=tmp_path,
@@ -543,11 +543,13 @@ def test_the_install_goes_on_when_the_c_pipe_cannot_be_built(tmp_path, compiler)
                             env=dict(os.environ, CC=compiler, LDSHARED=f"{compiler} -shared"))
     assert result.returncode == 0, result.stderr[-2000:]
     built = list((tmp_path / "gnutls_lab" / "binding").glob("_memio*.so"))
+    spy = list((tmp_path / "gnutls_lab" / "binding").glob("_spy*.so"))  # the spy: its own, optional extension
     if compiler == "gcc":
-        assert len(built) == 1 and "not built" not in result.stdout
+        assert len(built) == len(spy) == 1 and "not built" not in result.stdout
     else:
-        assert built == []
+        assert built == spy == []
         assert "gnutls-lab: the C pipe was not built" in result.stdout
+        assert "gnutls-lab: the spy was not built" in result.stdout
 
 
 # -- lifetimes and threads, in a subprocess ----------------------------------------------------------------

@@ -250,3 +250,17 @@ def test_the_program_keeps_its_behaviour_and_exit_status():
     run = run_spied(["gnutls-cli", "-p", "1", "127.0.0.1"], stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                     timeout=60)
     assert plain.returncode == run.returncode != 0
+
+
+def test_a_spy_that_fails_to_build_does_not_stop_the_c_pipe(tmp_path):
+    root = os.path.dirname(HERE)
+    for name in ("setup.py", "pyproject.toml", "README.md", "gnutls_lab/binding/_memio.c"):
+        os.makedirs(os.path.dirname(tmp_path / name), exist_ok=True)
+        shutil.copy(os.path.join(root, name), tmp_path / name)
+    (tmp_path / "gnutls_lab" / "binding" / "_spy.c").write_text("this is not C\n")
+    result = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    binding = tmp_path / "gnutls_lab" / "binding"
+    assert len(list(binding.glob("_memio*.so"))) == 1 and list(binding.glob("_spy*.so")) == []
+    assert "gnutls-lab: the spy was not built" in result.stdout and "C pipe was not built" not in result.stdout
