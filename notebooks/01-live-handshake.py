@@ -36,8 +36,16 @@ print(gnutls_lab.library_info())
 #   would capture (`conn.wire`).
 #
 # Comparing the two shows what TLS hides, and what it does not.
+#
+# **What you will learn**
+#
+# * the messages of a TLS 1.3 and a TLS 1.2 handshake, who sends each, and which are encrypted;
+# * what every byte of a ClientHello is for, and what a passive observer reads in clear;
+# * where the session tickets come from, and what a resumed handshake leaves out;
+# * how to open the same connections in Wireshark.
 
 # %%
+from course.checks import check
 from gnutls_lab import Lab
 from gnutls_lab.analysis.decode import decode
 from gnutls_lab.analysis.observer import observe_connection
@@ -49,10 +57,9 @@ conn
 
 # %%
 names = [m.name for m in conn.transcript]
-print(names)
-assert conn.protocol == "TLS1.3" and not conn.resumed
-assert names == ["CLIENT HELLO", "SERVER HELLO", "ENCRYPTED EXTENSIONS", "CERTIFICATE",
-                 "CERTIFICATE VERIFY", "FINISHED", "FINISHED"]
+check(conn.protocol == "TLS1.3" and not conn.resumed, "a full TLS 1.3 handshake")
+check(names == ["CLIENT HELLO", "SERVER HELLO", "ENCRYPTED EXTENSIONS", "CERTIFICATE",
+                "CERTIFICATE VERIFY", "FINISHED", "FINISHED"], "seven messages: " + ", ".join(names))
 
 # %% [markdown]
 # Seven messages, one round trip: the client says hello with a key share, the server answers with
@@ -64,14 +71,16 @@ assert names == ["CLIENT HELLO", "SERVER HELLO", "ENCRYPTED EXTENSIONS", "CERTIF
 # %%
 tickets = conn.tickets
 names = [m.name for m in conn.transcript]
-print(len(tickets), "tickets;", names[-3:])
-assert len(tickets) == 2 and names[-2:] == ["NEW SESSION TICKET", "NEW SESSION TICKET"]
+check(len(tickets) == 2 and names[-2:] == ["NEW SESSION TICKET", "NEW SESSION TICKET"],
+      "reading them adds two NewSessionTickets to the end of the transcript")
 
 # %% [markdown]
 # ## Step through it
 # Each step shows who sent the message, its type, and its bytes with the fields named after
-# Wireshark's display filters (`tls.handshake.random`, `tls.handshake.session_id` ...). Switch to
-# **wire records** to step through what actually crossed the pipe.
+# Wireshark's display filters (`tls.handshake.random`, `tls.handshake.session_id` ...). The colour
+# beside each field in the table is the colour of its bytes in the dump below it, and for the
+# hellos and tickets a last column says why the field is there. Switch to **wire records** to step
+# through what actually crossed the pipe.
 
 # %%
 handshake_stepper(conn)
@@ -86,8 +95,9 @@ handshake_stepper(conn)
 records = split_records(conn.wire)
 print([(sender, record[0], len(record)) for sender, record in records])
 in_clear = [record for _, record in records if record[0] == 22]
-assert len(in_clear) == 2  # ClientHello and ServerHello
-assert sum(1 for _, record in records if record[0] == 23) >= 5  # EE+Cert+CV+Fin, tickets, client Fin
+check(len(in_clear) == 2, "two handshake records in clear: the ClientHello and the ServerHello")
+check(sum(1 for _, record in records if record[0] == 23) >= 5,
+      "the rest are application_data records: EncryptedExtensions to Finished, the tickets")
 
 seen = observe_connection(conn.wire)
 seen
@@ -97,8 +107,8 @@ seen
 # NewSessionTicket is an encrypted record like any other.
 
 # %%
-assert seen.client_hello.server_name == "gnutls-lab.test"
-assert seen.new_session_tickets == () and not seen.resumed
+check(seen.client_hello.server_name == "gnutls-lab.test", "the observer reads the server name: gnutls-lab.test")
+check(seen.new_session_tickets == () and not seen.resumed, "but no ticket, and it sees a full handshake")
 
 # %% [markdown]
 # ## The handshake as a sequence diagram
@@ -118,18 +128,19 @@ sequence_diagram(conn)
 lab12 = Lab("1.2")
 conn12 = lab12.connect()
 names12 = [m.name for m in conn12.transcript]
-print(names12)
-assert conn12.protocol == "TLS1.2"
-assert names12 == ["CLIENT HELLO", "SERVER HELLO", "CERTIFICATE", "SERVER KEY EXCHANGE", "SERVER HELLO DONE",
-                   "CLIENT KEY EXCHANGE", "FINISHED", "NEW SESSION TICKET", "FINISHED"]
+check(conn12.protocol == "TLS1.2" and names12 == [
+    "CLIENT HELLO", "SERVER HELLO", "CERTIFICATE", "SERVER KEY EXCHANGE", "SERVER HELLO DONE",
+    "CLIENT KEY EXCHANGE", "FINISHED", "NEW SESSION TICKET", "FINISHED"],
+    "TLS 1.2: nine messages, the NewSessionTicket before the server's Finished")
 sequence_diagram(conn12)
 
 # %%
 seen12 = observe_connection(conn12.wire)
 ticket_on_the_wire = seen12.new_session_tickets[0].ticket
 ticket_in_the_blob = decode(conn12.session_data).ticket
-print(f"{len(ticket_on_the_wire)}-byte ticket, in clear on the wire:", ticket_on_the_wire[:16].hex(), "…")
-assert ticket_on_the_wire == ticket_in_the_blob  # what the client will present next time
+check(ticket_on_the_wire == ticket_in_the_blob,
+      f"the {len(ticket_on_the_wire)}-byte ticket in clear on the wire is the one the client keeps "
+      f"({ticket_on_the_wire[:8].hex()}…)")
 
 # %% [markdown]
 # That matters for privacy: the client presents the same ticket in its next ClientHello, so anyone
@@ -143,13 +154,13 @@ assert ticket_on_the_wire == ticket_in_the_blob  # what the client will present 
 # %%
 resumed = lab.connect(resume=conn.session_data)
 resumed_names = [m.name for m in resumed.transcript]
-print(resumed_names)
-assert resumed.resumed  # gnutls_session_is_resumed() on the client
-assert "CERTIFICATE" not in resumed_names and "CERTIFICATE VERIFY" not in resumed_names
-
 seen_again = observe_connection(resumed.wire)
-assert seen_again.resumed  # the ServerHello's pre_shared_key extension gives it away
-assert seen_again.client_hello.psk_identities[0].identity == decode(conn.session_data).ticket
+check(resumed.resumed, "gnutls_session_is_resumed says the client resumed")
+check("CERTIFICATE" not in resumed_names and "CERTIFICATE VERIFY" not in resumed_names,
+      "no Certificate, no CertificateVerify: " + ", ".join(resumed_names))
+check(seen_again.resumed, "the observer sees it too: the ServerHello's pre_shared_key gives it away")
+check(seen_again.client_hello.psk_identities[0].identity == decode(conn.session_data).ticket,
+      "the PSK identity on the wire is the ticket the client kept")
 resumed
 
 # %% [markdown]
@@ -228,3 +239,14 @@ else:
 # %%
 for c in (conn, conn12, resumed, full_w, resumed_w):
     c.close()
+
+# %% [markdown]
+# ## Recap
+#
+# * TLS 1.3: seven messages in one round trip; only the two hellos cross in clear, and the tickets
+#   come encrypted after the handshake. TLS 1.2: two round trips, the certificate and the ticket in
+#   clear.
+# * Every ClientHello field has a reason (the stepper says it); the observer reads the server name,
+#   the `legacy_session_id` and, when resuming, the ticket as PSK identity.
+# * A resumed TLS 1.3 handshake skips the certificate; `gnutls_session_is_resumed` is the verdict,
+#   and the ServerHello's `pre_shared_key` tells the observer.
