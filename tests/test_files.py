@@ -159,3 +159,25 @@ def test_read_user_file_caps_what_it_reads(tmp_path):
         read_user_file("/dev/zero", 1000)
     with pytest.raises(UsageError, match="cannot read"):
         read_user_file(tmp_path / "missing", 10)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_append_log_refuses_non_regular_files(tmp_path, kind):
+    from gnutls_lab.sessions.files import open_private_log
+
+    path = make_target(tmp_path, kind)
+    with pytest.raises(UsageError, match=f"it is a {kind}"):
+        open_private_log(path)
+    if kind == "symbolic link":
+        assert (tmp_path / "victim").read_bytes() == b"precious"
+
+
+def test_the_append_log_is_private_and_appends(tmp_path):
+    from gnutls_lab.sessions.files import open_private_log
+
+    path = tmp_path / "serve.log"
+    for line in ("one", "two"):
+        with open_private_log(path) as log:
+            log.write(line + "\n")
+    assert path.read_text() == "one\ntwo\n"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

@@ -21,8 +21,8 @@ import tempfile
 
 from ..errors import UsageError
 
-__all__ = ["write_file", "write_private_file", "check_output_path", "read_user_file", "MAX_KEY_FILE_BYTES",
-           "MAX_BLOB_FILE_BYTES"]
+__all__ = ["write_file", "write_private_file", "open_private_log", "check_output_path", "read_user_file",
+           "MAX_KEY_FILE_BYTES", "MAX_BLOB_FILE_BYTES"]
 
 MAX_KEY_FILE_BYTES = 64 * 1024  # a ticket key is 64 bytes; hex, base64 and whitespace fit easily
 MAX_BLOB_FILE_BYTES = 16 * 1024 * 1024  # session data is a few kilobytes; certificates make it larger
@@ -101,6 +101,23 @@ def write_file(path, data: bytes, *, private: bool = False) -> str:
 def write_private_file(path, data: bytes) -> str:
     """:func:`write_file` with mode 0600: for session data, ticket keys and private keys."""
     return write_file(path, data, private=True)
+
+
+def open_private_log(path):
+    """A text file to append lines to (a log), created 0600; a symlink, device or other non-regular
+    file is refused (``O_NOFOLLOW``, then ``fstat`` on what was opened, so nothing can be swapped in)."""
+    path = check_output_path(path)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise UsageError(f"refusing to write {path}: it is a {_kind(info.st_mode)}, not a regular file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "a", encoding="utf-8")
 
 
 def read_user_file(path, limit: int, what: str = "file") -> bytes:

@@ -15,7 +15,7 @@ import signal
 import sys
 
 from ...errors import UsageError
-from ...sessions.files import check_output_path
+from ...sessions.files import check_output_path, open_private_log
 from .core import add_tls_argument, connection_record, print_connections
 
 __all__ = ["register"]
@@ -77,9 +77,7 @@ def _serve(args) -> int:
 
 def _open_log(path: str):
     """``--log FILE``: appended to, created 0600 (it names the tickets clients presented)."""
-    if os.path.exists(path) and not os.path.isfile(path):
-        raise UsageError(f"--log {path}: exists and is not a regular file")
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8")
+    return open_private_log(path)  # refuses symlinks, devices, FIFOs and directories
 
 
 def _connect(args) -> int:
