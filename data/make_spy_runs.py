@@ -29,7 +29,7 @@ def main() -> int:
     curl_resume = os.path.join(folder, "curl_resume")
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl"], capture_output=True, text=True,
                            check=True).stdout.split()
-    subprocess.run(["gcc", "-O1", "-o", curl_resume, os.path.join(ROOT, "tests", "programs", "curl_resume.c"),
+    subprocess.run(["gcc", "-O1", "-pthread", "-o", curl_resume, os.path.join(ROOT, "tests", "programs", "curl_resume.c"),
                     *flags], check=True)
     runs = []
     try:

@@ -63,7 +63,7 @@ curl_resume = str(Path(tempfile.mkdtemp(prefix="lab07-")) / "curl_resume")
 curl_flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl"], capture_output=True,
                             text=True).stdout.split() if shutil.which("pkg-config") else []
 can_build_curl = bool(shutil.which("gcc") and curl_flags and curl_source.exists()
-                      and subprocess.run(["gcc", "-O1", "-o", curl_resume, str(curl_source), *curl_flags]).returncode == 0)
+                      and subprocess.run(["gcc", "-O1", "-pthread", "-o", curl_resume, str(curl_source), *curl_flags]).returncode == 0)
 have = {"gnutls-cli": bool(shutil.which("gnutls-cli")), "wget": bool(shutil.which("wget")),
         "wget2": bool(shutil.which("wget2")), "curl_resume": can_build_curl}
 live_ok = spy_library() is not None

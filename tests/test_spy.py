@@ -76,7 +76,8 @@ def curl_resume(tmp_path_factory):
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl"], capture_output=True, text=True,
                            check=True).stdout.split()
     binary = str(tmp_path_factory.mktemp("curl") / "curl_resume")
-    subprocess.run(["gcc", "-O1", "-o", binary, os.path.join(HERE, "programs", "curl_resume.c"), *flags], check=True)
+    subprocess.run(["gcc", "-O1", "-pthread", "-o", binary, os.path.join(HERE, "programs", "curl_resume.c"), *flags],
+                   check=True)
     assert links_libgnutls(binary), "curl_resume must use the GnuTLS flavour of libcurl"
     return binary
 
@@ -182,6 +183,32 @@ def test_libcurl_gnutls_session_cache(curl_resume, tls, mode):
         assert any("no pull-timeout function" in finding for finding in report["findings"])
     if libcurl_version() < (8, 0):
         assert "GNUTLS_NO_TICKETS" in flags and stored and all(st["dummy"] for st in stored)
+
+
+def test_threads_and_a_fork_keep_every_record_whole(curl_resume, tmp_path):
+    """4 threads x 2 connections in a parent and in its forked child: 16 TLS sessions, all seen."""
+    with LabServer(0, "1.2", http=True, idle_timeout=1.0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        run = run_spied([curl_resume, f"https://127.0.0.1:{server.port}/", "4", "threads"], keep_log=str(tmp_path),
+                        stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=120)
+        give_up = time.monotonic() + 30
+        while len(server.served) < 16 and time.monotonic() < give_up:
+            time.sleep(0.05)
+        server.stop()
+        thread.join(30)
+        served = list(server.served)
+    assert run.returncode == 0
+    lines = open(run.log_path).read().splitlines()
+    assert len(lines) == len(run.records)  # every line is one whole JSON record: nothing interleaved
+    report = analyse(run.records, ["curl_resume"], library_info().version, run.returncode).to_dict()
+    sessions = clients(report)
+    assert len(sessions) == len(served) == 16
+    assert len({s["pid"] for s in sessions}) == 2  # the parent and the forked child, each under its own pid
+    assert len({(r["pid"], r["tid"]) for r in run.records if r["ev"] == "init"}) == 8  # 4 threads in each
+    assert sum(s["resumed"] for s in sessions) == sum(r.resumed for r in served)
+    assert sorted(s["ticket_id_offered"] for s in sessions if s["resumed"]) == sorted(
+        identity_id(r.identity_kind, r.identity) for r in served if r.resumed)
 
 
 def test_cli_spy_json_and_text(tmp_path):
