@@ -15,8 +15,9 @@ computes the correlation metrics.
 
 The byte formats are declared in :mod:`gnutls_lab.formats.wire`, the source of truth. Parsing a
 ClientHello and a ServerHello with construct takes about 0.5 ms, as long as the handshake itself, so
-this module reads the same fields by slicing and shifting (the "fast path", 20-30 µs for a whole
-connection; ``benchmarks/bench_observer.py``). tests/test_observer.py checks on real captures that
+the observer uses the readers beside the schemas in that module (``read_client_hello``,
+``split_records``...: the same fields by slicing, 20-30 µs for a whole connection;
+``benchmarks/bench_observer.py``); this module reads no bytes itself. tests/test_observer.py checks on real captures that
 both readings agree field by field; :meth:`ObservedConnection.schema_view` gives the full construct
 parse for teaching.
 """
@@ -24,11 +25,22 @@ parse for teaching.
 from __future__ import annotations
 
 import html
-import struct
 from typing import Any, Iterable, NamedTuple
 
-from ..errors import BlobFormatError, UsageError
+from ..errors import UsageError
 from ..formats import wire
+from ..formats.wire import (
+    MAX_RECORD_LENGTH,
+    ClientHelloSeen,
+    NewSessionTicketSeen,
+    PskIdentitySeen,
+    RecordSeen,
+    ServerHelloSeen,
+    malformed,
+    read_client_hello,
+    read_new_session_ticket,
+    read_server_hello,
+)
 
 __all__ = [
     "RecordSeen",
@@ -44,85 +56,11 @@ TLS1_2, TLS1_3 = 0x0303, 0x0304
 _CCS, _ALERT, _HANDSHAKE, _APP_DATA = 20, 21, 22, 23
 _CLIENT_HELLO, _SERVER_HELLO, _NEW_SESSION_TICKET = 1, 2, 4
 _CERTIFICATE, _SERVER_HELLO_DONE = 11, 14
-_EXT_SERVER_NAME, _EXT_SESSION_TICKET, _EXT_PRE_SHARED_KEY = 0, 35, 41
-_EXT_EARLY_DATA, _EXT_SUPPORTED_VERSIONS, _EXT_PSK_MODES = 42, 43, 45
-_MAX_RECORD = 2**14 + 2048  # RFC 5246 §6.2.3: TLSCiphertext.length at most 2^14 + 2048
+_new_tuple = tuple.__new__
 _SENDERS = ("client", "server")
 
 
 # --- what one connection shows ----------------------------------------------------------------
-
-
-class RecordSeen(NamedTuple):
-    """One record: ``tls.record.content_type``, ``tls.record.version``, ``tls.record.length``.
-
-    ``encrypted`` is the observer's judgement: every application_data record, and in TLS 1.2 every
-    record its sender sent after its ChangeCipherSpec (e.g. the Finished, content type 22).
-    """
-
-    sender: str
-    content_type: int
-    version: int
-    length: int
-    encrypted: bool
-
-
-class PskIdentitySeen(NamedTuple):
-    """``tls.handshake.extensions.psk.identity.identity`` and ``...obfuscated_ticket_age``."""
-
-    identity: bytes
-    obfuscated_ticket_age: int
-
-
-class ClientHelloSeen(NamedTuple):
-    """The fields of a ClientHello the observer reads (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2).
-
-    ``session_ticket`` is None when the extension is absent, ``b""`` when the client asks for a
-    ticket, the ticket bytes when it presents one (RFC 5077 §3.2). ``body`` is the handshake body,
-    for :data:`gnutls_lab.formats.wire.ClientHello`.
-    """
-
-    version: int
-    random: bytes
-    session_id: bytes
-    ciphersuites: tuple
-    server_name: str | None
-    session_ticket: bytes | None
-    psk_identities: tuple
-    psk_binders: tuple
-    psk_ke_modes: tuple
-    early_data: bool
-    supported_versions: tuple
-    extension_types: tuple
-    body: bytes
-
-
-class ServerHelloSeen(NamedTuple):
-    """The fields of a ServerHello or HelloRetryRequest (RFC 8446 §4.1.3-4, RFC 5246 §7.4.1.3).
-
-    ``selected_version`` is ``tls.handshake.extensions.supported_version`` when present, else
-    ``tls.handshake.version``; ``psk_selected_identity`` is None unless the server took a PSK.
-    """
-
-    version: int
-    random: bytes
-    session_id: bytes
-    ciphersuite: int
-    selected_version: int
-    psk_selected_identity: int | None
-    session_ticket_ack: bool
-    is_hello_retry_request: bool
-    extension_types: tuple
-    body: bytes
-
-
-class NewSessionTicketSeen(NamedTuple):
-    """A TLS 1.2 NewSessionTicket seen in clear (RFC 5077 §3.3): ``tls.handshake.session_ticket``
-    and ``tls.handshake.session_ticket_lifetime_hint``."""
-
-    lifetime_hint: int
-    ticket: bytes
-    body: bytes
 
 
 class ObservedConnection(NamedTuple):
@@ -233,144 +171,6 @@ class ObservedConnection(NamedTuple):
         return html_table(f"What a passive observer saw: {self.summary()}", self.fields())
 
 
-# --- the fast path: the same fields as the schemas, read by slicing ----------------------------
-
-
-def _malformed(what: str, path: str, offset: int) -> BlobFormatError:
-    return BlobFormatError(
-        f"malformed TLS {what}: the wire tap is not a well-formed TLS stream "
-        "(check that chunks are given in order and with the right sender)",
-        path=path,
-        offset=offset,
-    )
-
-
-_unpack_from = struct.unpack_from
-_new_tuple = tuple.__new__
-
-
-def _u16(b: bytes, p: int) -> int:
-    return b[p] << 8 | b[p + 1]
-
-
-def _extensions(body: bytes, p: int, path: str) -> list:
-    """``(type, data)`` of each extension from offset p (RFC 8446 §4.2); [] if the block is absent."""
-    n = len(body)
-    if p == n:
-        return []
-    if p + 2 > n or p + 2 + (body[p] << 8 | body[p + 1]) != n:
-        raise _malformed("extensions block", f"{path}.extensions", p)
-    p += 2
-    out = []
-    while p < n:
-        if p + 4 > n:
-            raise _malformed("extension header", f"{path}.extensions[{len(out)}]", p)
-        end = p + 4 + (body[p + 2] << 8 | body[p + 3])
-        if end > n:
-            raise _malformed("extension length", f"{path}.extensions[{len(out)}]", p)
-        out.append((body[p] << 8 | body[p + 1], body[p + 4 : end]))
-        p = end
-    return out
-
-
-def _hello_prefix(body: bytes, path: str) -> tuple:
-    """version, random, session_id and the offset after it; shared by both hellos."""
-    if len(body) < 35 or 35 + body[34] > len(body):
-        raise _malformed("hello", f"{path}.session_id", min(len(body), 34))
-    return _u16(body, 0), body[2:34], body[35 : 35 + body[34]], 35 + body[34]
-
-
-def _client_hello(body: bytes) -> ClientHelloSeen:
-    version, random, session_id, p = _hello_prefix(body, "client_hello")
-    n = len(body)
-    if p + 2 > n or p + 2 + _u16(body, p) > n or _u16(body, p) % 2:
-        raise _malformed("cipher suites", "client_hello.ciphersuites", p)
-    suites_end = p + 2 + _u16(body, p)
-    ciphersuites = _unpack_from(f">{(suites_end - p - 2) // 2}H", body, p + 2)
-    p = suites_end
-    if p >= n or p + 1 + body[p] > n:
-        raise _malformed("compression methods", "client_hello.comp_methods", p)
-    p += 1 + body[p]
-    server_name = session_ticket = None
-    identities, binders, modes, versions, types = (), (), (), (), []
-    early_data = False
-    for ext_type, data in _extensions(body, p, "client_hello"):
-        types.append(ext_type)
-        try:
-            if ext_type == _EXT_SERVER_NAME:
-                # server_name_list: u16 length, then (u8 type, u16 length, name); the first is used
-                if data[2] == 0:
-                    server_name = data[5 : 5 + _u16(data, 3)].decode("ascii", "replace")
-            elif ext_type == _EXT_SESSION_TICKET:
-                session_ticket = data
-            elif ext_type == _EXT_PRE_SHARED_KEY:
-                identities, binders = _offered_psks(data)
-            elif ext_type == _EXT_PSK_MODES:
-                if 1 + data[0] != len(data):
-                    raise IndexError
-                modes = tuple(data[1:])
-            elif ext_type == _EXT_EARLY_DATA:
-                early_data = True
-            elif ext_type == _EXT_SUPPORTED_VERSIONS:
-                if 1 + data[0] != len(data) or data[0] % 2:
-                    raise IndexError
-                versions = _unpack_from(f">{data[0] // 2}H", data, 1)
-        except IndexError:
-            raise _malformed("extension body", f"client_hello.extensions.{ext_type}", p) from None
-    return ClientHelloSeen(
-        version, random, session_id, ciphersuites, server_name, session_ticket, identities,
-        binders, modes, early_data, versions, tuple(types), body,
-    )
-
-
-def _offered_psks(data: bytes) -> tuple:
-    """RFC 8446 §4.2.11 OfferedPsks: identities (u16 id length, id, u32 age), then binders."""
-    end = 2 + _u16(data, 0)
-    p, identities = 2, []
-    while p < end:
-        q = p + 2 + _u16(data, p)
-        if q + 4 > end:
-            raise IndexError
-        identities.append(PskIdentitySeen(data[p + 2 : q], int.from_bytes(data[q : q + 4], "big")))
-        p = q + 4
-    binders_end = end + 2 + _u16(data, end)
-    p, binders = end + 2, []
-    while p < binders_end:
-        binders.append(data[p + 1 : p + 1 + data[p]])
-        p += 1 + data[p]
-    if p != len(data) or binders_end != len(data):
-        raise IndexError
-    return tuple(identities), tuple(binders)
-
-
-def _server_hello(body: bytes) -> ServerHelloSeen:
-    version, random, session_id, p = _hello_prefix(body, "server_hello")
-    if p + 3 > len(body):
-        raise _malformed("server hello", "server_hello.ciphersuite", p)
-    ciphersuite = _u16(body, p)
-    selected_version, selected_identity, ticket_ack, types = version, None, False, []
-    for ext_type, data in _extensions(body, p + 3, "server_hello"):
-        types.append(ext_type)
-        if ext_type in (_EXT_SUPPORTED_VERSIONS, _EXT_PRE_SHARED_KEY) and len(data) != 2:
-            raise _malformed("extension body", f"server_hello.extensions.{ext_type}", p)
-        if ext_type == _EXT_SUPPORTED_VERSIONS:
-            selected_version = _u16(data, 0)
-        elif ext_type == _EXT_PRE_SHARED_KEY:
-            selected_identity = _u16(data, 0)
-        elif ext_type == _EXT_SESSION_TICKET:
-            ticket_ack = True
-    return ServerHelloSeen(
-        version, random, session_id, ciphersuite, selected_version, selected_identity, ticket_ack,
-        random == wire.HELLO_RETRY_REQUEST_RANDOM, tuple(types), body,
-    )
-
-
-def _new_session_ticket(body: bytes) -> NewSessionTicketSeen:
-    if len(body) < 6 or 6 + _u16(body, 4) != len(body):
-        raise _malformed("NewSessionTicket", "new_session_ticket.session_ticket", 4)
-    return NewSessionTicketSeen(int.from_bytes(body[:4], "big"), body[6:], body)
-
-
 def _chunk_pairs(chunks: Iterable) -> Iterable:
     for chunk in chunks:
         sender, data = chunk if isinstance(chunk, tuple) else (chunk.sender, chunk.data)
@@ -398,16 +198,16 @@ def observe_connection(chunks: Iterable, time: float | None = None) -> ObservedC
         buf = pending[sender] + data if pending[sender] else bytes(data)
         p, n = 0, len(buf)
         while n - p >= 5:
-            content_type, length = buf[p], buf[p + 3] << 8 | buf[p + 4]
-            if not 20 <= content_type <= 24 or buf[p + 1] != 3 or length > _MAX_RECORD:
-                raise _malformed("record header", f"{sender}.tls.record", consumed[sender] + p)
+            content_type, record_version, length = wire.record_header(buf, p)
+            if not 20 <= content_type <= 24 or record_version >> 8 != 3 or length > MAX_RECORD_LENGTH:
+                raise malformed("record header", f"{sender}.tls.record", consumed[sender] + p)
             if n - p - 5 < length:
                 break
             encrypted = content_type == _APP_DATA or (
                 after_ccs[sender] and version < TLS1_3 and content_type != _CCS
             )
             # tuple.__new__ skips NamedTuple's keyword handling: this runs for every record
-            records.append(_new_tuple(RecordSeen, (sender, content_type, buf[p + 1] << 8 | buf[p + 2], length, encrypted)))
+            records.append(_new_tuple(RecordSeen, (sender, content_type, record_version, length, encrypted)))
             fragment = buf[p + 5 : p + 5 + length]
             p += 5 + length
             if content_type == _CCS:
@@ -418,29 +218,24 @@ def observe_connection(chunks: Iterable, time: float | None = None) -> ObservedC
                 alerts.append((sender, fragment[0], fragment[1]))
             elif content_type == _HANDSHAKE:
                 stream = handshake[sender] + fragment
-                q = 0
-                while len(stream) - q >= 4:
-                    msg_type, msg_len = stream[q], stream[q + 1] << 16 | stream[q + 2] << 8 | stream[q + 3]
-                    if len(stream) - q - 4 < msg_len:
-                        break
-                    body = stream[q + 4 : q + 4 + msg_len]
-                    q += 4 + msg_len
+                messages, q = wire.split_handshake(stream)
+                for msg_type, body in messages:
                     types.append((sender, msg_type))
                     if msg_type == _CLIENT_HELLO and sender == "client":
-                        client_hellos.append(_client_hello(body))
+                        client_hellos.append(read_client_hello(body))
                     elif msg_type == _SERVER_HELLO and sender == "server":
-                        server_hellos.append(_server_hello(body))
+                        server_hellos.append(read_server_hello(body))
                         version = server_hellos[-1].selected_version
                     elif msg_type == _NEW_SESSION_TICKET and sender == "server":
-                        tickets.append(_new_session_ticket(body))
+                        tickets.append(read_new_session_ticket(body))
                 handshake[sender] = stream[q:]
         pending[sender] = buf[p:]
         consumed[sender] += p
     for sender in _SENDERS:
         if pending[sender]:
-            raise _malformed("record (tap ends inside it)", f"{sender}.tls.record", consumed[sender])
+            raise malformed("record (tap ends inside it)", f"{sender}.tls.record", consumed[sender])
         if handshake[sender]:
-            raise _malformed("handshake message (tap ends inside it)", f"{sender}.tls.handshake", 0)
+            raise malformed("handshake message (tap ends inside it)", f"{sender}.tls.handshake", 0)
     return ObservedConnection(
         tuple(records), tuple(types), tuple(client_hellos), tuple(server_hellos), tuple(tickets),
         tuple(alerts), time,

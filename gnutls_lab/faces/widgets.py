@@ -68,44 +68,6 @@ _HANDSHAKE_TYPES = {int(k): str(v) for k, v in wire.HandshakeType.decmapping.ite
 # --- naming the bytes of one handshake message -------------------------------------------------
 
 
-class _Cursor:
-    """Walks a handshake body, recording ``(name, start, end)`` spans; offsets count the 4-byte header."""
-
-    def __init__(self, body: bytes, spans: list):
-        self.body, self.pos, self.spans = body, 0, spans
-
-    def take(self, name: str, size: int) -> bytes:
-        if size < 0 or self.pos + size > len(self.body):
-            raise ValueError(f"{name} runs past the end of the message")
-        value = self.body[self.pos:self.pos + size]
-        self.spans.append((name, 4 + self.pos, 4 + self.pos + size))
-        self.pos += size
-        return value
-
-    def vector(self, name: str, length_size: int) -> bytes:
-        """A length-prefixed vector; one span covers the length and the bytes."""
-        if self.pos + length_size > len(self.body):
-            raise ValueError(f"{name} length runs past the end of the message")
-        size = int.from_bytes(self.body[self.pos:self.pos + length_size], "big")
-        start = self.pos
-        self.pos += length_size
-        value = self.take(name, size)
-        self.spans[-1] = (name, 4 + start, 4 + self.pos)
-        return value
-
-    def extensions(self) -> None:
-        if self.pos == len(self.body):
-            return
-        self.take("tls.handshake.extensions_length", 2)
-        while self.pos < len(self.body):
-            ext_type = int.from_bytes(self.body[self.pos:self.pos + 2], "big")
-            start = self.pos
-            self.pos += 2
-            self.vector("ext", 2)
-            name = _EXTENSION_NAMES.get(ext_type, f"unknown({ext_type})")
-            self.spans[-1] = (f"extension {name} ({ext_type})", 4 + start, 4 + self.pos)
-
-
 def message_fields(message, protocol: str = "TLS1.3") -> list:
     """``[(field, start, end)]`` over the message as it is framed: 4-byte header, then the body.
 
@@ -115,38 +77,16 @@ def message_fields(message, protocol: str = "TLS1.3") -> list:
     """
     body = message.body
     spans = [("tls.handshake.type", 0, 1), ("tls.handshake.length", 1, 4)]
-    cursor = _Cursor(body, spans)
     kind = message.type
-    try:
-        if kind in (1, 2):  # client_hello, server_hello
-            cursor.take("tls.handshake.version", 2)
-            cursor.take("tls.handshake.random", 32)
-            cursor.vector("tls.handshake.session_id", 1)
-            if kind == 1:
-                cursor.vector("tls.handshake.ciphersuites", 2)
-                cursor.vector("tls.handshake.comp_methods", 1)
-            else:
-                cursor.take("tls.handshake.ciphersuite", 2)
-                cursor.take("tls.handshake.comp_method", 1)
-            cursor.extensions()
-        elif kind == 4 and protocol == "TLS1.3":
-            cursor.take("tls.handshake.session_ticket_lifetime_hint", 4)
-            cursor.take("tls.handshake.session_ticket_age_add", 4)
-            cursor.vector("tls.handshake.session_ticket_nonce", 1)
-            cursor.vector("tls.handshake.session_ticket", 2)
-            cursor.extensions()
-        elif kind == 4:
-            cursor.take("tls.handshake.session_ticket_lifetime_hint", 4)
-            cursor.vector("tls.handshake.session_ticket", 2)
-        elif kind == 20:
-            cursor.take("tls.handshake.verify_data", len(body))
-        if cursor.pos != len(body) and kind in (1, 2, 4, 20):
-            raise ValueError("bytes left over")
-    except ValueError:
-        del spans[2:]
-        cursor.pos = 0
-    if cursor.pos < len(body):
-        spans.append(("body", 4 + cursor.pos, 4 + len(body)))
+    fields = wire.message_spans(kind, body, tls13=protocol == "TLS1.3") if kind in (1, 2, 4) else None
+    if kind == 20:
+        fields = [("tls.handshake.verify_data", 0, len(body))]
+    covered = 0
+    for name, start, end in fields or ():
+        spans.append((name, 4 + start, 4 + end))
+        covered = end
+    if covered < len(body):
+        spans.append(("body", 4 + covered, 4 + len(body)))
     return spans
 
 
@@ -164,14 +104,9 @@ def split_records(chunks) -> list:
     records = []
     for chunk in chunks:
         buf = pending[chunk.sender] + bytes(chunk.data)
-        p = 0
-        while len(buf) - p >= 5:
-            size = 5 + int.from_bytes(buf[p + 3:p + 5], "big")
-            if len(buf) - p < size:
-                break
-            records.append((chunk.sender, buf[p:p + size]))
-            p += size
-        pending[chunk.sender] = buf[p:]
+        complete, used = wire.split_records(buf)
+        records += [(chunk.sender, record) for record in complete]
+        pending[chunk.sender] = buf[used:]
     return records
 
 
@@ -389,7 +324,7 @@ class HandshakeStepper(widgets.VBox):
             if name == "tls.handshake.type":
                 shown = f"{value[0]} ({_HANDSHAKE_TYPES.get(value[0], message.name)})"
             elif name in ("tls.handshake.length", "tls.handshake.session_ticket_lifetime_hint"):
-                shown = str(int.from_bytes(value, "big")) + (" s" if "lifetime" in name else "")
+                shown = str(wire.number(value)) + (" s" if "lifetime" in name else "")
             else:
                 shown = _short(value)
             rows.append((name, f"{start}–{end}", shown))
@@ -406,7 +341,7 @@ class HandshakeStepper(widgets.VBox):
         spans = record_fields(record)
         kind = _CONTENT_TYPES.get(record[0], f"unknown({record[0]})")
         rows = [("tls.record.content_type", "0–1", f"{record[0]} ({kind})"),
-                ("tls.record.version", "1–3", f"0x{int.from_bytes(record[1:3], 'big'):04x}"),
+                ("tls.record.version", "1–3", f"0x{wire.record_header(record)[1]:04x}"),
                 ("tls.record.length", "3–5", str(len(record) - 5)),
                 (spans[-1][0], f"5–{len(record)}", _short(record[5:]))]
         return (f"<div class='gl-step'><p>Record {index + 1} of {len(self.records)}: {self._arrow(sender)}"

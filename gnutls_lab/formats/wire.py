@@ -23,11 +23,14 @@ ClientHello and ServerHello: everything after is an ``application_data`` record 
 including the TLS 1.3 NewSessionTicket, whose schema is here for when it is available decrypted
 (e.g. from a GnuTLS handshake hook).
 
-This module imports nothing of gnutls_lab. Parse a body with the schema of its handshake type, at the
+This module imports only :mod:`gnutls_lab.errors`. Parse a body with the schema of its handshake type, at the
 top level (the ServerHello schema looks at its own ``random`` to tell a HelloRetryRequest).
 """
 
 from __future__ import annotations
+
+import struct
+from typing import NamedTuple
 
 from construct import (
     Bytes,
@@ -50,7 +53,27 @@ from construct import (
     this,
 )
 
+from ..errors import BlobFormatError
+
 __all__ = [
+    "MAX_RECORD_LENGTH",
+    "RECORD_HEADER_SIZE",
+    "HANDSHAKE_HEADER_SIZE",
+    "RecordSeen",
+    "PskIdentitySeen",
+    "ClientHelloSeen",
+    "ServerHelloSeen",
+    "NewSessionTicketSeen",
+    "malformed",
+    "read_client_hello",
+    "read_server_hello",
+    "read_new_session_ticket",
+    "number",
+    "record_header",
+    "split_records",
+    "split_handshake",
+    "split_tap_log",
+    "message_spans",
     "HELLO_RETRY_REQUEST_RANDOM",
     "ContentType",
     "HandshakeType",
@@ -428,3 +451,308 @@ HANDSHAKE_BODIES = {
     "server_hello": ServerHello,
     "new_session_ticket": NewSessionTicketTLS12,
 }
+
+
+# --- the observer's reading: the same fields as the schemas above, by slicing ---------------------
+#
+# Interpreting the construct schemas above costs about 0.5 ms per ClientHello and ServerHello, as long
+# as the handshake itself; the passive observer reads the few fields it needs by slicing instead
+# (tests/test_wire.py proves both readings equal on every captured handshake). These functions and
+# the splitters below are the only code outside the schemas that reads TLS bytes.
+
+_EXT_SERVER_NAME, _EXT_SESSION_TICKET, _EXT_PRE_SHARED_KEY = 0, 35, 41
+_EXT_EARLY_DATA, _EXT_SUPPORTED_VERSIONS, _EXT_PSK_MODES = 42, 43, 45
+#: RFC 5246 §6.2.3: ``TLSCiphertext.length`` is at most 2^14 + 2048.
+MAX_RECORD_LENGTH = 2**14 + 2048
+#: Bytes of a record header (RFC 8446 §5.1) and of a handshake message header (§4).
+RECORD_HEADER_SIZE = 5
+HANDSHAKE_HEADER_SIZE = 4
+
+
+class RecordSeen(NamedTuple):
+    """One record: ``tls.record.content_type``, ``tls.record.version``, ``tls.record.length``.
+
+    ``encrypted`` is the observer's judgement: every application_data record, and in TLS 1.2 every
+    record its sender sent after its ChangeCipherSpec (e.g. the Finished, content type 22).
+    """
+
+    sender: str
+    content_type: int
+    version: int
+    length: int
+    encrypted: bool
+
+
+class PskIdentitySeen(NamedTuple):
+    """``tls.handshake.extensions.psk.identity.identity`` and ``...obfuscated_ticket_age``."""
+
+    identity: bytes
+    obfuscated_ticket_age: int
+
+
+class ClientHelloSeen(NamedTuple):
+    """The fields of a ClientHello the observer reads (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2).
+
+    ``session_ticket`` is None when the extension is absent, ``b""`` when the client asks for a
+    ticket, the ticket bytes when it presents one (RFC 5077 §3.2). ``body`` is the handshake body,
+    for :data:`gnutls_lab.formats.wire.ClientHello`.
+    """
+
+    version: int
+    random: bytes
+    session_id: bytes
+    ciphersuites: tuple
+    server_name: str | None
+    session_ticket: bytes | None
+    psk_identities: tuple
+    psk_binders: tuple
+    psk_ke_modes: tuple
+    early_data: bool
+    supported_versions: tuple
+    extension_types: tuple
+    body: bytes
+
+
+class ServerHelloSeen(NamedTuple):
+    """The fields of a ServerHello or HelloRetryRequest (RFC 8446 §4.1.3-4, RFC 5246 §7.4.1.3).
+
+    ``selected_version`` is ``tls.handshake.extensions.supported_version`` when present, else
+    ``tls.handshake.version``; ``psk_selected_identity`` is None unless the server took a PSK.
+    """
+
+    version: int
+    random: bytes
+    session_id: bytes
+    ciphersuite: int
+    selected_version: int
+    psk_selected_identity: int | None
+    session_ticket_ack: bool
+    is_hello_retry_request: bool
+    extension_types: tuple
+    body: bytes
+
+
+class NewSessionTicketSeen(NamedTuple):
+    """A TLS 1.2 NewSessionTicket seen in clear (RFC 5077 §3.3): ``tls.handshake.session_ticket``
+    and ``tls.handshake.session_ticket_lifetime_hint``."""
+
+    lifetime_hint: int
+    ticket: bytes
+    body: bytes
+
+
+
+
+def malformed(what: str, path: str, offset: int) -> BlobFormatError:
+    return BlobFormatError(
+        f"malformed TLS {what}: the wire tap is not a well-formed TLS stream "
+        "(check that chunks are given in order and with the right sender)",
+        path=path,
+        offset=offset,
+    )
+
+
+_unpack_from = struct.unpack_from
+
+
+def _u16(b: bytes, p: int) -> int:
+    return b[p] << 8 | b[p + 1]
+
+
+def _extensions(body: bytes, p: int, path: str) -> list:
+    """``(type, data)`` of each extension from offset p (RFC 8446 §4.2); [] if the block is absent."""
+    n = len(body)
+    if p == n:
+        return []
+    if p + 2 > n or p + 2 + (body[p] << 8 | body[p + 1]) != n:
+        raise malformed("extensions block", f"{path}.extensions", p)
+    p += 2
+    out = []
+    while p < n:
+        if p + 4 > n:
+            raise malformed("extension header", f"{path}.extensions[{len(out)}]", p)
+        end = p + 4 + (body[p + 2] << 8 | body[p + 3])
+        if end > n:
+            raise malformed("extension length", f"{path}.extensions[{len(out)}]", p)
+        out.append((body[p] << 8 | body[p + 1], body[p + 4 : end]))
+        p = end
+    return out
+
+
+def _hello_prefix(body: bytes, path: str) -> tuple:
+    """version, random, session_id and the offset after it; shared by both hellos."""
+    if len(body) < 35 or 35 + body[34] > len(body):
+        raise malformed("hello", f"{path}.session_id", min(len(body), 34))
+    return _u16(body, 0), body[2:34], body[35 : 35 + body[34]], 35 + body[34]
+
+
+def read_client_hello(body: bytes) -> ClientHelloSeen:
+    version, random, session_id, p = _hello_prefix(body, "client_hello")
+    n = len(body)
+    if p + 2 > n or p + 2 + _u16(body, p) > n or _u16(body, p) % 2:
+        raise malformed("cipher suites", "client_hello.ciphersuites", p)
+    suites_end = p + 2 + _u16(body, p)
+    ciphersuites = _unpack_from(f">{(suites_end - p - 2) // 2}H", body, p + 2)
+    p = suites_end
+    if p >= n or p + 1 + body[p] > n:
+        raise malformed("compression methods", "client_hello.comp_methods", p)
+    p += 1 + body[p]
+    server_name = session_ticket = None
+    identities, binders, modes, versions, types = (), (), (), (), []
+    early_data = False
+    for ext_type, data in _extensions(body, p, "client_hello"):
+        types.append(ext_type)
+        try:
+            if ext_type == _EXT_SERVER_NAME:
+                # server_name_list: u16 length, then (u8 type, u16 length, name); the first is used
+                if data[2] == 0:
+                    server_name = data[5 : 5 + _u16(data, 3)].decode("ascii", "replace")
+            elif ext_type == _EXT_SESSION_TICKET:
+                session_ticket = data
+            elif ext_type == _EXT_PRE_SHARED_KEY:
+                identities, binders = _offered_psks(data)
+            elif ext_type == _EXT_PSK_MODES:
+                if 1 + data[0] != len(data):
+                    raise IndexError
+                modes = tuple(data[1:])
+            elif ext_type == _EXT_EARLY_DATA:
+                early_data = True
+            elif ext_type == _EXT_SUPPORTED_VERSIONS:
+                if 1 + data[0] != len(data) or data[0] % 2:
+                    raise IndexError
+                versions = _unpack_from(f">{data[0] // 2}H", data, 1)
+        except IndexError:
+            raise malformed("extension body", f"client_hello.extensions.{ext_type}", p) from None
+    return ClientHelloSeen(
+        version, random, session_id, ciphersuites, server_name, session_ticket, identities,
+        binders, modes, early_data, versions, tuple(types), body,
+    )
+
+
+def _offered_psks(data: bytes) -> tuple:
+    """RFC 8446 §4.2.11 OfferedPsks: identities (u16 id length, id, u32 age), then binders."""
+    end = 2 + _u16(data, 0)
+    p, identities = 2, []
+    while p < end:
+        q = p + 2 + _u16(data, p)
+        if q + 4 > end:
+            raise IndexError
+        identities.append(PskIdentitySeen(data[p + 2 : q], int.from_bytes(data[q : q + 4], "big")))
+        p = q + 4
+    binders_end = end + 2 + _u16(data, end)
+    p, binders = end + 2, []
+    while p < binders_end:
+        binders.append(data[p + 1 : p + 1 + data[p]])
+        p += 1 + data[p]
+    if p != len(data) or binders_end != len(data):
+        raise IndexError
+    return tuple(identities), tuple(binders)
+
+
+def read_server_hello(body: bytes) -> ServerHelloSeen:
+    version, random, session_id, p = _hello_prefix(body, "server_hello")
+    if p + 3 > len(body):
+        raise malformed("server hello", "server_hello.ciphersuite", p)
+    ciphersuite = _u16(body, p)
+    selected_version, selected_identity, ticket_ack, types = version, None, False, []
+    for ext_type, data in _extensions(body, p + 3, "server_hello"):
+        types.append(ext_type)
+        if ext_type in (_EXT_SUPPORTED_VERSIONS, _EXT_PRE_SHARED_KEY) and len(data) != 2:
+            raise malformed("extension body", f"server_hello.extensions.{ext_type}", p)
+        if ext_type == _EXT_SUPPORTED_VERSIONS:
+            selected_version = _u16(data, 0)
+        elif ext_type == _EXT_PRE_SHARED_KEY:
+            selected_identity = _u16(data, 0)
+        elif ext_type == _EXT_SESSION_TICKET:
+            ticket_ack = True
+    return ServerHelloSeen(
+        version, random, session_id, ciphersuite, selected_version, selected_identity, ticket_ack,
+        random == HELLO_RETRY_REQUEST_RANDOM, tuple(types), body,
+    )
+
+
+def read_new_session_ticket(body: bytes) -> NewSessionTicketSeen:
+    if len(body) < 6 or 6 + _u16(body, 4) != len(body):
+        raise malformed("NewSessionTicket", "new_session_ticket.session_ticket", 4)
+    return NewSessionTicketSeen(int.from_bytes(body[:4], "big"), body[6:], body)
+
+
+
+
+def number(value: bytes) -> int:
+    """A big-endian unsigned field's value (a length, a lifetime) from its bytes."""
+    return int.from_bytes(value, "big")
+
+
+def record_header(buf: bytes, p: int = 0) -> tuple[int, int, int]:
+    """``(content_type, version, length)`` of the record header at ``buf[p:p + 5]``."""
+    return buf[p], buf[p + 1] << 8 | buf[p + 2], buf[p + 3] << 8 | buf[p + 4]
+
+
+def split_records(data: bytes) -> tuple[list[bytes], int]:
+    """The complete records (header and fragment) at the start of ``data``, and how many bytes they take."""
+    records, p, n = [], 0, len(data)
+    while n - p >= RECORD_HEADER_SIZE:
+        end = p + RECORD_HEADER_SIZE + (data[p + 3] << 8 | data[p + 4])
+        if end > n:
+            break
+        records.append(data[p:end])
+        p = end
+    return records, p
+
+
+def split_handshake(stream: bytes) -> tuple[list[tuple[int, bytes]], int]:
+    """``(msg_type, body)`` of the complete handshake messages at the start of ``stream``, and their size."""
+    messages, q, n = [], 0, len(stream)
+    while n - q >= HANDSHAKE_HEADER_SIZE:
+        end = q + HANDSHAKE_HEADER_SIZE + (stream[q + 1] << 16 | stream[q + 2] << 8 | stream[q + 3])
+        if end > n:
+            break
+        messages.append((stream[q], stream[q + HANDSHAKE_HEADER_SIZE : end]))
+        q = end
+    return messages, q
+
+
+def split_tap_log(raw: bytes, byteorder: str) -> list[tuple[bool, bytes]]:
+    """The C wire tap's log (``binding/_memio.c``): ``u8 from_server; u32 length (native order); bytes``."""
+    out, p, n = [], 0, len(raw)
+    while p + 5 <= n:
+        length = int.from_bytes(raw[p + 1 : p + 5], byteorder)
+        out.append((bool(raw[p]), raw[p + 5 : p + 5 + length]))
+        p += 5 + length
+    return out
+
+
+def message_spans(msg_type: int, body: bytes, tls13: bool = True) -> list[tuple[str, int, int]] | None:
+    """``[(Wireshark field, start, end)]`` of a hello or NewSessionTicket body, from the schemas above.
+
+    Offsets count from the start of the body. Each top-level field of the schema gets one span
+    (vectors with their length), each extension one span named ``extension NAME (TYPE)``. None if
+    the body does not parse with its schema, or the type has none here.
+    """
+    schema = {1: ClientHello, 2: ServerHello, 4: NewSessionTicketTLS13 if tls13 else NewSessionTicketTLS12}.get(msg_type)
+    if schema is None:
+        return None
+    try:
+        parsed = schema.parse(body)
+    except Exception:  # construct's errors: not a well-formed body, the caller shows it whole
+        return None
+    spans, at = [], 0
+    for sub in schema.subcons:
+        if not sub.name:
+            continue
+        value = parsed[sub.name]
+        if sub.name == "extensions":
+            if value is None:
+                continue
+            spans.append(("tls.handshake.extensions_length", at, at + 2))
+            for kind, data in _extensions(body, at, "extensions"):  # the schema has parsed them already
+                name = ExtensionType.decmapping.get(kind, f"unknown({kind})")
+                spans.append((f"extension {name} ({kind})", at + 2, at + 6 + len(data)))
+                at += 4 + len(data)
+            at += 2
+            continue
+        size = len(sub.build(value))
+        spans.append((f"tls.handshake.{sub.name}", at, at + size))
+        at += size
+    return spans if at == len(body) else None

@@ -31,6 +31,7 @@ import sys
 from ..binding import native as native_pipe
 from ..binding.callbacks import WireChunk
 from ..errors import UsageError
+from ..formats.wire import split_records, split_tap_log
 
 __all__ = ["WireChunk", "Endpoint", "MemoryEndpoint", "NativeMemoryEndpoint", "SocketEndpoint", "memory_pair"]
 
@@ -125,7 +126,7 @@ class MemoryEndpoint(Endpoint):
 
     def pending_records(self) -> list[bytes]:
         """The complete TLS records waiting in the inbox (not consumed)."""
-        return _split_records(bytes(self.inbox))
+        return split_records(bytes(self.inbox))[0]
 
 
 class NativeMemoryEndpoint(MemoryEndpoint):
@@ -184,11 +185,9 @@ class NativeMemoryEndpoint(MemoryEndpoint):
             return
         raw = self._pipe.ffi.buffer(log.data, size)[:]
         log.size = 0
-        append, offset = self.tap.append, 0
-        while offset < size:
-            length = int.from_bytes(raw[offset + 1: offset + 5], sys.byteorder)
-            append(WireChunk("server" if raw[offset] else "client", raw[offset + 5: offset + 5 + length]))
-            offset += 5 + length
+        append = self.tap.append
+        for from_server, chunk in split_tap_log(raw, sys.byteorder):
+            append(WireChunk("server" if from_server else "client", chunk))
 
     def push(self, data) -> int:
         peer = self._c.peer
@@ -234,17 +233,6 @@ def memory_pair(tap: list | None = None, native: bool | None = None) -> tuple[Me
         server = NativeMemoryEndpoint("server", pipe, pair, 1, tap)
     client.peer, server.peer = server, client
     return client, server
-
-
-def _split_records(data: bytes) -> list[bytes]:
-    records, offset = [], 0
-    while offset + 5 <= len(data):
-        length = int.from_bytes(data[offset + 3: offset + 5], "big")
-        if offset + 5 + length > len(data):
-            break
-        records.append(data[offset: offset + 5 + length])
-        offset += 5 + length
-    return records
 
 
 class SocketEndpoint(Endpoint):
