@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import pathlib
 import re
 import runpy
@@ -95,3 +96,37 @@ def test_nonblocking_client_does_not_wait_and_gets_the_dummy():
     finally:
         client.close()
         server.close()
+
+
+def _solution(name: str):
+    for path in SOLUTIONS.glob("*.py"):
+        checks = runpy.run_path(str(path))["CHECKS"]
+        if name in checks:
+            return checks[name][1]
+    raise KeyError(name)
+
+
+@pytest.mark.parametrize("notebook,stub", STUBS)
+def test_hints_are_graded_from_a_nudge_to_the_formula_and_said_once(notebook, stub):
+    name = stub.__name__
+    exercises.reset_hints(name)
+    check = _check(name)
+    runs = [check(stub) for _ in range(4)]
+    hints = runs[0].hints
+    assert len(hints) == 3 and len(set(hints)) == 3
+    assert [r.hint_level for r in runs] == [1, 2, 3, 3]  # one more hint per failing run, then all
+    first = repr(runs[0])
+    assert f"hint 1 of 3: {hints[0]}" in first and hints[1] not in first and hints[2] not in first
+    assert "run the check again for the next hint" in first
+    assert "why:" not in first  # the reasons come after the formula, not before
+    for s in runs[0].scenarios:  # the first hint never gives away what the cases explain
+        assert s.why not in first
+    last = repr(runs[-1])
+    assert hints[2] in last and "next hint" not in last
+    reasons = [line for line in last.splitlines() if line.strip().startswith("why:")]
+    assert reasons and len(reasons) == len(set(reasons))  # each reason once, not row by row
+    assert html.escape(hints[0]) in runs[0]._repr_html_()
+    passed = check(_solution(name))
+    assert passed.passed and passed.shown_hints() == [] and "hint" not in repr(passed)
+    exercises.reset_hints(name)
+    assert check(stub).hint_level == 1

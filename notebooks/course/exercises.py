@@ -18,6 +18,10 @@ Exercises (notebook → check):
 
 Reference solutions for instructors live in ``notebooks/solutions/`` (tests run them through these
 checks).
+
+Hints are graded: a check that fails shows the first hint, a nudge that never gives the answer; each
+further failing run of the same check shows one more, the last being the formula, and only then the
+reasons behind each failing case, each said once.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ __all__ = [
     "check_nonblocking_data",
     "check_did_resume",
     "nonblocking_client",
+    "reset_hints",
 ]
 
 GNUTLS_NONBLOCK = 8  # gnutls_init flag: the session never waits, not even get_data2 for a ticket
@@ -57,12 +62,47 @@ class Scenario(NamedTuple):
     why: str
 
 
-class CheckResult:
-    """The verdict of one check: truthy when every scenario passed."""
+_failed_runs: dict = {}  # exercise -> failing runs so far in this kernel: how many hints to show
 
-    def __init__(self, exercise: str, scenarios: list[Scenario]):
+
+def reset_hints(exercise: str | None = None) -> None:
+    """Start the graded hints over (for one exercise, or all): the next failing check shows hint 1."""
+    if exercise is None:
+        _failed_runs.clear()
+    else:
+        _failed_runs.pop(exercise, None)
+
+
+class CheckResult:
+    """The verdict of one check: truthy when every scenario passed.
+
+    ``hints``: from a nudge to the formula. A failing result shows ``hint_level`` of them: 1 on the
+    first failing run of this exercise, one more on each later one.
+    """
+
+    def __init__(self, exercise: str, scenarios: list[Scenario], hints: tuple = ()):
         self.exercise = exercise
         self.scenarios = scenarios
+        self.hints = tuple(hints)
+        self.hint_level = 0
+        if not self.passed:
+            _failed_runs[exercise] = _failed_runs.get(exercise, 0) + 1
+            self.hint_level = min(_failed_runs[exercise], len(self.hints)) if self.hints else 0
+
+    def shown_hints(self) -> list:
+        """The hint lines a failing result shows (none when it passed), reasons last."""
+        if self.passed:
+            return []
+        lines = [f"hint {i + 1} of {len(self.hints)}: {self.hints[i]}" for i in range(self.hint_level)]
+        if self.hint_level < len(self.hints):
+            lines.append("(run the check again for the next hint)")
+        else:
+            reasons = []
+            for s in self.scenarios:
+                if not s.passed and s.why not in reasons:
+                    reasons.append(s.why)
+            lines += [f"why: {why}" for why in reasons]
+        return lines
 
     @property
     def passed(self) -> bool:
@@ -79,19 +119,19 @@ class CheckResult:
         for s in self.scenarios:
             mark = "✓" if s.passed else "✗"
             lines.append(f"  {mark} {s.name}: expected {s.expected}, got {s.got}")
-            if not s.passed:
-                lines.append(f"      {s.why}")
+        lines += [f"  {line}" for line in self.shown_hints()]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         colour = "#009E73" if self.passed else "#D55E00"
         rows = "".join(
             f"<tr><td>{'✓' if s.passed else '✗'}</td><td>{html.escape(s.name)}</td><td>{html.escape(s.expected)}</td>"
-            f"<td>{html.escape(s.got)}</td><td>{'' if s.passed else html.escape(s.why)}</td></tr>"
+            f"<td>{html.escape(s.got)}</td></tr>"
             for s in self.scenarios)
         head = html.escape(repr(self).splitlines()[0])
+        hints = "".join(f"<p style='margin:2px 0'>{html.escape(line)}</p>" for line in self.shown_hints())
         return (f"<div class='gl-check'><b style='color:{colour}'>{head}</b><table><tr><th></th><th>scenario</th>"
-                f"<th>expected</th><th>got</th><th>hint</th></tr>{rows}</table></div>")
+                f"<th>expected</th><th>got</th></tr>{rows}</table>{hints}</div>")
 
 
 def _show(value) -> str:
@@ -159,7 +199,12 @@ def check_is_resumable(is_resumable: Callable) -> CheckResult:
         result, error = call_student(is_resumable, data)
         scenarios.append(make_scenario(name, repr(expected), result, error,
                                    lambda r, e=expected: isinstance(r, bool) and r == e, why))
-    return CheckResult("is_resumable", scenarios)
+    return CheckResult("is_resumable", scenarios, (
+        "print what your function receives in the cases that fail: what do those bytes look like?",
+        "get_data2 reports success even when it has nothing to give: neither the type nor the return code "
+        "tells, the content does",
+        "the dummy is exactly 00 00 00 00, in a SessionData or in bytes: compare bytes(data) with it",
+    ))
 
 
 def check_ticket_lifetime(ticket_lifetime: Callable) -> CheckResult:
@@ -175,7 +220,11 @@ def check_ticket_lifetime(ticket_lifetime: Callable) -> CheckResult:
             f"server lifetime set to {lifetime} s", str(lifetime), result, error,
             lambda r, h=hint: isinstance(r, int) and not isinstance(r, bool) and r == h,
             "decode(data) names every field; the TLS 1.3 section holds the last NewSessionTicket's lifetime"))
-    return CheckResult("ticket_lifetime", scenarios)
+    return CheckResult("ticket_lifetime", scenarios, (
+        "the lifetime is one of the blob's fields: find it in the inspector above",
+        "decode(data) names every field; the TLS 1.3 part keeps what the last NewSessionTicket said",
+        "decode(data).tls13.lifetime",
+    ))
 
 
 # --- notebook 03 ----------------------------------------------------------------------------------
@@ -216,7 +265,12 @@ def check_resumable_data(resumable_data: Callable) -> CheckResult:
         scenarios.append(make_scenario(
             "the same connection, after the server sent a ticket later", "real data that resumes", result, error,
             lambda r, ok=resumed: ok, "a late ticket counts: the data changes with every ticket received"))
-    return CheckResult("resumable_data", scenarios)
+    return CheckResult("resumable_data", scenarios, (
+        "two questions come before get_data2: has a ticket arrived, and has the client read what is waiting?",
+        "client.ticket_received is GNUTLS_SFLAGS_SESSION_TICKET; tickets sent with the handshake count only once "
+        "the client has read them",
+        "client.read_available(); then None if not client.ticket_received, else client.get_data()",
+    ))
 
 
 def check_nonblocking_data(nonblocking_data: Callable) -> CheckResult:
@@ -236,7 +290,11 @@ def check_nonblocking_data(nonblocking_data: Callable) -> CheckResult:
             result, error, lambda r, ok=resumed: ok,
             "with GNUTLS_NONBLOCK get_data2 does not wait (waited_ms is empty) and returns the dummy: "
             "process the waiting records first (client.read_available()), then ask"))
-    return CheckResult("nonblocking_data", scenarios)
+    return CheckResult("nonblocking_data", scenarios, (
+        "in this mode get_data2 never waits: what has to happen before you ask it?",
+        "the server's tickets are already in the client's inbox, unread",
+        "client.read_available(), then client.get_data()",
+    ))
 
 
 def check_did_resume(did_resume: Callable) -> CheckResult:
@@ -270,4 +328,8 @@ def check_did_resume(did_resume: Callable) -> CheckResult:
             "client.is_resumed()) says whether the server accepted it"))
         conn.close()
     first.close()
-    return CheckResult("did_resume", scenarios)
+    return CheckResult("did_resume", scenarios, (
+        "offering session data is the client's wish: who decides whether it is taken?",
+        "libgnutls says so after the handshake, on the client's session",
+        "conn.client.is_resumed() (gnutls_session_is_resumed); conn.resumed says the same",
+    ))
