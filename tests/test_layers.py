@@ -129,3 +129,60 @@ def test_the_checks_catch_what_they_are_for(tmp_path):
     assert layer_of(targets[0]) > layer_of("gnutls_lab.analysis.decode")
     with pytest.raises(AssertionError, match="no layer folder"):
         layer_of("gnutls_lab.somewhere")
+
+
+# --- byte layouts are read in gnutls_lab/formats/ only -------------------------------------------------
+
+#: Calls that read a byte layout by hand. The schemas and readers of gnutls_lab/formats/ are the one
+#: place where bytes become fields; everywhere else takes fields from them.
+BYTE_READERS = {("struct", "unpack"), ("struct", "unpack_from"), ("struct", "iter_unpack"), ("int", "from_bytes")}
+#: Modules outside formats/ allowed to use one of them, each with its reason. Empty: none needs to.
+BYTE_READER_ALLOWED: dict[str, str] = {}
+COURSE = PACKAGE.parent / "notebooks" / "course"
+
+
+def byte_reads(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            base = func.value
+            owner = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else None
+            if (owner, func.attr) in BYTE_READERS or (owner == "_struct" and func.attr.startswith("unpack")):
+                found.append((node.lineno, f"{owner}.{func.attr}"))
+            elif func.attr in ("unpack", "unpack_from", "iter_unpack") and isinstance(base, ast.Call) \
+                    and getattr(base.func, "attr", getattr(base.func, "id", "")) == "Struct":
+                found.append((node.lineno, f"Struct(...).{func.attr}"))  # struct.Struct(">H").unpack(...)
+        elif isinstance(func, ast.Name) and func.id in ("unpack", "unpack_from", "iter_unpack"):
+            found.append((node.lineno, func.id))  # from struct import unpack
+    for node in ast.walk(tree):  # a bound method kept in a name: _u16 = struct.Struct(">H").unpack_from
+        if isinstance(node, ast.Attribute) and node.attr in ("unpack", "unpack_from", "iter_unpack", "from_bytes") \
+                and not any(node is getattr(c, "func", None) for c in ast.walk(tree) if isinstance(c, ast.Call)):
+            found.append((node.lineno, f"reference to .{node.attr}"))
+    return found
+
+
+OUTSIDE_FORMATS = {name: path for name, path in MODULES.items() if ".formats" not in name}
+OUTSIDE_FORMATS.update({f"course.{p.stem}": p for p in sorted(COURSE.glob("*.py"))})
+
+
+@pytest.mark.parametrize("module", sorted(OUTSIDE_FORMATS))
+def test_no_module_outside_formats_reads_a_byte_layout(module):
+    if module in BYTE_READER_ALLOWED:
+        return
+    found = byte_reads(ast.parse(OUTSIDE_FORMATS[module].read_text()))
+    assert not found, (f"{module} reads bytes by hand at {found}: take the fields from a schema or reader in "
+                       "gnutls_lab/formats/ (or add a reader there)")
+
+
+def test_the_byte_layout_check_catches_each_form():
+    caught = byte_reads(ast.parse(
+        "import struct\nfrom struct import unpack\n"
+        "a = struct.unpack('>H', b'xx')\nb = int.from_bytes(b'x', 'big')\nc = unpack('>H', b'xx')\n"
+        "d = struct.Struct('>H').unpack_from(b'xx', 0)\ne = struct.unpack_from\n"
+    ))
+    assert [line for line, _ in caught] == [3, 4, 5, 6, 7]
+    assert not byte_reads(ast.parse("import struct\nx = struct.pack('>Q', 1) + (5).to_bytes(2, 'big')\n"))
+    assert len(OUTSIDE_FORMATS) > 30 and not any(".formats." in name for name in OUTSIDE_FORMATS)
