@@ -346,7 +346,8 @@ explorer
 
 # %% [markdown]
 # ## Published measurements beside the lab
-# The numbers below come from `shared/reference/tracking-measurements.md`. The lab does not survey
+# The numbers below come from Sy et al., "Tracking Users across the Web via TLS Session Resumption"
+# (ACSAC 2018). The lab does not survey
 # the internet; it reproduces the **mechanism** on GnuTLS and measures it. For the tracking rows we
 # draw revisit gaps from Sy et al.'s own revisit distribution (`gaps="sy2018"`: ≤ 5 min 17.7 %,
 # ≤ 10 min 27.7 %, ≤ 24 h 81.6 %) for several simulated users, each a client of a GnuTLS server

@@ -97,7 +97,7 @@ MECHANISMS = {
 CHOICES = ("reuse", "newest", "pool")
 GAP_DISTRIBUTIONS = ("fixed", "exponential", "uniform", "sy2018")
 
-#: Revisit intervals of Sy et al., ACSAC 2018 (shared/reference/tracking-measurements.md) as CDF
+#: Revisit intervals of Sy et al., "Tracking Users across the Web via TLS Session Resumption" (ACSAC 2018) as CDF
 #: knots (seconds, P[gap <= seconds]). The paper stops at 48 h (87.3 %); the remaining 12.7 % is
 #: spread up to 7 days (604800 s, the longest TLS 1.3 ticket lifetime), an assumption of ours.
 SY2018_REVISIT_CDF = (

@@ -15,7 +15,7 @@ import hashlib
 import html
 
 from ..analysis.decode import REDACTED, DecodedSession, Field, is_secret, name_of, ticket_state_to_dict
-from ..formats.gnutls_ids import EXTENSION_GIDS, SIGN_ALGORITHMS, SRTP_PROFILES
+from ..formats.gnutls_ids import PACKED_SESSION_MAGIC_BASE, EXTENSION_GIDS, SIGN_ALGORITHMS, SRTP_PROFILES
 
 __all__ = ["text_report", "hexdump", "html_view", "ticket_report", "describe_field", "field_extent", "leaf_fields"]
 
@@ -88,7 +88,7 @@ def describe_field(session: DecodedSession, field: Field, show_secrets: bool = F
     if path == "dummy":
         return "dummy: no ticket yet (not an error)"
     if path == "magic":
-        return f"0x{value:08X} = 0xFADEBADD + GnuTLS {session.gnutls_version}"
+        return f"0x{value:08X} = 0x{PACKED_SESSION_MAGIC_BASE:08X} + GnuTLS {session.gnutls_version}"
     if path == "timestamp":
         return f"{value} = {_iso(session.start_time)}"
     if path == "expire_time":

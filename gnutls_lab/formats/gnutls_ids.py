@@ -12,6 +12,7 @@ set), renamed to the IANA spelling. Value 0 of groups and signature algorithms m
 from __future__ import annotations
 
 __all__ = [
+    "DUMMY_SESSION",
     "PACKED_SESSION_MAGIC_BASE",
     "ENTITIES",
     "CREDENTIALS",
@@ -26,6 +27,10 @@ __all__ = [
     "HEARTBEAT_MODES",
     "CIPHER_SUITES",
 ]
+
+#: What ``gnutls_session_get_data2`` returns when a TLS 1.3 client has no ticket yet (and on a
+#: TLS 1.3 server): four zero bytes, which ``gnutls_session_set_data`` accepts as a no-op.
+DUMMY_SESSION = b"\x00\x00\x00\x00"
 
 #: ``lib/db.h``: ``PACKED_SESSION_MAGIC = 0xfadebadd + GNUTLS_VERSION_NUMBER`` (mod 2**32).
 PACKED_SESSION_MAGIC_BASE = 0xFADEBADD

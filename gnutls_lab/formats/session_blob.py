@@ -34,6 +34,7 @@ from .gnutls_ids import (
     CERTIFICATE_TYPES,
     CIPHER_SUITES,
     CREDENTIALS,
+    DUMMY_SESSION,
     ENTITIES,
     EXTENSION_GIDS,
     GROUPS,
@@ -84,9 +85,6 @@ __all__ = [
 FIRST_SUPPORTED_VERSION = 0x030605
 #: 3.7.2 (commit 0e1f1f055) started storing the cipher suite of TLS 1.3 sessions.
 TLS13_CIPHER_SUITE_SINCE = 0x030702
-#: What ``gnutls_session_get_data2`` returns when a TLS 1.3 client has no ticket yet (and on a
-#: TLS 1.3 server): four zero bytes, which ``gnutls_session_set_data`` accepts as a no-op.
-DUMMY_SESSION = b"\x00\x00\x00\x00"
 
 #: ``GNUTLS_MAX_SESSION_ID_SIZE``.
 MAX_SESSION_ID_SIZE = 32

@@ -22,6 +22,7 @@ from typing import NamedTuple
 from ..binding.callbacks import callbacks
 from ..binding.library import c_string, check, load, make_error, take_datum, view_datum
 from ..errors import GnuTLSError, GnuTLSLabError, UsageError
+from ..formats.gnutls_ids import DUMMY_SESSION
 
 __all__ = [
     "PRIORITY_PRESETS",
@@ -46,7 +47,7 @@ PRIORITY_PRESETS = {
 }
 _ALIASES = {"1.3": "tls1.3", "1.2": "tls1.2", "TLS1.3": "tls1.3", "TLS1.2": "tls1.2", "13": "tls1.3", "12": "tls1.2"}
 MAX_LIFETIME = 604800  # RFC 8446 4.6.1, and libgnutls's own cap
-DUMMY = b"\x00\x00\x00\x00"
+DUMMY = DUMMY_SESSION  # the 4-byte dummy of gnutls_session_get_data2, defined with the blob layout
 _E_AGAIN, _E_INTERRUPTED = -28, -52
 
 _FLAG_NAMES = (

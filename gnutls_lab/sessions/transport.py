@@ -31,7 +31,7 @@ import sys
 from ..binding import native as native_pipe
 from ..binding.callbacks import WireChunk
 from ..errors import UsageError
-from ..formats.wire import split_records, split_tap_log
+from ..formats.framing import split_records, split_tap_log
 
 __all__ = ["WireChunk", "Endpoint", "MemoryEndpoint", "NativeMemoryEndpoint", "SocketEndpoint", "memory_pair"]
 
