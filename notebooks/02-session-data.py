@@ -338,16 +338,16 @@ if have_openssl:
         s_client_output.rsplit("Post-Handshake New Session Ticket arrived:", 1)[1].split("\n---", 1)[0])
     tls13 = gnutls_decoded.tls13
 
-    assert s_client_output.count("Post-Handshake New Session Ticket arrived:") == len(remote_tickets) == 2
-    assert openssl_ticket == last_printed_by_s_client["TLS session ticket"]
-    assert tls13.ticket == remote_tickets[-1].session_ticket != remote_tickets[0].session_ticket
-    assert tls13.nonce == remote_tickets[-1].session_ticket_nonce
-    print("both kept ticket 2 of 2; GnuTLS's nonce", tls13.nonce.hex())
+    check(s_client_output.count("Post-Handshake New Session Ticket arrived:") == len(remote_tickets) == 2,
+          "the server sent two tickets to each client")
+    check(openssl_ticket == last_printed_by_s_client["TLS session ticket"], "OpenSSL kept the last one it printed")
+    check(tls13.ticket == remote_tickets[-1].session_ticket != remote_tickets[0].session_ticket
+          and tls13.nonce == remote_tickets[-1].session_ticket_nonce, "GnuTLS kept the last one too, with its nonce")
 
 # %% [markdown]
 # ## The fields both describe
 # Computed from the two texts above (OpenSSL's read back with `openssl_session_fields`) and from
-# the decoded blob; every row is checked by an `assert` in the next cell.
+# the decoded blob; every row is checked, one line each, in the next cell.
 
 # %%
 if have_openssl:
@@ -403,25 +403,36 @@ if have_openssl:
 
 # %%
 if have_openssl:
-    assert openssl_fields["Protocol"] == "TLSv1.3" and gnutls_decoded.protocol == "TLS1.3"
-    assert openssl_fields["Extended master secret"] == "no" and gnutls_decoded.extended_master_secret is None
-    assert openssl_fields["Cipher"] == gnutls_decoded.cipher_suite
-    assert bytes.fromhex(openssl_fields["Session-ID"]) == hashlib.sha256(openssl_ticket).digest()
-    assert gnutls_decoded.session_id == hello.session_id and len(hello.session_id) == 32
-    assert int(openssl_fields["TLS session ticket lifetime hint"].split()[0]) == tls13.lifetime
-    assert len(openssl_ticket) == len(tls13.ticket) and openssl_ticket[:16] == tls13.ticket[:16]
-    assert openssl_ticket[16:32] != tls13.ticket[16:32]  # a fresh IV for each ticket
-    assert gnutls_decoded.prf == "SHA384"
-    assert len(openssl_psk) == len(tls13.resumption_master_secret) == hashlib.sha384().digest_size
-    assert "nonce" not in openssl_text.lower()
-    assert abs(int(openssl_fields["Start Time"]) - tls13.arrival_time.timestamp()) <= 2
-    assert abs(gnutls_decoded.timestamp - tls13.arrival_time.timestamp()) <= 2
-    assert openssl_fields["Timeout"] == "7200 (sec)" and gnutls_decoded.expire_time == 21600
-    assert openssl_fields["Max Early Data"] == "0"
-    assert all(e.type != "early_data" for ticket in remote_tickets for e in ticket.extensions)
-    assert tls13.max_early_data_size == (0xFFFFFFFF if gnutls_version < (3, 8, 9) else 0)
     with open(cert_file) as pem:
-        assert openssl_certificate == gnutls_certificate == ssl.PEM_cert_to_DER_cert(pem.read())
+        server_certificate = ssl.PEM_cert_to_DER_cert(pem.read())
+    check(openssl_fields["Protocol"] == "TLSv1.3" and gnutls_decoded.protocol == "TLS1.3"
+          and openssl_fields["Cipher"] == gnutls_decoded.cipher_suite, "same protocol, same cipher suite")
+    check(openssl_fields["Extended master secret"] == "no" and gnutls_decoded.extended_master_secret is None,
+          "extended master secret: OpenSSL says no, GnuTLS stores nothing (TLS 1.3 does not have it)")
+    check(bytes.fromhex(openssl_fields["Session-ID"]) == hashlib.sha256(openssl_ticket).digest(),
+          "OpenSSL's Session-ID is the SHA-256 of its ticket")
+    check(gnutls_decoded.session_id == hello.session_id and len(hello.session_id) == 32,
+          "GnuTLS's is the 32-byte legacy_session_id its ClientHello sent")
+    check(int(openssl_fields["TLS session ticket lifetime hint"].split()[0]) == tls13.lifetime,
+          f"the same lifetime hint: {tls13.lifetime} s")
+    check(len(openssl_ticket) == len(tls13.ticket) and openssl_ticket[:16] == tls13.ticket[:16]
+          and openssl_ticket[16:32] != tls13.ticket[16:32],
+          "tickets of one length, one key name (16 bytes), then each its own IV")
+    check(gnutls_decoded.prf == "SHA384"
+          and len(openssl_psk) == len(tls13.resumption_master_secret) == hashlib.sha384().digest_size,
+          "the PSK (OpenSSL) and the resumption master secret (GnuTLS) are both 48 bytes: SHA-384")
+    check("nonce" not in openssl_text.lower(), "OpenSSL keeps no nonce: it derived the PSK already")
+    check(abs(int(openssl_fields["Start Time"]) - tls13.arrival_time.timestamp()) <= 2
+          and abs(gnutls_decoded.timestamp - tls13.arrival_time.timestamp()) <= 2,
+          "both start times are within 2 s of the ticket's arrival")
+    check(openssl_fields["Timeout"] == "7200 (sec)" and gnutls_decoded.expire_time == 21600,
+          "each Timeout is the client's own default: 7200 s in OpenSSL, 21600 s in GnuTLS")
+    check(openssl_fields["Max Early Data"] == "0"
+          and all(e.type != "early_data" for ticket in remote_tickets for e in ticket.extensions),
+          "no early_data in the tickets: OpenSSL says 0")
+    check(tls13.max_early_data_size == (0xFFFFFFFF if gnutls_version < (3, 8, 9) else 0),
+          f"GnuTLS keeps its own default: {tls13.max_early_data_size:#x} on {library_info().version}")
+    check(openssl_certificate == gnutls_certificate == server_certificate, "both keep the server's certificate")
 
 # %% [markdown]
 # ## What only one of them shows
@@ -446,8 +457,9 @@ if have_openssl:
                    and not isinstance(value, dict)}
     print("only in OpenSSL's text:", only_openssl)
     print("only in the GnuTLS blob:", sorted(only_gnutls))
-    assert only_openssl["Verify return code"].startswith("18 ")  # self-signed: OpenSSL keeps its verdict
-    assert {"tls13.ticket_age_add", "tls13.arrival_time", "prf", "entity", "magic"} <= set(only_gnutls)
+    check(only_openssl["Verify return code"].startswith("18 "), "OpenSSL keeps its verification verdict: 18, self-signed")
+    check({"tls13.ticket_age_add", "tls13.arrival_time", "prf", "entity", "magic"} <= set(only_gnutls),
+          "GnuTLS keeps the ticket's age_add, its arrival time, the PRF, the entity and the magic")
 
 # %% [markdown]
 # OpenSSL keeps its **certificate verification result** (18: self-signed), prints empty slots for

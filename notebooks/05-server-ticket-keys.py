@@ -317,14 +317,15 @@ check(attack12.client_data == b"GET /account HTTP/1.1\r\n\r\n" and attack12.serv
 
 # %%
 first13 = lab.connect()
-assert not observe_connection(first13.wire).new_session_tickets  # nothing in clear to decrypt
+check(not observe_connection(first13.wire).new_session_tickets, "the full TLS 1.3 handshake shows no ticket in clear")
 resumed13 = lab.connect(resume=first13.session_data, keylog=True)
 resumed13.client.send(b"GET /account HTTP/1.1\r\n\r\n")
 resumed13.server.read_available()
 seen13 = observe_connection(resumed13.wire)
 print("ClientHello tls.extension.psk_ke_mode:", seen13.client_hello.psk_ke_modes, "(1 = psk_dhe_ke, 0 = psk_ke)")
 print("ServerHello extensions:", seen13.server_hello.extension_types, "(51 = key_share, 41 = pre_shared_key)")
-assert resumed13.resumed and seen13.client_hello.psk_ke_modes == (1, 0) and 51 in seen13.server_hello.extension_types
+check(resumed13.resumed and seen13.client_hello.psk_ke_modes == (1, 0) and 51 in seen13.server_hello.extension_types,
+      "the client offers both modes; the default server picks psk_dhe_ke: its ServerHello has a key_share")
 
 attack13 = tracking.read_recorded_resumption(resumed13.wire, lab.ticket_key)
 keylog13 = dict(resumed13.client.keylog)
