@@ -199,7 +199,8 @@ capture_path = os.path.join(tempfile.mkdtemp(prefix="gnutls-lab-"), "handshakes.
 written = gnutls_lab.write_pcapng([full_w, resumed_w], capture_path)
 print(f"open {capture_path} in Wireshark: {written['connections']} TCP streams, {written['packets']} packets, "
       f"{written['keylog_lines']} secrets embedded")
-assert written["connections"] == 2 and os.stat(capture_path).st_mode & 0o777 == 0o600  # private: holds secrets
+check(written["connections"] == 2 and os.stat(capture_path).st_mode & 0o777 == 0o600,
+      "two connections written, to a file only you can read (it holds their secrets)")
 
 # %% [markdown]
 # ### Wireshark's view beside the observer's
@@ -230,11 +231,12 @@ else:
     ]
     for field, ours, theirs in beside:
         print(f"{field:58} observer {ours[:16]:16}  tshark {theirs[:16]}")
-    assert all(ours == theirs for _, ours, theirs in beside)  # Wireshark agrees with the observer
+    check(all(ours == theirs for _, ours, theirs in beside), "Wireshark reads the same values as the observer")
     wireshark_types = {int(t) for r in tshark_rows for t in r.split("\t")[1].split(",")}
     observer_types = {t for _, t in observer_view.handshake_types}
     print("handshake types: observer", sorted(observer_types), "· tshark with the secrets", sorted(wireshark_types))
-    assert observer_types == {1, 2} and {8, 20} <= wireshark_types  # EncryptedExtensions, Finished: decrypted
+    check(observer_types == {1, 2} and {8, 20} <= wireshark_types,
+          "with the secrets, Wireshark also reads EncryptedExtensions (8) and Finished (20)")
 
 # %%
 for c in (conn, conn12, resumed, full_w, resumed_w):
