@@ -74,12 +74,18 @@ def loopback_preload() -> str:
     if not os.path.exists(target):
         gcc = require_program("gcc")
         os.makedirs(cache, exist_ok=True)
-        partial = f"{target}.{os.getpid()}.tmp"
-        build = subprocess.run([gcc, "-O2", "-shared", "-fPIC", "-o", partial, source, "-ldl"],
-                               capture_output=True, text=True)
-        if build.returncode != 0:
-            raise UsageError(f"could not build the loopback bind shim: {build.stderr.strip()[-300:]}")
-        os.replace(partial, target)
+        fd, partial = tempfile.mkstemp(dir=cache, prefix=".loopback-bind-", suffix=".so.tmp")  # not guessable
+        os.close(fd)
+        try:
+            build = subprocess.run([gcc, "-O2", "-shared", "-fPIC", "-o", partial, source, "-ldl"],
+                                   capture_output=True, text=True)
+            if build.returncode != 0:
+                raise UsageError(f"could not build the loopback bind shim: {build.stderr.strip()[-300:]}")
+            os.chmod(partial, 0o755)
+            os.replace(partial, target)
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
     return target
 
 

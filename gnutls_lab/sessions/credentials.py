@@ -96,11 +96,10 @@ class LabCertificate:
         """Write ``lab-cert.pem`` and ``lab-key.pem`` (mode 0600) for a real peer; return both paths."""
         cert_path = os.path.join(directory, "lab-cert.pem")
         key_path = os.path.join(directory, "lab-key.pem")
-        with open(cert_path, "w") as f:
-            f.write(self.pem)
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(self.private_key_pem())
+        from .files import write_file, write_private_file
+
+        write_file(cert_path, self.pem.encode())
+        write_private_file(key_path, self.private_key_pem().encode())
         return cert_path, key_path
 
     def __repr__(self) -> str:
