@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 
-from construct import Construct, Container, Subconstruct
+from construct import Construct, Container, ListContainer, Subconstruct
 
 from ..errors import BlobFormatError
 
@@ -529,7 +529,14 @@ def parse_span(schema, data: bytes, fields: list | None = None, base: int = 0):
 def plain(value):
     """A parse result as plain Python: dicts without construct's ``_`` keys, lists, ints, bytes."""
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items() if k[0] != "_"}
+        out = {}
+        for key, item in value.items():
+            if key[0] != "_":
+                out[key] = plain(item) if type(item) in _NESTED else item
+        return out
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(item) if type(item) in _NESTED else item for item in value]
     return value
+
+
+_NESTED = {Container, ListContainer, dict, list}
