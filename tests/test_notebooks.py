@@ -83,9 +83,11 @@ def test_notebook_runs_without_error(executed, name):
 
 
 def test_executed_notebooks_show_their_widgets(executed):
-    """The widgets in 01 and 02 came out as widget views, not as text."""
+    """The widgets in 01 to 04 came out as widget views, not as text."""
     for name, mime_needed in (("01-live-handshake", "application/vnd.jupyter.widget-view+json"),
-                              ("02-session-data", "application/vnd.jupyter.widget-view+json")):
+                              ("02-session-data", "application/vnd.jupyter.widget-view+json"),
+                              ("03-resumption-mechanisms", "application/vnd.jupyter.widget-view+json"),
+                              ("04-ticket-reuse-and-tracking", "application/vnd.jupyter.widget-view+json")):
         _, _, nb = executed[name]
         kinds = {key for cell in nb.cells if cell.cell_type == "code"
                  for out in cell.get("outputs", []) for key in out.get("data", {})}
@@ -126,6 +128,22 @@ def test_keeps_to_the_style(path):
     text = path.read_text() + path.with_suffix(".py").read_text()
     for machine_path in _machine_paths():
         assert machine_path not in text, f"{path.name} holds an absolute path of this machine: {machine_path}"
+
+
+TEACHING = [p for p in NOTEBOOKS if p.stem[:2] in ("00", "01", "02", "03", "04", "05")]
+
+
+@pytest.mark.parametrize("path", TEACHING, ids=[p.stem for p in TEACHING])
+def test_opens_with_what_you_will_learn_ends_with_a_recap_and_checks_in_one_line(path):
+    nb = nbformat.read(path, as_version=4)
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert "What you will learn" in "\n".join(markdown[:2]), f"{path.name}: no 'What you will learn' at the top"
+    assert markdown[-1].lstrip().startswith("## Recap"), f"{path.name}: the last markdown cell is not a recap"
+    assert any("check(" in source for source in code), f"{path.name}: no one-line check()"
+    widget_driving = re.compile(r"^\s*\w+\.\w+\.value\s*=", re.M)  # explorer.mechanism.value = ...
+    assert not any(widget_driving.search(source) for source in code), (
+        f"{path.name} drives a widget from code; tests/test_widgets.py does that")
 
 
 def _machine_paths() -> set:
