@@ -39,19 +39,24 @@ def check_session_data(data: bytes, version_tuple: tuple) -> None:
     """Raise :class:`BlobFormatError` if libgnutls ``version_tuple`` must not be handed ``data``."""
     if data == DUMMY_SESSION or magic_of(data) != magic_of_gnutls_version(tuple(version_tuple)):
         return  # the dummy is a no-op; another magic is refused by libgnutls itself, safely
-    fields: list = []
     try:
-        tree = parse_session(data, fields, strict=False)  # libgnutls ignores trailing bytes
+        tree = parse_session(data, strict=False)  # compiled schema; libgnutls ignores trailing bytes
     except BlobFormatError as exc:
         raise _refuse(exc.reason, exc.path, exc.offset) from None
-    where = {path: start for path, start, _end, _value in fields}
     if tree["auth_type"] not in CREDENTIALS or tree["auth_type"] == _CRD_IA:
-        raise _refuse(f"unknown auth type {tree['auth_type']}", "auth_type", where.get("auth_type"))
+        raise _refuse(f"unknown auth type {tree['auth_type']}", "auth_type", _offset(data, "auth_type"))
     version = tree["security_parameters"]["body"]["pversion"]
     if version not in PROTOCOLS:
         path = "security_parameters.pversion"
-        raise _refuse(f"unknown protocol version {version}", path, where.get(path))
+        raise _refuse(f"unknown protocol version {version}", path, _offset(data, path))
     for index, extension in enumerate((tree["extensions"] or {}).get("entries", ())):
         if extension["gid"] not in EXTENSION_GIDS:
             path = f"extensions[{index}].gid"
-            raise _refuse(f"unknown extension id {extension['gid']}", path, where.get(path))
+            raise _refuse(f"unknown extension id {extension['gid']}", path, _offset(data, path))
+
+
+def _offset(data: bytes, path: str) -> int | None:
+    """Where field ``path`` starts: an annotated parse, only for a blob being refused."""
+    fields: list = []
+    parse_session(data, fields, strict=False)
+    return next((start for name, start, _end, _value in fields if name == path), None)
