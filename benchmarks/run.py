@@ -41,6 +41,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import _timing  # noqa: E402
 BUILD = HERE / "_build"
 C_SOURCE = HERE / "c" / "handshake_loop.c"
 C_BINARY = BUILD / "handshake_loop"
@@ -136,10 +138,11 @@ def per_second(command: list[str]) -> float:
 
 
 def measure_mode(mode: str, seconds: float, repeat: int, skip: dict[str, str]) -> dict:
-    """Best of `repeat` interleaved rounds (C, ssl, gnutls_lab, C, ssl, ...) for one mode.
+    """`repeat` interleaved rounds (C, ssl, gnutls_lab, C, ssl, ...) for one mode: the median rate of
+    each loop and the median of the per-round (paired) ratios, with min-max and IQR.
 
-    Interleaving and taking each loop's best round keeps a burst of load from elsewhere on the
-    machine from landing on one implementation only.
+    Interleaving keeps a burst of load from elsewhere on the machine from landing on one
+    implementation only; pairing the rounds cancels what hits a whole round.
     """
     commands = loop_commands(mode, seconds)
     samples: dict[str, list[float]] = {impl: [] for impl in commands}
@@ -153,11 +156,14 @@ def measure_mode(mode: str, seconds: float, repeat: int, skip: dict[str, str]) -
             except (LoopFailed, ValueError) as error:
                 row["errors"][impl] = str(error)
     for impl in commands:
-        row[impl] = max(samples[impl]) if samples[impl] and impl not in row["errors"] else None
+        row[impl] = _timing.spread(samples[impl])["median"] if samples[impl] and impl not in row["errors"] else None
     row["samples"] = samples
-    lab, c, ssl_rate = row["gnutls_lab"], row["c"], row["ssl"]
-    row["ratio_to_c"] = round(lab / c, 3) if lab and c else None
-    row["ratio_to_ssl"] = round(lab / ssl_rate, 3) if lab and ssl_rate else None
+    row["spread"] = {impl: _timing.spread(values) for impl, values in samples.items() if values}
+    for key, other in (("ratio_to_c", "c"), ("ratio_to_ssl", "ssl")):
+        paired = samples["gnutls_lab"] and samples[other] and row["gnutls_lab"] and row[other]
+        figures = _timing.ratio(samples["gnutls_lab"], samples[other]) if paired else None
+        row[key] = round(figures["median"], 3) if figures else None
+        row[key + "_spread"] = figures
     row["target"] = f">= {C_TARGETS[mode]} of C, > ssl"
     if row["ratio_to_c"] is None or row["ratio_to_ssl"] is None:
         row["verdict"] = "n/a"
@@ -168,7 +174,8 @@ def measure_mode(mode: str, seconds: float, repeat: int, skip: dict[str, str]) -
 
 
 def measure_observation(seconds: float, repeat: int, skip: dict[str, str]) -> dict:
-    """gnutls_lab with observation off and on, best of `repeat` interleaved rounds."""
+    """gnutls_lab with observation off and on: medians of `repeat` interleaved rounds, and the median
+    of the per-round (paired) costs with its spread."""
     row: dict = {"name": f"observation on vs off ({OBSERVATION_MODE})", "errors": {}}
     commands = {
         label: [sys.executable, str(HERE / "lab_loop.py"), "--mode", OBSERVATION_MODE,
@@ -185,11 +192,14 @@ def measure_observation(seconds: float, repeat: int, skip: dict[str, str]) -> di
             except (LoopFailed, ValueError) as error:
                 row["errors"][label] = str(error)
     for label in commands:
-        row[label] = max(samples[label]) if samples[label] and label not in row["errors"] else None
+        row[label] = _timing.spread(samples[label])["median"] if samples[label] and label not in row["errors"] else None
     row["samples"] = samples
     off, on = row["off_per_second"], row["on_per_second"]
-    # Cost as extra time per handshake: (1/on) / (1/off) - 1.
-    row["cost"] = round(off / on - 1.0, 3) if off and on else None
+    # Cost as extra time per handshake: (1/on) / (1/off) - 1, per pair of rounds.
+    figures = _timing.spread([a / b - 1.0 for a, b in zip(samples["off_per_second"], samples["on_per_second"])]) \
+        if off and on else None
+    row["cost"] = round(figures["median"], 3) if figures else None
+    row["cost_spread"] = figures
     row["target"] = f"<= +{OBSERVATION_MAX_COST:.0%}"
     if row["cost"] is None:
         row["verdict"] = "n/a"
@@ -238,28 +248,33 @@ def format_rate(value) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
-def format_ratio(value) -> str:
-    return "-" if value is None else f"{value:.2f}"
+def format_ratio(value, figures: dict | None = None) -> str:
+    """A ratio's median, and its min-max over the paired rounds when known."""
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if not figures else f"{value:.2f} ({figures['min']:.2f}-{figures['max']:.2f})"
 
 
 def print_table(report: dict) -> None:
     machine = report["machine"]
-    print(f"handshakes per second, {machine['pinning']}, best of {report['repeat']} interleaved "
+    print(f"handshakes per second, {machine['pinning']}, median of {report['repeat']} interleaved "
           f"runs of {report['seconds']} s; "
           f"libgnutls {machine['gnutls']} (pkg-config), {machine['openssl']}, "
           f"Python {machine['python']}; gnutls_lab over the {machine['lab_pipe']}")
     header = ("mode", "gnutls_lab/s", "C/s", "ssl/s", "lab/C", "lab/ssl", "target", "")
-    widths = (14, 12, 9, 9, 6, 7, 18, 4)
+    widths = (14, 12, 9, 9, 15, 15, 18, 4)
     print("  ".join(h.ljust(w) if i in (0, 6) else h.rjust(w)
                     for i, (h, w) in enumerate(zip(header, widths))).rstrip())
     for row in report["handshakes"]:
         cells = (row["mode"], format_rate(row["gnutls_lab"]), format_rate(row["c"]),
-                 format_rate(row["ssl"]), format_ratio(row["ratio_to_c"]),
-                 format_ratio(row["ratio_to_ssl"]), row["target"], row["verdict"])
+                 format_rate(row["ssl"]), format_ratio(row["ratio_to_c"], row.get("ratio_to_c_spread")),
+                 format_ratio(row["ratio_to_ssl"], row.get("ratio_to_ssl_spread")), row["target"], row["verdict"])
         print("  ".join(c.ljust(w) if i in (0, 6) else c.rjust(w)
                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
     obs = report["observation"]
     cost = "-" if obs["cost"] is None else f"{obs['cost']:+.0%}"
+    if obs.get("cost_spread"):
+        cost += f" (min-max {obs['cost_spread']['min']:+.0%} to {obs['cost_spread']['max']:+.0%})"
     print(f"\n{obs['name']}: off {format_rate(obs['off_per_second'])}/s, "
           f"on {format_rate(obs['on_per_second'])}/s, cost {cost} (target {obs['target']}) "
           f"{obs['verdict']}")
@@ -267,6 +282,8 @@ def print_table(report: dict) -> None:
         print()
         for row in report["extra"]:
             rate = format_rate(row.get("per_second"))
+            if row.get("spread"):
+                rate = _timing.describe(row["spread"])
             line = f"{row['module']}: {row.get('name')}: {rate}/s"
             if row.get("target") is not None:
                 line += f" (target {row['target']})"
