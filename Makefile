@@ -50,9 +50,9 @@ test: $(VENV)/.test-installed
 # The library tests (no notebooks, no browser) under GnuTLS 3.8.9 in a Debian 13 root filesystem.
 GNUTLS_ENV ?= ../shared/tools/gnutls-env
 test-3.8:
-	$(GNUTLS_ENV) 3.8 -- sh -c 'set -e; { command -v openssl && command -v tshark && command -v wget2 && command -v gcc; } >/dev/null || \
+	$(GNUTLS_ENV) 3.8 -- sh -c 'set -e; { command -v openssl && command -v tshark && command -v wget2 && command -v gcc && command -v git; } >/dev/null || \
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl gnutls-bin tshark \
-	        gcc libc6-dev pkg-config wget wget2 libcurl4-gnutls-dev >/dev/null; }; \
+	        gcc libc6-dev pkg-config wget wget2 libcurl4-gnutls-dev git >/dev/null; }; \
 	    [ -x .venv-gnutls38/bin/python ] || python3 -m venv .venv-gnutls38; \
 	    .venv-gnutls38/bin/pip install -q --disable-pip-version-check -e ".[libtest]" && \
 	    .venv-gnutls38/bin/python -m pytest -m "not notebooks and not browser" \
@@ -60,9 +60,9 @@ test-3.8:
 
 # The same library tests under the newest GnuTLS Debian ships (sid, 3.8.13), in their own venv.
 test-newest:
-	$(GNUTLS_ENV) newest -- sh -c 'set -e; { command -v openssl && command -v tshark && command -v wget2 && command -v gcc; } >/dev/null || \
+	$(GNUTLS_ENV) newest -- sh -c 'set -e; { command -v openssl && command -v tshark && command -v wget2 && command -v gcc && command -v git; } >/dev/null || \
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl gnutls-bin tshark \
-	        gcc libc6-dev pkg-config wget wget2 libcurl4-gnutls-dev >/dev/null; }; \
+	        gcc libc6-dev pkg-config wget wget2 libcurl4-gnutls-dev git >/dev/null; }; \
 	    [ -x .venv-gnutls-newest/bin/python ] || python3 -m venv .venv-gnutls-newest; \
 	    .venv-gnutls-newest/bin/pip install -q --disable-pip-version-check -e ".[libtest]" && \
 	    .venv-gnutls-newest/bin/python -m pytest -m "not notebooks and not browser" \
