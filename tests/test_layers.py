@@ -186,3 +186,13 @@ def test_the_byte_layout_check_catches_each_form():
     assert [line for line, _ in caught] == [3, 4, 5, 6, 7]
     assert not byte_reads(ast.parse("import struct\nx = struct.pack('>Q', 1) + (5).to_bytes(2, 'big')\n"))
     assert len(OUTSIDE_FORMATS) > 30 and not any(".formats." in name for name in OUTSIDE_FORMATS)
+
+
+def test_cffi_is_used_through_its_public_api():
+    """``ffi._backend`` and other private cffi names can change in any cffi release (pyproject allows any)."""
+    private = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("_backend", "BVoidP", "_parser", "_cdefsources"):
+                private.append(f"{name}:{node.lineno} .{node.attr}")
+    assert not private, private

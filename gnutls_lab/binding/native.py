@@ -61,7 +61,7 @@ def _load() -> SimpleNamespace | None:
                     lib=memio,
                     path=spec.origin,
                     NULL=ffi.NULL,
-                    gcp=ffi._backend.gcp,  # ffi.gc without its Python wrapper (a pair per connection)
+                    gcp=ffi.gc,  # frees the pair with the Python object (cffi's public API)
                     handshake=ffi.cast("int (*)(void *)", ffi.addressof(lib, "gnutls_handshake")),
                     pump_state=ffi.typeof("struct memio_pump *"),
                     api=api,

@@ -16,7 +16,6 @@ never silently.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import NamedTuple
 
 from ..binding.callbacks import callbacks
@@ -79,20 +78,19 @@ _binding = None
 def _bind():
     """What :class:`Session` needs, looked up once: a lab connection builds two sessions, in hot loops.
 
-    ``newp``, ``gcp`` and ``new_handle`` are the cffi backend functions behind ``ffi.new``, ``ffi.gc``
-    and ``ffi.new_handle``, which are one-line Python wrappers around them.
+    ``newp``, ``gcp`` and ``new_handle`` are cffi's public ``ffi.new``, ``ffi.gc`` and
+    ``ffi.new_handle`` (its private backend would save ~0.1-0.4 us a call, a few calls a connection:
+    not visible in benchmarks/run.py).
     """
     global _binding, _release
     ffi, lib = load()[:2]
     Session._lib, Session._ffi = lib, ffi
-    backend = ffi._backend
-    _release = backend.release
-    _binding = (ffi, lib, callbacks(), ffi.typeof("gnutls_session_t *"), backend.newp, backend.gcp,
-                partial(backend.newp_handle, ffi.BVoidP))
+    _release = ffi.release
+    _binding = (ffi, lib, callbacks(), ffi.typeof("gnutls_session_t *"), ffi.new, ffi.gc, ffi.new_handle)
     return _binding
 
 
-_release = None  # ffi.release without its wrapper, set by _bind
+_release = None  # ffi.release, set by _bind
 
 
 def _priority(text: str):
