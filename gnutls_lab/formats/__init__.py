@@ -1,4 +1,9 @@
-"""Byte formats as ``construct`` schemas, declarations only.
+"""Byte formats as ``construct`` schemas: the one description of every layout, and what parses it.
+
+``docs/formats.md`` explains the session blob, the ticket envelope and the ticket key periods.
+
+- :mod:`.layout`: the fields the schemas are written in (bounded reads, byte ranges, errors that
+  name the field path and offset).
 
 - :mod:`.session_blob`: the packed session that ``gnutls_session_get_data2`` returns
   (``lib/session_pack.c``), GnuTLS 3.6.5 to 3.8.
@@ -9,5 +14,6 @@
 - :mod:`.wire`: TLS records and the handshake messages a passive observer can read (RFC 8446,
   RFC 5246, RFC 5077), fields named as in Wireshark.
 
-This package imports nothing else of gnutls_lab: the formats are the bottom of the byte layers.
+This package imports only :mod:`gnutls_lab.errors`: the formats are the bottom of the byte layers,
+and no module above them reads a byte layout by hand (``tests/test_layers.py``).
 """

@@ -8,7 +8,8 @@ carries the TLS 1.2 SessionTicket (RFC 5077) and the TLS 1.3 PSK identity (RFC 8
     key_name[16] | IV[16] | u16 encrypted_state_len | encrypted_state | mac[20]     (54 + len bytes)
 
 ``mac`` = HMAC-SHA1(mac key, everything before it) (``digest_ticket``); ``encrypted_state`` is
-AES-256-CBC of a state zero-padded (not PKCS#7) to a multiple of 16.
+AES-256-CBC of a state zero-padded (not PKCS#7) to a multiple of 16. ``docs/formats.md`` (section 2)
+describes the envelope and the states field by field.
 """
 
 from __future__ import annotations
