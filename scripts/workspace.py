@@ -17,7 +17,9 @@ What it holds, and what happens on every run:
   replaced by a fresh copy on every run and marked read-only.
 - Not copied: the ``.py`` twins and the exercise solutions (``notebooks/solutions/``).
 
-The notebooks read no data file by a relative path; one that did would need it copied here too.
+Files the notebooks read from the repository (``../data/...``, ``../tests/programs/...``: paths relative
+to ``notebooks/``) are not copied: ``workspace/`` sits beside ``notebooks/``, so the same relative paths
+reach the same files from either folder. A workspace elsewhere (``--workspace``) gets a warning.
 """
 
 from __future__ import annotations
@@ -126,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the participants' folder (default: workspace/ of this repository)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing when all went well")
     args = parser.parse_args(argv)
+    if args.workspace.resolve().parent != args.notebooks.resolve().parent:
+        print(f"workspace: note: {args.workspace} is not beside {args.notebooks}, so notebooks that read"
+              " ../data/... will not find it there", file=sys.stderr)
     try:
         done = update_workspace(args.notebooks, args.workspace)
     except (WorkspaceError, OSError) as exc:
