@@ -3,7 +3,7 @@
 ``corpus()`` reads ``data/corpus/manifest.json`` (see data/README.md: which GnuTLS produced each
 file and how). ``sessions()`` is a hypothesis strategy of schema trees that build into valid packed
 sessions of any supported layout, with every optional part and extension payload exercised.
-``plain()`` turns a construct parse tree into the plain form the fast reader returns.
+``plain()`` (from gnutls_lab.formats.layout) turns a construct parse tree into plain dicts and lists.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import os
 
-from construct import EnumIntegerString
 from hypothesis import strategies as st
 
 from gnutls_lab.formats import gnutls_ids as ids
-from gnutls_lab.formats.session_blob import magic_of_gnutls_version
+from gnutls_lab.formats.gnutls_ids import DUMMY_SESSION
+from gnutls_lab.formats.layout import plain  # noqa: F401 (re-exported for the tests)
+from gnutls_lab.formats.session_blob import SecurityParameters, magic_of_gnutls_version
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "corpus")
 
@@ -32,27 +33,14 @@ def corpus() -> list[tuple[str, dict, bytes]]:
 
 
 def session_corpus(dummy: bool = True) -> list[tuple[str, dict, bytes]]:
-    return [c for c in corpus() if c[1]["kind"] == "session" and (dummy or c[2] != b"\0\0\0\0")]
-
-
-def plain(value):
-    """A construct parse tree as plain Python: dicts without ``_`` keys, lists, ints for enums."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items() if not k.startswith("_")}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, EnumIntegerString):
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return int(value)
-    return value
+    return [c for c in corpus() if c[1]["kind"] == "session" and (dummy or c[2] != DUMMY_SESSION)]
 
 
 u32 = st.integers(0, 2**32 - 1)
 VERSIONS = [0x030605, 0x030608, 0x030610, 0x030701, 0x030702, 0x030709, 0x030809, 0x030A00]
-TLS12_TAIL = ("master_secret", "client_random", "server_random", "max_record_send_size",
-              "max_record_recv_size", "grp", "server_sign_algo", "client_sign_algo",
-              "ext_master_secret", "etm")
+#: The security parameters after the cipher suite (TLS <= 1.2 only), in the schema's order.
+_SP_FIELDS = [sub.name for sub in SecurityParameters.subcon.subcon.subcons if sub.name]
+TLS12_TAIL = tuple(_SP_FIELDS[_SP_FIELDS.index("cs") + 1:])
 
 
 def _blob(max_size: int, min_size: int = 0):

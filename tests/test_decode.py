@@ -2,7 +2,7 @@
 
 Also the robustness contract: any bytes give either a decoded session or a BlobFormatError naming a
 field path and byte offset (exhaustive truncations and byte flips of every corpus blob, plus
-hypothesis mutations), and the fast reader equals the interpreted construct schema.
+hypothesis mutations), and the plain decode (the compiled schema) equals the interpreted schema.
 """
 
 from __future__ import annotations
@@ -56,14 +56,14 @@ def test_corpus_blob_decodes_to_the_manifest(name, entry, blob):
 
 
 @pytest.mark.parametrize("name,entry,blob", REAL, ids=[n for n, _, _ in REAL])
-def test_fast_reader_equals_the_interpreted_schema_on_the_corpus(name, entry, blob):
+def test_compiled_schema_equals_the_interpreted_schema_on_the_corpus(name, entry, blob):
     assert decode(blob, annotate=False).tree == plain(SessionBlob.parse(blob))
     assert decode(blob).tree == decode(blob, annotate=False).tree
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sessions())
-def test_fast_reader_equals_the_interpreted_schema_on_generated_sessions(tree):
+def test_compiled_schema_equals_the_interpreted_schema_on_generated_sessions(tree):
     blob = SessionBlob.build(tree)
     decoded = decode(blob, annotate=False)
     assert decoded.tree == plain(SessionBlob.parse(blob))
