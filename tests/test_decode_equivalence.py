@@ -53,3 +53,32 @@ def test_parse_then_build_is_byte_identical_for_every_corpus_session(blobs):
     for name, data in sessions.items():
         assert decode(data).to_bytes() == data, name
         assert decode(data, annotate=False).to_bytes() == data, name
+
+
+def _functions_run(call) -> set:
+    """(file name, function name) of every Python function that ran during ``call()``."""
+    import sys
+
+    seen: set = set()
+
+    def profile(frame, event, arg):
+        if event == "call":
+            seen.add((frame.f_code.co_filename, frame.f_code.co_name))
+
+    sys.setprofile(profile)
+    try:
+        call()
+    finally:
+        sys.setprofile(None)
+    return seen
+
+
+def test_decoding_runs_the_construct_schema(blobs):
+    blob = blobs["gnutls-3.7.9_tls13_client.bin"]
+    decode(blob, annotate=False)  # the compiled schema is built on first use
+    annotated = _functions_run(lambda: decode(blob))
+    assert any(f.endswith("construct/core.py") and name == "_parse" for f, name in annotated)  # Struct, Renamed
+    assert any(f.endswith("gnutls_lab/formats/layout.py") and name == "_parse" for f, name in annotated)
+    plain = _functions_run(lambda: decode(blob, annotate=False))
+    assert any(name.startswith("parse_struct_") for _, name in plain)  # Struct.compile()'s generated parser
+    assert any(name.startswith("parse_section_") for _, name in plain)  # our Section, compiled
