@@ -337,11 +337,12 @@ SessionBlob = Spanned(
 )
 
 
-def parse_session(data: bytes, fields: list | None = None, *, strict: bool = True) -> dict:
+def parse_session(data: bytes, fields: list | None = None, *, strict: bool = True, containers: bool = False) -> dict:
     """Parse a packed session into a plain tree; ``fields`` (a list) receives every field's range.
 
     ``strict``: nothing may follow the session (``SessionBlob``); otherwise trailing bytes are left
-    alone, as libgnutls leaves them (``PackedSession``).
+    alone, as libgnutls leaves them (``PackedSession``). ``containers``: return construct's
+    containers as they are (dict subclasses; saves the conversion when only reading them).
     """
     schema = SessionBlob if strict else PackedSession
     if fields is None:  # the compiled schema; on a defect, the interpreted one names the field
@@ -349,7 +350,8 @@ def parse_session(data: bytes, fields: list | None = None, *, strict: bool = Tru
         if compiled is None:
             compiled = _COMPILED[strict] = schema.compile()
         try:
-            return plain(compiled.parse_stream(Span(data)))
+            tree = compiled.parse_stream(Span(data))
+            return tree if containers else plain(tree)
         except BlobFormatError:
             pass
     return plain(schema.parse_stream(Span(data, fields)))
