@@ -177,8 +177,9 @@ check(conn.session_data == conn.tickets[-1] == conn.client.get_data(), "session_
 
 # %% [markdown]
 # ## The blob, field by field
-# `gnutls_lab.analysis.decode` names every byte (the layout is `lib/session_pack.c` of GnuTLS). Select a
-# field in the list: its bytes light up in the dump. The **resumption master secret**, from which
+# `gnutls_lab.analysis.decode` names every byte: it parses the blob with the construct schema in
+# `gnutls_lab/formats/session_blob.py` (the layout is `lib/session_pack.c` of GnuTLS; `docs/formats.md`
+# explains every field). Select a field in the list: its bytes light up in the dump. The **resumption master secret**, from which
 # every ticket's PSK is derived, is redacted until you press *reveal secrets*.
 
 # %%
