@@ -99,7 +99,6 @@ def test_course_is_refreshed_every_time_read_only_and_importable_beside_the_note
     args = ("--notebooks", str(upstream), "--workspace", str(workspace))
     _run(*args)
     course = workspace / "course"
-    assert all(not os.access(p, os.W_OK) or os.geteuid() == 0 for p in course.iterdir())
     assert all(p.stat().st_mode & 0o222 == 0 for p in [course, *course.iterdir()])
     (upstream / "course" / "exercises.py").write_text(
         (upstream / "course" / "exercises.py").read_text() + "\nREFRESHED = True\n")
