@@ -564,7 +564,7 @@ def _u16(b: bytes, p: int) -> int:
     return b[p] << 8 | b[p + 1]
 
 
-def _extensions(body: bytes, p: int, path: str) -> list:
+def _sliced_extensions(body: bytes, p: int, path: str) -> list:
     """``(type, data)`` of each extension from offset p (RFC 8446 §4.2); [] if the block is absent."""
     n = len(body)
     if p == n:
@@ -605,7 +605,7 @@ def read_client_hello(body: bytes) -> ClientHelloSeen:
     server_name = session_ticket = None
     identities, binders, modes, versions, types = (), (), (), (), []
     early_data = False
-    for ext_type, data in _extensions(body, p, "client_hello"):
+    for ext_type, data in _sliced_extensions(body, p, "client_hello"):
         types.append(ext_type)
         try:
             if ext_type == _EXT_SERVER_NAME:
@@ -660,7 +660,7 @@ def read_server_hello(body: bytes) -> ServerHelloSeen:
         raise malformed("server hello", "server_hello.ciphersuite", p)
     ciphersuite = _u16(body, p)
     selected_version, selected_identity, ticket_ack, types = version, None, False, []
-    for ext_type, data in _extensions(body, p + 3, "server_hello"):
+    for ext_type, data in _sliced_extensions(body, p + 3, "server_hello"):
         types.append(ext_type)
         if ext_type in (_EXT_SUPPORTED_VERSIONS, _EXT_PRE_SHARED_KEY) and len(data) != 2:
             raise malformed("extension body", f"server_hello.extensions.{ext_type}", p)
@@ -707,7 +707,7 @@ def message_spans(msg_type: int, body: bytes, tls13: bool = True) -> list[tuple[
             if value is None:
                 continue
             spans.append(("tls.handshake.extensions_length", at, at + 2))
-            for kind, data in _extensions(body, at, "extensions"):  # the schema has parsed them already
+            for kind, data in _sliced_extensions(body, at, "extensions"):  # the schema has parsed them already
                 name = ExtensionType.decmapping.get(kind, f"unknown({kind})")
                 spans.append((f"extension {name} ({kind})", at + 2, at + 6 + len(data)))
                 at += 4 + len(data)
