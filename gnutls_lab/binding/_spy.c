@@ -60,7 +60,7 @@ static int open_log(void)
     const char *path = getenv("GNUTLS_LAB_SPY_LOG");
     int opened = -1;
     if (path && *path)
-        opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     int expected = -2;
     if (!__atomic_compare_exchange_n(&log_fd, &expected, opened, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         if (opened >= 0)

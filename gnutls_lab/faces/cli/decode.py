@@ -17,6 +17,7 @@ import sys
 from ...analysis.decode import decode, ticket_state_to_dict
 from ...errors import UsageError
 from ...formats.session_blob import MAX_BLOB_SIZE
+from ...sessions.files import read_user_file
 from ..views import hexdump, text_report, ticket_report
 
 __all__ = ["register", "run", "read_input"]
@@ -51,14 +52,11 @@ def read_input(name: str) -> bytes:
     """
     if name == "-":
         data = sys.stdin.buffer.read(MAX_BLOB_SIZE + 1)
+        if len(data) > MAX_BLOB_SIZE:
+            raise UsageError(f"standard input holds more than {MAX_BLOB_SIZE} bytes (the limit for a session "
+                             "blob); not decoded")
     else:
-        try:
-            with open(name, "rb") as handle:
-                data = handle.read(MAX_BLOB_SIZE + 1)
-        except OSError as exc:
-            raise UsageError(f"cannot read {name}: {exc.strerror}") from None
-    if len(data) > MAX_BLOB_SIZE:
-        raise UsageError(f"{name} holds more than {MAX_BLOB_SIZE} bytes (the limit for a session blob); not decoded")
+        data = read_user_file(name, MAX_BLOB_SIZE, "session blob")
     # A real blob starts with 0xFA (magic) or 0x00 (dummy), never with an ASCII hex digit.
     if data and _HEX_TEXT.match(data):
         compact = b"".join(data.split())
