@@ -43,7 +43,7 @@ def _run(exe: Path) -> tuple[str, str]:
 
 def _fixed(version: str, what: str, output: str) -> str:
     return (
-        f"fixed in GnuTLS {version}: update docs/findings and the notebooks "
+        f"fixed in GnuTLS {version}: update findings/ and the notebooks "
         f"(findings/README.md, findings/*/README.md; {what})\n{output}"
     )
 
