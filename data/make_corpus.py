@@ -3,8 +3,8 @@
 Run it once per GnuTLS version (see data/README.md for the exact commands)::
 
     python data/make_corpus.py                       # host libgnutls (3.7.9 on Debian 12)
-    ../shared/tools/gnutls-env 3.8 -- sh -c '...'    # 3.8.9 in a Debian 13 rootfs
-    ../shared/tools/gnutls-env newest -- sh -c '...' # 3.8.13 in a Debian sid rootfs
+    $GNUTLS_ENV 3.8 -- sh -c '...'    # 3.8.9 in a Debian 13 rootfs
+    $GNUTLS_ENV newest -- sh -c '...' # 3.8.13 in a Debian sid rootfs
 
 Each case makes a live in-process handshake with :class:`gnutls_lab.Lab`, saves the blob as
 ``gnutls-<version>_<case>.bin`` and records in ``manifest.json`` how it was made and what the
