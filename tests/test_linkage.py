@@ -12,7 +12,7 @@ import pytest
 
 from gnutls_lab import Lab
 from gnutls_lab.errors import UsageError
-from gnutls_lab.analysis.linkage import Linkage, Observer, link_visits
+from gnutls_lab.analysis.linkage import TICKET_LINK_KINDS, Linkage, Observer, link_visits
 from gnutls_lab.analysis.observer import observe_connection
 
 from wire_captures import TLS12, client_context, python_visit, server_context
@@ -119,6 +119,10 @@ def test_gnutls_tls13_same_ticket_twice_links_by_identity_too():
     linkage = link_visits([observe_connection(v.wire) for v in visits], [0.0, 1.0, 2.0])
     assert (1, 2, "psk_identity") in {(l.earlier, l.later, l.kind) for l in linkage.links}
     assert linkage.clusters == ((0, 1, 2),)  # and the kept session ID links visit 0 as well
+    # The tickets alone: the two visits that showed the same PSK identity, and visit 0 on its own.
+    tickets = linkage.restricted_to(TICKET_LINK_KINDS)
+    assert tickets.clusters == ((0,), (1, 2)) and {l.kind for l in tickets.links} == {"psk_identity"}
+    assert tickets.times == linkage.times and linkage.restricted_to(()).clusters == ((0,), (1,), (2,))
 
 
 def test_observer_incremental_equals_batch(openssl_tls13):

@@ -67,7 +67,7 @@ from ..sessions.clock import CLOCK_HORIZON, FakeClock, check_clock_value, check_
 from ..errors import UsageError
 from ..sessions.lab import Lab
 from ..sessions.session import validate_lifetime
-from .linkage import Linkage, Observer
+from .linkage import TICKET_LINK_KINDS, Observer
 
 __all__ = [
     "DEFAULT_LIFETIME",
@@ -105,7 +105,6 @@ SY2018_REVISIT_CDF = (
     (86400.0, 0.816), (172800.0, 0.873), (604800.0, 1.0),
 )
 
-_TICKET_KINDS = ("ticket", "psk_identity")
 _Z95 = 1.959963984540054
 
 
@@ -287,28 +286,6 @@ def _offered_in_clear(seen) -> str:
     return ",".join(kinds)
 
 
-def _restricted_linkage(observer: Observer, kinds: Sequence[str]) -> Linkage:
-    """The observer's clusters when only links of ``kinds`` count (union-find over its links)."""
-    n = len(observer.times)
-    parent = list(range(n))
-
-    def root(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    links = [link for link in observer.links if link.kind in kinds]
-    for link in links:
-        a, b = root(link.earlier), root(link.later)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    clusters: dict = {}
-    for visit in range(n):
-        clusters.setdefault(root(visit), []).append(visit)
-    return Linkage(observer.times, list(clusters.values()), links)
-
-
 def _progress(total: int, progress, desc: str):
     """A tqdm.auto bar on stderr: shown after 1 s (``progress=None``), always (True) or never (False)."""
     if progress is False:
@@ -406,7 +383,7 @@ def _run(config: ExperimentConfig, bar=None) -> ExperimentResult:
                 bar.update(1)
     elapsed = _time.perf_counter() - began
     linkage = observer.linkage()
-    ticket_linkage = _restricted_linkage(observer, _TICKET_KINDS)
+    ticket_linkage = linkage.restricted_to(TICKET_LINK_KINDS)
     for cluster in linkage.clusters:
         for visit in cluster:
             records[visit]["cluster"] = cluster[0]

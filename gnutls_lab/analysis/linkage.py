@@ -25,6 +25,10 @@ from .observer import (
 __all__ = ["Link", "ClusterSpan", "Linkage", "Observer", "link_visits"]
 
 
+#: The link kinds that are ticket evidence (a TLS 1.2 ticket, a TLS 1.3 PSK identity).
+TICKET_LINK_KINDS = ("ticket", "psk_identity")
+
+
 class Link(NamedTuple):
     """Visit ``later`` showed a value in clear that visit ``earlier`` had shown first."""
 
@@ -65,6 +69,27 @@ class Linkage:
     @property
     def n_visits(self) -> int:
         return len(self.times)
+
+    def restricted_to(self, kinds: Sequence[str]) -> "Linkage":
+        """The same visits when only links of ``kinds`` count (e.g. :data:`TICKET_LINK_KINDS`: what the
+        tickets alone give away, with the session ID set aside). Union-find over the kept links."""
+        parent = list(range(self.n_visits))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        kept = [link for link in self.links if link.kind in kinds]
+        for link in kept:
+            a, b = root(link.earlier), root(link.later)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+        clusters: dict = {}
+        for visit in range(self.n_visits):
+            clusters.setdefault(root(visit), []).append(visit)
+        return Linkage(self.times, list(clusters.values()), kept)
 
     @property
     def linkable_pairs(self) -> int:

@@ -39,7 +39,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..analysis.linkage import Linkage, link_visits
+from ..analysis.linkage import TICKET_LINK_KINDS, Linkage, link_visits
 from ..analysis.observer import observe_connection
 from ..binding.library import library_info
 from ..errors import GnuTLSLabError, UsageError
@@ -53,7 +53,6 @@ __all__ = ["CLIENTS", "ClientRun", "run_client", "run_clients"]
 CLIENTS = ("gnutls-cli", "openssl", "python-ssl", "gnutls-lab")
 
 _HOST = "127.0.0.1"
-_TICKET_KINDS = ("ticket", "psk_identity")
 _SETTLE_SECONDS = 0.3  # server idle time before it closes: its tickets have long arrived by then
 
 
@@ -199,26 +198,6 @@ _DRIVERS = {
 # --- the experiment -----------------------------------------------------------------------------
 
 
-def _ticket_linkage(linkage: Linkage) -> Linkage:
-    """The same visits when only ticket evidence links them (union-find over the ticket links)."""
-    parent = list(range(linkage.n_visits))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    links = [link for link in linkage.links if link.kind in _TICKET_KINDS]
-    for link in links:
-        a, b = root(link.earlier), root(link.later)
-        parent[max(a, b)] = min(a, b)
-    clusters: dict = {}
-    for visit in range(linkage.n_visits):
-        clusters.setdefault(root(visit), []).append(visit)
-    return Linkage(linkage.times, list(clusters.values()), links)
-
-
 def _session_id_repeats(observed: list) -> bool:
     """True when a ClientHello resent a session ID that crossed the wire in an earlier visit."""
     seen: set = set()
@@ -266,7 +245,7 @@ def run_client(name: str, tls: str = "1.3", visits: int = 5, *, timeout: float =
     return ClientRun(
         name, client, protocol, visits=visits, resumed=sum(record.resumed for record in served),
         linkable_pair_fraction=linkage.linkable_pair_fraction,
-        ticket_linkable_pair_fraction=_ticket_linkage(linkage).linkable_pair_fraction,
+        ticket_linkable_pair_fraction=linkage.restricted_to(TICKET_LINK_KINDS).linkable_pair_fraction,
         session_id_repeats=_session_id_repeats(observed), how=how, observed=observed,
         resumed_visits=[record.index for record in served if record.resumed], linkage=linkage)
 
