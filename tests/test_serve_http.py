@@ -98,6 +98,20 @@ def test_http_1_0_request_gets_connection_close(http_server):
     assert record.http_requests == 1
 
 
+@pytest.mark.parametrize("length, error", [(b"abc", "not a Content-Length: 'abc'"), (b"-5", "not a Content-Length"),
+                                           (b"\xb2", "not a Content-Length"), (b"9" * 5000, "at most 1 MiB"),
+                                           (b"2000000", "at most 1 MiB")])
+def test_unreadable_content_length_fails_the_connection_and_is_recorded(http_server, length, error):
+    with _tls_socket(http_server.port) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nContent-Length: " + length + b"\r\n\r\n")
+        assert sock.recv(4096) == b""  # no answer: the server closed the connection
+    (record,) = _served(http_server, 1)
+    assert error in record.error and record.http_requests == 0
+    with _tls_socket(http_server.port) as sock:  # the server still serves the next client
+        sock.sendall(b"GET /next HTTP/1.0\r\n\r\n")
+        assert _read_response(sock)[2] == b"gnutls-lab: response 1 to GET /next\n"
+
+
 def test_cli_serve_http_log_records_resumption_of_a_real_client(tmp_path):
     log = tmp_path / "served.jsonl"
     server = subprocess.Popen([sys.executable, "-m", "gnutls_lab", "serve", "--port", "0", "--tls", "1.2", "--http",

@@ -1,11 +1,13 @@
 """A tiny HTTP/1.1 responder, so that HTTP clients (wget, wget2, curl) finish normally against the lab server.
 
 :func:`serve_http` runs on an established TLS session: it reads each request (request line, headers,
-a ``Content-Length`` body if any) and answers ``200 OK`` with a short text body, a ``Content-Length``
-and ``Connection: keep-alive`` or ``close`` as the request asked (HTTP/1.1 keeps the connection open
-unless told otherwise, HTTP/1.0 closes it unless told otherwise; RFC 9112 section 9.3). It returns when
-the client closes, after a response that closes, when the client stays silent for ``idle_timeout``
-seconds, or when ``stopping()`` becomes true.
+a ``Content-Length`` body of at most 1 MiB if any) and answers ``200 OK`` with a short text body, a
+``Content-Length`` and ``Connection: keep-alive`` or ``close`` as the request asked (HTTP/1.1 keeps the
+connection open unless told otherwise, HTTP/1.0 closes it unless told otherwise; RFC 9112 section 9.3).
+It returns when the client closes, after a response that closes, when the client stays silent for
+``idle_timeout`` seconds, or when ``stopping()`` becomes true. A request it cannot read (a malformed
+request line or ``Content-Length``, a head over 64 KiB, a body over 1 MiB) ends the connection with a
+:class:`~gnutls_lab.errors.GnuTLSLabError`, which the server records as the connection's error.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ..errors import GnuTLSLabError
 __all__ = ["serve_http", "http_response"]
 
 _MAX_HEAD = 64 * 1024
+_MAX_BODY = 1024 * 1024
 
 
 def http_response(method: str, target: str, keep_alive: bool, number: int) -> bytes:
@@ -42,6 +45,15 @@ def _parse_head(head: bytes) -> tuple[str, str, str, dict]:
     return parts[0].upper(), parts[1], parts[2].upper(), headers
 
 
+def _content_length(headers: dict) -> int:
+    text = headers.get("content-length", "0") or "0"
+    if not (text.isascii() and text.isdigit()):  # ASCII digits only (RFC 9110 section 8.6): no sign, no list
+        raise GnuTLSLabError(f"not a Content-Length: {text[:20]!r}")
+    if len(text) > 7 or int(text) > _MAX_BODY:
+        raise GnuTLSLabError(f"HTTP request body of {text[:20]} bytes: the lab server reads at most 1 MiB")
+    return int(text)
+
+
 def _keep_alive(version: str, headers: dict) -> bool:
     tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
     if version == "HTTP/1.0":
@@ -58,7 +70,7 @@ def serve_http(session, *, idle_timeout: float = 2.0, stopping=lambda: False) ->
         end = buffer.find(b"\r\n\r\n")
         if end >= 0:
             method, target, version, headers = _parse_head(buffer[:end])
-            length = int(headers.get("content-length", "0") or 0)
+            length = _content_length(headers)
             if len(buffer) >= end + 4 + length:
                 buffer = buffer[end + 4 + length:]
                 keep = _keep_alive(version, headers)
