@@ -15,6 +15,9 @@ so a notebook shows each one once and long sweeps do not pile up open figures.
 * :func:`plot_mechanisms` — the three ways to resume: who keeps what, what crosses in clear;
 * :func:`plot_key_timeline` — GnuTLS's ticket-key periods, ticket lifetimes and a forced rotation.
 * :func:`plot_clients` — real TLS clients (gnutls-cli, openssl, Python's ssl, the lab): which an observer links.
+
+:func:`subplots` makes the figure of every plot of the lab (here, in :mod:`~gnutls_lab.faces.replay_plots`,
+:mod:`~gnutls_lab.faces.spy_plots` and the widgets): a headless backend when there is no display, closed in pyplot.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Sequence
 from ..errors import UsageError
 
 __all__ = ["OKABE_ITO", "COLORS", "plot_sweep", "plot_tracking", "plot_compare", "plot_timeline", "plot_links",
-           "plot_mechanisms", "plot_key_timeline", "plot_clients", "time_unit"]
+           "plot_mechanisms", "plot_key_timeline", "plot_clients", "time_unit", "subplots"]
 
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
 OKABE_ITO = {
@@ -54,8 +57,10 @@ _CREDENTIAL = {"tls13-psk": "a TLS 1.3 ticket", "tls12-ticket": "a TLS 1.2 ticke
                "tls12-session-id": "a TLS 1.2 session ID"}
 
 
-def _new_figure(ncols: int = 1, width: float = 5.0, height: float = 3.6):
-    """A pyplot figure, closed at once: shown once by Jupyter as a return value, never leaked."""
+def subplots(nrows: int = 1, ncols: int = 1, **kwargs):
+    """``plt.subplots(nrows, ncols, **kwargs)`` for every figure of the lab: the Agg backend in a
+    process without a display, and the figure closed in pyplot at once, so Jupyter shows the
+    returned figure once and long sweeps do not pile up open figures."""
     import matplotlib
 
     headless = (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
@@ -64,8 +69,14 @@ def _new_figure(ncols: int = 1, width: float = 5.0, height: float = 3.6):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(nrows, ncols, **kwargs)
     plt.close(fig)
+    return fig, axes
+
+
+def _new_figure(ncols: int = 1, width: float = 5.0, height: float = 3.6):
+    """One row of ``ncols`` panels, ``width`` × ``height`` inches each."""
+    fig, axes = subplots(1, ncols, figsize=(width * ncols, height), squeeze=False, layout="constrained")
     return fig, list(axes[0])
 
 
@@ -341,11 +352,8 @@ def plot_links(results: Sequence, labels: Sequence[str], title: str | None = Non
     who is linked to whom under each client policy."""
     if not results or len(labels) != len(results):
         raise UsageError("plot_links needs one label per run, and at least one run")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(len(results), 1, figsize=(8.0, 1.9 * len(results) + 0.8), sharex=True,
-                             squeeze=False, layout="constrained")
-    plt.close(fig)
+    fig, axes = subplots(len(results), 1, figsize=(8.0, 1.9 * len(results) + 0.8), sharex=True, squeeze=False,
+                         layout="constrained")
     longest = max(r.summary()["duration_seconds"] for r in results)
     divisor, unit = time_unit(max(longest, 1.0))
     for ax, result, label in zip(axes[:, 0], results, labels):
@@ -464,13 +472,9 @@ def plot_clients(runs: Sequence, title: str | None = None):
     program is missing is named in its row instead of a bar."""
     if not runs:
         raise UsageError("plot_clients needs at least one client run")
-    _new_figure()  # the headless backend, when there is no display
-    import matplotlib.pyplot as plt
-
     protocols = list(dict.fromkeys(r.protocol for r in runs))
-    fig, grid = plt.subplots(len(protocols), 1, figsize=(7.5, 0.5 * len(runs) + 1.2 * len(protocols) + 0.6),
-                             squeeze=False, sharex=True, layout="constrained")
-    plt.close(fig)
+    fig, grid = subplots(len(protocols), 1, figsize=(7.5, 0.5 * len(runs) + 1.2 * len(protocols) + 0.6),
+                         squeeze=False, sharex=True, layout="constrained")
     axes = list(grid[:, 0])
     for ax, protocol in zip(axes, protocols):
         rows = [r for r in runs if r.protocol == protocol]

@@ -8,32 +8,15 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
-from .plots import COLORS, OKABE_ITO
+from .plots import COLORS, OKABE_ITO, subplots
 
 __all__ = ["plot_replay_sweep", "plot_zero_rtt_flights"]
-
-
-def _figure(width: float, height: float):
-    import matplotlib
-
-    headless = (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
-                and not os.environ.get("WAYLAND_DISPLAY") and not os.environ.get("MPLBACKEND"))
-    if headless and "matplotlib.pyplot" not in sys.modules:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(width, height))
-    plt.close(fig)  # returned, shown once by Jupyter, never left open in pyplot
-    return fig, ax
 
 
 def plot_replay_sweep(sweep, title: str | None = None):
     """One row per window: the delays (s) between the resumption and the replay at which the server
     delivered the replayed early data (filled) or refused it (open)."""
-    fig, ax = _figure(7.0, 1.4 + 0.6 * len(sweep.windows))
+    fig, ax = subplots(figsize=(7.0, 1.4 + 0.6 * len(sweep.windows)))
     for row, (window, accepted) in enumerate(zip(sweep.windows, sweep.accepted)):
         xs_ok = [d for d, ok in zip(sweep.delays, accepted) if ok]
         xs_no = [d for d, ok in zip(sweep.delays, accepted) if not ok]
@@ -64,7 +47,7 @@ def plot_replay_sweep(sweep, title: str | None = None):
 
 def plot_zero_rtt_flights(title: str | None = None):
     """A sequence diagram: client, server and attacker; the recorded first flight sent again."""
-    fig, ax = _figure(7.0, 4.2)
+    fig, ax = subplots(figsize=(7.0, 4.2))
     lanes = {"client": 0.0, "server": 1.0, "attacker": 0.5}
     ax.set_xlim(-0.25, 1.25)
     ax.set_ylim(7.2, -0.8)

@@ -9,28 +9,17 @@ colour-blind-safe palette (:data:`gnutls_lab.faces.plots.OKABE_ITO`).
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Sequence
 
-from .plots import COLORS, OKABE_ITO
+from .plots import COLORS, OKABE_ITO, subplots
 
 __all__ = ["plot_spy_timelines"]
 
 
 def plot_spy_timelines(runs: Sequence[dict], labels: Sequence[str] | None = None, title: str | None = None):
     """A matplotlib Figure: one row per run, time in ms since the run's first libgnutls call."""
-    import matplotlib
-
-    headless = (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
-                and not os.environ.get("WAYLAND_DISPLAY") and not os.environ.get("MPLBACKEND"))
-    if headless and "matplotlib.pyplot" not in sys.modules:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     labels = list(labels) if labels is not None else [run.get("scenario", run["command"]) for run in runs]
-    fig, ax = plt.subplots(figsize=(10, 0.9 + 0.75 * len(runs)), layout="constrained")
-    plt.close(fig)  # shown once by Jupyter as the cell's value, never leaked
+    fig, ax = subplots(figsize=(10, 0.9 + 0.75 * len(runs)), layout="constrained")
     seen: set = set()
 
     def mark(x, y, label, **style):

@@ -454,13 +454,10 @@ def sequence_diagram(conn, ax=None, title: str | None = None):
     (Jupyter shows the returned figure once). Messages a passive observer sees in clear are drawn
     solid, those encrypted on the wire dashed.
     """
-    import matplotlib.pyplot as plt
-
     messages = list(conn.transcript)
     clear = _clear_handshake_streams(conn.wire)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(messages) + 1.3))
-        plt.close(fig)
+        fig, ax = plots.subplots(figsize=(6.4, 0.42 * len(messages) + 1.3))
     else:
         fig = ax.figure
     n = len(messages)
@@ -558,7 +555,6 @@ class ExperimentExplorer(widgets.VBox):
 
     def run(self) -> None:
         """Re-run with the current controls and redraw (a run longer than 1 s shows a progress bar)."""
-        import matplotlib.pyplot as plt
         from IPython.display import display
 
         from ..errors import GnuTLSLabError
@@ -580,7 +576,6 @@ class ExperimentExplorer(widgets.VBox):
         with self.output:
             self.output.clear_output(wait=True)
             display(figure)
-        plt.close(figure)
 
 
 def _compact_summary(result) -> str:
