@@ -26,14 +26,12 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from ..errors import BlobFormatError
+from ..formats.gnutls_ids import PROTOCOLS
 from ..formats.session_blob import DUMMY_SESSION
 from .decode import decode
 
-__all__ = ["SpySession", "SpyReport", "analyse", "ticket_id", "identity_id", "PROTOCOLS"]
+__all__ = ["SpySession", "SpyReport", "analyse", "ticket_id", "identity_id"]
 
-#: ``gnutls_protocol_t`` values the verdict record carries.
-PROTOCOLS = {1: "SSL3.0", 2: "TLS1.0", 3: "TLS1.1", 4: "TLS1.2", 5: "TLS1.3", 200: "DTLS0.9", 201: "DTLS1.0",
-             202: "DTLS1.2"}
 _SFLAGS_SESSION_TICKET = 128
 #: ``gnutls_init`` flags (``gnutls_init_flags_t``) the report names.
 INIT_FLAGS = {1: "GNUTLS_SERVER", 2: "GNUTLS_CLIENT", 4: "GNUTLS_DATAGRAM", 8: "GNUTLS_NONBLOCK",
@@ -191,7 +189,7 @@ def _sessions(records: list) -> list:
         elif event == "verdict":
             s.handshake_rc, s.handshake_ms = 0, at
             s.resumed = bool(r["resumed"])
-            s.protocol = PROTOCOLS.get(r["protocol"], str(r["protocol"]))
+            s.protocol = PROTOCOLS.get(r["protocol"], str(r["protocol"]))  # the verdict's gnutls_protocol_t
             if r.get("flags", 0) & _SFLAGS_SESSION_TICKET and s.ticket_arrival_ms is None:
                 s.ticket_arrival_ms, s.ticket_arrival_seen = at, "handshake"
         elif event == "ticket" and s.ticket_arrival_ms is None:
