@@ -340,8 +340,18 @@ def test_tamper_lab_says_who_refused_each_change():
         "resumed", "full handshake", "handshake failed", "refused by libgnutls", "refused by gnutls-lab",
         "cannot build"]
     assert "refused by gnutls-lab" in _text(tamper.attempts.value)
+    tamper.field.value = "security_parameters.pversion"
+    assert tamper.value.value == "5"  # GNUTLS_TLS1_3, the number itself
+    tamper.value.value = "4"  # TLS 1.2 over a blob laid out for TLS 1.3
+    assert tamper.try_it() == "refused by gnutls-lab"
+    changed = [i for i, (a, b) in enumerate(zip(tamper.blob, tamper.original.data)) if a != b]
+    assert changed == [tamper.original.ranges["security_parameters.pversion"][1] - 1]  # its low byte only
+    tamper.value.value = str(2**32)
+    assert tamper.try_it() == "cannot build" and "does not fit in its 4 bytes" in tamper.detail
     tls12 = tamper_lab(Lab("1.2"))
     assert "lifetime" not in [key for _, key in tls12.field.options]  # a TLS 1.3 field only
+    tls12.field.value = "security_parameters.pversion"
+    assert tls12.value.value == "4"
 
 
 def test_stepper_legend_matches_the_dump_and_says_why_each_hello_field_is_there(tls13):

@@ -608,8 +608,10 @@ def experiment_explorer(config=None, reuse_values=(1, 2, 3, 5, None)) -> Experim
 # --- the tamper lab -----------------------------------------------------------------------------
 
 #: What the tamper lab lets you change: key -> (label, kind, what the field is for). ``number`` fields
-#: go through :meth:`DecodedSession.rebuilt` (lengths recomputed), ``flip`` fields XOR bit 0 of the
-#: byte at the given index, ``version`` rewrites the 4-byte magic, ``truncate`` keeps the first N bytes.
+#: go through :meth:`DecodedSession.rebuilt` (lengths recomputed), ``overwrite`` fields get the new
+#: number written over their own bytes (the rest of the blob, its layout included, stays as it was),
+#: ``flip`` fields XOR bit 0 of the byte at the given index, ``version`` rewrites the 4-byte magic,
+#: ``truncate`` keeps the first N bytes.
 TAMPER_FIELDS = {
     "lifetime": ("lifetime (the client's copy)", "number",
                  "the client keeps it to know when to stop offering the ticket; the server has its own copy "
@@ -619,9 +621,9 @@ TAMPER_FIELDS = {
                        "subtracts its own copy and checks the age"),
     "expire_time": ("expire_time", "number", "the session's lifetime as the client stored it"),
     "timestamp": ("timestamp", "number", "when the session began, in the client's copy"),
-    "security_parameters.pversion": ("one bit of the protocol version (pversion)", "flip",
-                                     "4 bytes, 4 = TLS 1.2, 5 = TLS 1.3 in GnuTLS's own numbers; value = byte "
-                                     "index (3 is the low byte)"),
+    "security_parameters.pversion": ("the protocol version (pversion)", "overwrite",
+                                     "GnuTLS's own numbers: 4 = TLS 1.2, 5 = TLS 1.3; the rest of the blob keeps "
+                                     "the layout of the version it was written for"),
     "gnutls_version": ("magic: the GnuTLS release that wrote the blob", "version",
                        "set_data reads it first and refuses any release but its own"),
     "tls13.ticket.mac": ("one bit of the ticket's MAC", "flip",
@@ -699,7 +701,7 @@ class TamperLab(widgets.VBox):
         self._show_field()
 
     def _present(self, key: str, kind: str) -> bool:
-        if kind == "flip":
+        if kind in ("flip", "overwrite"):
             return key in self.original.ranges
         if key in ("lifetime", "ticket_age_add"):
             return self.original.tls13 is not None
@@ -715,13 +717,16 @@ class TamperLab(widgets.VBox):
             return str(len(self.original.data) // 2)
         if kind == "version":
             return str(self.original.gnutls_version)
+        if kind == "overwrite":
+            start, end = self.original.ranges[key]
+            return str(int.from_bytes(self.original.data[start:end], "big"))
         values = {"lifetime": lambda s: s.tls13.lifetime, "ticket_age_add": lambda s: s.tls13.ticket_age_add,
                   "expire_time": lambda s: s.expire_time, "timestamp": lambda s: s.timestamp}
         return str(values[key](self.original))
 
     def _show_field(self) -> None:
         label, kind, about = TAMPER_FIELDS[self.field.value]
-        hint = {"number": "a whole number", "flip": "the index of the byte whose lowest bit flips",
+        hint = {"number": "a whole number", "overwrite": "a whole number", "flip": "the index of the byte whose lowest bit flips",
                 "version": "a release such as 3.6.16", "truncate": f"a length below {len(self.original.data)}"}[kind]
         self.about.value = (f"<p style='margin:2px 0'>{html.escape(about)}. <i>Value: {hint}; now "
                             f"{html.escape(self.current())}.</i></p>")
@@ -743,6 +748,11 @@ class TamperLab(widgets.VBox):
             if not 0 <= number < size:
                 raise UsageError(f"{TAMPER_FIELDS[key][0]}: the value has {size} bytes; {number} is outside it")
             return self.original.flipped(key, field.end - field.start - size + number)
+        if kind == "overwrite":
+            start, end = self.original.ranges[key]
+            if not 0 <= number < 256 ** (end - start):
+                raise UsageError(f"{TAMPER_FIELDS[key][0]}: {number} does not fit in its {end - start} bytes")
+            return self.original.data[:start] + number.to_bytes(end - start, "big") + self.original.data[end:]
         if kind == "truncate":
             if not 0 <= number < len(self.original.data):
                 raise UsageError(f"keep 0 to {len(self.original.data) - 1} bytes, not {number}")
