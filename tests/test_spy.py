@@ -23,6 +23,7 @@ from gnutls_lab.binding.library import library_info
 from gnutls_lab.binding.preload import spy_library
 from gnutls_lab.network.server import LabServer
 from gnutls_lab.network.spy import links_libgnutls, run_spied
+from gnutls_lab.network.spy import spy_against_lab as lab_spy_against_lab
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(180)]
 
@@ -31,24 +32,17 @@ CLI = [sys.executable, "-m", "gnutls_lab"]
 
 
 def spy_against_lab(tls: str, command: str, connections: int) -> tuple[dict, list]:
-    """Run ``sh -c command`` (PORT replaced) under the spy against a fresh lab HTTP server.
+    """Run ``sh -c command`` (``{port}`` filled in) under the spy against a fresh lab HTTP server.
 
-    Returns (report dict, the server's records in connection order). Waits (bounded) for the server to
-    finish recording the ``connections`` it expects.
+    Returns (report dict, the server's log entries in connection order), from the library's
+    :func:`gnutls_lab.network.spy.spy_against_lab`, which waits (bounded) for the server to record
+    the ``connections`` it expects.
     """
-    with LabServer(0, tls, http=True, idle_timeout=1.0) as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        argv = ["sh", "-c", command.replace("PORT", str(server.port))]
-        run = run_spied(argv, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=120)
-        give_up = time.monotonic() + 30
-        while len(server.served) < connections and time.monotonic() < give_up:
-            time.sleep(0.05)
-        server.stop()
-        thread.join(30)
-        served = sorted(server.served, key=lambda record: record.index)
-    assert run.returncode == 0, f"{command} failed under the spy (exit {run.returncode})"
-    return analyse(run.records, argv, library_info().version, run.returncode).to_dict(), served
+    result = lab_spy_against_lab(command, tls, connections, timeout=120)
+    returncode = result["report"]["returncode"]
+    assert returncode == 0, f"{command} failed under the spy (exit {returncode})"
+    assert result["tls"] == tls and result["gnutls_version"] == library_info().version
+    return result["report"], result["served"]
 
 
 def clients(report: dict) -> list:
@@ -60,12 +54,12 @@ def assert_agrees_with_server(report: dict, served: list, tls: str) -> None:
     """The spy and the server saw the same connections, resumed the same ones, with the same tickets."""
     sessions = clients(report)
     assert len(sessions) == len(served) == report["summary"]["handshakes"]
-    assert [s["resumed"] for s in sessions] == [r.resumed for r in served]
-    assert [s["protocol"] for s in sessions] == [f"TLS{tls}"] * len(sessions) == [r.protocol for r in served]
-    assert report["summary"]["resumed"] == sum(r.resumed for r in served)
+    assert [s["resumed"] for s in sessions] == [r["resumed"] for r in served]
+    assert [s["protocol"] for s in sessions] == [f"TLS{tls}"] * len(sessions) == [r["protocol"] for r in served]
+    assert report["summary"]["resumed"] == sum(r["resumed"] for r in served)
     for session, record in zip(sessions, served):
-        if record.resumed:  # what the client gave set_data is what the server resumed from
-            assert session["ticket_id_offered"] == identity_id(record.identity_kind, record.identity)
+        if record["resumed"]:  # what the client gave set_data is what the server resumed from
+            assert session["ticket_id_offered"] == record["ticket_id"] is not None
         for stored in session["stored"]:
             assert stored["dummy"] == (stored["ticket_id"] is None)
 
@@ -96,7 +90,7 @@ def test_the_spy_is_built_and_loads_only_libc():
 
 @pytest.mark.parametrize("tls", ["1.3", "1.2"])
 def test_gnutls_cli_resume_stores_a_real_ticket_and_resumes_with_it(tls):
-    report, served = spy_against_lab(tls, "gnutls-cli --insecure --resume -p PORT 127.0.0.1 </dev/null", 2)
+    report, served = spy_against_lab(tls, "gnutls-cli --insecure --resume -p {port} 127.0.0.1 </dev/null", 2)
     assert_agrees_with_server(report, served, tls)
     first, second = clients(report)
     assert [first["resumed"], second["resumed"]] == [False, True]
@@ -109,26 +103,26 @@ def test_gnutls_cli_resume_stores_a_real_ticket_and_resumes_with_it(tls):
 
 @pytest.mark.parametrize("tls", ["1.3", "1.2"])
 def test_wget_stores_session_data_it_never_gives_back(tls):
-    urls = " ".join(f"https://127.0.0.1:PORT/{name}" for name in "abc")
+    urls = " ".join(f"https://127.0.0.1:{{port}}/{name}" for name in "abc")
     report, served = spy_against_lab(
         tls, f"wget -q -O /dev/null --no-http-keep-alive --no-check-certificate {urls}", 3)
     assert_agrees_with_server(report, served, tls)
     assert report["summary"]["resumed"] == 0 and report["summary"]["offered"] == 0
     assert report["summary"]["stored"] >= 3
-    assert [r.http_requests for r in served] == [1, 1, 1]
+    assert [r["http_requests"] for r in served] == [1, 1, 1]
     assert any("never gave any back to gnutls_session_set_data" in finding for finding in report["findings"])
 
 
 def test_wget_keep_alive_uses_one_connection_for_every_url():
-    urls = " ".join(f"https://127.0.0.1:PORT/{name}" for name in "abc")
+    urls = " ".join(f"https://127.0.0.1:{{port}}/{name}" for name in "abc")
     report, served = spy_against_lab("1.3", f"wget -q -O /dev/null --no-check-certificate {urls}", 1)
     assert_agrees_with_server(report, served, "1.3")
-    assert [r.http_requests for r in served] == [3]
+    assert [r["http_requests"] for r in served] == [3]
 
 
 def _wget2_runs(extra: str, runs: int = 3) -> str:
     one = (f"wget2 -q -O /dev/null --no-check-certificate {extra} --tls-resume --tls-session-file=$F "
-           "https://127.0.0.1:PORT/x")
+           "https://127.0.0.1:{port}/x")
     return f"F=$(mktemp -u); for i in $(seq {runs}); do {one} || exit 1; done; rm -f $F"
 
 
@@ -141,7 +135,7 @@ def test_wget2_tls_resume_offers_one_ticket_in_every_later_run(tls):
     assert [s["resumed"] for s in sessions] == [False, True, True]
     offered = {s["ticket_id_offered"] for s in sessions[1:]}
     assert len(offered) == 1 and report["summary"]["max_ticket_offers"] == 2
-    assert [identity_id(r.identity_kind, r.identity) for r in served[1:]] == [offered.pop()] * 2
+    assert [r["ticket_id"] for r in served[1:]] == [offered.pop()] * 2
     wanted = "It offered one TLS 1.3 ticket" if tls == "1.3" else "It offered one TLS 1.2 ticket"
     assert any(finding.startswith(wanted) for finding in report["findings"])
     if tls == "1.3":
@@ -165,7 +159,7 @@ def test_wget2_without_false_start_stores_what_the_library_gives_right_after_the
 @pytest.mark.parametrize("mode", ["handle", "share"])
 @pytest.mark.parametrize("tls", ["1.3", "1.2"])
 def test_libcurl_gnutls_session_cache(curl_resume, tls, mode):
-    report, served = spy_against_lab(tls, f"{curl_resume} https://127.0.0.1:PORT/ 3 {mode}", 3)
+    report, served = spy_against_lab(tls, f"{curl_resume} https://127.0.0.1:{{port}}/ 3 {mode}", 3)
     assert_agrees_with_server(report, served, tls)
     sessions = clients(report)
     assert all(s["custom_pull"] for s in sessions)  # libcurl reads through its own pull function

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 
 from .client import linger_close
 from .http import serve_http
+from ..analysis.spy import identity_id
 from ..sessions.credentials import CertificateCredentials, LabCertificate
 from ..errors import GnuTLSLabError, UsageError
 from ..formats import wire
@@ -94,6 +95,14 @@ class ServedConnection:
         offered = f"{self.identity_kind} {abbreviate(self.identity)}" if self.identity_kind else "nothing"
         return (f"#{self.index} {self.peer}: {self.protocol} {self.cipher_suite}: {verdict}; "
                 f"client presented {offered}; tickets sent {self.tickets_sent}")
+
+    def log_entry(self) -> dict:
+        """The line ``gnutls-lab serve --log`` writes: resumed or not, and what the client presented, named
+        by a short hash as the spy names it (:func:`gnutls_lab.analysis.spy.identity_id`), never shown."""
+        return {"connection": self.index, "peer": self.peer, "protocol": self.protocol, "resumed": self.resumed,
+                "error": self.error, "presented": self.identity_kind,
+                "ticket_id": identity_id(self.identity_kind, self.identity), "tickets_sent": self.tickets_sent,
+                "http_requests": self.http_requests}
 
     def to_dict(self) -> dict:
         record = asdict(self)

@@ -20,11 +20,13 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ..analysis.spy import analyse
+from ..binding.library import library_info
 from ..binding.preload import SPY_LOG_VARIABLE, spy_library
 from ..errors import UsageError
+from .server import LabServer
 
-__all__ = ["SpiedRun", "run_spied", "links_libgnutls", "SCENARIOS", "spy_against_lab", "served_entry",
-           "program_version"]
+__all__ = ["SpiedRun", "run_spied", "links_libgnutls", "SCENARIOS", "spy_against_lab", "program_version"]
 
 
 @dataclass
@@ -117,16 +119,6 @@ SCENARIOS = {
 }
 
 
-def served_entry(record) -> dict:
-    """The lab server's view of one connection: resumed or not, and what the client presented (by hash)."""
-    from ..analysis.spy import identity_id
-
-    return {"connection": record.index, "peer": record.peer, "protocol": record.protocol,
-            "resumed": record.resumed, "error": record.error, "presented": record.identity_kind,
-            "ticket_id": identity_id(record.identity_kind, record.identity), "tickets_sent": record.tickets_sent,
-            "http_requests": record.http_requests}
-
-
 def program_version(program: str) -> str:
     """The first line of ``PROGRAM --version`` (libcurl: its pkg-config version), or ``""``."""
     command = ["pkg-config", "--modversion", "libcurl"] if program == "curl_resume" else [program, "--version"]
@@ -143,13 +135,9 @@ def spy_against_lab(command: str, tls: str = "1.3", connections: int = 1, *, cur
     """Run a shell ``command`` (``{port}``, ``{curl_resume}`` filled in) under the spy against a fresh lab HTTP server.
 
     Returns a JSON-ready dict: ``report`` (:meth:`SpyReport.to_dict`), ``served`` (the server's record of
-    each connection, :func:`served_entry`) and the provenance: ``command``, ``tls``, ``date``,
-    ``gnutls_version``.
+    each connection, :meth:`~gnutls_lab.network.server.ServedConnection.log_entry`) and the provenance:
+    ``command``, ``tls``, ``date``, ``gnutls_version``.
     """
-    from ..analysis.spy import analyse
-    from ..binding.library import library_info
-    from .server import LabServer
-
     with LabServer(0, tls, http=True, idle_timeout=1.0) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -167,4 +155,4 @@ def spy_against_lab(command: str, tls: str = "1.3", connections: int = 1, *, cur
     version = library_info().version
     report = analyse(run.records, argv, version, run.returncode).to_dict()
     return {"command": command, "tls": tls, "date": datetime.date.today().isoformat(), "gnutls_version": version,
-            "report": report, "served": [served_entry(record) for record in served]}
+            "report": report, "served": [record.log_entry() for record in served]}

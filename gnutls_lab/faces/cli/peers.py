@@ -38,7 +38,6 @@ def _ticket_key(path: str | None) -> tuple[bytes | None, str]:
 
 def _serve(args) -> int:
     from ...network.server import LabServer
-    from ...network.spy import served_entry
     from ...sessions.session import validate_lifetime
 
     if args.lifetime is not None:
@@ -54,7 +53,7 @@ def _serve(args) -> int:
         else:
             print(record.log_line(), flush=True)
         if log_file is not None:
-            log_file.write(json.dumps(served_entry(record)) + "\n")
+            log_file.write(json.dumps(record.log_entry()) + "\n")
             log_file.flush()
 
     with LabServer(args.port, args.tls, lifetime=args.lifetime, ticket_key=key, tickets=not args.no_tickets,
