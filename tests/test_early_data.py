@@ -179,6 +179,17 @@ def test_an_error_in_the_add_function_is_raised_in_python_not_into_c(lab):
         z.resume(ticket, PAYLOAD)
 
 
+def test_the_0rtt_client_follows_the_labs_compat_mode():
+    with Lab("1.3", compat_mode=False) as plain:
+        z = zero_rtt(plain, anti_replay=AntiReplay())
+        with z.resume(z.issue_ticket(), PAYLOAD) as conn:
+            assert conn.client.priority == plain.client_priority
+            assert conn.client.priority.endswith(":%DISABLE_TLS13_COMPAT_MODE")
+            hello = conn.transcript[0]
+            assert hello.name == "CLIENT HELLO" and hello.body[34] == 0  # empty legacy_session_id
+            assert conn.server.early_data == PAYLOAD
+
+
 def test_usage_errors(lab):
     with pytest.raises(UsageError):
         AntiReplay(-1)

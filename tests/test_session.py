@@ -13,6 +13,7 @@ from gnutls_lab import (
     GnuTLSError,
     Lab,
     ServerSession,
+    SessionCache,
     UsageError,
     memory_pair,
     pump,
@@ -358,6 +359,22 @@ def test_an_exception_in_a_callback_comes_back_to_python(lab13):
     client._on_handshake_message = explode
     with client, server, pytest.raises(Boom):
         pump(client, server)
+
+
+def test_an_exception_in_the_session_cache_comes_back_to_python():
+    class Unavailable(RuntimeError):
+        pass
+
+    class BrokenCache(SessionCache):
+        def _store(self, key, data):
+            raise Unavailable("cache unavailable")
+
+    lab = Lab("1.2", tickets=False, session_cache=True)
+    lab.cache = BrokenCache()
+    with pytest.raises(Unavailable, match="cache unavailable"):
+        lab.connect()
+    assert lab.cache._callback_error is None  # raised once, by the session that made the call
+    lab.close()
 
 
 def test_records_flow_both_ways(lab13):

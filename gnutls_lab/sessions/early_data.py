@@ -35,8 +35,9 @@ from typing import NamedTuple
 from ..binding.callbacks import callbacks
 from ..binding.library import check, load, make_error
 from ..errors import GnuTLSLabError, UsageError
-from .session import ClientSession, ServerSession, SessionData
-from .transport import MemoryEndpoint
+from .lab import Connection, Lab
+from .session import ClientSession, ServerSession, SessionData, as_session_data, pump
+from .transport import MemoryEndpoint, memory_pair
 
 __all__ = [
     "AntiReplay",
@@ -52,7 +53,6 @@ __all__ = [
 ENABLE_EARLY_DATA = 1 << 20  # GNUTLS_ENABLE_EARLY_DATA
 _SFLAGS_EARLY_DATA = 1 << 10  # GNUTLS_SFLAGS_EARLY_DATA
 _E_REQUESTED_DATA_NOT_AVAILABLE = -56
-_E_AGAIN, _E_INTERRUPTED = -28, -52
 
 
 class AntiReplay:
@@ -102,11 +102,6 @@ class AntiReplay:
         self.events.append((key.hex(), expires, fresh))
         return fresh
 
-    def take_error(self):
-        """The exception raised in the add function since the last call (None if there was none)."""
-        exc, self._callback_error = self._callback_error, None
-        return exc
-
     def __repr__(self) -> str:
         kind = "remembers" if self.remember else "forgets"
         return f"<AntiReplay window {self.window:g} s, {kind}, {len(self.entries)} keys, {len(self.events)} checks>"
@@ -139,12 +134,8 @@ class EarlyDataServerSession(ServerSession):
                   "gnutls_record_set_max_early_data_size")
         if anti_replay is not None:
             self._c_pump = False  # a failing add function only refuses early data: surface it step by step
+            self._stores += (anti_replay,)  # its add function's exception is raised by this session's step
             lib.gnutls_anti_replay_enable(self._ptr, anti_replay._ptr)
-
-    def _handshake_result(self, rc: int) -> bool:
-        if self.anti_replay is not None and self.anti_replay._callback_error is not None:
-            raise self.anti_replay.take_error()
-        return super()._handshake_result(rc)
 
     @property
     def early_data_accepted(self) -> bool:
@@ -291,8 +282,6 @@ class ZeroRttLab:
     """
 
     def __init__(self, lab=None, *, early_data: int = 16384, anti_replay: AntiReplay | None = None):
-        from .lab import Lab
-
         self.lab = lab if lab is not None else Lab("1.3")
         if "VERS-TLS1.3" not in self.lab.priority:
             raise UsageError("early data exists only in TLS 1.3: use a Lab('1.3')")
@@ -307,14 +296,11 @@ class ZeroRttLab:
 
     def _client(self, endpoint) -> EarlyDataClientSession:
         lab = self.lab
-        return EarlyDataClientSession(lab.client_credentials, lab.priority, endpoint=endpoint,
+        return EarlyDataClientSession(lab.client_credentials, lab.client_priority, endpoint=endpoint,
                                       server_name=lab.server_name)
 
     def issue_ticket(self) -> SessionData:
         """A full handshake; the client's session data once the server's ticket has arrived."""
-        from .transport import memory_pair
-        from .session import pump
-
         client_end, server_end = memory_pair(None)
         server, client = self._server(server_end), self._client(client_end)
         try:
@@ -330,15 +316,11 @@ class ZeroRttLab:
     def resume(self, data, early_data: bytes = b""):
         """A resumption with ``data`` that sends ``early_data`` in 0-RTT; a
         :class:`~gnutls_lab.sessions.lab.Connection` (both sessions open, the wire tap recorded)."""
-        from .lab import Connection
-        from .transport import memory_pair
-        from .session import pump
-
         wire: list = []
         client_end, server_end = memory_pair(wire)
         server = self._server(server_end)
         client = self._client(client_end)
-        offered = data if isinstance(data, SessionData) else SessionData(bytes(data))
+        offered = as_session_data(data)
         try:
             client.set_data(offered)
             if early_data:
@@ -352,8 +334,6 @@ class ZeroRttLab:
 
     def replay(self, flight: bytes) -> ReplayOutcome:
         """Send a recorded first flight to a fresh server session of this lab (same key, same anti-replay)."""
-        from .transport import memory_pair
-
         _, server_end = memory_pair(None)
         server = self._server(server_end)
         try:

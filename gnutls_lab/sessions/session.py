@@ -287,7 +287,9 @@ class Session:
     _callback_error = None  # an exception raised in a callback, re-raised after the C call
     _closed = False
     handshake_done = False
-    _cache = None
+    # Stores shared between sessions (a session cache, an anti-replay context): their callbacks keep an
+    # exception on the store, and the session that made the call raises it (see _handshake_result).
+    _stores = ()
     _handle = None
     _native_tap = False
     _c_pump = False  # pump() may run this session's handshake from C (see pump)
@@ -396,9 +398,10 @@ class Session:
     def _handshake_result(self, rc: int) -> bool:
         """What ``handshake_step`` makes of ``gnutls_handshake``'s return code (also after the C pump)."""
         self._after_call()
-        if self._cache is not None and self._cache._callback_error is not None:
-            exc, self._cache._callback_error = self._cache._callback_error, None
-            raise exc
+        for store in self._stores:
+            if store._callback_error is not None:
+                exc, store._callback_error = store._callback_error, None
+                raise exc
         if rc == 0:
             self.handshake_done = True
             return True
@@ -687,8 +690,9 @@ class ServerSession(Session):
         lib = self._lib
         if lifetime is not None:
             lib.gnutls_db_set_cache_expiration(self._ptr, lifetime)
-        self.cache = self._cache = cache
+        self.cache = cache
         if cache is not None:
+            self._stores = (cache,)
             self._c_pump = False  # a failing store/retrieve callback does not fail the handshake
             cb = callbacks()
             lib.gnutls_db_set_ptr(self._ptr, cache._handle)
