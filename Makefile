@@ -11,7 +11,7 @@ WORKSPACE ?= workspace
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test test-lib test-3.8 test-newest fuzz bench notebooks-sync clean
+.PHONY: lab test test-3.8 test-newest fuzz bench notebooks-sync clean
 
 $(PY):
 	scripts/system-packages.sh lab
@@ -47,26 +47,25 @@ test: $(VENV)/.test-installed
 	scripts/system-packages.sh test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The library tests (no notebooks, no browser) under GnuTLS 3.8.9 in a Debian 13 root filesystem.
+# The library tests (no notebooks, no browser) in another Debian root filesystem, each with its own venv:
+# GnuTLS 3.8.9 (Debian 13) and the newest GnuTLS Debian ships (sid, 3.8.13).
+# $(call library-tests,GNUTLS-ENV NAME,VENV)
 GNUTLS_ENV ?= ../shared/tools/gnutls-env
-test-3.8:
-	$(GNUTLS_ENV) 3.8 -- sh -c 'set -e; { command -v openssl && command -v tshark && command -v wget2 && command -v gcc && command -v git; } >/dev/null || \
-	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl gnutls-bin tshark \
-	        gcc libc6-dev pkg-config wget wget2 libcurl4-gnutls-dev git >/dev/null; }; \
-	    [ -x .venv-gnutls38/bin/python ] || python3 -m venv .venv-gnutls38; \
-	    .venv-gnutls38/bin/pip install -q --disable-pip-version-check -e ".[libtest]" && \
-	    .venv-gnutls38/bin/python -m pytest -m "not notebooks and not browser" \
-	        --ignore=tests/test_notebooks.py --ignore=tests/test_browser.py $(PYTEST_ARGS)'
+define library-tests
+$(GNUTLS_ENV) $(1) -- sh -c 'set -e; { command -v openssl && command -v tshark && command -v wget2 && command -v gcc && command -v git; } >/dev/null || \
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl gnutls-bin tshark \
+        gcc libc6-dev pkg-config wget wget2 libcurl4-gnutls-dev git >/dev/null; }; \
+    [ -x $(2)/bin/python ] || python3 -m venv $(2); \
+    $(2)/bin/pip install -q --disable-pip-version-check -e ".[libtest]" && \
+    $(2)/bin/python -m pytest -m "not notebooks and not browser" \
+        --ignore=tests/test_notebooks.py --ignore=tests/test_browser.py $(PYTEST_ARGS)'
+endef
 
-# The same library tests under the newest GnuTLS Debian ships (sid, 3.8.13), in their own venv.
+test-3.8:
+	$(call library-tests,3.8,.venv-gnutls38)
+
 test-newest:
-	$(GNUTLS_ENV) newest -- sh -c 'set -e; { command -v openssl && command -v tshark && command -v wget2 && command -v gcc && command -v git; } >/dev/null || \
-	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl gnutls-bin tshark \
-	        gcc libc6-dev pkg-config wget wget2 libcurl4-gnutls-dev git >/dev/null; }; \
-	    [ -x .venv-gnutls-newest/bin/python ] || python3 -m venv .venv-gnutls-newest; \
-	    .venv-gnutls-newest/bin/pip install -q --disable-pip-version-check -e ".[libtest]" && \
-	    .venv-gnutls-newest/bin/python -m pytest -m "not notebooks and not browser" \
-	        --ignore=tests/test_notebooks.py --ignore=tests/test_browser.py $(PYTEST_ARGS)'
+	$(call library-tests,newest,.venv-gnutls-newest)
 
 # Long seeded fuzzing: blobs through decode and every view, resumptions with mutated blobs (forked).
 FUZZ_DECODE ?= 100000
