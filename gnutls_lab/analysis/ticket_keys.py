@@ -41,7 +41,7 @@ from typing import Iterable, Iterator
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ..errors import BlobFormatError, TicketKeyError, UsageError
-from ..formats.layout import Span, plain
+from ..formats.layout import parse_span
 from .secrets import Secret
 from ..formats.ticket import TICKET_KEY_NAME_SIZE, TICKET_MAC_SIZE, Tls12TicketState, Tls13TicketState, parse_envelope
 from ..sessions.files import MAX_KEY_FILE_BYTES, read_user_file
@@ -215,7 +215,7 @@ def _parse_state(schema, plaintext: bytes) -> tuple[dict, dict]:
     """Parse a decrypted state with its schema: (tree, byte ranges by path); paths under ``ticket_state``."""
     fields: list = []
     try:
-        tree = plain(schema.parse_stream(Span(plaintext, fields)))
+        tree = parse_span(schema, plaintext, fields)
     except BlobFormatError as exc:
         raise BlobFormatError(exc.reason, path=f"ticket_state.{exc.path}" if exc.path else "ticket_state",
                               offset=exc.offset) from None

@@ -40,7 +40,6 @@ __all__ = [
     "Entry",
     "Ended",
     "Spanned",
-    "parse_span",
     "plain",
 ]
 

@@ -44,7 +44,9 @@ from .gnutls_ids import (
     SIGN_ALGORITHMS,
     SRTP_PROFILES,
 )
-from .layout import Blob, Block, ByteList, Count, Ended, Entry, Int, Items, Rest, Section, Span, Spanned, field_path, plain
+from .layout import (
+    Blob, Block, ByteList, Count, Ended, Entry, Int, Items, Rest, Section, Span, Spanned, field_path, parse_span, plain,
+)
 
 __all__ = [
     "FIRST_SUPPORTED_VERSION",
@@ -354,7 +356,7 @@ def parse_session(data: bytes, fields: list | None = None, *, strict: bool = Tru
             return tree if containers else plain(tree)
         except BlobFormatError:
             pass
-    return plain(schema.parse_stream(Span(data, fields)))
+    return parse_span(schema, data, fields)
 
 
 _COMPILED: dict = {}

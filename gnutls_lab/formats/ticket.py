@@ -19,7 +19,7 @@ from construct import Rebuild, Struct, len_, this
 from ..errors import BlobFormatError
 
 from .gnutls_ids import MACS
-from .layout import Bytes, Ended, Int, Rest, Section, Span, plain
+from .layout import Bytes, Ended, Int, Rest, Section, parse_span
 from .session_blob import Blob1, PackedSession, SessionBlob, Spanned, Timespec
 
 __all__ = [
@@ -84,7 +84,7 @@ def parse_envelope(ticket: bytes, fields: list | None = None, base: int = 0) -> 
     Error paths start with ``ticket.``; ``fields`` (a list) receives the byte ranges, offset by ``base``.
     """
     try:
-        return plain(TicketEnvelope.parse_stream(Span(ticket, fields, base)))
+        return parse_span(TicketEnvelope, ticket, fields, base)
     except BlobFormatError as exc:
         if exc.path == "ticket":
             raise
