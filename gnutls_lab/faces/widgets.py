@@ -718,8 +718,7 @@ class TamperLab(widgets.VBox):
         if kind == "version":
             return str(self.original.gnutls_version)
         if kind == "overwrite":
-            start, end = self.original.ranges[key]
-            return str(int.from_bytes(self.original.data[start:end], "big"))
+            return str(int(next(f for f in self.original.fields if f.path == key).value))
         values = {"lifetime": lambda s: s.tls13.lifetime, "ticket_age_add": lambda s: s.tls13.ticket_age_add,
                   "expire_time": lambda s: s.expire_time, "timestamp": lambda s: s.timestamp}
         return str(values[key](self.original))
