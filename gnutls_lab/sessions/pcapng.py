@@ -134,11 +134,8 @@ def tcp_packets(capture: TlsCapture, index: int = 0, start: float | None = None)
 
 
 def keylog_text(captures: Sequence[TlsCapture]) -> bytes:
-    lines = []
-    for capture in captures:
-        for line in capture.keylog:
-            if line not in lines:
-                lines.append(line)
+    """The captures' key log lines, each once, in first-seen order (``SSLKEYLOGFILE`` format)."""
+    lines = dict.fromkeys(line for capture in captures for line in capture.keylog)
     return "".join(f"{line}\n" for line in lines).encode("ascii")
 
 
@@ -194,6 +191,6 @@ def write_pcapng(connections: Sequence, path, *, keylog_path=None) -> dict:
     write_private_file(path, data)
     lines = secrets.count(b"\n")
     if keylog_path is not None:
-        write_keylog(captures, keylog_path)
+        write_private_file(keylog_path, secrets)  # the same lines as the embedded block
     return {"path": path, "connections": len(captures), "packets": len(packets), "keylog_lines": lines,
             "keylog_path": keylog_path}
