@@ -43,7 +43,7 @@ print(gnutls_lab.library_info())
 # We run each one live and check the table. First the picture:
 
 # %%
-from gnutls_lab import ClientSession, FakeClock, Lab, ServerSession, memory_pair, pump
+from gnutls_lab import FakeClock, Lab
 from gnutls_lab.analysis.decode import decode
 from gnutls_lab.analysis.observer import observe_connection
 from gnutls_lab.faces.plots import plot_mechanisms
@@ -262,12 +262,7 @@ exercises.check_resumable_data(resumable_data)
 # Finished), yet it returns the dummy at once.
 
 # %%
-lab_nb = Lab("1.3")
-client_end, server_end = memory_pair([])
-server = ServerSession(lab_nb.server_credentials, lab_nb.priority, endpoint=server_end, ticket_key=lab_nb.ticket_key)
-client = ClientSession(lab_nb.client_credentials, lab_nb.priority, endpoint=client_end,
-                       flags=8)  # GNUTLS_NONBLOCK
-pump(client, server)
+client, server = exercises.nonblocking_client(Lab("1.3"))  # gnutls_init(..., GNUTLS_CLIENT | GNUTLS_NONBLOCK)
 check(client.handshake_done and not client.ticket_received, "handshake done; the tickets are there, but unread")
 
 hasty = client.get_data()

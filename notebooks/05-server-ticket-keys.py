@@ -47,7 +47,8 @@ import math
 import struct
 import time
 
-from gnutls_lab import ClientSession, FakeClock, Lab, ServerSession, memory_pair, pump
+from gnutls_lab import (ClientSession, FakeClock, Lab, ServerSession, memory_pair, pump, read_recorded_resumption,
+                        read_recorded_tls12)
 from course import tracking
 from course.checks import check
 from gnutls_lab.analysis.decode import decode
@@ -281,7 +282,7 @@ check(opened_later.key.period == period_of(int(month_ago), 21600) < period_of(in
 # Record a TLS 1.2 connection: a full handshake with ECDHE, which promises forward secrecy, and some
 # application data. The server's NewSessionTicket crosses the wire in clear; inside is the server's
 # packed session, master secret included. With the randoms (also in clear) that is every key of the
-# connection. `tracking.read_recorded_tls12` does what an attacker would, from the wire
+# connection. `read_recorded_tls12` does what an attacker would, from the wire
 # and the ticket key only:
 
 # %%
@@ -293,7 +294,7 @@ recorded.server.send(b"HTTP/1.1 200 OK\r\n\r\nbalance: 42")
 recorded.client.read_available()
 print(recorded.cipher_suite, "| tickets in clear:", len(observe_connection(recorded.wire).new_session_tickets))
 
-attack12 = tracking.read_recorded_tls12(recorded.wire, lab12.ticket_key)
+attack12 = read_recorded_tls12(recorded.wire, lab12.ticket_key)
 print("the attacker reads:", attack12.client_data, attack12.server_data)
 
 # %%
@@ -327,7 +328,7 @@ print("ServerHello extensions:", seen13.server_hello.extension_types, "(51 = key
 check(resumed13.resumed and seen13.client_hello.psk_ke_modes == (1, 0) and 51 in seen13.server_hello.extension_types,
       "the client offers both modes; the default server picks psk_dhe_ke: its ServerHello has a key_share")
 
-attack13 = tracking.read_recorded_resumption(resumed13.wire, lab.ticket_key)
+attack13 = read_recorded_resumption(resumed13.wire, lab.ticket_key)
 keylog13 = dict(resumed13.client.keylog)
 for label, secret in attack13.secrets.items():
     print(f"{label:32} attacker's value {'matches' if secret == keylog13[label] else 'differs from'} the session's")
@@ -361,7 +362,7 @@ client.send(b"GET /account HTTP/1.1\r\n\r\n")
 server.read_available()
 server.send(b"HTTP/1.1 200 OK\r\n\r\nbalance: 42")
 client.read_available()
-plain_psk = tracking.read_recorded_resumption(wire, lab.ticket_key)
+plain_psk = read_recorded_resumption(wire, lab.ticket_key)
 print("ServerHello extensions:", observe_connection(wire).server_hello.extension_types)
 print("the attacker reads:", plain_psk.client_data, plain_psk.server_data)
 

@@ -45,6 +45,7 @@ __all__ = [
     "check_resumable_data",
     "check_nonblocking_data",
     "check_did_resume",
+    "lab_sessions",
     "nonblocking_client",
     "reset_hints",
 ]
@@ -160,15 +161,30 @@ def make_scenario(name: str, expected: str, result, error, ok: Callable, why: st
     return Scenario(name, expected, _show(result), passed, why)
 
 
+def yes_no_scenario(name: str, expected: bool, fn: Callable, args: tuple, why: str) -> Scenario:
+    """The participant's ``fn(*args)`` must answer exactly ``expected`` (a bool, not merely truthy)."""
+    result, error = call_student(fn, *args)
+    return make_scenario(name, repr(expected), result, error, lambda r: isinstance(r, bool) and r == expected, why)
+
+
+def lab_sessions(lab: Lab, wire: list | None = None, *, flags: int = 0, server_priority: str | None = None):
+    """A client and a server of ``lab`` on an in-process pipe (``wire``: the tap, or None), before
+    the handshake: for what :meth:`Lab.connect` does not set, client ``flags`` of ``gnutls_init`` or
+    a ``server_priority`` other than the client's. Returns ``(client, server)``; close both."""
+    client_end, server_end = memory_pair(wire)
+    server = ServerSession(lab.server_credentials, server_priority or lab.priority, endpoint=server_end,
+                           ticket_key=lab.ticket_key if lab.tickets else None, cache=lab.cache)
+    client = ClientSession(lab.client_credentials, lab.priority, endpoint=client_end, flags=flags,
+                           server_name=lab.server_name)
+    return client, server
+
+
 def nonblocking_client(lab: Lab):
     """A handshake whose client was made with ``GNUTLS_NONBLOCK``; returns ``(client, server)``, open.
 
     The server's TLS 1.3 tickets are already waiting in the client's inbox when this returns.
     """
-    client_end, server_end = memory_pair([])
-    server = ServerSession(lab.server_credentials, lab.priority, endpoint=server_end, ticket_key=lab.ticket_key)
-    client = ClientSession(lab.client_credentials, lab.priority, endpoint=client_end, flags=GNUTLS_NONBLOCK,
-                           server_name=lab.server_name)
+    client, server = lab_sessions(lab, flags=GNUTLS_NONBLOCK)
     pump(client, server)
     return client, server
 
@@ -196,9 +212,7 @@ def check_is_resumable(is_resumable: Callable) -> CheckResult:
         ("the same TLS 1.3 blob as plain bytes", bytes(real13), True, "bytes or SessionData: same answer"),
     ]
     for name, data, expected, why in cases:
-        result, error = call_student(is_resumable, data)
-        scenarios.append(make_scenario(name, repr(expected), result, error,
-                                   lambda r, e=expected: isinstance(r, bool) and r == e, why))
+        scenarios.append(yes_no_scenario(name, expected, is_resumable, (data,), why))
     return CheckResult("is_resumable", scenarios, (
         "print what your function receives in the cases that fail: what do those bytes look like?",
         "get_data2 reports success even when it has nothing to give: neither the type nor the return code "
@@ -321,9 +335,8 @@ def check_did_resume(did_resume: Callable) -> CheckResult:
     scenarios = []
     for name, conn, expected in cases:
         assert conn.resumed == expected, f"the library disagrees with the exercise about {name!r}"
-        result, error = call_student(did_resume, conn)
-        scenarios.append(make_scenario(
-            name, repr(expected), result, error, lambda r, e=expected: isinstance(r, bool) and r == e,
+        scenarios.append(yes_no_scenario(
+            name, expected, did_resume, (conn,),
             "offering data is the client's wish; only gnutls_session_is_resumed (conn.resumed, "
             "client.is_resumed()) says whether the server accepted it"))
         conn.close()

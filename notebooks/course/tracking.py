@@ -1,8 +1,8 @@
 """Self-checks for the exercises of notebooks 04 (tracking) and 05 (server ticket keys).
 
-Same contract as :mod:`gnutls_lab.exercises`: a notebook cell holds a stub with a real bug; the cell
+Same contract as :mod:`course.exercises`: a notebook cell holds a stub with a real bug; the cell
 below calls a ``check_*`` function from here, which runs the participant's function against fresh
-live handshakes and returns a :class:`~gnutls_lab.exercises.CheckResult`. The expected values are
+live handshakes and returns a :class:`~course.exercises.CheckResult`. The expected values are
 computed live (by the lab's observer, or read from the tickets libgnutls just issued), never stored.
 
 Exercises (notebook → check):
@@ -14,19 +14,8 @@ Exercises (notebook → check):
   GnuTLS server writes in clear at the start of every ticket it issues at that time.
 - 05 ``exposed(seen)`` → :func:`check_exposed`: from what a passive observer recorded of one
   connection, will the server's ticket key, stolen later, decrypt it? The truth of each case is what
-  the two readers below actually decrypt.
-
-Notebook 05 also shows what the holder of a server's ticket master key reads from recorded
-traffic, with the two readers that serve as its ground truth (they use only the wire tap and the key):
-
-- :func:`read_recorded_tls12`: the ticket (in clear in a NewSessionTicket or a ClientHello) holds the
-  master secret: every key of the connection, ECDHE or not (RFC 5246 §6.3).
-- :func:`read_recorded_resumption`: a TLS 1.3 resumption shows its ticket as the PSK identity; the
-  ticket gives the PSK (RFC 8446 §4.6.1) and the early secrets, and every secret of the connection
-  only when the server chose ``psk_ke`` (no key_share in its ServerHello, §4.2.9).
-
-The readers are library functions (:mod:`gnutls_lab.analysis.recorded`); this module re-exports
-them for the notebook.
+  the readers of :mod:`gnutls_lab.analysis.recorded` actually decrypt with the key
+  (``read_recorded_tls12``, ``read_recorded_resumption``).
 
 Reference solutions for instructors: ``notebooks/solutions/04_*.py`` and ``05_*.py``.
 """
@@ -37,21 +26,16 @@ import math
 import time
 from typing import Callable
 
-from gnutls_lab.sessions.clock import FakeClock
 from gnutls_lab.analysis.decode import decode
-from gnutls_lab.errors import UsageError
-from .exercises import CheckResult, Scenario, call_student, make_scenario
-from gnutls_lab.sessions.lab import Lab
 from gnutls_lab.analysis.linkage import link_visits
 from gnutls_lab.analysis.observer import ObservedConnection, observe_connection
-from gnutls_lab.sessions.session import ClientSession, ServerSession, pump
-from gnutls_lab.analysis.recorded import (
-    RecordedResumption,
-    RecordedTLS12,
-    read_recorded_resumption,
-    read_recorded_tls12,
-)
-from gnutls_lab.sessions.transport import memory_pair
+from gnutls_lab.analysis.recorded import read_recorded_resumption, read_recorded_tls12
+from gnutls_lab.errors import UsageError
+from gnutls_lab.sessions.clock import FakeClock
+from gnutls_lab.sessions.lab import Lab
+from gnutls_lab.sessions.session import pump
+
+from .exercises import CheckResult, Scenario, call_student, lab_sessions, yes_no_scenario
 
 __all__ = [
     "check_linkable",
@@ -60,10 +44,6 @@ __all__ = [
     "linkable_cases",
     "key_name_cases",
     "exposed_cases",
-    "RecordedTLS12",
-    "RecordedResumption",
-    "read_recorded_tls12",
-    "read_recorded_resumption",
 ]
 
 
@@ -81,7 +61,7 @@ def linkable_cases() -> list:
     """Live pairs of observed visits ``(name, first, second, same_client, why)``, first earlier.
 
     ``same_client`` is the ground truth (one client's chain of visits or two clients); whether the
-    observer can link the pair is :func:`~gnutls_lab.linkage.link_visits`'s verdict, and the check
+    observer can link the pair is :func:`~gnutls_lab.analysis.linkage.link_visits`'s verdict, and the check
     compares the participant's function with that.
     """
     cases = []
@@ -124,9 +104,7 @@ def check_linkable(linkable: Callable) -> CheckResult:
         observer_links = link_visits([first, second], times=[0.0, 1.0]).linkable_pairs == 1
         # the truth of each case, as the lab observes it today (tests/test_exercises_tracking.py):
         assert observer_links == same_client, f"the observer disagrees with the exercise about {name!r}"
-        result, error = call_student(linkable, first, second)
-        scenarios.append(make_scenario(name, repr(observer_links), result, error,
-                                   lambda r, e=observer_links: isinstance(r, bool) and r == e, why))
+        scenarios.append(yes_no_scenario(name, observer_links, linkable, (first, second), why))
     return CheckResult("linkable", scenarios, (
         "the observer reads more than PSK identities: list every value a visit shows in clear",
         "look at the hellos' session IDs (client and server), and at TLS 1.2 tickets: issued in a "
@@ -187,8 +165,6 @@ def check_key_name(key_name: Callable) -> CheckResult:
     ))
 
 
-# --- notebook 05: what the holder of a ticket key reads from a recorded TLS 1.3 resumption --------
-
 # --- notebook 05, exercise 2: which recordings does the key open? ------------------------------------
 
 _REQUEST = b"GET /account HTTP/1.1\r\n\r\n"
@@ -198,10 +174,7 @@ def _recorded(lab: Lab, resume=None, server_priority: str | None = None) -> tupl
     """One live connection with a request from the client: ``(wire, session data)``; the server's
     priority may differ from the client's (``server_priority``)."""
     wire: list = []
-    client_end, server_end = memory_pair(wire)
-    server = ServerSession(lab.server_credentials, server_priority or lab.priority, endpoint=server_end,
-                           ticket_key=lab.ticket_key if lab.tickets else None, cache=lab.cache)
-    client = ClientSession(lab.client_credentials, lab.priority, endpoint=client_end, server_name=lab.server_name)
+    client, server = lab_sessions(lab, wire, server_priority=server_priority)
     try:
         if resume is not None:
             client.set_data(resume)
@@ -256,9 +229,7 @@ def check_exposed(exposed: Callable) -> CheckResult:
     """``exposed(seen) -> bool``: will the server's ticket key decrypt this recorded connection?"""
     scenarios = []
     for name, seen, truth, why in exposed_cases():
-        result, error = call_student(exposed, seen)
-        scenarios.append(make_scenario(name, repr(truth), result, error,
-                                   lambda r, e=truth: isinstance(r, bool) and r == e, why))
+        scenarios.append(yes_no_scenario(name, truth, exposed, (seen,), why))
     return CheckResult("exposed", scenarios, (
         "which of these recordings carry a ticket in clear, and what does the ticket hold?",
         "a TLS 1.2 ticket holds the master secret; a TLS 1.3 resumption falls only when no fresh (EC)DHE "
