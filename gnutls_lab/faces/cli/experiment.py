@@ -15,12 +15,15 @@ metric definitions. JSON (``--json``)::
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import os
 import sys
 from dataclasses import replace
 
 from ...errors import UsageError
+from ...sessions.files import write_file
+from .core import add_tls_argument, write_capture_files
 
 __all__ = ["register"]
 
@@ -33,7 +36,7 @@ _MECHANISM = {("1.3", "ticket"): "tls13-psk", ("1.2", "ticket"): "tls12-ticket",
 
 def _reuse(args) -> int:
     from ...binding.library import library_info
-    from ...analysis.experiments import GAP_DISTRIBUTIONS, ExperimentConfig, sweep_reuse
+    from ...analysis.experiments import ExperimentConfig, sweep_reuse
 
     if args.max_reuse < 1:
         raise UsageError(f"--max-reuse must be at least 1 (got {args.max_reuse}); k = 1 is single use")
@@ -42,8 +45,6 @@ def _reuse(args) -> int:
     mechanism = _MECHANISM.get((args.tls, args.mechanism))
     if mechanism is None:
         raise UsageError("--mechanism session-id exists only with --tls 1.2 (TLS 1.3 resumes with PSK tickets)")
-    if args.gaps not in GAP_DISTRIBUTIONS:  # argparse checks it too; kept for programmatic callers
-        raise UsageError(f"unknown --gaps {args.gaps!r}")
     if args.plot and os.path.splitext(args.plot)[1].lower() not in (".png", ".svg"):
         raise UsageError(f"--plot writes .png or .svg files, not {args.plot!r}")
     config = ExperimentConfig(mechanism=mechanism, visits=args.visits, choice=args.choice, gaps=args.gaps,
@@ -56,16 +57,10 @@ def _reuse(args) -> int:
     results = sweep.records()
     capture = None
     if args.pcap or args.keylog:  # every run's visits, k = 1 first: tcp.stream numbers them in that order
-        from .core import write_capture_files
-
         captures = [c for run in sweep.results for c in run.captures]
         capture = write_capture_files(captures, args.pcap, args.keylog, args.json)
     if args.plot:
-        from ..plots import plot_sweep
-
-        import io
-
-        from ...sessions.files import write_file
+        from ..plots import plot_sweep  # matplotlib: loaded only for --plot
 
         figure = io.BytesIO()  # rendered first, then written safely like every file the tool writes
         plot_sweep(sweep).savefig(figure, format=os.path.splitext(args.plot)[1].lower().lstrip("."))
@@ -105,7 +100,7 @@ def register(subparsers) -> None:
                        description="One run per reuse limit k: real in-process handshakes under a fake clock, "
                                    "a passive observer on the wire. Success is the share of resumption attempts the "
                                    "server accepted; linkable pairs, the share of visit pairs the observer can link.")
-    r.add_argument("--tls", choices=("1.3", "1.2"), default="1.3", help="protocol version (default 1.3)")
+    add_tls_argument(r)
     r.add_argument("--mechanism", choices=("ticket", "session-id"), default="ticket",
                    help="TLS 1.2 only: resume with tickets (default) or the server's session-ID cache")
     r.add_argument("--visits", type=int, default=20, metavar="N", help="visits per run, 2 or more (default 20)")

@@ -18,6 +18,7 @@ import json
 import sys
 
 from ...errors import UsageError
+from .core import add_tls_argument
 
 __all__ = ["register"]
 
@@ -54,7 +55,7 @@ def register(subparsers) -> None:
         "clients", help="which real TLS clients (gnutls-cli, openssl, python ssl, the lab) an observer links",
         description="Each client makes N visits to a lab server on 127.0.0.1, resuming the way it does by "
                     "itself; a passive observer on the wire links the visits it can.")
-    c.add_argument("--tls", choices=("1.3", "1.2"), default="1.3", help="protocol version (default 1.3)")
+    add_tls_argument(c)
     c.add_argument("--visits", type=int, default=5, metavar="N", help="visits per client (default 5)")
     c.add_argument("--json", action="store_true", help="machine-readable output")
     c.set_defaults(func=_clients)

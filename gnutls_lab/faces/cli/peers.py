@@ -45,7 +45,7 @@ def _serve(args) -> int:
     if args.max_connections is not None and args.max_connections < 1:
         raise UsageError("--max-connections takes a count of 1 or more")
     key, key_note = _ticket_key(args.ticket_key if not args.no_tickets else None)
-    log_file = _open_log(args.log) if args.log else None
+    log_file = open_private_log(args.log) if args.log else None  # 0600: it names the tickets clients presented
 
     def log(record) -> None:
         if args.json:
@@ -72,11 +72,6 @@ def _serve(args) -> int:
     print(f"gnutls-lab serve: stopped after {len(served)} connections ({resumed} resumed)",
           file=sys.stderr, flush=True)
     return 0
-
-
-def _open_log(path: str):
-    """``--log FILE``: appended to, created 0600 (it names the tickets clients presented)."""
-    return open_private_log(path)  # refuses symlinks, devices, FIFOs and directories
 
 
 def _connect(args) -> int:
