@@ -19,7 +19,8 @@ class OptionalBuildExt(build_ext):
         try:
             super().run()
         except Exception as error:  # noqa: BLE001 - any toolchain problem: fall back to Python
-            self._skipped(error)
+            for ext in self.extensions:  # nothing was built
+                self._skipped(error, ext.name)
 
     def build_extension(self, ext):
         try:
@@ -28,11 +29,16 @@ class OptionalBuildExt(build_ext):
             self._skipped(error, ext.name)
 
     @staticmethod
-    def _skipped(error, name=""):
-        if name.endswith("_spy"):
-            print(f"gnutls-lab: the spy was not built ({error}); `gnutls-lab spy` will not be available")
-        else:
-            print(f"gnutls-lab: the C pipe was not built ({error}); the Python pipe will be used")
+    def _skipped(error, name):
+        what, without = WITHOUT[name]
+        print(f"gnutls-lab: {what} was not built ({error}); {without}")
+
+
+# What each optional extension is, and what the lab does without it.
+WITHOUT = {
+    "gnutls_lab.binding._memio": ("the C pipe", "the Python pipe will be used"),
+    "gnutls_lab.binding._spy": ("the spy", "`gnutls-lab spy` will not be available"),
+}
 
 
 setup(
