@@ -84,9 +84,10 @@ def _function(code, name: str, lines: list[str]) -> str:
     return f"{fname}(io, this)"
 
 
-def _link(code, con) -> str:
-    code.linkedinstances[id(con)] = con
-    return f"linkedinstances[{id(con)}]"
+def _link(code, obj) -> str:
+    """Make ``obj`` (a construct, or a function of this module) callable from the generated module."""
+    code.linkedinstances[id(obj)] = obj
+    return f"linkedinstances[{id(obj)}]"
 
 
 def field_path(path: str) -> str:
@@ -388,24 +389,17 @@ class Section(Subconstruct):
         return body if self.bare else Container(length=length, body=body)
 
     def _emitparse(self, code):
-        me = _link(code, self)
         code.append("from gnutls_lab.errors import BlobFormatError\n")
         return _function(code, "parse_section", [
-            f"length, end = {me}.open_fast(io, this)",
+            f"length, end = {_link(code, _open)}(io, this, '', '', {self.width})",
             f"if length == 0 and {self.optional}:",
             f"    return {'None' if self.bare else 'Container(length=0, body=None)'}",
             "outer = io.end",
             "io.end = end",
             f"body = {self.subcon._compileparse(code)}",
-            f"{me}.close_fast(io, end, outer)",
+            f"{_link(code, _close)}(io, end, outer, '')",
             f"return {'body' if self.bare else 'Container(length=length, body=body)'}",
         ])
-
-    def open_fast(self, stream, context):
-        return _open(stream, context, "", "", self.width)
-
-    def close_fast(self, stream, end, outer):
-        _close(stream, end, outer, "")
 
     def _build(self, obj, stream, context, path):
         body = obj if self.bare else obj.get("body")
@@ -443,7 +437,6 @@ class Entry(Construct):
         return Container([(self.tag, tag), ("length", length), ("data", data)])
 
     def _emitparse(self, code):
-        me = _link(code, self)
         table = ", ".join(
             f"{tag}: (lambda io, this: {sub._compileparse(code)})" for tag, sub in self.payloads.items()
         )
@@ -451,19 +444,13 @@ class Entry(Construct):
         code.append(f"payloads_{id(self)} = {{{table}}}\n")
         return _function(code, "parse_entry", [
             f"tag = {_link(code, self.tag_con)}._parse(io, this, '')",
-            f"length, end = {me}.open_fast(io, this)",
+            f"length, end = {_link(code, _open)}(io, this, '', '')",
             "outer = io.end",
             "io.end = end",
             f"data = payloads_{id(self)}.get(tag, {default})(io, this)",
-            f"{me}.close_fast(io, end, outer)",
+            f"{_link(code, _close)}(io, end, outer, '')",
             f"return Container([({self.tag!r}, tag), ('length', length), ('data', data)])",
         ])
-
-    def open_fast(self, stream, context):
-        return _open(stream, context, "", "")
-
-    def close_fast(self, stream, end, outer):
-        _close(stream, end, outer, "")
 
     def _build(self, obj, stream, context, path):
         tag = _int_of(obj[self.tag], self.tag_con.table, field_path(path + " -> " + self.tag))
@@ -482,11 +469,7 @@ class Ended(Subconstruct):
 
     def _parse(self, stream, context, path):
         obj = self.subcon._parsereport(stream, context, path)
-        pos = stream.pos
-        if pos != stream.end:
-            raise BlobFormatError(
-                self.message.format(n=stream.end - pos), path=self.where, offset=stream.base + pos
-            )
+        self.check(stream)
         return obj
 
     def _emitparse(self, code):
