@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import html
 
-from ..analysis.decode import REDACTED, DecodedSession, Field, is_secret, name_of, ticket_state_to_dict
+from ..analysis.decode import REDACTED, DecodedSession, Field, decode, is_secret, name_of, ticket_state_to_dict
 from ..formats.gnutls_ids import PACKED_SESSION_MAGIC_BASE, EXTENSION_GIDS, SIGN_ALGORITHMS, SRTP_PROFILES
 
 __all__ = ["text_report", "hexdump", "html_view", "ticket_report", "describe_field", "field_extent", "leaf_fields"]
@@ -48,13 +48,6 @@ def leaf_fields(session: DecodedSession) -> list[Field]:
             continue  # a parent (arrival_time, ticket with its envelope parts)
         leaves.append(field)
     return leaves
-
-
-def _prefix_size(field: Field) -> int:
-    """Bytes of a length prefix inside a field's range (blob fields keep their prefix with them)."""
-    if isinstance(field.value, bytes):
-        return (field.end - field.start) - len(field.value)
-    return 0
 
 
 def _prefix(field: Field) -> int:
@@ -226,7 +219,7 @@ def hexdump(session: DecodedSession, show_secrets: bool = False, full: bool = Fa
     for field in leaf_fields(session):
         raw = session.data[field.start : field.end]
         if is_secret(field.path) and not show_secrets:
-            keep = _prefix_size(field)
+            keep = _prefix(field)
             shown = [f"{b:02x}" for b in raw[:keep]] + ["**"] * (len(raw) - keep)
         else:
             shown = [f"{b:02x}" for b in raw]
@@ -266,7 +259,7 @@ def html_view(session: DecodedSession, show_secrets: bool = False) -> str:
             index = owner[offset]
             field = leaves[index] if index is not None else None
             secret = field is not None and is_secret(field.path) and not show_secrets
-            if secret and offset - field.start >= _prefix_size(field):
+            if secret and offset - field.start >= _prefix(field):
                 text = "••"
             else:
                 text = f"{session.data[offset]:02x}"
@@ -299,8 +292,6 @@ def ticket_report(decrypted, show_secrets: bool = False) -> str:
             out.append(f"    {key}: {view[key]}")
     out.append(f"    padding: {len(decrypted.padding)} bytes")
     out.append("    server's packed session:")
-    from ..analysis.decode import decode
-
     nested = text_report(decode(decrypted.state), show_secrets)
     out.extend("    " + line for line in nested.splitlines())
     return "\n".join(out) + "\n"
