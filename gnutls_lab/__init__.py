@@ -35,8 +35,9 @@ __version__ = "0.1.0"
 # Higher layers, imported on first use so that ``import gnutls_lab`` stays light (construct, the
 # observer and matplotlib load only when asked for).
 _LAZY = {
-    "decode_session": ("gnutls_lab.analysis.decode", "decode"),
-    "DecodedSession": ("gnutls_lab.analysis.decode", "DecodedSession"),
+    # analysis.decode's, taken through faces.views, which installs their HTML view for Jupyter.
+    "decode_session": ("gnutls_lab.faces.views", "decode"),
+    "DecodedSession": ("gnutls_lab.faces.views", "DecodedSession"),
     "decrypt_ticket": ("gnutls_lab.analysis.ticket_keys", "decrypt_ticket"),
     "load_ticket_key": ("gnutls_lab.analysis.ticket_keys", "load_ticket_key"),
     "observe_connection": ("gnutls_lab.analysis.observer", "observe_connection"),
@@ -70,8 +71,6 @@ def __getattr__(name: str):
     import importlib
 
     value = getattr(importlib.import_module(module_name), attribute)
-    if module_name == "gnutls_lab.analysis.decode":
-        importlib.import_module("gnutls_lab.faces.views")  # installs the HTML view of decoded sessions
     globals()[name] = value
     return value
 
