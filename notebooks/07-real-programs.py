@@ -53,6 +53,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from course.checks import check
 from gnutls_lab.binding.preload import spy_library
 from gnutls_lab.faces.spy_plots import plot_spy_timelines
 from gnutls_lab.network.spy import SCENARIOS, program_version, spy_against_lab
@@ -103,9 +104,9 @@ print(f"{sum(r['source'] == 'live' for r in runs)} live runs, {sum(r['source'] !
 for run in runs:
     client_view = [s for s in sorted(run["report"]["sessions"], key=lambda s: s["handshake_ms"] or 0)
                    if s["role"] == "client" and s["handshake_rc"] == 0]
-    assert [s["resumed"] for s in client_view] == [c["resumed"] for c in run["served"]], run["scenario"]
-    assert all(s["ticket_id_offered"] == c["ticket_id"] for s, c in zip(client_view, run["served"]) if c["resumed"])
-print("spy and server agree on every connection of every run: which resumed, and with which ticket")
+    check([s["resumed"] for s in client_view] == [c["resumed"] for c in run["served"]]
+          and all(s["ticket_id_offered"] == c["ticket_id"] for s, c in zip(client_view, run["served"]) if c["resumed"]),
+          f"{run['scenario']}, TLS {run['tls']}: spy and server agree on which connections resumed, and with which ticket")
 
 # %% [markdown]
 # ## One table
@@ -149,14 +150,14 @@ for run in runs:
 # %%
 by = {(r["scenario"], r["tls"]): r["report"] for r in runs}
 cli13 = by[("gnutls-cli --resume", "1.3")]
-assert cli13["summary"]["resumed"] == 1 and cli13["summary"]["stored_dummy"] == 0
-print("gnutls-cli --resume stores real session data right after the handshake and resumes with it")
+check(cli13["summary"]["resumed"] == 1 and cli13["summary"]["stored_dummy"] == 0,
+      "gnutls-cli --resume stores real session data right after the handshake and resumes with it")
 wget13 = by[("wget, 3 URLs", "1.3")]
-assert wget13["summary"]["stored"] >= 3 and wget13["summary"]["offered"] == 0 and wget13["summary"]["resumed"] == 0
-print("wget asks for session data on every HTTPS connection but never gives it back: every connection is a full handshake")
+check(wget13["summary"]["stored"] >= 3 and wget13["summary"]["offered"] == 0 and wget13["summary"]["resumed"] == 0,
+      "wget asks for session data on every HTTPS connection but never gives it back: every connection is a full handshake")
 w2 = by[("wget2 --tls-resume, 3 runs", "1.3")]
-assert w2["summary"]["resumed"] == 2 and w2["summary"]["max_ticket_offers"] == 2
-print("wget2 --tls-resume resumes, but offers the one TLS 1.3 ticket it saved in every later run (RFC 8446 C.4)")
+check(w2["summary"]["resumed"] == 2 and w2["summary"]["max_ticket_offers"] == 2,
+      "wget2 --tls-resume resumes, but offers the one TLS 1.3 ticket it saved in every later run (RFC 8446 C.4)")
 
 # %% [markdown]
 # - **gnutls-cli `--resume`** does what the man page asks: it calls `get_data2` after the handshake
@@ -178,10 +179,10 @@ print("wget2 --tls-resume resumes, but offers the one TLS 1.3 ticket it saved in
 # %%
 curl13 = by[("libcurl-gnutls, one handle", "1.3")]
 curl12 = by[("libcurl-gnutls, one handle", "1.2")]
-assert curl12["summary"]["resumed"] == 2
-print("libcurl-gnutls resumes TLS 1.2 by session ID")
+check(curl12["summary"]["resumed"] == 2, "libcurl-gnutls resumes TLS 1.2 by session ID")
 curl_dummies = curl13["summary"]["stored_dummy"] == curl13["summary"]["stored"] > 0
-assert (curl13["summary"]["stored_dummy"] > 0) == any("4-byte dummy" in f for f in curl13["findings"])
+check((curl13["summary"]["stored_dummy"] > 0) == any("4-byte dummy" in f for f in curl13["findings"]),
+      "the spy's findings name the 4-byte dummy exactly when libcurl stored one")
 print("libcurl-gnutls under TLS 1.3:", "stores only the dummy, so it never resumes" if curl_dummies
       else "stores real session data")
 
