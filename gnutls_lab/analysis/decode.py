@@ -23,6 +23,7 @@ byte offset.
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
@@ -31,7 +32,6 @@ from ..errors import BlobFormatError, GnuTLSLabError, UsageError
 from ..formats import gnutls_ids as ids
 from ..formats.session_blob import (
     DUMMY_SESSION,
-    MAX_BLOB_SIZE,
     SessionBlob,
     check_size,
     gnutls_version_of_magic,
@@ -53,7 +53,6 @@ __all__ = [
     "is_secret",
     "name_of",
     "ticket_state_to_dict",
-    "MAX_BLOB_SIZE",
 ]
 
 REDACTED = "redacted"
@@ -137,13 +136,6 @@ _ALIASES = {
     "resumption_master_secret": "tls13.resumption_master_secret",
     "max_early_data_size": "tls13.max_early_data_size",
     "peer_certificates": "auth_info.raw_certificate_list",
-}
-_ENUM_TABLES = {
-    "entity": ids.ENTITIES, "prf": ids.MACS, "pversion": ids.PROTOCOLS, "cs": ids.CIPHER_SUITES,
-    "grp": ids.GROUPS, "auth_type": ids.CREDENTIALS, "client_auth_type": ids.CREDENTIALS,
-    "server_auth_type": ids.CREDENTIALS, "client_ctype": ids.CERTIFICATE_TYPES,
-    "server_ctype": ids.CERTIFICATE_TYPES, "server_sign_algo": ids.SIGN_ALGORITHMS,
-    "client_sign_algo": ids.SIGN_ALGORITHMS,
 }
 
 
@@ -395,8 +387,6 @@ class DecodedSession:
         """
         if self.dummy:
             raise UsageError("the dummy has no fields to change")
-        import copy
-
         tree = copy.deepcopy(self.tree)
         magic = None
         for key, value in {**(changes or {}), **named}.items():
