@@ -9,7 +9,6 @@ import ssl
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
@@ -53,10 +52,7 @@ def http_server():
 
 
 def _served(server, count):
-    give_up = time.monotonic() + 30
-    while len(server.served) < count and time.monotonic() < give_up:
-        time.sleep(0.05)
-    return sorted(server.served, key=lambda record: record.index)
+    return server.wait_served(count, 30)
 
 
 def test_keep_alive_then_close_on_one_connection(http_server):
@@ -77,6 +73,16 @@ def test_keep_alive_then_close_on_one_connection(http_server):
         assert b"Connection: close" in sock2_data and b"response 3 to GET /three" in sock2_data
     (record,) = _served(http_server, 1)
     assert record.http_requests == 3 and not record.error
+
+
+def test_wait_served_gives_the_records_so_far_in_connection_order(http_server):
+    assert http_server.wait_served(1, 0.1) == []  # no connection yet: the wait ends with what there is
+    for path in ("/a", "/b"):
+        with _tls_socket(http_server.port) as sock:
+            sock.sendall(f"GET {path} HTTP/1.0\r\n\r\n".encode())
+            assert _read_response(sock)[2] == f"gnutls-lab: response 1 to GET {path}\n".encode()
+    records = http_server.wait_served(2, 30)
+    assert [r.index for r in records] == [0, 1] and [r.http_requests for r in records] == [1, 1]
 
 
 def test_http_1_0_closes_unless_asked_and_head_has_no_body():

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
@@ -186,12 +185,9 @@ def test_threads_and_a_fork_keep_every_record_whole(curl_resume, tmp_path):
         thread.start()
         run = run_spied([curl_resume, f"https://127.0.0.1:{server.port}/", "4", "threads"], keep_log=str(tmp_path),
                         stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=120)
-        give_up = time.monotonic() + 30
-        while len(server.served) < 16 and time.monotonic() < give_up:
-            time.sleep(0.05)
+        served = server.wait_served(16, 30)
         server.stop()
         thread.join(30)
-        served = list(server.served)
     assert run.returncode == 0
     lines = open(run.log_path).read().splitlines()
     assert len(lines) == len(run.records)  # every line is one whole JSON record: nothing interleaved

@@ -182,6 +182,7 @@ class LabServer:
         self.served: list[ServedConnection] = []
         self._stop = threading.Event()
         self._lock = threading.Lock()  # served, the connection counter, log calls, session set-up
+        self._recorded = threading.Condition(self._lock)  # notified each time a record joins served
         self._workers: set[threading.Thread] = set()
         self._accepted = 0
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -256,6 +257,15 @@ class LabServer:
             self.served.append(record)
             if self.log is not None:
                 self.log(record)
+            self._recorded.notify_all()
+
+    def wait_served(self, count: int, timeout: float) -> list[ServedConnection]:
+        """Wait (at most ``timeout`` seconds) until ``count`` connections are recorded, for a
+        :meth:`serve_forever` running in another thread; the records so far, in the order the
+        connections were accepted. A connection is recorded once the server has closed it."""
+        with self._recorded:
+            self._recorded.wait_for(lambda: len(self.served) >= count, timeout)
+            return sorted(self.served, key=lambda record: record.index)
 
     def serve_one(self, sock: socket.socket, peer: str, index: int | None = None) -> ServedConnection:
         """One connection on an accepted socket, start to close; the socket is closed afterwards.

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from dataclasses import dataclass
 
 from ..analysis.spy import analyse
@@ -145,9 +144,7 @@ def spy_against_lab(command: str, tls: str = "1.3", connections: int = 1, *, cur
         argv = ["sh", "-c", shell]
         try:
             run = run_spied(argv, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=timeout)
-            give_up = time.monotonic() + 30  # the server records a connection when it has closed it
-            while len(server.served) < connections and time.monotonic() < give_up:
-                time.sleep(0.05)
+            server.wait_served(connections, 30)
         finally:
             server.stop()
             thread.join(30)
