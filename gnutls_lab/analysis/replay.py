@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence
 
+from ..binding.library import library_info
 from ..errors import UsageError
 from ..sessions.clock import FakeClock
 from ..sessions.early_data import AntiReplay, ZeroRttLab, first_flight
@@ -143,8 +144,6 @@ class ReplaySweep(NamedTuple):
 def replay_sweep(windows: Sequence[float] = (5, 10, 20), delays: Sequence[float] = tuple(range(0, 31)),
                  resume_after: float = 8.0, *, lab=None) -> ReplaySweep:
     """Is the replay accepted, for each anti-replay window and each delay between resumption and replay?"""
-    from ..binding.library import library_info
-
     if not windows or not delays:
         raise UsageError("give at least one window and one delay")
     rows = []

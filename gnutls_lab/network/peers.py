@@ -23,6 +23,7 @@ client certificate (that would move its TLS 1.3 tickets after the client's Finis
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -69,7 +70,7 @@ def loopback_preload() -> str:
     source = os.path.join(os.path.dirname(__file__), "loopback_bind.c")
     cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "gnutls-lab")
     with open(source, "rb") as f:
-        digest = __import__("hashlib").sha256(f.read()).hexdigest()[:12]
+        digest = hashlib.sha256(f.read()).hexdigest()[:12]
     target = os.path.join(cache, f"loopback-bind-{digest}.so")
     if not os.path.exists(target):
         gcc = require_program("gcc")
