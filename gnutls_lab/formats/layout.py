@@ -325,7 +325,7 @@ class Block(Subconstruct):
     def _emitparse(self, code):
         return _function(code, "parse_block", [
             f"if io.pos + {self.size} > io.end:",
-            f"    raise BlobFormatError('truncated', path=None, offset=io.pos)",
+            "    raise BlobFormatError('truncated', path=None, offset=io.pos)",
             f"return {self.subcon._compileparse(code)}",
         ])
 

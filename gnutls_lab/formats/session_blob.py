@@ -15,8 +15,9 @@ the source of ``lib/session_pack.c`` for 3.6.5 to 3.7.1; ``docs/formats.md`` exp
 
 Versions: the magic is ``0xFADEBADD + GNUTLS_VERSION_NUMBER`` (``lib/db.h``), so it names the exact
 producing release. The layout here is that of 3.6.5 and later; 3.6.8 to 3.7.1 do not store the
-cipher suite of a TLS 1.3 session (added by 3.7.2 for early data), which :func:`stores_tls13_cipher_suite`
-decides from the magic. Older blobs have another layout and fail the ``Check`` after the magic.
+cipher suite of a TLS 1.3 session (added by 3.7.2 for early data): the schema compares the magic
+with that of :data:`TLS13_CIPHER_SUITE_SINCE`. Older blobs have another layout and are refused at
+the magic.
 
 The fields come from :mod:`.layout`: they read the input in place, record byte ranges when asked,
 and name the field path and byte offset of any defect. Lengths and counts are rebuilt from the
@@ -60,7 +61,6 @@ __all__ = [
     "gnutls_version_of_magic",
     "magic_of_gnutls_version",
     "is_supported_version",
-    "stores_tls13_cipher_suite",
     "version_text",
     "Spanned",
     "Blob1",
@@ -132,10 +132,6 @@ def check_size(size: int, what: str = "input") -> None:
 def is_supported_version(version: int) -> bool:
     """3.6.5 up to any 3.x: the layout declared here (later 3.x releases are assumed unchanged)."""
     return FIRST_SUPPORTED_VERSION <= version <= 0x03FFFF
-
-
-def stores_tls13_cipher_suite(version: int) -> bool:
-    return version >= TLS13_CIPHER_SUITE_SINCE
 
 
 def version_text(version: int) -> str:
