@@ -50,6 +50,7 @@ __all__ = [
     "NewSessionTicketSeen",
     "ObservedConnection",
     "observe_connection",
+    "chunk_pairs",
 ]
 
 TLS1_2, TLS1_3 = 0x0303, 0x0304
@@ -171,7 +172,9 @@ class ObservedConnection(NamedTuple):
         return html_table(f"What a passive observer saw: {self.summary()}", self.fields())
 
 
-def _chunk_pairs(chunks: Iterable) -> Iterable:
+def chunk_pairs(chunks: Iterable) -> Iterable:
+    """``(sender, data)`` of each wire chunk: a tuple (:class:`~gnutls_lab.sessions.transport.WireChunk` is
+    one) or an object with ``.sender`` and ``.data``; a sender other than client or server is refused."""
     for chunk in chunks:
         sender, data = chunk if isinstance(chunk, tuple) else (chunk.sender, chunk.data)
         if sender not in _SENDERS:
@@ -194,7 +197,7 @@ def observe_connection(chunks: Iterable, time: float | None = None) -> ObservedC
     after_ccs = {"client": False, "server": False}
     records, types, client_hellos, server_hellos, tickets, alerts = [], [], [], [], [], []
     version = 0
-    for sender, data in _chunk_pairs(chunks):
+    for sender, data in chunk_pairs(chunks):
         buf = pending[sender] + data if pending[sender] else bytes(data)
         p, n = 0, len(buf)
         while n - p >= 5:

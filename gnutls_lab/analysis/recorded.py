@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from ..errors import UsageError
 from ..formats.wire import RECORD_HEADER_SIZE, split_handshake, split_records
 from .decode import decode
-from .observer import observe_connection
+from .observer import chunk_pairs, observe_connection
 from .secrets import Secret
 from .ticket_keys import decrypt_ticket
 
@@ -82,8 +82,7 @@ def _extract(hash_, salt: bytes, ikm: bytes) -> bytes:
 
 def _records(wire, sender: str) -> list:
     """``(content_type, header, fragment)`` of every record one side sent, in order."""
-    stream = b"".join(bytes(c.data if hasattr(c, "data") else c[1]) for c in wire
-                      if (c.sender if hasattr(c, "sender") else c[0]) == sender)
+    stream = b"".join(bytes(data) for side, data in chunk_pairs(wire) if side == sender)
     return [(r[0], r[:RECORD_HEADER_SIZE], r[RECORD_HEADER_SIZE:]) for r in split_records(stream)[0]]
 
 
