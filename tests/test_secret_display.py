@@ -12,7 +12,6 @@ import pytest
 import gnutls_lab.faces.views as views
 from blob_fixtures import corpus, session_corpus
 from gnutls_lab.analysis.decode import DecodedSession, decode, ticket_state_to_dict
-from gnutls_lab.analysis.ticket_keys import decrypt_ticket
 
 SESSIONS = session_corpus(dummy=False)
 
