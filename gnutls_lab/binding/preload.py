@@ -6,8 +6,7 @@ optional: without a C compiler the install goes on and :func:`spy_library` retur
 
 from __future__ import annotations
 
-import importlib.machinery
-import os
+import importlib.util
 
 __all__ = ["SPY_LOG_VARIABLE", "spy_library"]
 
@@ -17,9 +16,6 @@ SPY_LOG_VARIABLE = "GNUTLS_LAB_SPY_LOG"
 
 def spy_library() -> str | None:
     """Absolute path of the built spy library, or None when the install could not compile it."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        path = os.path.join(here, "_spy" + suffix)
-        if os.path.isfile(path):
-            return path
-    return None
+    # Found as the C pipe is (native.py): by its extension-module name, never imported (no PyInit).
+    spec = importlib.util.find_spec("gnutls_lab.binding._spy")
+    return spec.origin if spec is not None and spec.origin else None
