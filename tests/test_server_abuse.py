@@ -59,7 +59,7 @@ def test_abusive_clients_do_not_hold_off_a_normal_one():
         worker.start()
         with connect("127.0.0.1", server.port) as warm:  # first use: lazy set-up outside the baseline
             assert warm.protocol == "TLS1.3"
-        assert wait_for(lambda: len(server.served) == 1)
+        assert len(server.wait_served(1, 20)) == 1
         fds, rss = open_fds(), rss_kib()
 
         abusers = []
@@ -92,7 +92,7 @@ def test_abusive_clients_do_not_hold_off_a_normal_one():
         assert served_in < 3.0, f"a normal client waited {served_in:.1f} s behind the abusive ones"
 
         # The deadlines end every abusive connection on the server's side, without our help.
-        assert wait_for(lambda: len(server.served) >= 105, 30), f"{len(server.served)} connections ended"
+        assert len(server.wait_served(105, 30)) >= 105, f"{len(server.served)} connections ended"
         errors = [record.error for record in server.served if record.error]
         assert any("timed out" in error for error in errors)  # the idle ones and the slow one
         assert sum(1 for record in server.served if not record.error) >= 2  # warm-up and the normal client
