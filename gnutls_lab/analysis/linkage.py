@@ -248,6 +248,3 @@ def link_visits(observed: Sequence[ObservedConnection], times: Sequence[float] |
     for i, conn in enumerate(observed):
         observer.add(conn, None if times is None else times[i])
     return observer.linkage()
-
-
-# --- text and HTML views ------------------------------------------------------------------------
