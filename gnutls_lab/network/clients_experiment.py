@@ -229,13 +229,10 @@ def run_client(name: str, tls: str = "1.3", visits: int = 5, *, timeout: float =
             if "not found" in str(exc):
                 return ClientRun(name, name, protocol, missing=str(exc), how=how)
             raise
-        deadline = time.monotonic() + timeout
-        while len(server.served) < visits and time.monotonic() < deadline:
-            time.sleep(0.02)  # the last connection is recorded when the server has closed it
+        served = server.wait_served(visits, timeout)  # in the order of the visits
     finally:
         server.close()
         serving.join(timeout=5)
-    served = sorted(server.served, key=lambda record: record.index)  # in the order of the visits
     failed = [record for record in served if record.error]
     if len(served) != visits or failed:
         detail = failed[0].log_line() if failed else f"the server saw {len(served)} connections"
