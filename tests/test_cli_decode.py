@@ -51,6 +51,17 @@ def test_subprocess_report_json_and_ticket_key(tls13_file, tmp_path):
     assert state["resumption_master_secret"] == "redacted" and state["state"]["entity"] == "server"
 
 
+def test_ticket_key_from_stdin(tls13_file):
+    """``--ticket-key -`` reads the key from standard input (the blob then comes from a file)."""
+    path, blob, entry = tls13_file
+    key_hex = entry["ticket_key"].encode() + b"\n"
+    result = run_cli(str(path), "--json", "--ticket-key", "-", stdin=key_hex)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["ticket_state"]["ticket_age_add"] == entry["last_new_session_ticket"]["age_add"]
+    both = run_cli("-", "--ticket-key", "-", stdin=blob)
+    assert both.returncode == 2 and both.stderr.count(b"\n") == 1 and b"cannot both" in both.stderr
+
+
 def test_subprocess_stdin_and_hex_text(tls13_file):
     path, blob, entry = tls13_file
     raw = run_cli("-", "--json", stdin=blob)

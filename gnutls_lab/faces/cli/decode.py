@@ -17,7 +17,7 @@ import sys
 from ...analysis.decode import decode, ticket_state_to_dict
 from ...errors import UsageError
 from ...formats.session_blob import MAX_BLOB_SIZE
-from ...sessions.files import read_user_file
+from ...sessions.files import MAX_KEY_FILE_BYTES, read_user_file
 from ..views import hexdump, text_report, ticket_report
 
 __all__ = ["register", "run", "read_input"]
@@ -41,7 +41,8 @@ def register(subparsers) -> None:
                         help="show master secret, resumption master secret and SRP password")
     parser.add_argument("--hexdump", action="store_true", help="add an annotated hex dump (offset, bytes, field)")
     parser.add_argument("--ticket-key", metavar="KEYFILE",
-                        help="the server's 64-byte ticket master key (raw, hex or base64) to decrypt the ticket")
+                        help="the server's 64-byte ticket master key (raw, hex or base64) to decrypt the "
+                             "ticket; - reads it from standard input")
     parser.set_defaults(func=run)
 
 
@@ -71,9 +72,17 @@ def run(args) -> int:
     if args.ticket_key:
         from ...analysis.ticket_keys import load_ticket_key
 
-        if args.ticket_key != "-" and not os.path.isfile(args.ticket_key):
+        if args.ticket_key == "-":
+            if args.file == "-":
+                raise UsageError("the blob and the ticket key cannot both come from standard input")
+            key_source = sys.stdin.buffer.read(MAX_KEY_FILE_BYTES + 1)
+            if len(key_source) > MAX_KEY_FILE_BYTES:
+                raise UsageError(f"standard input holds more than {MAX_KEY_FILE_BYTES} bytes: not a ticket key")
+        elif not os.path.isfile(args.ticket_key):
             raise UsageError(f"cannot read ticket key file {args.ticket_key}: no such file")
-        decrypted = session.decrypt_ticket(load_ticket_key(args.ticket_key))
+        else:
+            key_source = args.ticket_key
+        decrypted = session.decrypt_ticket(load_ticket_key(key_source))
     if args.json:
         view = session.to_dict(show_secrets=args.show_secrets)
         if decrypted is not None:
