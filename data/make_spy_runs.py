@@ -14,23 +14,19 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 
 from gnutls_lab.binding.library import library_info
-from gnutls_lab.network.spy import SCENARIOS, program_version, spy_against_lab
+from gnutls_lab.network.spy import SCENARIOS, build_curl_client, program_version, spy_against_lab
+from gnutls_lab.sessions.files import write_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def main() -> int:
     folder = tempfile.mkdtemp(prefix="spy-runs-")
-    curl_resume = os.path.join(folder, "curl_resume")
-    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl"], capture_output=True, text=True,
-                           check=True).stdout.split()
-    subprocess.run(["gcc", "-O1", "-pthread", "-o", curl_resume, os.path.join(ROOT, "tests", "programs", "curl_resume.c"),
-                    *flags], check=True)
+    curl_resume = build_curl_client(folder)
     runs = []
     try:
         for name, (command, connections, programs) in SCENARIOS.items():
@@ -47,10 +43,7 @@ def main() -> int:
     out = os.path.join(ROOT, "data", "spy", f"runs-gnutls-{version}.json")
     provenance = {"recorded_with": "data/make_spy_runs.py", "gnutls_version": version,
                   "system": f"{platform.system()} {platform.release()}", "python": platform.python_version()}
-    with open(out + ".tmp", "w") as f:
-        json.dump({"provenance": provenance, "runs": runs}, f, indent=1)
-        f.write("\n")
-    os.replace(out + ".tmp", out)
+    write_file(out, (json.dumps({"provenance": provenance, "runs": runs}, indent=1) + "\n").encode())
     print(f"wrote {out}", file=sys.stderr)
     return 0
 

@@ -47,29 +47,17 @@ print(gnutls_lab.library_info())
 
 # %%
 import json
-import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 from course.checks import check
+from gnutls_lab.analysis.spy import server_disagreements
 from gnutls_lab.binding.preload import spy_library
 from gnutls_lab.faces.spy_plots import plot_spy_timelines
-from gnutls_lab.network.spy import SCENARIOS, program_version, spy_against_lab
+from gnutls_lab.network.spy import program_version, scenario_runs
 
 version = gnutls_lab.library_info().version
-curl_source = Path("..") / "tests" / "programs" / "curl_resume.c"
-curl_resume = str(Path(tempfile.mkdtemp(prefix="lab07-")) / "curl_resume")
-curl_flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl"], capture_output=True,
-                            text=True).stdout.split() if shutil.which("pkg-config") else []
-can_build_curl = bool(shutil.which("gcc") and curl_flags and curl_source.exists()
-                      and subprocess.run(["gcc", "-O1", "-pthread", "-o", curl_resume, str(curl_source), *curl_flags]).returncode == 0)
-have = {"gnutls-cli": bool(shutil.which("gnutls-cli")), "wget": bool(shutil.which("wget")),
-        "wget2": bool(shutil.which("wget2")), "curl_resume": can_build_curl}
-live_ok = spy_library() is not None
-print("spy library:", "built" if live_ok else "NOT built (no C compiler at install): every run below is recorded")
-print({name: (program_version(name) if present else "not installed") for name, present in have.items()})
+print("spy library:", "built" if spy_library() else "NOT built (no C compiler at install): every run below is recorded")
+print({name: program_version(name) or "not installed" for name in ("gnutls-cli", "wget", "wget2", "curl_resume")})
 
 # %% [markdown]
 # ## Running the programs under the spy
@@ -80,18 +68,8 @@ print({name: (program_version(name) if present else "not installed") for name, p
 
 # %%
 recorded_file = Path("..") / "data" / "spy" / "runs-gnutls-3.7.9.json"
-recorded = json.loads(recorded_file.read_text())
-print("recorded runs:", recorded["provenance"])
-runs = []
-for tls in ("1.3", "1.2"):
-    for name, (command, connections, programs) in SCENARIOS.items():
-        if live_ok and all(have[p] for p in programs):
-            run = spy_against_lab(command, tls, connections, curl_resume=curl_resume)
-            run.update(scenario=name, source="live", programs={p: program_version(p) for p in programs})
-        else:
-            run = next(r for r in recorded["runs"] if r["scenario"] == name and r["tls"] == tls)
-            run = {**run, "source": f"RECORDED {run['date']} with GnuTLS {run['gnutls_version']}"}
-        runs.append(run)
+print("recorded runs:", json.loads(recorded_file.read_text())["provenance"])
+runs = scenario_runs(str(recorded_file))
 print(f"{sum(r['source'] == 'live' for r in runs)} live runs, {sum(r['source'] != 'live' for r in runs)} recorded")
 
 # %% [markdown]
@@ -102,10 +80,7 @@ print(f"{sum(r['source'] == 'live' for r in runs)} live runs, {sum(r['source'] !
 
 # %%
 for run in runs:
-    client_view = [s for s in sorted(run["report"]["sessions"], key=lambda s: s["handshake_ms"] or 0)
-                   if s["role"] == "client" and s["handshake_rc"] == 0]
-    check([s["resumed"] for s in client_view] == [c["resumed"] for c in run["served"]]
-          and all(s["ticket_id_offered"] == c["ticket_id"] for s, c in zip(client_view, run["served"]) if c["resumed"]),
+    check(not server_disagreements(run["report"], run["served"], run["tls"]),
           f"{run['scenario']}, TLS {run['tls']}: spy and server agree on which connections resumed, and with which ticket")
 
 # %% [markdown]

@@ -17,7 +17,7 @@ What it holds, and what happens on every run:
   replaced by a fresh copy on every run and marked read-only.
 - Not copied: the ``.py`` twins and the exercise solutions (``notebooks/solutions/``).
 
-Files the notebooks read from the repository (``../data/...``, ``../tests/programs/...``: paths relative
+Files the notebooks read from the repository (``../data/...``: paths relative
 to ``notebooks/``) are not copied: ``workspace/`` sits beside ``notebooks/``, so the same relative paths
 reach the same files from either folder. A workspace elsewhere (``--workspace``) gets a warning.
 """

@@ -30,7 +30,7 @@ from ..formats.gnutls_ids import PROTOCOLS
 from ..formats.session_blob import DUMMY_SESSION
 from .decode import decode
 
-__all__ = ["SpySession", "SpyReport", "analyse", "ticket_id", "identity_id"]
+__all__ = ["SpySession", "SpyReport", "analyse", "ticket_id", "identity_id", "server_disagreements"]
 
 _SFLAGS_SESSION_TICKET = 128
 #: ``gnutls_init`` flags (``gnutls_init_flags_t``) the report names.
@@ -325,3 +325,29 @@ def analyse(records: list, program: list, gnutls_version: str = "", returncode: 
         "max_ticket_offers": max(offers.values(), default=0),
     }
     return SpyReport(list(program), gnutls_version, returncode, sessions, summary, _findings(sessions))
+
+
+def server_disagreements(report: dict, served: list, tls: str) -> list[str]:
+    """Where the spy's report (:meth:`SpyReport.to_dict`) and the lab server's record of the same run
+    (``ServedConnection.log_entry()`` per connection, in connection order) disagree; empty when they
+    tell one story: the same connections and protocol, the same ones resumed, and each resumption
+    offered exactly the ticket or session ID the server resumed from."""
+    sessions = sorted((s for s in report["sessions"] if s["role"] == "client" and s["handshake_rc"] == 0),
+                      key=lambda s: s["handshake_ms"])
+    problems = []
+    if not len(sessions) == len(served) == report["summary"]["handshakes"]:
+        problems.append(f"{len(sessions)} client handshakes seen by the spy, {len(served)} connections served, "
+                        f"{report['summary']['handshakes']} in the summary")
+    if [s["resumed"] for s in sessions] != [r["resumed"] for r in served]:
+        problems.append("the spy and the server disagree on which connections resumed")
+    if not [s["protocol"] for s in sessions] == [f"TLS{tls}"] * len(sessions) == [r["protocol"] for r in served]:
+        problems.append(f"not every connection was TLS {tls} on both sides")
+    if report["summary"]["resumed"] != sum(r["resumed"] for r in served):
+        problems.append("the summary's resumed count differs from the server's")
+    for session, record in zip(sessions, served):
+        if record["resumed"] and not session["ticket_id_offered"] == record["ticket_id"] is not None:
+            problems.append(f"connection {record.get('connection', '?')}: the client offered "
+                            f"{session['ticket_id_offered']}, the server resumed from {record['ticket_id']}")
+        if any(stored["dummy"] != (stored["ticket_id"] is None) for stored in session["stored"]):
+            problems.append("a stored result names a ticket for a dummy, or none for real data")
+    return problems

@@ -19,13 +19,14 @@ import tempfile
 import threading
 from dataclasses import dataclass
 
-from ..analysis.spy import analyse
+from ..analysis.spy import analyse, server_disagreements
 from ..binding.library import library_info
 from ..binding.preload import SPY_LOG_VARIABLE, spy_library
 from ..errors import UsageError
 from .server import LabServer
 
-__all__ = ["SpiedRun", "run_spied", "links_libgnutls", "SCENARIOS", "spy_against_lab", "program_version"]
+__all__ = ["SpiedRun", "run_spied", "links_libgnutls", "SCENARIOS", "spy_against_lab", "program_version",
+           "build_curl_client", "scenario_runs"]
 
 
 @dataclass
@@ -36,6 +37,30 @@ class SpiedRun:
     returncode: int
     records: list
     log_path: str | None  # kept log file, or None when it was a temporary one
+
+
+#: The libcurl client of the "libcurl-gnutls" scenarios, shipped with the package.
+CURL_CLIENT_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "curl_resume.c")
+
+
+def build_curl_client(folder: str) -> str:
+    """Compile :data:`CURL_CLIENT_SOURCE` against Debian's libcurl-gnutls into ``folder``; its path.
+
+    A missing compiler, pkg-config or ``libcurl4-gnutls-dev``, or a libcurl of another TLS flavour, is a
+    :class:`UsageError` that says what to install."""
+    if not shutil.which("gcc") or not shutil.which("pkg-config"):
+        raise UsageError("building the libcurl client needs gcc and pkg-config: apt-get install gcc pkg-config")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl"], capture_output=True, text=True)
+    if flags.returncode != 0:
+        raise UsageError("building the libcurl client needs libcurl's headers: apt-get install libcurl4-gnutls-dev")
+    binary = os.path.join(folder, "curl_resume")
+    built = subprocess.run(["gcc", "-O1", "-pthread", "-o", binary, CURL_CLIENT_SOURCE, *flags.stdout.split()],
+                           capture_output=True, text=True)
+    if built.returncode != 0:
+        raise UsageError(f"the libcurl client did not build: {built.stderr.strip().splitlines()[-1:]}")
+    if links_libgnutls(binary) is False:
+        raise UsageError("the libcurl client links a libcurl without GnuTLS: apt-get install libcurl4-gnutls-dev")
+    return binary
 
 
 def links_libgnutls(program: str) -> bool | None:
@@ -153,3 +178,40 @@ def spy_against_lab(command: str, tls: str = "1.3", connections: int = 1, *, cur
     report = analyse(run.records, argv, version, run.returncode).to_dict()
     return {"command": command, "tls": tls, "date": datetime.date.today().isoformat(), "gnutls_version": version,
             "report": report, "served": [record.log_entry() for record in served]}
+
+
+def scenario_runs(recorded_file: str, tls_versions=("1.3", "1.2")) -> list[dict]:
+    """Every :data:`SCENARIOS` entry per TLS version: run live under the spy where the spy library and the
+    scenario's programs are here, else taken from ``recorded_file`` (made by ``data/make_spy_runs.py``).
+
+    Each run is :func:`spy_against_lab`'s dict plus ``scenario``, ``programs`` (live) and ``source``:
+    ``"live"``, or ``"RECORDED <date> with GnuTLS <version>"``. A live run whose spy report and server
+    record disagree (:func:`~gnutls_lab.analysis.spy.server_disagreements`) is an error.
+    """
+    with open(recorded_file, encoding="utf-8") as handle:
+        recorded = json.load(handle)["runs"]
+    folder = tempfile.mkdtemp(prefix="gnutls-lab-curl-")
+    try:
+        have = {name: shutil.which(name) is not None for name in ("gnutls-cli", "wget", "wget2")}
+        try:
+            curl_resume = build_curl_client(folder)
+        except UsageError:
+            curl_resume = ""
+        have["curl_resume"] = bool(curl_resume)
+        live = spy_library() is not None
+        runs = []
+        for tls in tls_versions:
+            for name, (command, connections, programs) in SCENARIOS.items():
+                if live and all(have[program] for program in programs):
+                    run = spy_against_lab(command, tls, connections, curl_resume=curl_resume)
+                    problems = server_disagreements(run["report"], run["served"], tls)
+                    if problems:
+                        raise UsageError(f"{name}, TLS {tls}: the spy and the server disagree: {problems[0]}")
+                    run.update(scenario=name, source="live", programs={p: program_version(p) for p in programs})
+                else:
+                    run = next(r for r in recorded if r["scenario"] == name and r["tls"] == tls)
+                    run = {**run, "source": f"RECORDED {run['date']} with GnuTLS {run['gnutls_version']}"}
+                runs.append(run)
+        return runs
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
