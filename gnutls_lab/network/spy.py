@@ -130,7 +130,7 @@ def run_spied(argv: list, *, keep_log: str | None = None, timeout: float | None 
 _WGET2 = ("F=$(mktemp -u); for i in 1 2 3; do wget2 -q -O /dev/null --no-check-certificate {extra}--tls-resume "
           "--tls-session-file=$F https://127.0.0.1:{port}/x || exit 1; done; rm -f $F")
 #: Real programs against the lab server: name -> (shell command, connections it makes, programs it needs).
-#: ``{port}`` is the lab server's port; ``{curl_resume}`` a compiled ``tests/programs/curl_resume.c``.
+#: ``{port}`` is the lab server's port; ``{curl_resume}`` the libcurl client of :func:`build_curl_client`.
 SCENARIOS = {
     "gnutls-cli --resume": ("gnutls-cli --insecure --resume -p {port} 127.0.0.1 </dev/null", 2, ["gnutls-cli"]),
     "wget, 3 URLs": ("wget -q -O /dev/null --no-http-keep-alive --no-check-certificate "
