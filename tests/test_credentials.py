@@ -43,3 +43,46 @@ def test_unknown_algorithm_and_secret_free_repr():
     creds.close()
     with pytest.raises(UsageError):
         PskCredentials("client", "alice")
+
+
+def test_credentials_shared_by_threads_count_their_sessions():
+    """Sessions of 8 threads share one server credentials object. A close() asked for while every thread
+    holds a live session waits for the last session of any thread (sessions started meanwhile count in
+    too); then the handle is freed and the credentials refuse new sessions, with a UsageError."""
+    import threading
+
+    from gnutls_lab import CertificateCredentials, ClientSession, ServerSession, memory_pair, pump
+
+    server_credentials, client_credentials = CertificateCredentials(LabCertificate()), CertificateCredentials()
+    holding, errors, completed, rounds = threading.Barrier(9), [], [], 40
+
+    def handshakes():
+        try:
+            for i in range(rounds):
+                client_end, server_end = memory_pair()
+                with ServerSession(server_credentials, "tls1.3", endpoint=server_end) as server, \
+                        ClientSession(client_credentials, "tls1.3", endpoint=client_end) as client:
+                    if i == 0:
+                        holding.wait(60)  # every thread holds a live session while close() is asked for
+                        holding.wait(60)
+                    pump(client, server)
+                    completed.append(i)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=handshakes) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    holding.wait(60)
+    server_credentials.close()
+    assert server_credentials._handle is not None  # 8 live sessions: the close waits
+    holding.wait(60)
+    for thread in threads:
+        thread.join(120)
+    # The 8 sessions open at close() time finished their handshakes on the still-live handle; once the
+    # count fell to 0 the handle was freed, and a later session of any thread was refused, cleanly.
+    assert completed.count(0) == 8
+    assert all(isinstance(e, UsageError) and "closed" in str(e) for e in errors)
+    assert server_credentials._users == 0 and server_credentials._handle is None
+    with pytest.raises(UsageError, match="closed"):
+        ServerSession(server_credentials, "tls1.3", endpoint=memory_pair()[1])

@@ -181,7 +181,7 @@ class LabServer:
         self.max_clients = max_clients
         self.served: list[ServedConnection] = []
         self._stop = threading.Event()
-        self._lock = threading.Lock()  # served, the connection counter, log calls, session set-up
+        self._lock = threading.Lock()  # served, the connection counter, log calls
         self._recorded = threading.Condition(self._lock)  # notified each time a record joins served
         self._workers: set[threading.Thread] = set()
         self._accepted = 0
@@ -278,17 +278,15 @@ class LabServer:
         endpoint = SocketEndpoint(sock, "server", record.wire if self.record_wire else None, timeout=_POLL_SECONDS)
         session = None
         try:
-            with self._lock:  # the credentials count their sessions; one thread at a time
-                session = ServerSession(self.credentials, self.priority, endpoint=endpoint,
-                                        ticket_key=self.ticket_key if self.tickets else None,
-                                        lifetime=self.lifetime, cache=self.cache)
+            session = ServerSession(self.credentials, self.priority, endpoint=endpoint,
+                                    ticket_key=self.ticket_key if self.tickets else None,
+                                    lifetime=self.lifetime, cache=self.cache)
             self._run(session, record)
         except GnuTLSLabError as exc:
             record.error = str(exc)
         finally:
             if session is not None:
-                with self._lock:
-                    session.close()
+                session.close()
             linger_close(sock)
         record.seconds = round(time.monotonic() - started, 4)
         self._record(record)

@@ -13,6 +13,7 @@ A session keeps a reference to its credentials, so they outlive every session th
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 from ..binding.library import check, load, take_datum
@@ -116,29 +117,43 @@ class _Credentials:
         self._handle = load()[0].gc(handle, free)
         self._free = free
         # libgnutls must not free credentials that a live session uses: sessions count themselves in
-        # and out (session.py), and a close() asked for meanwhile waits for the last of them.
+        # and out (add_user/release_user, from session.py), and a close() asked for meanwhile waits for
+        # the last of them. The count is locked: sessions of several threads may share credentials
+        # (the lab server's connection threads do).
         self._users = 0
         self._close_pending = False
+        self._count_lock = threading.Lock()
 
     def apply(self, session_ptr) -> None:
         if self._handle is None:
             raise UsageError(f"these {self.kind_name} credentials are closed")
         check(load()[1].gnutls_credentials_set(session_ptr, self.kind, self._handle), "gnutls_credentials_set")
 
+    def add_user(self):
+        """Count a session in; returns the handle for ``gnutls_credentials_set``. Closed: UsageError."""
+        with self._count_lock:
+            if self._handle is None:
+                raise UsageError(f"these {self.kind_name} credentials are closed")
+            self._users += 1
+            return self._handle
+
+    def release_user(self) -> None:
+        """Count a session out; frees the handle if a close() was waiting for the last one."""
+        with self._count_lock:
+            self._users -= 1
+            free = self._users == 0 and self._close_pending
+        if free:
+            self.close()
+
     def close(self) -> None:
         """Free the handle now, or as soon as the last session using it is closed."""
-        if self._users > 0:
-            self._close_pending = True
-            return
-        if self._handle is not None:
-            ffi = load()[0]
-            ffi.release(self._handle)  # runs the destructor now, once
-            self._handle = None
-
-    def _release_user(self) -> None:
-        self._users -= 1
-        if self._users == 0 and self._close_pending:
-            self.close()
+        with self._count_lock:
+            if self._users > 0:
+                self._close_pending = True
+                return
+            handle, self._handle = self._handle, None
+        if handle is not None:
+            load()[0].release(handle)  # runs the destructor now, once
 
     @property
     def kind_name(self) -> str:

@@ -312,12 +312,10 @@ class Session:
         rc = lib.gnutls_priority_set(ptr, _priority_cache.get(priority) or _priority(priority))
         if rc < 0:
             raise make_error(rc, "gnutls_priority_set")
-        if credentials._handle is None:
-            raise UsageError(f"these {credentials.kind_name} credentials are closed")
-        rc = lib.gnutls_credentials_set(ptr, credentials.kind, credentials._handle)
+        rc = lib.gnutls_credentials_set(ptr, credentials.kind, credentials.add_user())  # closed: UsageError
         if rc < 0:
+            credentials.release_user()
             raise make_error(rc, "gnutls_credentials_set")
-        credentials._users += 1
         # The handles live on this object; libgnutls hands them back in every callback. The session
         # handle is needed only by the hook, the key log and a PSK server's key look-up.
         if observe or keylog or (credentials.kind == 4 and self._init_flag == 1):
@@ -585,7 +583,7 @@ class Session:
             self._closed = True
             _release(self._live)
             self._live = None
-            self.credentials._release_user()
+            self.credentials.release_user()
             endpoint = self._endpoint
             endpoint.closed = True
             endpoint.owner = endpoint.peer = endpoint.session_ptr = None
