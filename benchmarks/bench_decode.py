@@ -1,4 +1,4 @@
-"""How fast session blobs decode: ``gnutls_lab.analysis.decode``, which parses with the construct schema.
+"""How fast session blobs decode: ``gnutls_lab.analysis._decode``, which parses with the construct schema.
 
 The input is a real TLS 1.3 client blob from the corpus (GnuTLS 3.8.9, ``tls13_client``: 867
 bytes with one certificate, OCSP slot, 230-byte ticket and a SHA-384 resumption secret), read once
@@ -20,8 +20,8 @@ import argparse
 import os
 
 import _timing  # benchmarks/ is on sys.path (run as a script or by run.py)
-from gnutls_lab.analysis.decode import decode
-from gnutls_lab.formats.session_blob import SessionBlob
+from gnutls_lab.analysis import decode
+from gnutls_lab.formats import SessionBlob
 
 CORPUS_BLOB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "corpus",
                            "gnutls-3.8.9_tls13_client.bin")

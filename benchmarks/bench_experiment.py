@@ -28,7 +28,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script from a checkout: use the working tree's package
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gnutls_lab.analysis.experiments import run_experiment  # noqa: E402
+from gnutls_lab import run_experiment
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _timing  # noqa: E402

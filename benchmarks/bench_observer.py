@@ -22,9 +22,9 @@ import argparse
 
 import _timing  # benchmarks/ is on sys.path (run as a script or by run.py)
 from gnutls_lab import Lab
-from gnutls_lab.formats import wire
-from gnutls_lab.analysis.linkage import Observer
-from gnutls_lab.analysis.observer import observe_connection
+from gnutls_lab.formats import _wire as wire
+from gnutls_lab.analysis import Observer
+from gnutls_lab import observe_connection
 
 
 OBSERVE_TARGET = 5000  # connections/s: under 200 µs each (see above)

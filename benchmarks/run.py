@@ -231,7 +231,7 @@ def run_extra_modules(seconds: float) -> list[dict]:
 
 def lab_pipe() -> str:
     """Which in-memory pipe the gnutls_lab loop uses (the C pipe, or the Python one and why)."""
-    result = subprocess.run([sys.executable, "-c", "from gnutls_lab.binding import native; print(native.status())"],
+    result = subprocess.run([sys.executable, "-c", "from gnutls_lab.binding import native_pipe_status; print(native_pipe_status())"],
                             capture_output=True, text=True, cwd=HERE.parent, env=child_env())
     return result.stdout.strip() or f"unknown ({result.stderr.strip().splitlines()[-1:]})"
 

@@ -3,7 +3,7 @@
     .venv/bin/python data/make_spy_runs.py        # from the repository root; needs gcc and the programs
 
 Writes ``data/spy/runs-gnutls-<version>.json``: for each scenario of
-:data:`gnutls_lab.network.spy.SCENARIOS` and each TLS version, the spy's report, the lab server's own record
+:data:`gnutls_lab.network._spy.SCENARIOS` and each TLS version, the spy's report, the lab server's own record
 of every connection, the command, the date and the program and library versions. Tickets appear only as
 short hashes; no session data, secret or key is stored.
 """
@@ -17,9 +17,9 @@ import shutil
 import sys
 import tempfile
 
-from gnutls_lab.binding.library import library_info
-from gnutls_lab.network.spy import SCENARIOS, build_curl_client, program_version, spy_against_lab
-from gnutls_lab.sessions.files import write_file
+from gnutls_lab import library_info, spy_against_lab
+from gnutls_lab.sessions import write_file
+from gnutls_lab.network import build_curl_client, program_version, SCENARIOS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -1,14 +1,18 @@
 """gnutls-lab: TLS session resumption in GnuTLS, live, decoded and measured.
 
-The public names are re-exported here; the modules behind them are private-ish and layered
-(binding → formats → sessions → analysis → network → faces), see README.md.
+What a notebook or a user needs is re-exported here (``from gnutls_lab import Lab, decode_session``).
+The package is layered (errors → binding → formats → sessions → analysis → network → faces, see
+README.md, "Layout"); each layer's ``__init__`` is its face, with a short ``__all__``, and every module
+behind it is private (``_name.py``) and may move. What this face leaves out, a layer's face has
+(``from gnutls_lab.faces import blob_inspector``, ``from gnutls_lab.network import connect``).
+
+``import gnutls_lab`` loads the library and the sessions layer only; the names of the higher layers
+(analysis, network, faces: construct, cryptography, matplotlib) are imported on first use.
 """
 
 from __future__ import annotations
 
-from .binding.library import MINIMUM_VERSION, LibraryInfo, library_info
-from .sessions.clock import FakeClock
-from .sessions.credentials import AnonCredentials, CertificateCredentials, LabCertificate, PskCredentials
+from .binding import MINIMUM_VERSION, LibraryInfo, library_info
 from .errors import (
     BlobFormatError,
     GnuTLSError,
@@ -17,66 +21,79 @@ from .errors import (
     TicketKeyError,
     UsageError,
 )
-from .sessions.early_data import AntiReplay, ZeroRttLab
-from .sessions.lab import Connection, Lab
-from .sessions.session import (
+from .sessions import (
+    AnonCredentials,
+    AntiReplay,
+    CertificateCredentials,
     ClientSession,
+    Connection,
+    FakeClock,
     HandshakeMessage,
+    Lab,
+    LabCertificate,
+    PskCredentials,
     ServerSession,
     SessionCache,
     SessionData,
+    TlsCapture,
+    WireChunk,
+    ZeroRttLab,
     generate_ticket_key,
+    memory_pair,
     pump,
+    write_pcapng,
 )
-from .sessions.transport import WireChunk, memory_pair
 
 __version__ = "0.1.0"
 
-# Higher layers, imported on first use so that ``import gnutls_lab`` stays light (construct, the
-# observer and matplotlib load only when asked for).
+#: Names of the higher layers, imported from their layer's face on first use, so that
+#: ``import gnutls_lab`` stays light.
 _LAZY = {
-    # analysis.decode's, taken through faces.views, which installs their HTML view for Jupyter.
-    "decode_session": ("gnutls_lab.faces.views", "decode"),
-    "DecodedSession": ("gnutls_lab.faces.views", "DecodedSession"),
-    "decrypt_ticket": ("gnutls_lab.analysis.ticket_keys", "decrypt_ticket"),
-    "load_ticket_key": ("gnutls_lab.analysis.ticket_keys", "load_ticket_key"),
-    "observe_connection": ("gnutls_lab.analysis.observer", "observe_connection"),
-    "analyse_spy_log": ("gnutls_lab.analysis.spy", "analyse"),
-    "spy_against_lab": ("gnutls_lab.network.spy", "spy_against_lab"),
-    "plot_spy_timelines": ("gnutls_lab.faces.spy_plots", "plot_spy_timelines"),
-    "read_recorded_tls12": ("gnutls_lab.analysis.recorded", "read_recorded_tls12"),
-    "read_recorded_resumption": ("gnutls_lab.analysis.recorded", "read_recorded_resumption"),
-    "write_pcapng": ("gnutls_lab.sessions.pcapng", "write_pcapng"),
-    "TlsCapture": ("gnutls_lab.sessions.pcapng", "TlsCapture"),
-    "link_visits": ("gnutls_lab.analysis.linkage", "link_visits"),
-    "ExperimentConfig": ("gnutls_lab.analysis.experiments", "ExperimentConfig"),
-    "run_experiment": ("gnutls_lab.analysis.experiments", "run_experiment"),
-    "sweep_reuse": ("gnutls_lab.analysis.experiments", "sweep_reuse"),
-    "plot_sweep": ("gnutls_lab.faces.plots", "plot_sweep"),
-    "plot_tracking": ("gnutls_lab.faces.plots", "plot_tracking"),
-    "plot_timeline": ("gnutls_lab.faces.plots", "plot_timeline"),
-    "plot_compare": ("gnutls_lab.faces.plots", "plot_compare"),
-    "replay_experiment": ("gnutls_lab.analysis.replay", "replay_experiment"),
-    "replay_sweep": ("gnutls_lab.analysis.replay", "replay_sweep"),
-    "plot_replay_sweep": ("gnutls_lab.faces.replay_plots", "plot_replay_sweep"),
-    "plot_zero_rtt_flights": ("gnutls_lab.faces.replay_plots", "plot_zero_rtt_flights"),
+    "gnutls_lab.analysis": {
+        "DecodedSession": "DecodedSession",
+        "decrypt_ticket": "decrypt_ticket",
+        "load_ticket_key": "load_ticket_key",
+        "read_recorded_tls12": "read_recorded_tls12",
+        "read_recorded_resumption": "read_recorded_resumption",
+        "observe_connection": "observe_connection",
+        "link_visits": "link_visits",
+        "ExperimentConfig": "ExperimentConfig",
+        "run_experiment": "run_experiment",
+        "sweep_reuse": "sweep_reuse",
+        "replay_experiment": "replay_experiment",
+        "replay_sweep": "replay_sweep",
+        "analyse_spy_log": "analyse_spy_log",
+    },
+    "gnutls_lab.network": {"spy_against_lab": "spy_against_lab"},
+    "gnutls_lab.faces": {
+        "decode_session": "decode_session",  # the analysis layer's decode, with the faces' HTML view
+        "plot_sweep": "plot_sweep",
+        "plot_tracking": "plot_tracking",
+        "plot_timeline": "plot_timeline",
+        "plot_compare": "plot_compare",
+        "plot_replay_sweep": "plot_replay_sweep",
+        "plot_zero_rtt_flights": "plot_zero_rtt_flights",
+        "plot_spy_timelines": "plot_spy_timelines",
+    },
 }
+_HOME = {name: (face, attribute) for face, names in _LAZY.items() for name, attribute in names.items()}
 
 
 def __getattr__(name: str):
     try:
-        module_name, attribute = _LAZY[name]
+        face, attribute = _HOME[name]
     except KeyError:
         raise AttributeError(f"module 'gnutls_lab' has no attribute {name!r}") from None
     import importlib
 
-    value = getattr(importlib.import_module(module_name), attribute)
+    value = getattr(importlib.import_module(face), attribute)
     globals()[name] = value
     return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_HOME))
+
 
 __all__ = [
     "MINIMUM_VERSION",
@@ -106,5 +123,7 @@ __all__ = [
     "pump",
     "WireChunk",
     "memory_pair",
-    *_LAZY,
+    "TlsCapture",
+    "write_pcapng",
+    *_HOME,
 ]

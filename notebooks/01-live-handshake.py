@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -46,10 +46,9 @@ print(gnutls_lab.library_info())
 
 # %%
 from course.checks import check
-from gnutls_lab import Lab
-from gnutls_lab.analysis.decode import decode
-from gnutls_lab.analysis.observer import observe_connection
-from gnutls_lab.faces.widgets import handshake_stepper, sequence_diagram, split_records
+from gnutls_lab import Lab, observe_connection
+from gnutls_lab.analysis import decode
+from gnutls_lab.faces import handshake_stepper, sequence_diagram, split_records
 
 lab = Lab("1.3")  # a server (fresh ECDSA certificate, ticket key) and a client, in this process
 conn = lab.connect()

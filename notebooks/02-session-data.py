@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -48,12 +48,11 @@ print(gnutls_lab.library_info())
 # * how `gnutls_session_set_data` resumes, under TLS 1.3 and TLS 1.2.
 
 # %%
-from gnutls_lab import ClientSession, GnuTLSError, Lab, ServerSession, library_info, memory_pair, pump
 from course.checks import check
-from gnutls_lab.analysis.decode import decode
-from gnutls_lab.formats.wire import NewSessionTicketTLS13
-from gnutls_lab.faces.views import text_report
-from gnutls_lab.faces.widgets import blob_inspector
+from gnutls_lab import ClientSession, GnuTLSError, Lab, library_info, memory_pair, pump, ServerSession
+from gnutls_lab.formats import NewSessionTicketTLS13
+from gnutls_lab.analysis import decode
+from gnutls_lab.faces import blob_inspector, text_report
 
 lab = Lab("1.3", auto_tickets=False)  # this server sends tickets only when we tell it to
 client_end, server_end = memory_pair([])
@@ -178,7 +177,7 @@ check(conn.session_data == conn.tickets[-1] == conn.client.get_data(), "session_
 # %% [markdown]
 # ## The blob, field by field
 # `gnutls_lab.analysis.decode` names every byte: it parses the blob with the construct schema in
-# `gnutls_lab/formats/session_blob.py` (the layout is `lib/session_pack.c` of GnuTLS; `docs/formats.md`
+# `gnutls_lab/formats/_session_blob.py` (the layout is `lib/session_pack.c` of GnuTLS; `docs/formats.md`
 # explains every field). Select a field in the list: its bytes light up in the dump. The **resumption master secret**, from which
 # every ticket's PSK is derived, is redacted until you press *reveal secrets*.
 
@@ -274,7 +273,7 @@ for c in (client, server, conn, again, no_luck, first12, again12):
 # - `openssl s_client -sess_out FILE` saves OpenSSL's session. Tickets come *after* the handshake, so
 #   `openssl_client_session` runs it with `-ign_eof` and lets the server end the connection
 #   (`s_server -www` answers one HTTP request, then closes);
-# - gnutls-lab's TCP client (`gnutls_lab.network.client.connect`) saves the `gnutls_session_get_data2` blob.
+# - gnutls-lab's TCP client (`gnutls_lab.network.connect`) saves the `gnutls_session_get_data2` blob.
 #
 # This section needs the `openssl` program; without it, the first cell below says how to install it
 # and the section is skipped (the rest of the notebook runs).
@@ -286,10 +285,16 @@ import ssl
 import tempfile
 
 from gnutls_lab import LabCertificate, UsageError
-from gnutls_lab.network.client import connect
-from gnutls_lab.formats.wire import ClientHello
-from gnutls_lab.network.peers import (ExternalServer, openssl_client_session, openssl_session_certificate,
-                              openssl_session_fields, openssl_session_text, require_program)
+from gnutls_lab.formats import ClientHello
+from gnutls_lab.network import (
+    connect,
+    ExternalServer,
+    openssl_client_session,
+    openssl_session_certificate,
+    openssl_session_fields,
+    openssl_session_text,
+    require_program,
+)
 
 workdir = tempfile.TemporaryDirectory(prefix="gnutls-lab-02-")
 try:
@@ -318,7 +323,7 @@ if have_openssl:
     gnutls_decoded = decode(gnutls_data)
     print("openssl sess_id -in openssl-session.pem -noout -text\n")
     print(openssl_text)
-    print("gnutls_lab.faces.views.text_report(decode(blob))  (secrets redacted)\n")
+    print("gnutls_lab.faces.text_report(decode(blob))  (secrets redacted)\n")
     print(text_report(gnutls_decoded))
 
 # %% [markdown]

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -43,13 +43,11 @@ print(gnutls_lab.library_info())
 # We run each one live and check the table. First the picture:
 
 # %%
-from gnutls_lab import FakeClock, Lab
-from gnutls_lab.analysis.decode import decode
-from gnutls_lab.analysis.observer import observe_connection
-from gnutls_lab.faces.plots import plot_mechanisms
-from gnutls_lab.faces.widgets import tamper_lab, tamper_outcome
 from course import exercises
 from course.checks import check
+from gnutls_lab import FakeClock, Lab, observe_connection
+from gnutls_lab.analysis import decode
+from gnutls_lab.faces import plot_mechanisms, tamper_lab, tamper_outcome
 
 plot_mechanisms()
 

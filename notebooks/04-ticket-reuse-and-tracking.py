@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -57,14 +57,21 @@ import time
 
 from IPython.display import Markdown, display
 
-from gnutls_lab import FakeClock, Lab, UsageError
 from course import tracking
 from course.checks import check
-from gnutls_lab.analysis.decode import decode
-from gnutls_lab.analysis.experiments import SY2018_REVISIT_CDF, ExperimentConfig, run_experiment, sweep, sweep_reuse
-from gnutls_lab.analysis.observer import observe_connection
-from gnutls_lab.faces.plots import plot_compare, plot_links, plot_sweep, time_unit
-from gnutls_lab.faces.widgets import experiment_explorer
+from gnutls_lab import (
+    ExperimentConfig,
+    FakeClock,
+    Lab,
+    observe_connection,
+    plot_compare,
+    plot_sweep,
+    run_experiment,
+    sweep_reuse,
+    UsageError,
+)
+from gnutls_lab.analysis import decode, sweep, SY2018_REVISIT_CDF
+from gnutls_lab.faces import experiment_explorer, plot_links, time_unit
 
 single = run_experiment(mechanism="tls13-psk", visits=20, max_reuse=1, gap=600)
 reused = run_experiment(mechanism="tls13-psk", visits=20, max_reuse=None, gap=600)
@@ -211,8 +218,8 @@ check(no_compat_reused.summary()["linkable_pair_fraction"] > 0.0,
 # A program that is not installed here is reported as missing, and the facts below leave it out.
 
 # %%
-from gnutls_lab.faces.plots import plot_clients
-from gnutls_lab.network.clients_experiment import run_clients
+from gnutls_lab.network import run_clients
+from gnutls_lab.faces import plot_clients
 
 client_runs = run_clients("1.3", visits=4) + run_clients("1.2", visits=4)
 for run in client_runs:

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -47,15 +47,22 @@ import math
 import struct
 import time
 
-from gnutls_lab import (ClientSession, FakeClock, Lab, ServerSession, memory_pair, pump, read_recorded_resumption,
-                        read_recorded_tls12)
 from course import tracking
 from course.checks import check
-from gnutls_lab.analysis.decode import decode
-from gnutls_lab.analysis.observer import observe_connection
-from gnutls_lab.analysis.ticket_keys import decrypt_ticket, period_key, period_of
-from gnutls_lab.faces.plots import plot_key_timeline
-from gnutls_lab.faces.views import ticket_report
+from gnutls_lab import (
+    ClientSession,
+    decrypt_ticket,
+    FakeClock,
+    Lab,
+    memory_pair,
+    observe_connection,
+    pump,
+    read_recorded_resumption,
+    read_recorded_tls12,
+    ServerSession,
+)
+from gnutls_lab.analysis import decode, period_key, period_of
+from gnutls_lab.faces import plot_key_timeline, ticket_report
 
 lab = Lab("1.3")
 conn = lab.connect()

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -43,12 +43,20 @@ print(gnutls_lab.library_info())
 # 4. why reusing a ticket is not a replay, and why single-use tickets on the client do not stop one.
 
 # %%
-from gnutls_lab import AntiReplay, FakeClock, Lab, ZeroRttLab, library_info
 from course.checks import check
-from gnutls_lab.analysis.decode import decode
-from gnutls_lab.analysis.replay import replay_case, replay_experiment, replay_sweep
-from gnutls_lab.faces.replay_plots import plot_replay_sweep, plot_zero_rtt_flights
-from gnutls_lab.sessions.early_data import first_flight
+from gnutls_lab import (
+    AntiReplay,
+    FakeClock,
+    Lab,
+    library_info,
+    plot_replay_sweep,
+    plot_zero_rtt_flights,
+    replay_experiment,
+    replay_sweep,
+    ZeroRttLab,
+)
+from gnutls_lab.sessions import first_flight
+from gnutls_lab.analysis import decode, replay_case
 
 version = library_info().version_tuple
 clock_reaches_anti_replay = FakeClock().drives_ticket_age  # GnuTLS >= 3.8.1

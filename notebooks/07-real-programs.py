@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -50,10 +50,10 @@ import json
 from pathlib import Path
 
 from course.checks import check
-from gnutls_lab.analysis.spy import server_disagreements
-from gnutls_lab.binding.preload import spy_library
-from gnutls_lab.faces.spy_plots import plot_spy_timelines
-from gnutls_lab.network.spy import program_version, scenario_runs
+from gnutls_lab import plot_spy_timelines
+from gnutls_lab.binding import spy_library
+from gnutls_lab.analysis import server_disagreements
+from gnutls_lab.network import program_version, scenario_runs
 
 version = gnutls_lab.library_info().version
 print("spy library:", "built" if spy_library() else "NOT built (no C compiler at install): every run below is recorded")

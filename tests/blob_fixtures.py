@@ -3,7 +3,7 @@
 ``corpus()`` reads ``data/corpus/manifest.json`` (see data/README.md: which GnuTLS produced each
 file and how). ``sessions()`` is a hypothesis strategy of schema trees that build into valid packed
 sessions of any supported layout, with every optional part and extension payload exercised.
-``plain()`` (from gnutls_lab.formats.layout) turns a construct parse tree into plain dicts and lists.
+``plain()`` (from gnutls_lab.formats._layout) turns a construct parse tree into plain dicts and lists.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import os
 
 from hypothesis import strategies as st
 
-from gnutls_lab.formats import gnutls_ids as ids
-from gnutls_lab.formats.gnutls_ids import DUMMY_SESSION
-from gnutls_lab.formats.layout import plain  # noqa: F401 (re-exported for the tests)
-from gnutls_lab.formats.session_blob import SecurityParameters, magic_of_gnutls_version
+from gnutls_lab.formats import _gnutls_ids as ids
+from gnutls_lab.formats._gnutls_ids import DUMMY_SESSION
+from gnutls_lab.formats._layout import plain  # noqa: F401 (re-exported for the tests)
+from gnutls_lab.formats._session_blob import SecurityParameters, magic_of_gnutls_version
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "corpus")
 

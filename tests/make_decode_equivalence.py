@@ -63,7 +63,7 @@ def mutate(data: bytes, op: list) -> bytes:
 
 def length_fields(data: bytes) -> list[tuple[int, int, int]]:
     """(offset, width, current value) of every length/count field of a decodable blob."""
-    from gnutls_lab.analysis.decode import decode
+    from gnutls_lab.analysis._decode import decode
 
     try:
         fields = decode(data).fields or []
@@ -115,9 +115,9 @@ def digest(value) -> str:
 
 def observe(name: str, data: bytes) -> dict:
     """What a user sees: JSON view and byte ranges, or the refusal; and the preflight decision."""
-    from gnutls_lab.analysis.decode import decode
+    from gnutls_lab.analysis._decode import decode
     from gnutls_lab.errors import BlobFormatError
-    from gnutls_lab.sessions.preflight import check_session_data
+    from gnutls_lab.sessions._preflight import check_session_data
 
     result: dict = {}
     try:

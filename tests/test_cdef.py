@@ -18,7 +18,7 @@ import pytest
 from cffi import FFI
 
 import gnutls_lab
-from gnutls_lab.binding.cdef import CDEF, MEMIO_CDEF
+from gnutls_lab.binding._cdef import CDEF, MEMIO_CDEF
 
 HEADER = "/usr/include/gnutls/gnutls.h"
 STRICT = [
@@ -130,7 +130,7 @@ def test_the_c_pipe_declarations_match_its_source(tmp_path):
     ffi, lib = module.ffi, module.lib
     layout = _touch_memio_layout(module)
     # The ABI-mode ffi the lab dlopens the C pipe with computes the same layout from MEMIO_CDEF alone.
-    from gnutls_lab.binding.library import load
+    from gnutls_lab.binding._library import load
 
     abi_ffi = load()[0]
     for struct, fields in MEMIO_STRUCTS.items():

@@ -14,10 +14,10 @@ import sys
 import pytest
 
 from gnutls_lab import LabCertificate, decode_session
-from gnutls_lab.network.client import check_host, connect, connect_and_resume, parse_address
+from gnutls_lab.network._client import check_host, connect, connect_and_resume, parse_address
 from gnutls_lab.errors import UsageError
-from gnutls_lab.analysis.observer import observe_connection
-from gnutls_lab.network.peers import ExternalServer
+from gnutls_lab.analysis._observer import observe_connection
+from gnutls_lab.network._peers import ExternalServer
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(120)]
 
@@ -150,7 +150,7 @@ def test_parse_address():
 
 
 def test_connect_to_a_closed_port_is_one_usage_error():
-    from gnutls_lab.network.peers import free_port
+    from gnutls_lab.network._peers import free_port
 
     with pytest.raises(UsageError, match="cannot connect"):
         connect("127.0.0.1", free_port(), "1.3")

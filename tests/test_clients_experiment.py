@@ -1,5 +1,5 @@
 """Real TLS clients (gnutls-cli, openssl s_client, Python's ssl, the lab client) resuming against the lab
-server, and what a passive observer links (gnutls_lab.network.clients_experiment, ``experiment clients``).
+server, and what a passive observer links (gnutls_lab.network._clients_experiment, ``experiment clients``).
 
 Observed on GnuTLS 3.7.9 with OpenSSL 3.0 and GnuTLS 3.8.9 with OpenSSL 3.5 alike:
 - libgnutls clients resend the session's legacy_session_id on every TLS 1.3 resumption; OpenSSL
@@ -19,7 +19,7 @@ import pytest
 
 from gnutls_lab.errors import UsageError
 from gnutls_lab.faces.cli import main
-from gnutls_lab.network.clients_experiment import CLIENTS, run_client
+from gnutls_lab.network._clients_experiment import CLIENTS, run_client
 
 pytestmark = pytest.mark.peers
 
@@ -131,8 +131,8 @@ def test_bad_arguments_are_one_line_errors(capsys):
 
 
 def test_plot_clients_states_per_protocol_what_links():
-    from gnutls_lab.faces.plots import plot_clients
-    from gnutls_lab.network.clients_experiment import ClientRun
+    from gnutls_lab.faces._plots import plot_clients
+    from gnutls_lab.network._clients_experiment import ClientRun
 
     runs = [run("gnutls-lab", "1.3"), run("openssl", "1.3"), run("openssl", "1.2"),
             ClientRun("gnutls-cli", "gnutls-cli", "TLS1.2", missing="gnutls-cli not found: install gnutls-bin")]

@@ -28,9 +28,9 @@ def run_child(code: str, *args: str) -> dict:
 GC_STRESS = textwrap.dedent(r'''
     import gc, json, sys
     from gnutls_lab import Lab
-    from gnutls_lab.sessions.credentials import CertificateCredentials, LabCertificate
-    from gnutls_lab.sessions.session import ClientSession, ServerSession, generate_ticket_key, pump
-    from gnutls_lab.sessions.transport import MemoryEndpoint, memory_pair
+    from gnutls_lab.sessions._credentials import CertificateCredentials, LabCertificate
+    from gnutls_lab.sessions._session import ClientSession, ServerSession, generate_ticket_key, pump
+    from gnutls_lab.sessions._transport import MemoryEndpoint, memory_pair
 
     tls = sys.argv[1]
     nested = Lab(tls)  # handshakes run from inside another session's callbacks

@@ -1,4 +1,4 @@
-"""gnutls_lab.analysis.decode: the decoded session against the corpus manifest, the live library and the schemas.
+"""gnutls_lab.analysis._decode: the decoded session against the corpus manifest, the live library and the schemas.
 
 Also the robustness contract: any bytes give either a decoded session or a BlobFormatError naming a
 field path and byte offset (exhaustive truncations and byte flips of every corpus blob, plus
@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from blob_fixtures import plain, session_corpus, sessions
 from gnutls_lab import Lab
-from gnutls_lab.analysis.decode import REDACTED, decode
+from gnutls_lab.analysis._decode import REDACTED, decode
 from gnutls_lab.errors import BlobFormatError, GnuTLSError, UsageError
-from gnutls_lab.formats.session_blob import SessionBlob
+from gnutls_lab.formats._session_blob import SessionBlob
 
 SESSIONS = session_corpus()
 REAL = session_corpus(dummy=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import make_decode_equivalence as eq
 import pytest
 
-from gnutls_lab.analysis.decode import decode
+from gnutls_lab.analysis._decode import decode
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_decoding_runs_the_construct_schema(blobs):
     decode(blob, annotate=False)  # the compiled schema is built on first use
     annotated = _functions_run(lambda: decode(blob))
     assert any(f.endswith("construct/core.py") and name == "_parse" for f, name in annotated)  # Struct, Renamed
-    assert any(f.endswith("gnutls_lab/formats/layout.py") and name == "_parse" for f, name in annotated)
+    assert any(f.endswith("gnutls_lab/formats/_layout.py") and name == "_parse" for f, name in annotated)
     plain = _functions_run(lambda: decode(blob, annotate=False))
     assert any(name.startswith("parse_struct_") for _, name in plain)  # Struct.compile()'s generated parser
     assert any(name.startswith("parse_section_") for _, name in plain)  # our Section, compiled

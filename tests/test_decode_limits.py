@@ -10,9 +10,9 @@ import pytest
 import gnutls_lab
 from blob_fixtures import session_corpus
 from gnutls_lab import BlobFormatError
-from gnutls_lab.analysis.decode import decode
-from gnutls_lab.faces import views
-from gnutls_lab.formats.session_blob import MAX_BLOB_SIZE, SessionBlob
+from gnutls_lab.analysis._decode import decode
+from gnutls_lab.faces import _views as views
+from gnutls_lab.formats._session_blob import MAX_BLOB_SIZE, SessionBlob
 
 CLIENT12 = next(b for n, e, b in session_corpus(dummy=False) if "3.7.9_tls12_dhe_rsa_client" in n)
 

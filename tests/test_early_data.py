@@ -1,5 +1,5 @@
-"""TLS 1.3 early data and its replay, with the real libgnutls (gnutls_lab/sessions/early_data.py and
-gnutls_lab/analysis/replay.py). Where GnuTLS 3.7 and 3.8 differ (the fake clock drives the anti-replay
+"""TLS 1.3 early data and its replay, with the real libgnutls (gnutls_lab/sessions/_early_data.py and
+gnutls_lab/analysis/_replay.py). Where GnuTLS 3.7 and 3.8 differ (the fake clock drives the anti-replay
 clock from 3.8.1 only), each test asserts what the running version does."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import pytest
 
 from gnutls_lab import (AntiReplay, FakeClock, GnuTLSError, GnuTLSLabError, Lab, UsageError, ZeroRttLab,
                         library_info, memory_pair)
-from gnutls_lab.analysis.decode import decode
-from gnutls_lab.analysis.replay import replay_case, replay_experiment, replay_sweep
-from gnutls_lab.binding.library import load
-from gnutls_lab.sessions.early_data import ENABLE_EARLY_DATA, first_flight
+from gnutls_lab.analysis._decode import decode
+from gnutls_lab.analysis._replay import replay_case, replay_experiment, replay_sweep
+from gnutls_lab.binding._library import load
+from gnutls_lab.sessions._early_data import ENABLE_EARLY_DATA, first_flight
 
 CLOCK_DRIVES_ANTI_REPLAY = library_info().version_tuple >= (3, 8, 1)
 PAYLOAD = b"POST /pay?amount=100"

@@ -10,7 +10,7 @@ import runpy
 import pytest
 
 from course import exercises, tracking as exercises_tracking
-from gnutls_lab.sessions.lab import Lab
+from gnutls_lab.sessions._lab import Lab
 
 
 def _check(name: str):

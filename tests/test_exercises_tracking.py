@@ -14,8 +14,8 @@ import pytest
 
 from gnutls_lab import Lab
 from course import tracking as exercises_tracking
-from gnutls_lab.analysis.linkage import link_visits
-from gnutls_lab.analysis.ticket_keys import period_of
+from gnutls_lab.analysis._linkage import link_visits
+from gnutls_lab.analysis._ticket_keys import period_of
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
 SOLUTIONS = {"04_ticket_reuse_and_tracking.py": {"linkable"}, "05_server_ticket_keys.py": {"key_name", "exposed"}}

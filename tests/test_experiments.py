@@ -8,7 +8,7 @@ import math
 import pytest
 
 from gnutls_lab import FakeClock, UsageError
-from gnutls_lab.analysis.experiments import (
+from gnutls_lab.analysis._experiments import (
     DEFAULT_LIFETIME,
     ExperimentConfig,
     draw_gaps,

@@ -1,4 +1,4 @@
-"""Files the tool writes and reads (gnutls_lab/sessions/files.py and every writer that uses it).
+"""Files the tool writes and reads (gnutls_lab/sessions/_files.py and every writer that uses it).
 
 The targets are made in tmp_path: a character device made with mknod (as /dev/full is), a FIFO, a
 socket, a directory and symlinks, so a regression replaces a test file, never a real device.
@@ -15,9 +15,9 @@ import sys
 import pytest
 
 from gnutls_lab.errors import UsageError
-from gnutls_lab.network.server import save_ticket_key
-from gnutls_lab.sessions.files import read_user_file, write_file, write_private_file
-from gnutls_lab.sessions.session import generate_ticket_key
+from gnutls_lab.network._server import save_ticket_key
+from gnutls_lab.sessions._files import read_user_file, write_file, write_private_file
+from gnutls_lab.sessions._session import generate_ticket_key
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -116,7 +116,7 @@ def test_overwriting_a_regular_file_replaces_it_whole(tmp_path):
 
 
 def test_cli_capture_and_connect_save_write_0600(tmp_path):
-    from gnutls_lab.network.server import LabServer
+    from gnutls_lab.network._server import LabServer
     import threading
 
     result = subprocess.run([sys.executable, "-m", "gnutls_lab", "capture", "--tls", "1.2", "-o", "s.bin",
@@ -163,7 +163,7 @@ def test_read_user_file_caps_what_it_reads(tmp_path):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_append_log_refuses_non_regular_files(tmp_path, kind):
-    from gnutls_lab.sessions.files import open_private_log
+    from gnutls_lab.sessions._files import open_private_log
 
     path = make_target(tmp_path, kind)
     with pytest.raises(UsageError, match=f"it is a {kind}"):
@@ -173,7 +173,7 @@ def test_the_append_log_refuses_non_regular_files(tmp_path, kind):
 
 
 def test_the_append_log_is_private_and_appends(tmp_path):
-    from gnutls_lab.sessions.files import open_private_log
+    from gnutls_lab.sessions._files import open_private_log
 
     path = tmp_path / "serve.log"
     for line in ("one", "two"):

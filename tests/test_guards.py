@@ -19,14 +19,14 @@ import textwrap
 import pytest
 
 from gnutls_lab import Lab
-from gnutls_lab.analysis.experiments import ExperimentConfig
-from gnutls_lab.analysis.ticket_keys import load_ticket_key
+from gnutls_lab.analysis._experiments import ExperimentConfig
+from gnutls_lab.analysis._ticket_keys import load_ticket_key
 from gnutls_lab.errors import BlobFormatError, TicketKeyError, UsageError
-from gnutls_lab.network import client as client_module
-from gnutls_lab.network.client import check_host, connect
-from gnutls_lab.sessions.clock import CLOCK_HORIZON, FakeClock
-from gnutls_lab.sessions.preflight import check_session_data
-from gnutls_lab.sessions.session import SessionData
+from gnutls_lab.network import _client as client_module
+from gnutls_lab.network._client import check_host, connect
+from gnutls_lab.sessions._clock import CLOCK_HORIZON, FakeClock
+from gnutls_lab.sessions._preflight import check_session_data
+from gnutls_lab.sessions._session import SessionData
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -75,7 +75,7 @@ def test_bad_extension_id_blob_is_refused_even_when_marked_as_from_the_library()
         from test_guards import bad_extension_blob
         from gnutls_lab import Lab, library_info
         from gnutls_lab.errors import BlobFormatError
-        from gnutls_lab.sessions.session import SessionData
+        from gnutls_lab.sessions._session import SessionData
 
         lab = Lab("1.2")
         data = lab.connect().session_data
@@ -242,7 +242,7 @@ def test_time_callback_never_raises_into_c():
     is printed by cffi, and the error is raised when the clock is put away."""
     result = run_python(r'''
         from gnutls_lab import Lab
-        from gnutls_lab.sessions.clock import FakeClock
+        from gnutls_lab.sessions._clock import FakeClock
         lab = Lab("1.3")
         try:
             with FakeClock() as clock:
@@ -264,7 +264,7 @@ def test_callbacks_keep_an_exception_for_python_instead_of_printing_it():
         from gnutls_lab import Lab
         from gnutls_lab.errors import GnuTLSLabError
         lab = Lab("1.3")
-        from gnutls_lab.sessions import session as session_module
+        from gnutls_lab.sessions import _session as session_module
         def broken(self, htype, incoming, msg):
             raise KeyError("hook failure")
         session_module.Session._on_handshake_message = broken

@@ -101,7 +101,7 @@ CHILD = textwrap.dedent(r'''
             attempt("session ID unknown to another server", by_id, server=Lab(tls, tickets=False, session_cache=True))
             attempt("session ID, control", by_id, server=cached)
         attempt("real blob, control", blob)
-    from gnutls_lab.analysis.decode import decode
+    from gnutls_lab.analysis._decode import decode
     ranges = decode(blob).ranges
     print(json.dumps({"gnutls": library_info().version, "length": len(blob), "ranges": ranges, "results": results}))
 ''')
@@ -213,11 +213,11 @@ def test_foreign_blobs_and_other_keys(tls):
 LIFETIME_CHILD = textwrap.dedent(r'''
     import sys
     from gnutls_lab import Lab, generate_ticket_key
-    from gnutls_lab.sessions.credentials import CertificateCredentials, LabCertificate
+    from gnutls_lab.sessions._credentials import CertificateCredentials, LabCertificate
     from gnutls_lab.errors import UsageError
-    from gnutls_lab.sessions.session import ClientSession, ServerSession, pump
-    from gnutls_lab.sessions.transport import memory_pair
-    from gnutls_lab.network.server import LabServer
+    from gnutls_lab.sessions._session import ClientSession, ServerSession, pump
+    from gnutls_lab.sessions._transport import memory_pair
+    from gnutls_lab.network._server import LabServer
 
     lifetime = int(sys.argv[1])
     refused = []
@@ -259,10 +259,10 @@ def test_lifetime_zero_really_is_fatal_in_raw_libgnutls():
     """Control: without the lab's check, expiration 0 with tickets kills a handshake with SIGFPE."""
     raw = textwrap.dedent(r'''
         from gnutls_lab import generate_ticket_key
-        from gnutls_lab.binding.library import load
-        from gnutls_lab.sessions.credentials import CertificateCredentials, LabCertificate
-        from gnutls_lab.sessions.session import ClientSession, ServerSession, pump
-        from gnutls_lab.sessions.transport import memory_pair
+        from gnutls_lab.binding._library import load
+        from gnutls_lab.sessions._credentials import CertificateCredentials, LabCertificate
+        from gnutls_lab.sessions._session import ClientSession, ServerSession, pump
+        from gnutls_lab.sessions._transport import memory_pair
 
         client_end, server_end = memory_pair()
         server = ServerSession(CertificateCredentials(LabCertificate()), "1.3", endpoint=server_end,

@@ -84,14 +84,76 @@ def test_no_import_points_up(module):
                                f"{LAYERS[here] if here < TOP else 'top'}")
 
 
+def package_of(module: str) -> str:
+    """The package a module sits in (a package's ``__init__`` sits in itself)."""
+    return module if MODULES.get(module, Path()).name == "__init__.py" else module.rpartition(".")[0]
+
+
+def private_module_trespass(importer: str, target: str) -> str | None:
+    """Why ``importer`` may not import ``target``, or None. A private module (``_name``) is imported only
+    by its siblings: the modules of its own package and that package's face (``__init__``). Every other
+    module, the CLI and the package's face included, goes through the face of the target's layer."""
+    parts = target.split(".")
+    for depth in range(1, len(parts)):
+        if parts[depth].startswith("_") and not parts[depth].startswith("__"):
+            home = ".".join(parts[:depth])
+            if package_of(importer) != home:
+                return f"imports private module {'.'.join(parts[:depth + 1])} from outside {home}"
+    return None
+
+
 @pytest.mark.parametrize("module", sorted(MODULES))
-def test_no_private_name_is_used_across_modules(module):
+def test_no_private_name_or_module_is_used_across_layers(module):
     for target, names, line in imports_of(module):
         if target == module:
             continue
         private = [n for n in names if n.startswith("_") and not n.startswith("__")]
         assert not private, f"{module}:{line} takes private {private} from {target}"
-        assert not target.split(".")[-1].startswith("_"), f"{module}:{line} imports private module {target}"
+        trespass = private_module_trespass(module, target)
+        assert trespass is None, f"{module}:{line} {trespass}: import it from gnutls_lab.{target.split('.')[1]}"
+
+
+#: What people read and copy: the notebooks (their .py twins), the course code beside them, the solutions,
+#: the docs and the README import from ``gnutls_lab`` or a layer's face, never from a private module.
+READERS = sorted([*PACKAGE.parent.glob("notebooks/*.py"), *PACKAGE.parent.glob("notebooks/course/*.py"),
+                  *PACKAGE.parent.glob("notebooks/solutions/*.py"), *PACKAGE.parent.glob("docs/*.md"),
+                  PACKAGE.parent / "README.md", *PACKAGE.parent.glob("notebooks/solutions/*.md")])
+
+
+def reader_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every gnutls_lab import in a notebook, course file or document."""
+    if path.suffix == ".py":
+        found = []
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gnutls_lab"):
+                found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names]
+            elif isinstance(node, ast.Import):
+                found += [(node.lineno, a.name) for a in node.names if a.name.startswith("gnutls_lab")]
+        return found
+    found = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        words = line.strip().split()
+        if len(words) >= 4 and words[0] == "from" and words[1].startswith("gnutls_lab") and words[2] == "import":
+            found += [(number, f"{words[1]}.{name.strip('(),')}") for name in words[3:] if name.strip("(),")]
+        elif len(words) >= 2 and words[0] == "import" and words[1].startswith("gnutls_lab"):
+            found.append((number, words[1]))
+    return found
+
+
+@pytest.mark.parametrize("path", READERS, ids=lambda p: str(p.relative_to(PACKAGE.parent)))
+def test_notebooks_course_and_docs_import_only_faces(path):
+    private = [f"{line}: {name}" for line, name in reader_imports(path)
+               if private_module_trespass("reader", name)]
+    assert not private, f"{path.name} imports private modules (use gnutls_lab or a layer's face): {private}"
+
+
+def test_the_reader_check_catches_a_private_import(tmp_path):
+    sample = tmp_path / "sample.md"
+    sample.write_text("```python\nfrom gnutls_lab.analysis._decode import decode\nfrom gnutls_lab import Lab\n```\n")
+    assert [(2, "gnutls_lab.analysis._decode.decode"), (3, "gnutls_lab.Lab")] == reader_imports(sample)
+    assert private_module_trespass("reader", "gnutls_lab.analysis._decode.decode")
+    assert not private_module_trespass("reader", "gnutls_lab.analysis.decode")
+    assert len(READERS) > 20
 
 
 def test_no_import_cycle():
@@ -121,14 +183,22 @@ def test_no_import_cycle():
 
 def test_the_checks_catch_what_they_are_for(tmp_path):
     """The rules above fail on a tree that breaks them (so they are not vacuous)."""
-    source = "from ..faces.views import html_view\nfrom ..sessions.session import _private\n"
+    source = "from ..faces._views import html_view\nfrom ..sessions._session import _private\n"
     tree = ast.parse(source)
     nodes = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-    targets = [resolve("gnutls_lab.analysis.decode", False, n) for n in nodes]
-    assert targets == ["gnutls_lab.faces.views", "gnutls_lab.sessions.session"]
-    assert layer_of(targets[0]) > layer_of("gnutls_lab.analysis.decode")
+    targets = [resolve("gnutls_lab.analysis._decode", False, n) for n in nodes]
+    assert targets == ["gnutls_lab.faces._views", "gnutls_lab.sessions._session"]
+    assert layer_of(targets[0]) > layer_of("gnutls_lab.analysis._decode")
     with pytest.raises(AssertionError, match="no layer folder"):
         layer_of("gnutls_lab.somewhere")
+    # private modules: siblings only; every other module (the CLI, another layer, the top) uses a face
+    assert private_module_trespass("gnutls_lab.sessions._lab", "gnutls_lab.sessions._session") is None
+    assert private_module_trespass("gnutls_lab.sessions", "gnutls_lab.sessions._session") is None
+    assert private_module_trespass("gnutls_lab.analysis._decode", "gnutls_lab.formats") is None
+    assert "outside gnutls_lab.sessions" in private_module_trespass("gnutls_lab.analysis._decode", targets[1])
+    assert "outside gnutls_lab.faces" in private_module_trespass("gnutls_lab.faces.cli._decode",
+                                                                 "gnutls_lab.faces._views")
+    assert "outside gnutls_lab.formats" in private_module_trespass("gnutls_lab", "gnutls_lab.formats._wire")
 
 
 # --- byte layouts are read in gnutls_lab/formats/ only -------------------------------------------------

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from gnutls_lab import GnuTLSError, library_info
-from gnutls_lab.binding.library import MINIMUM_VERSION, _version_tuple, check, load, take_datum
+from gnutls_lab.binding._library import MINIMUM_VERSION, _version_tuple, check, load, take_datum
 
 
 def test_library_info_names_a_real_library_of_a_supported_version():

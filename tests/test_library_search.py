@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from gnutls_lab.binding.library import _candidates
+from gnutls_lab.binding._library import _candidates
 
 
 def _fake_prefix(tmp_path, name: str):

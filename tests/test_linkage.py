@@ -12,8 +12,8 @@ import pytest
 
 from gnutls_lab import Lab
 from gnutls_lab.errors import UsageError
-from gnutls_lab.analysis.linkage import TICKET_LINK_KINDS, Linkage, Observer, link_visits
-from gnutls_lab.analysis.observer import observe_connection
+from gnutls_lab.analysis._linkage import TICKET_LINK_KINDS, Linkage, Observer, link_visits
+from gnutls_lab.analysis._observer import observe_connection
 
 from wire_captures import TLS12, client_context, python_visit, server_context
 

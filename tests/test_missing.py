@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from gnutls_lab.errors import UsageError
-from gnutls_lab.network.peers import ExternalServer, openssl_session_text, require_program
+from gnutls_lab.network._peers import ExternalServer, openssl_session_text, require_program
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -78,7 +78,7 @@ def old_gnutls(tmp_path_factory):
 
 def test_too_old_libgnutls_is_one_line_naming_both_versions(old_gnutls):
     env = {"GNUTLS_LAB_LIBGNUTLS": old_gnutls}
-    check = python("from gnutls_lab.binding.library import ffi\nlib = ffi.dlopen(%r)\n"
+    check = python("from gnutls_lab.binding._library import ffi\nlib = ffi.dlopen(%r)\n"
                    "print(ffi.string(lib.gnutls_check_version(ffi.NULL)).decode(),"
                    " lib.gnutls_check_version(b'3.7.0') == ffi.NULL)" % old_gnutls, env)
     assert check.stdout.split() == ["3.6.0", "True"]  # the fake behaves like GnuTLS's own check

@@ -1,8 +1,8 @@
 """The C pipe (``gnutls_lab/binding/_memio.c`` through ``binding/native.py``) against the Python pipe, with the real libgnutls.
 
 ``transport.py`` promises that the two in-memory pipes behave the same; these tests hold it to that.
-Every comparison drives one :class:`~gnutls_lab.sessions.transport.NativeMemoryEndpoint` pair and one
-:class:`~gnutls_lab.sessions.transport.MemoryEndpoint` pair identically and compares what Python can observe:
+Every comparison drives one :class:`~gnutls_lab.sessions._transport.NativeMemoryEndpoint` pair and one
+:class:`~gnutls_lab.sessions._transport.MemoryEndpoint` pair identically and compares what Python can observe:
 results, errors, transcripts, inboxes, pull-timeout waits and the wire tap's shape (senders and
 lengths; the bytes differ by randomness). The labs use RSA certificates so that message lengths are
 the same on every run (ECDSA signatures vary by a byte or two).
@@ -24,8 +24,8 @@ import textwrap
 import pytest
 
 from gnutls_lab import ClientSession, GnuTLSError, Lab, ServerSession, UsageError, decode_session, pump
-from gnutls_lab.binding import native as _native
-from gnutls_lab.sessions.transport import MemoryEndpoint, NativeMemoryEndpoint, memory_pair
+from gnutls_lab.binding import _native as _native
+from gnutls_lab.sessions._transport import MemoryEndpoint, NativeMemoryEndpoint, memory_pair
 
 PIPES = {"c": True, "python": False}  # the ``native`` argument of memory_pair for each pipe
 
@@ -73,7 +73,7 @@ def test_the_c_pipe_is_built_and_used():
 
 
 def test_the_environment_variable_switches_the_c_pipe_off():
-    code = ("from gnutls_lab.binding import native as _native\nfrom gnutls_lab.sessions.transport import memory_pair\n"
+    code = ("from gnutls_lab.binding import _native\nfrom gnutls_lab.sessions._transport import memory_pair\n"
             "print(_native.pipe() is None, type(memory_pair()[0]).__name__, _native.status())")
     env = {**os.environ, "GNUTLS_LAB_PIPE": "python"}
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
@@ -457,7 +457,7 @@ def test_push_of_a_wide_buffer_moves_and_taps_every_byte(pipe):
 
 def _pump_outcome(client, server, **kwargs):
     """What ``pump`` did: "done", or the exception's type and GnuTLS name/message, plus both done flags."""
-    from gnutls_lab.sessions.session import pump as run_pump
+    from gnutls_lab.sessions._session import pump as run_pump
 
     try:
         run_pump(client, server, **kwargs)
@@ -470,7 +470,7 @@ def _pump_outcome(client, server, **kwargs):
 
 
 def test_pump_runs_in_c_over_the_c_pipe_only_where_errors_surface_the_same(rsa_labs, monkeypatch):
-    import gnutls_lab.sessions.session as session_module
+    import gnutls_lab.sessions._session as session_module
 
     calls = []
     real = session_module._pump_in_c
@@ -567,8 +567,8 @@ def _run_child(code: str) -> dict:
 LIFETIMES = textwrap.dedent(r'''
     import gc, json
     from gnutls_lab import ClientSession, Lab, ServerSession, pump
-    from gnutls_lab.binding import native as _native
-    from gnutls_lab.sessions.transport import NativeMemoryEndpoint, memory_pair
+    from gnutls_lab.binding import _native
+    from gnutls_lab.sessions._transport import NativeMemoryEndpoint, memory_pair
 
     assert _native.pipe() is not None, _native.status()
     labs = [Lab("1.3"), Lab("1.2")]
@@ -688,8 +688,8 @@ def test_dropping_pairs_ends_and_sessions_in_any_order_does_not_crash():
 THREADS = textwrap.dedent(r'''
     import gc, json, threading
     from gnutls_lab import Lab
-    from gnutls_lab.binding import native as _native
-    from gnutls_lab.sessions.transport import NativeMemoryEndpoint
+    from gnutls_lab.binding import _native
+    from gnutls_lab.sessions._transport import NativeMemoryEndpoint
 
     assert _native.pipe() is not None, _native.status()
     rounds = 60

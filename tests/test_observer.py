@@ -11,9 +11,9 @@ import random
 import pytest
 
 from gnutls_lab.errors import BlobFormatError, UsageError
-from gnutls_lab.formats import wire
-from gnutls_lab.analysis.linkage import link_visits
-from gnutls_lab.analysis.observer import observe_connection
+from gnutls_lab.formats import _wire as wire
+from gnutls_lab.analysis._linkage import link_visits
+from gnutls_lab.analysis._observer import observe_connection
 
 from wire_captures import SERVER_NAME, Chunk, clear_handshake_messages, records_by_sender
 

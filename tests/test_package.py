@@ -30,14 +30,34 @@ def test_import_is_light_and_a_decoded_session_shows_its_html_view():
     assert report["html"].lstrip().startswith("<") and "TLS1.2" in report["html"]
 
 
-def test_every_public_name_resolves_to_the_object_its_module_defines():
+def test_every_public_name_resolves_to_the_object_its_layer_face_exports():
     import importlib
 
     for name in gnutls_lab.__all__:
         assert getattr(gnutls_lab, name) is not None, name
-    for name, (module_name, attribute) in gnutls_lab._LAZY.items():
-        assert getattr(gnutls_lab, name) is getattr(importlib.import_module(module_name), attribute), name
-    from gnutls_lab.analysis.decode import DecodedSession, decode
+    for name, (face, attribute) in gnutls_lab._HOME.items():
+        assert getattr(gnutls_lab, name) is getattr(importlib.import_module(face), attribute), name
+    from gnutls_lab.analysis import DecodedSession, decode
 
     assert gnutls_lab.decode_session is decode and gnutls_lab.DecodedSession is DecodedSession
-    assert set(gnutls_lab._LAZY) <= set(dir(gnutls_lab))
+    assert set(gnutls_lab._HOME) <= set(dir(gnutls_lab))
+
+
+def test_each_face_exports_names_its_modules_define_and_list():
+    """A layer's face re-exports names from its private modules, each listed in that module's ``__all__``."""
+    import importlib
+    import pkgutil
+
+    for face in ("binding", "formats", "sessions", "analysis", "network", "faces"):
+        module = importlib.import_module(f"gnutls_lab.{face}")
+        assert module.__doc__ and len(module.__all__) == len(set(module.__all__)), face
+        c_parts = ("gnutls_lab.binding._memio", "gnutls_lab.binding._spy")  # built C libraries, not Python modules
+        private = [importlib.import_module(f"{module.__name__}.{info.name}")
+                   for info in pkgutil.iter_modules(module.__path__)
+                   if info.name.startswith("_") and f"{module.__name__}.{info.name}" not in c_parts]
+        for name in module.__all__:
+            value = getattr(module, name)
+            assert any(getattr(home, n, None) is value for home in private for n in home.__all__), \
+                f"gnutls_lab.{face}.{name} is in no private module's __all__"
+        for home in private:
+            assert isinstance(home.__all__, (list, tuple)) and home.__doc__, home.__name__

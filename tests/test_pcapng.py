@@ -1,4 +1,4 @@
-"""The pcapng export (gnutls_lab/sessions/pcapng.py), checked by Wireshark's own dissector.
+"""The pcapng export (gnutls_lab/sessions/_pcapng.py), checked by Wireshark's own dissector.
 
 Every file is read back by Debian's ``tshark``: it must open without a malformed packet or an expert
 error, decrypt TLS with the secrets embedded in the file (Decryption Secrets Block), carry one clean
@@ -19,7 +19,7 @@ import pytest
 
 import gnutls_lab
 from gnutls_lab import Lab, UsageError, run_experiment
-from gnutls_lab.sessions.pcapng import FIRST_CLIENT_PORT, SERVER_PORT, TlsCapture, write_pcapng
+from gnutls_lab.sessions._pcapng import FIRST_CLIENT_PORT, SERVER_PORT, TlsCapture, write_pcapng
 
 TSHARK = shutil.which("tshark")
 if TSHARK is None:  # a missing tool is a set-up error here, never a skip

@@ -8,7 +8,7 @@ import pytest
 
 from gnutls_lab import LabCertificate
 from gnutls_lab.errors import UsageError
-from gnutls_lab.network.peers import (ExternalServer, free_port, openssl_client_session, openssl_session_certificate,
+from gnutls_lab.network._peers import (ExternalServer, free_port, openssl_client_session, openssl_session_certificate,
                               openssl_session_fields, openssl_session_text)
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(60)]
@@ -64,7 +64,7 @@ def test_a_server_dies_with_the_process_that_started_it(cert_files):
     import sys
     import time
 
-    code = ("import os\nfrom gnutls_lab.network.peers import ExternalServer\n"
+    code = ("import os\nfrom gnutls_lab.network._peers import ExternalServer\n"
             f"s = ExternalServer('openssl', {cert_files[0]!r}, {cert_files[1]!r}).start()\n"
             "print(s.process.pid, s.port, flush=True)\nos._exit(0)  # gone without stop()\n")
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
@@ -158,7 +158,7 @@ def test_openssl_client_session_against_a_lab_server_keeps_its_own_timeout(tmp_p
     import ssl
     import threading
 
-    from gnutls_lab.network.server import LabServer
+    from gnutls_lab.network._server import LabServer
 
     session_file = str(tmp_path / "session.pem")
     with LabServer(tls="1.3", lifetime=3600, idle_timeout=0.2) as server:

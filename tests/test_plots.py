@@ -11,8 +11,8 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from gnutls_lab import UsageError
-from gnutls_lab.faces import plots
-from gnutls_lab.analysis.experiments import run_experiment, sweep, sweep_reuse
+from gnutls_lab.faces import _plots as plots
+from gnutls_lab.analysis._experiments import run_experiment, sweep, sweep_reuse
 
 QUIET = {"progress": False}
 
@@ -102,7 +102,7 @@ def test_time_unit():
 
 def test_headless_processes_get_the_agg_backend():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND")}
-    code = ("import matplotlib; from gnutls_lab.faces import plots; plots.subplots(); "
+    code = ("import matplotlib; from gnutls_lab.faces import _plots as plots; plots.subplots(); "
             "print(matplotlib.get_backend().lower())")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "agg"

@@ -11,9 +11,9 @@ import textwrap
 import pytest
 
 from gnutls_lab import BlobFormatError, Lab, library_info
-from gnutls_lab.formats.session_blob import magic_of_gnutls_version as library_magic
-from gnutls_lab.sessions.preflight import check_session_data
-from gnutls_lab.analysis.decode import decode
+from gnutls_lab.formats._session_blob import magic_of_gnutls_version as library_magic
+from gnutls_lab.sessions._preflight import check_session_data
+from gnutls_lab.analysis._decode import decode
 
 # One-bit flips in the last byte of a field that kill libgnutls 3.7.9 and 3.8.9 (measured on both).
 CRASHERS = [("auth_info.ncerts", 0x02), ("auth_info.nocsp", 0x10), ("extensions[0].gid", 0x80),
@@ -62,9 +62,9 @@ def test_corruptions_that_crash_libgnutls_are_refused(blob12, field, mask):
 RAW = textwrap.dedent(r'''
     import sys
     from gnutls_lab import Lab
-    from gnutls_lab.binding.library import load
-    from gnutls_lab.sessions.session import ClientSession
-    from gnutls_lab.sessions.transport import memory_pair
+    from gnutls_lab.binding._library import load
+    from gnutls_lab.sessions._session import ClientSession
+    from gnutls_lab.sessions._transport import memory_pair
     data = bytes.fromhex(sys.stdin.read())
     ffi, lib = load()[:2]
     client = ClientSession(Lab("1.2").client_credentials, "1.2", endpoint=memory_pair()[0])

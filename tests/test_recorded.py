@@ -1,4 +1,4 @@
-"""gnutls_lab.analysis.recorded on live handshakes: a stolen ticket key reads recorded TLS 1.2 traffic,
+"""gnutls_lab.analysis._recorded on live handshakes: a stolen ticket key reads recorded TLS 1.2 traffic,
 and a recorded TLS 1.3 resumption exactly when the server chose psk_ke; secrets stay redacted in reprs."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 import gnutls_lab
 from course import tracking
 from gnutls_lab import ClientSession, GnuTLSLabError, Lab, ServerSession, TicketKeyError, UsageError, memory_pair, pump
-from gnutls_lab.analysis.recorded import read_recorded_resumption, read_recorded_tls12
+from gnutls_lab.analysis._recorded import read_recorded_resumption, read_recorded_tls12
 
 
 def test_public_api_and_course_use_the_library_readers():

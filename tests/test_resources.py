@@ -104,8 +104,8 @@ def test_context_managers_release_sessions_and_credentials():
 def test_lab_server_and_remote_connections_release_what_they_own():
     import threading
 
-    from gnutls_lab.network.client import connect
-    from gnutls_lab.network.server import LabServer
+    from gnutls_lab.network._client import connect
+    from gnutls_lab.network._server import LabServer
 
     with LabServer(0, "1.3", idle_timeout=0.2) as server:
         worker = threading.Thread(target=server.serve_forever, kwargs={"max_connections": 1})

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-import gnutls_lab.faces.views as views
+import gnutls_lab.faces._views as views
 from blob_fixtures import corpus, session_corpus
-from gnutls_lab.analysis.decode import DecodedSession, decode, ticket_state_to_dict
+from gnutls_lab.analysis._decode import DecodedSession, decode, ticket_state_to_dict
 
 SESSIONS = session_corpus(dummy=False)
 

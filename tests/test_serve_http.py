@@ -12,8 +12,8 @@ import threading
 
 import pytest
 
-from gnutls_lab.network.http import http_response
-from gnutls_lab.network.server import LabServer
+from gnutls_lab.network._http import http_response
+from gnutls_lab.network._server import LabServer
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(120)]
 

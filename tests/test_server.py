@@ -18,8 +18,8 @@ import time
 
 import pytest
 
-from gnutls_lab.network.peers import die_with_parent, openssl_session_text, require_program
-from gnutls_lab.network.server import LabServer, presented_identity
+from gnutls_lab.network._peers import die_with_parent, openssl_session_text, require_program
+from gnutls_lab.network._server import LabServer, presented_identity
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(120)]
 
@@ -150,7 +150,7 @@ def test_ticket_key_file_is_written_then_reused_across_servers(serve, tmp_path):
     key_file = str(tmp_path / "ticket.key")
     first = serve("--ticket-key", key_file, "--max-connections", "1", "--json")
     assert os.stat(key_file).st_mode & 0o777 == 0o600 and os.path.getsize(key_file) == 64
-    from gnutls_lab.network.client import connect
+    from gnutls_lab.network._client import connect
 
     with connect("127.0.0.1", first.port, "1.3") as conn:
         data = conn.session_data
@@ -164,8 +164,8 @@ def test_ticket_key_file_is_written_then_reused_across_servers(serve, tmp_path):
 
 
 def test_exported_ticket_key_decrypts_the_presented_ticket(serve, tmp_path):
-    from gnutls_lab.network.client import connect
-    from gnutls_lab.analysis.ticket_keys import decrypt_ticket
+    from gnutls_lab.network._client import connect
+    from gnutls_lab.analysis._ticket_keys import decrypt_ticket
 
     key_file = str(tmp_path / "ticket.key")
     server = serve("--ticket-key", key_file, "--lifetime", "3600", "--json")
@@ -179,7 +179,7 @@ def test_exported_ticket_key_decrypts_the_presented_ticket(serve, tmp_path):
 
 
 def test_extra_tickets_and_session_id_resumption_without_tickets(serve):
-    from gnutls_lab.network.client import connect
+    from gnutls_lab.network._client import connect
 
     server = serve("--tls", "1.3", "--tickets", "3", "--json", "--max-connections", "1")
     with connect("127.0.0.1", server.port, "1.3") as conn:
@@ -213,7 +213,7 @@ def test_serve_refuses_bad_lifetime_in_one_line(lifetime):
 def test_log_line_abbreviates_identity_and_server_binds_loopback_only():
     with LabServer(0, "1.3") as server:
         assert server.address[0] == "127.0.0.1"
-        from gnutls_lab.network.client import connect
+        from gnutls_lab.network._client import connect
 
         thread_result = []
         import threading
@@ -247,7 +247,7 @@ def test_presented_identity_ignores_tls13_legacy_session_id():
 def test_a_client_speaking_garbage_is_logged_and_the_server_carries_on(serve):
     import socket
 
-    from gnutls_lab.network.client import connect
+    from gnutls_lab.network._client import connect
 
     server = serve("--json", "--max-connections", "3")
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:

@@ -16,8 +16,8 @@ import time
 import pytest
 
 from gnutls_lab import Lab
-from gnutls_lab.network.client import connect
-from gnutls_lab.network.server import LabServer
+from gnutls_lab.network._client import connect
+from gnutls_lab.network._server import LabServer
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -18,7 +18,7 @@ from gnutls_lab import (
     memory_pair,
     pump,
 )
-from gnutls_lab.sessions.session import DUMMY, session_flag_names
+from gnutls_lab.sessions._session import DUMMY, session_flag_names
 
 GNUTLS_NONBLOCK = 8
 GNUTLS_ENABLE_FALSE_START = 256

@@ -1,4 +1,4 @@
-"""The construct schemas of gnutls_lab/formats/session_blob.py: parse, build, round trip, layout facts.
+"""The construct schemas of gnutls_lab/formats/_session_blob.py: parse, build, round trip, layout facts.
 
 Bytes here are either built from hand-written values that follow the reference's tables
 (docs/formats.md) or captured from GnuTLS 3.7.9 / 3.8.9 (data/corpus).
@@ -13,8 +13,8 @@ from hypothesis import given, settings
 
 from blob_fixtures import TLS12_TAIL, plain, session_corpus, sessions
 from gnutls_lab.errors import BlobFormatError
-from gnutls_lab.formats import gnutls_ids as ids
-from gnutls_lab.formats import session_blob as sb
+from gnutls_lab.formats import _gnutls_ids as ids
+from gnutls_lab.formats import _session_blob as sb
 
 SID = bytes(range(32))
 CERT = b"\x30\x82" + bytes(300)

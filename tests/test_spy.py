@@ -17,12 +17,12 @@ import threading
 
 import pytest
 
-from gnutls_lab.analysis.spy import analyse, identity_id, server_disagreements, ticket_id
-from gnutls_lab.binding.library import library_info
-from gnutls_lab.binding.preload import spy_library
-from gnutls_lab.network.server import LabServer
-from gnutls_lab.network.spy import build_curl_client, links_libgnutls, run_spied
-from gnutls_lab.network.spy import spy_against_lab as lab_spy_against_lab
+from gnutls_lab.analysis._spy import analyse, identity_id, server_disagreements, ticket_id
+from gnutls_lab.binding._library import library_info
+from gnutls_lab.binding._preload import spy_library
+from gnutls_lab.network._server import LabServer
+from gnutls_lab.network._spy import build_curl_client, links_libgnutls, run_spied
+from gnutls_lab.network._spy import spy_against_lab as lab_spy_against_lab
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(180)]
 
@@ -34,7 +34,7 @@ def spy_against_lab(tls: str, command: str, connections: int) -> tuple[dict, lis
     """Run ``sh -c command`` (``{port}`` filled in) under the spy against a fresh lab HTTP server.
 
     Returns (report dict, the server's log entries in connection order), from the library's
-    :func:`gnutls_lab.network.spy.spy_against_lab`, which waits (bounded) for the server to record
+    :func:`gnutls_lab.network._spy.spy_against_lab`, which waits (bounded) for the server to record
     the ``connections`` it expects.
     """
     result = lab_spy_against_lab(command, tls, connections, timeout=120)

@@ -17,10 +17,10 @@ import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from blob_fixtures import corpus, plain, session_corpus
-from gnutls_lab.analysis.decode import decode, ticket_state_to_dict
+from gnutls_lab.analysis._decode import decode, ticket_state_to_dict
 from gnutls_lab.errors import BlobFormatError, TicketKeyError
-from gnutls_lab.formats.ticket import TICKET_OVERHEAD, TicketEnvelope, Tls12TicketState, Tls13TicketState
-from gnutls_lab.analysis.ticket_keys import decrypt_ticket, find_period, load_ticket_key, period_key, period_of
+from gnutls_lab.formats._ticket import TICKET_OVERHEAD, TicketEnvelope, Tls12TicketState, Tls13TicketState
+from gnutls_lab.analysis._ticket_keys import decrypt_ticket, find_period, load_ticket_key, period_key, period_of
 
 TICKETS = [c for c in corpus() if c[1]["kind"] == "ticket"]
 WITH_TICKET = [c for c in session_corpus(dummy=False) if decode(c[2]).ticket is not None]

@@ -1,4 +1,4 @@
-"""gnutls_lab.faces.views: the sess_id-like report, the annotated hex dump and the HTML view, on corpus blobs."""
+"""gnutls_lab.faces._views: the sess_id-like report, the annotated hex dump and the HTML view, on corpus blobs."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import hashlib
 import re
 
 from blob_fixtures import session_corpus
-from gnutls_lab.analysis.decode import decode
-from gnutls_lab.faces.views import hexdump, html_view, leaf_fields, text_report, ticket_report
+from gnutls_lab.analysis._decode import decode
+from gnutls_lab.faces._views import hexdump, html_view, leaf_fields, text_report, ticket_report
 
 REAL = session_corpus(dummy=False)
 
@@ -99,8 +99,8 @@ def test_ticket_report_shows_the_inner_state():
 
 def test_a_field_after_a_length_prefix_says_so_and_its_sizes_add_up():
     from gnutls_lab import Lab
-    from gnutls_lab.analysis.decode import decode
-    from gnutls_lab.faces.views import describe_field, field_extent
+    from gnutls_lab.analysis._decode import decode
+    from gnutls_lab.faces._views import describe_field, field_extent
 
     session = decode(Lab("1.3").connect().session_data)
     field = next(f for f in session.fields if f.path == "tls13.resumption_master_secret")

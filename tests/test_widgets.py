@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 
 from gnutls_lab import Lab  # noqa: E402
 from gnutls_lab.errors import UsageError  # noqa: E402
-from gnutls_lab.faces.widgets import (  # noqa: E402
+from gnutls_lab.faces._widgets import (  # noqa: E402
     blob_inspector,
     framed,
     handshake_stepper,
@@ -189,7 +189,7 @@ def test_inspector_redacts_until_revealed(version, secret):
 
 
 def test_inspector_accepts_bytes_decoded_and_the_dummy(tls13):
-    from gnutls_lab.analysis.decode import decode
+    from gnutls_lab.analysis._decode import decode
 
     conn, _ = tls13
     by_bytes = blob_inspector(bytes(conn.session_data))
@@ -229,12 +229,12 @@ def test_widgets_module_is_not_imported_by_the_layers_below():
     assert ours.search("from .widgets import blob_inspector") and ours.search("from . import views, widgets")
     for module in package.rglob("*.py"):
         if module.name != "widgets.py":
-            assert not ours.search(module.read_text()), f"{module} imports gnutls_lab.faces.widgets"
+            assert not ours.search(module.read_text()), f"{module} imports gnutls_lab.faces._widgets"
 
 
 def test_explorer_reruns_the_experiment_when_a_control_changes():
-    from gnutls_lab.analysis.experiments import ExperimentConfig
-    from gnutls_lab.faces.widgets import experiment_explorer
+    from gnutls_lab.analysis._experiments import ExperimentConfig
+    from gnutls_lab.faces._widgets import experiment_explorer
 
     explorer = experiment_explorer(ExperimentConfig(visits=12, gap=60.0))
     first = explorer.result
@@ -251,8 +251,8 @@ def test_explorer_reruns_the_experiment_when_a_control_changes():
 
 
 def test_explorer_sweep_views_and_mechanism():
-    from gnutls_lab.analysis.experiments import ExperimentConfig
-    from gnutls_lab.faces.widgets import experiment_explorer
+    from gnutls_lab.analysis._experiments import ExperimentConfig
+    from gnutls_lab.faces._widgets import experiment_explorer
 
     explorer = experiment_explorer(ExperimentConfig(visits=8), reuse_values=(1, None))
     explorer.view.value = "sweep"
@@ -267,8 +267,8 @@ def test_explorer_sweep_views_and_mechanism():
 
 
 def test_explorer_keeps_a_config_value_that_is_not_a_preset():
-    from gnutls_lab.analysis.experiments import ExperimentConfig
-    from gnutls_lab.faces.widgets import experiment_explorer
+    from gnutls_lab.analysis._experiments import ExperimentConfig
+    from gnutls_lab.faces._widgets import experiment_explorer
 
     explorer = experiment_explorer(ExperimentConfig(visits=4, lifetime=1234, gap=90.0, rotate_every=777.0))
     assert explorer.config().lifetime == 1234 and explorer.config().gap == 90.0
@@ -295,8 +295,8 @@ def test_inspector_detail_shows_the_selected_fields_own_rows(tls13):
 
 
 def test_explorer_switches_compat_mode_and_keeps_its_summary_compact():
-    from gnutls_lab.analysis.experiments import ExperimentConfig
-    from gnutls_lab.faces.widgets import experiment_explorer
+    from gnutls_lab.analysis._experiments import ExperimentConfig
+    from gnutls_lab.faces._widgets import experiment_explorer
 
     explorer = experiment_explorer(ExperimentConfig(visits=6, max_reuse=1, gap=60.0))
     assert explorer.result.summary()["linkable_pair_fraction"] == 1.0  # the legacy_session_id links all
@@ -313,7 +313,7 @@ def test_explorer_switches_compat_mode_and_keeps_its_summary_compact():
 
 def test_tamper_lab_says_who_refused_each_change():
     from gnutls_lab import Lab
-    from gnutls_lab.faces.widgets import tamper_lab
+    from gnutls_lab.faces._widgets import tamper_lab
 
     lab = Lab("1.3")
     tamper = tamper_lab(lab)
@@ -355,7 +355,7 @@ def test_tamper_lab_says_who_refused_each_change():
 
 
 def test_stepper_legend_matches_the_dump_and_says_why_each_hello_field_is_there(tls13):
-    from gnutls_lab.faces.widgets import FIELD_PURPOSES, field_purpose, handshake_stepper, message_fields
+    from gnutls_lab.faces._widgets import FIELD_PURPOSES, field_purpose, handshake_stepper, message_fields
 
     first, again = tls13
     stepper = handshake_stepper(again)  # a resumption: its ClientHello has pre_shared_key too

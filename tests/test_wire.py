@@ -1,4 +1,4 @@
-"""The wire schemas (gnutls_lab/formats/wire.py) on real TLS bytes.
+"""The wire schemas (gnutls_lab/formats/_wire.py) on real TLS bytes.
 
 Traffic comes from two real stacks, generated at test time, never stored: Python's ``ssl`` (OpenSSL)
 through MemoryBIOs with a throwaway self-signed certificate, and libgnutls through ``gnutls_lab.Lab``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import construct
 import pytest
 
-from gnutls_lab.formats import wire
+from gnutls_lab.formats import _wire as wire
 
 from wire_captures import SERVER_NAME, clear_handshake_messages, records_by_sender
 

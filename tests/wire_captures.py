@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from gnutls_lab import Lab
-from gnutls_lab.formats import wire
+from gnutls_lab.formats import _wire as wire
 
 SERVER_NAME = "lab.test"
 

@@ -1,7 +1,63 @@
 """Layer 4, analysis: what the bytes and the handshakes mean.
 
-``decode`` (the session blob, decoded, redacted, tampered and rebuilt), ``ticket_keys`` (server tickets
-decrypted with their key, key periods), ``observer`` (one connection as a passive observer sees it),
-``linkage`` (which visits an observer links) and ``experiments`` (ticket reuse, lifetime and rotation,
-measured on real handshakes).
+Modules (private; this face re-exports what users and the layers above use):
+
+- ``_decode``: the session blob decoded (``DecodedSession``), its secrets redacted (``_secrets``),
+  tampered and rebuilt.
+- ``_secrets``: bytes that print redacted.
+- ``_ticket_keys``: server tickets decrypted with their key, key periods.
+- ``_recorded``: recorded traffic read with a stolen ticket key.
+- ``_observer``: one connection as a passive observer sees it.
+- ``_linkage``: which visits an observer links.
+- ``_experiments``: ticket reuse, lifetime and rotation, measured on real handshakes.
+- ``_replay``: 0-RTT first flights replayed, case by case.
+- ``_spy``: the spy's log of a real program, read into sessions and findings.
 """
+
+from ._decode import REDACTED, DecodedSession, Field, decode, is_secret, name_of, ticket_state_to_dict
+from ._experiments import MECHANISMS, SY2018_REVISIT_CDF, ExperimentConfig, run_experiment, sweep, sweep_reuse
+from ._linkage import TICKET_LINK_KINDS, Linkage, Observer, link_visits
+from ._observer import ObservedConnection, observe_connection
+from ._recorded import read_recorded_resumption, read_recorded_tls12
+from ._replay import replay_case, replay_experiment, replay_sweep
+from ._spy import analyse as analyse_spy_log, identity_id, server_disagreements
+from ._ticket_keys import decrypt_ticket, load_ticket_key, period_key, period_of
+
+__all__ = [
+    # the session blob
+    "decode",
+    "DecodedSession",
+    "Field",
+    "is_secret",
+    "name_of",
+    "REDACTED",
+    "ticket_state_to_dict",
+    # server tickets and their keys
+    "load_ticket_key",
+    "decrypt_ticket",
+    "period_key",
+    "period_of",
+    "read_recorded_tls12",
+    "read_recorded_resumption",
+    # the passive observer and what it links
+    "observe_connection",
+    "ObservedConnection",
+    "Observer",
+    "link_visits",
+    "Linkage",
+    "TICKET_LINK_KINDS",
+    # experiments
+    "ExperimentConfig",
+    "run_experiment",
+    "sweep",
+    "sweep_reuse",
+    "MECHANISMS",
+    "SY2018_REVISIT_CDF",
+    "replay_case",
+    "replay_experiment",
+    "replay_sweep",
+    # the spy's log
+    "analyse_spy_log",
+    "identity_id",
+    "server_disagreements",
+]

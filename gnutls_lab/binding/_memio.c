@@ -12,7 +12,7 @@
  * No GnuTLS header is needed: the functions have the signatures of gnutls_vec_push_func and
  * gnutls_pull_func with plain C types (giovec_t is struct iovec), and "try again" is reported the
  * way libgnutls reads it from its default errno function: return -1 with errno set.
- * gnutls_lab/binding/cdef.py (MEMIO_CDEF) declares the same struct and functions for cffi's ABI mode, and
+ * gnutls_lab/binding/_cdef.py (MEMIO_CDEF) declares the same struct and functions for cffi's ABI mode, and
  * tests/test_cdef.py compiles those declarations against this file.
  *
  * The struct is also a small Python extension module (PyInit__memio) only so that setuptools
@@ -278,7 +278,7 @@ int memio_pump(int (*handshake)(void *), void *client, void *server, struct memi
 
 static struct PyModuleDef memio_module = {
 	PyModuleDef_HEAD_INIT, "_memio",
-	"The lab's in-memory pipe in C; used through cffi (gnutls_lab/binding/native.py), nothing in here.",
+	"The lab's in-memory pipe in C; used through cffi (gnutls_lab/binding/_native.py), nothing in here.",
 	-1, NULL, NULL, NULL, NULL, NULL,
 };
 

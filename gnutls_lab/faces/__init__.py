@@ -1,5 +1,75 @@
 """Layer 6, faces: what people look at.
 
-``views`` (text, hex and HTML reports of a decoded session), ``plots`` (matplotlib figures of
-experiments), ``widgets`` (ipywidgets for the notebooks) and ``cli`` (the ``gnutls-lab`` command).
+Modules (private; this face re-exports what the notebooks and the CLI use):
+
+- ``_views``: text, hex and HTML reports of a decoded session and of a decrypted ticket.
+- ``_plots``: matplotlib figures of the experiments (one style, colour-blind-safe colours);
+  ``_replay_plots`` (0-RTT replay) and ``_spy_plots`` (real programs' timelines) beside it.
+- ``_widgets``: the notebooks' ipywidgets (handshake stepper, blob inspector, experiment explorer,
+  tamper lab) and the sequence diagram. They load ipywidgets, so they are imported on first use.
+- ``cli/``: the ``gnutls-lab`` command (its face: :func:`gnutls_lab.faces.cli.main`).
 """
+
+from ._plots import (
+    plot_clients,
+    plot_compare,
+    plot_key_timeline,
+    plot_links,
+    plot_mechanisms,
+    plot_sweep,
+    plot_timeline,
+    plot_tracking,
+    time_unit,
+)
+from ._replay_plots import plot_replay_sweep, plot_zero_rtt_flights
+from ._spy_plots import plot_spy_timelines
+from ._views import decode_session, hexdump, html_view, text_report, ticket_report
+
+#: The widgets, imported from ``_widgets`` on first use (ipywidgets and matplotlib are heavy).
+_WIDGETS = (
+    "handshake_stepper",
+    "blob_inspector",
+    "experiment_explorer",
+    "tamper_lab",
+    "tamper_outcome",
+    "sequence_diagram",
+    "split_records",
+)
+
+__all__ = [
+    # views of a decoded session and a decrypted ticket
+    "decode_session",
+    "text_report",
+    "hexdump",
+    "html_view",
+    "ticket_report",
+    # plots
+    "plot_sweep",
+    "plot_tracking",
+    "plot_compare",
+    "plot_timeline",
+    "plot_links",
+    "plot_mechanisms",
+    "plot_key_timeline",
+    "plot_clients",
+    "time_unit",
+    "plot_replay_sweep",
+    "plot_zero_rtt_flights",
+    "plot_spy_timelines",
+    # widgets
+    *_WIDGETS,
+]
+
+
+def __getattr__(name: str):
+    if name not in _WIDGETS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import _widgets
+
+    value = getattr(_widgets, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WIDGETS))

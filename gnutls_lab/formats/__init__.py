@@ -1,19 +1,128 @@
-"""Byte formats as ``construct`` schemas: the one description of every layout, and what parses it.
+"""Layer 2, formats: ``construct`` schemas, the one description of every byte layout, and what parses it.
 
 ``docs/formats.md`` explains the session blob, the ticket envelope and the ticket key periods.
+Modules (private; this face re-exports what the layers above use):
 
-- :mod:`.layout`: the fields the schemas are written in (bounded reads, byte ranges, errors that
-  name the field path and offset).
-- :mod:`.session_blob`: the packed session that ``gnutls_session_get_data2`` returns
+- ``_layout``: the fields the schemas are written in (bounded reads, byte ranges, errors that name the
+  field path and offset).
+- ``_session_blob``: the packed session that ``gnutls_session_get_data2`` returns
   (``lib/session_pack.c``), GnuTLS 3.6.5 to 3.8.
-- :mod:`.ticket`: the server ticket envelope and its decrypted inner state
-  (``lib/ext/session_ticket.c``, ``lib/tls13/session_ticket.c``).
-- :mod:`.gnutls_ids`: GnuTLS's numeric ids (protocols, MACs, groups, signature algorithms, extension
-  ids) and the IANA names of cipher suites, shared by the schemas and the decoder.
-- :mod:`.wire`: TLS records and the handshake messages a passive observer can read (RFC 8446,
-  RFC 5246, RFC 5077), fields named as in Wireshark, and the observer's fast readers beside them.
-- :mod:`.framing`: records and handshake messages cut from a byte stream (no construct needed).
+- ``_ticket``: the server ticket envelope and its decrypted inner state (``lib/ext/session_ticket.c``,
+  ``lib/tls13/session_ticket.c``).
+- ``_gnutls_ids``: GnuTLS's numeric ids (protocols, MACs, groups, signature algorithms, extension ids)
+  and the IANA names of cipher suites, shared by the schemas and the decoder.
+- ``_wire``: TLS records and the handshake messages a passive observer can read (RFC 8446, RFC 5246,
+  RFC 5077), fields named as in Wireshark, and the observer's fast readers beside them.
+- ``_framing``: records and handshake messages cut from a byte stream (no construct needed).
 
-This package imports only :mod:`gnutls_lab.errors`: the formats are the bottom of the byte layers,
-and no module above them reads a byte layout by hand (``tests/test_layers.py``).
+This layer imports only :mod:`gnutls_lab.errors`, and no module above it reads a byte layout by hand
+(``tests/test_layers.py``). Importing it loads ``construct``: the sessions layer imports it only when it
+needs it, so that ``import gnutls_lab`` stays light.
 """
+
+from ._framing import MAX_RECORD_LENGTH, RECORD_HEADER_SIZE, number, record_header, split_handshake, split_records, \
+    split_tap_log
+from ._gnutls_ids import (
+    CERTIFICATE_TYPES,
+    CIPHER_SUITES,
+    CREDENTIALS,
+    DUMMY_SESSION,
+    ENTITIES,
+    EXTENSION_GIDS,
+    GROUPS,
+    MACS,
+    PACKED_SESSION_MAGIC_BASE,
+    PROTOCOLS,
+    SIGN_ALGORITHMS,
+    SRTP_PROFILES,
+)
+from ._layout import parse_span
+from ._session_blob import (
+    MAX_BLOB_SIZE,
+    SessionBlob,
+    check_size,
+    gnutls_version_of_magic,
+    magic_of,
+    magic_of_gnutls_version,
+    parse_session,
+    version_text,
+)
+from ._ticket import TICKET_KEY_NAME_SIZE, TICKET_MAC_SIZE, Tls12TicketState, Tls13TicketState, parse_envelope, \
+    with_envelopes
+from ._wire import (
+    ClientHello,
+    ClientHelloSeen,
+    ContentType,
+    ExtensionType,
+    HandshakeType,
+    NewSessionTicketSeen,
+    NewSessionTicketTLS12,
+    NewSessionTicketTLS13,
+    PskIdentitySeen,
+    RecordSeen,
+    ServerHello,
+    ServerHelloSeen,
+    malformed,
+    message_spans,
+    read_client_hello,
+    read_new_session_ticket,
+    read_server_hello,
+)
+
+__all__ = [
+    # the session blob (gnutls_session_get_data2)
+    "SessionBlob",
+    "parse_session",
+    "parse_span",
+    "check_size",
+    "MAX_BLOB_SIZE",
+    "DUMMY_SESSION",
+    "PACKED_SESSION_MAGIC_BASE",
+    "magic_of",
+    "magic_of_gnutls_version",
+    "gnutls_version_of_magic",
+    "version_text",
+    # the server ticket
+    "parse_envelope",
+    "with_envelopes",
+    "Tls12TicketState",
+    "Tls13TicketState",
+    "TICKET_KEY_NAME_SIZE",
+    "TICKET_MAC_SIZE",
+    # GnuTLS's id tables
+    "ENTITIES",
+    "CREDENTIALS",
+    "PROTOCOLS",
+    "MACS",
+    "CERTIFICATE_TYPES",
+    "GROUPS",
+    "SIGN_ALGORITHMS",
+    "EXTENSION_GIDS",
+    "SRTP_PROFILES",
+    "CIPHER_SUITES",
+    # TLS on the wire: framing, the schemas, the observer's readers
+    "MAX_RECORD_LENGTH",
+    "RECORD_HEADER_SIZE",
+    "number",
+    "record_header",
+    "split_records",
+    "split_handshake",
+    "split_tap_log",
+    "message_spans",
+    "ContentType",
+    "HandshakeType",
+    "ExtensionType",
+    "ClientHello",
+    "ServerHello",
+    "NewSessionTicketTLS12",
+    "NewSessionTicketTLS13",
+    "RecordSeen",
+    "ClientHelloSeen",
+    "ServerHelloSeen",
+    "PskIdentitySeen",
+    "NewSessionTicketSeen",
+    "malformed",
+    "read_client_hello",
+    "read_server_hello",
+    "read_new_session_ticket",
+]

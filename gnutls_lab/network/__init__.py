@@ -1,5 +1,51 @@
-"""Layer 5, network: TCP on 127.0.0.1.
+"""Layer 5, network: TCP on 127.0.0.1, and real programs as peers.
 
-``server`` (the lab server for real clients), ``client`` (the lab client against real servers) and
-``peers`` (running gnutls-cli/gnutls-serv and openssl s_client/s_server as peers).
+Modules (private; this face re-exports what users and the faces use):
+
+- ``_server``: the lab server for real clients (``LabServer``), with ``_http`` for HTTP answers.
+- ``_http``: the small HTTP/1.1 responder behind ``serve --http``.
+- ``_client``: the lab client against real servers (``connect``, ``connect_and_resume``).
+- ``_peers``: gnutls-cli/gnutls-serv and openssl s_client/s_server run as peers.
+- ``_clients_experiment``: other TLS clients (gnutls-cli, openssl, Python's ssl) against the lab server.
+- ``_spy``: real programs run under the spy library, and the recorded scenarios of notebook 07.
 """
+
+from ._client import check_host, connect, connect_and_resume, parse_address
+from ._clients_experiment import run_clients
+from ._peers import (
+    ExternalServer,
+    openssl_client_session,
+    openssl_session_certificate,
+    openssl_session_fields,
+    openssl_session_text,
+    require_program,
+)
+from ._server import LabServer, save_ticket_key
+from ._spy import SCENARIOS, build_curl_client, links_libgnutls, program_version, run_spied, scenario_runs, \
+    spy_against_lab
+
+__all__ = [
+    # the lab's own server and client over TCP
+    "LabServer",
+    "save_ticket_key",
+    "connect",
+    "connect_and_resume",
+    "parse_address",
+    "check_host",
+    # real programs as peers
+    "require_program",
+    "ExternalServer",
+    "openssl_client_session",
+    "openssl_session_text",
+    "openssl_session_fields",
+    "openssl_session_certificate",
+    "run_clients",
+    # real programs watched by the spy
+    "run_spied",
+    "links_libgnutls",
+    "program_version",
+    "spy_against_lab",
+    "scenario_runs",
+    "build_curl_client",
+    "SCENARIOS",
+]

@@ -1,5 +1,5 @@
 /* A small libcurl client (Debian's GnuTLS flavour, libcurl3-gnutls) for `gnutls-lab spy`: the tests, notebook 07
- * and data/make_spy_runs.py build it with gnutls_lab.network.spy.build_curl_client.
+ * and data/make_spy_runs.py build it with gnutls_lab.network._spy.build_curl_client.
  *
  *   curl_resume URL COUNT MODE
  *

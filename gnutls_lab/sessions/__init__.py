@@ -1,8 +1,89 @@
 """Layer 3, sessions: the in-process lab on the real libgnutls.
 
-``credentials`` (certificates, PSK, anon), ``transport`` (the in-memory pair and its wire tap, sockets),
-``clock`` (the fake clock), ``session`` (client and server sessions, session data, pumping a handshake),
-``preflight`` (what ``gnutls_session_set_data`` is never handed), ``lab`` (``Lab``/``Connection``),
-``early_data`` (0-RTT and its anti-replay: ``ZeroRttLab``), ``pcapng`` (connections as a capture file
-Wireshark decrypts) and ``files`` (reading and writing the user's files safely).
+Modules (private; this face re-exports what users and the layers above use):
+
+- ``_credentials``: certificates, PSK and anonymous credentials (``LabCertificate`` makes a fresh one).
+- ``_transport``: the in-memory pair and its wire tap, socket endpoints.
+- ``_clock``: the fake clock (``gnutls_global_set_time_function``).
+- ``_session``: client and server sessions, session data, priority strings, pumping a handshake.
+- ``_preflight``: what ``gnutls_session_set_data`` is never handed (used by ``_session``).
+- ``_lab``: ``Lab`` and ``Connection``, a lab server and its client in one object.
+- ``_early_data``: 0-RTT and its anti-replay (``ZeroRttLab``).
+- ``_pcapng``: connections as a capture file Wireshark decrypts.
+- ``_files``: reading and writing the user's files safely.
+
+The formats layer (and construct) is imported only where a function needs it, so that
+``import gnutls_lab`` stays light.
 """
+
+from ._clock import CLOCK_HORIZON, FakeClock, check_clock_value, check_seconds
+from ._credentials import AnonCredentials, CertificateCredentials, LabCertificate, PskCredentials
+from ._early_data import AntiReplay, ZeroRttLab, first_flight
+from ._files import (
+    MAX_KEY_FILE_BYTES,
+    check_output_path,
+    open_private_log,
+    read_user_file,
+    write_file,
+    write_private_file,
+)
+from ._lab import ClientFacts, Connection, Lab
+from ._pcapng import TlsCapture, write_keylog, write_pcapng
+from ._session import (
+    PRIORITY_PRESETS,
+    ClientSession,
+    HandshakeMessage,
+    ServerSession,
+    SessionCache,
+    SessionData,
+    as_session_data,
+    generate_ticket_key,
+    pump,
+    resolve_priority,
+    validate_lifetime,
+)
+from ._transport import SocketEndpoint, WireChunk, memory_pair
+
+__all__ = [
+    # the lab: a server and its client in one object, and what a connection shows
+    "Lab",
+    "Connection",
+    "ClientFacts",
+    "FakeClock",
+    "ZeroRttLab",
+    "AntiReplay",
+    "first_flight",
+    # sessions one by one
+    "ClientSession",
+    "ServerSession",
+    "SessionData",
+    "SessionCache",
+    "HandshakeMessage",
+    "as_session_data",
+    "pump",
+    "memory_pair",
+    "SocketEndpoint",
+    "WireChunk",
+    "generate_ticket_key",
+    "PRIORITY_PRESETS",
+    "resolve_priority",
+    "validate_lifetime",
+    "LabCertificate",
+    "CertificateCredentials",
+    "PskCredentials",
+    "AnonCredentials",
+    # checks of times the fake clock and libgnutls can hold
+    "CLOCK_HORIZON",
+    "check_clock_value",
+    "check_seconds",
+    # captures and files
+    "TlsCapture",
+    "write_pcapng",
+    "write_keylog",
+    "write_file",
+    "write_private_file",
+    "open_private_log",
+    "check_output_path",
+    "read_user_file",
+    "MAX_KEY_FILE_BYTES",
+]

@@ -30,12 +30,9 @@ import html
 import random
 from typing import Callable, NamedTuple
 
-from gnutls_lab.sessions.clock import FakeClock
-from gnutls_lab.analysis.decode import decode
+from gnutls_lab import ClientSession, FakeClock, Lab, memory_pair, pump, ServerSession, SessionData
 from gnutls_lab.errors import GnuTLSLabError
-from gnutls_lab.sessions.lab import Lab
-from gnutls_lab.sessions.session import ClientSession, ServerSession, SessionData, pump
-from gnutls_lab.sessions.transport import memory_pair
+from gnutls_lab.analysis import decode
 
 __all__ = [
     "CheckResult",

@@ -14,7 +14,7 @@ Exercises (notebook → check):
   GnuTLS server writes in clear at the start of every ticket it issues at that time.
 - 05 ``exposed(seen)`` → :func:`check_exposed`: from what a passive observer recorded of one
   connection, will the server's ticket key, stolen later, decrypt it? The truth of each case is what
-  the readers of :mod:`gnutls_lab.analysis.recorded` actually decrypt with the key
+  the readers of :mod:`gnutls_lab.analysis` actually decrypt with the key
   (``read_recorded_tls12``, ``read_recorded_resumption``).
 
 Reference solutions for instructors: ``notebooks/solutions/04_*.py`` and ``05_*.py``.
@@ -26,14 +26,17 @@ import math
 import time
 from typing import Callable
 
-from gnutls_lab.analysis.decode import decode
-from gnutls_lab.analysis.linkage import link_visits
-from gnutls_lab.analysis.observer import ObservedConnection, observe_connection
-from gnutls_lab.analysis.recorded import read_recorded_resumption, read_recorded_tls12
+from gnutls_lab import (
+    FakeClock,
+    Lab,
+    link_visits,
+    observe_connection,
+    pump,
+    read_recorded_resumption,
+    read_recorded_tls12,
+)
 from gnutls_lab.errors import UsageError
-from gnutls_lab.sessions.clock import FakeClock
-from gnutls_lab.sessions.lab import Lab
-from gnutls_lab.sessions.session import pump
+from gnutls_lab.analysis import decode, ObservedConnection
 
 from .exercises import CheckResult, Scenario, call_student, lab_sessions, yes_no_scenario
 
@@ -61,7 +64,7 @@ def linkable_cases() -> list:
     """Live pairs of observed visits ``(name, first, second, same_client, why)``, first earlier.
 
     ``same_client`` is the ground truth (one client's chain of visits or two clients); whether the
-    observer can link the pair is :func:`~gnutls_lab.analysis.linkage.link_visits`'s verdict, and the check
+    observer can link the pair is :func:`~gnutls_lab.link_visits`'s verdict, and the check
     compares the participant's function with that.
     """
     cases = []

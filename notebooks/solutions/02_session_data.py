@@ -5,7 +5,7 @@ course.exercises with them. Keep this folder out of the handout if you want the 
 """
 
 from course import exercises
-from gnutls_lab.analysis.decode import decode
+from gnutls_lab.analysis import decode
 
 
 def is_resumable(data):

@@ -83,9 +83,9 @@ def mutate(rng: random.Random, blob: bytes, others: list[bytes]) -> bytes:
 
 def check_decode(data: bytes, key: bytes | None = None) -> str:
     """``refused`` or ``accepted``; anything else raises (the caller counts it as a failure)."""
-    from gnutls_lab.analysis.decode import decode, ticket_state_to_dict
+    from gnutls_lab.analysis._decode import decode, ticket_state_to_dict
     from gnutls_lab.errors import BlobFormatError, GnuTLSLabError
-    from gnutls_lab.faces.views import hexdump, html_view, text_report, ticket_report
+    from gnutls_lab.faces._views import hexdump, html_view, text_report, ticket_report
 
     try:
         session = decode(data)

@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing of the blob decoder with atheris (not collected by pytest).
 
 Contract under test (``check_decode`` of blob_fuzz.py, the same as ``make fuzz``): for any input,
-``gnutls_lab.analysis.decode.decode`` returns a session or raises ``BlobFormatError`` (with a byte
+``gnutls_lab.analysis._decode.decode`` returns a session or raises ``BlobFormatError`` (with a byte
 offset); a decoded session rebuilds byte-identically and its views render.
 Seeds: every file of data/corpus.
 
@@ -21,8 +21,8 @@ import atheris
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 with atheris.instrument_imports():
-    import gnutls_lab.analysis.decode  # noqa: F401 - imported here to be instrumented; check_decode uses them
-    import gnutls_lab.faces.views  # noqa: F401
+    import gnutls_lab.analysis._decode  # noqa: F401 - imported here to be instrumented; check_decode uses them
+    import gnutls_lab.faces._views  # noqa: F401
     from blob_fuzz import check_decode  # the contract, shared with `make fuzz` and tests/test_fuzz.py
 
 

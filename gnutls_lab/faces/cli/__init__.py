@@ -1,7 +1,8 @@
 """``gnutls-lab``: the command-line face of the lab.
 
-Each sub-command lives in its own module of this package and exposes ``register(subparsers)``,
-which adds its parser and sets ``func`` (``func(args) -> int``). Errors never show a traceback:
+Each sub-command lives in its own private module of this package (``_core``, ``_decode``,
+``_experiment`` with ``_experiment_replay`` and ``_experiment_clients``, ``_peers``, ``_spy``) and exposes
+``register(subparsers)``, which adds its parser and sets ``func`` (``func(args) -> int``). Errors never show a traceback:
 any :class:`~gnutls_lab.errors.GnuTLSLabError` becomes one line on stderr and exit status 2.
 Set ``GNUTLS_LAB_DEBUG=1`` to see the traceback of an unexpected error.
 """
@@ -16,7 +17,7 @@ import sys
 
 __all__ = ["main", "build_parser", "LabArgumentParser"]
 
-# Order = order in --help.
+# Order = order in --help (each a private module of this package: _core.py, _decode.py, ...).
 _COMMAND_MODULES = ("core", "decode", "experiment", "peers", "spy")
 
 
@@ -58,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
-        importlib.import_module(f"{__name__}.{name}").register(subparsers)
+        importlib.import_module(f"{__name__}._{name}").register(subparsers)
     return parser
 
 

@@ -1,0 +1,305 @@
+"""Views of a decoded session: an ``openssl sess_id -text``-like report, an annotated hex dump, HTML.
+
+All three read a :class:`~gnutls_lab.analysis._decode.DecodedSession` and never show a secret (master secret,
+resumption master secret, SRP password) unless ``show_secrets=True``. The report uses OpenSSL's labels
+where the concept is the same (Protocol, Cipher, Session-ID, Resumption PSK, Master-Key, TLS session
+ticket lifetime hint, Start Time, Timeout) and adds what only a GnuTLS blob holds. The HTML is
+self-contained (no script): each field's bytes share a colour from the Okabe-Ito palette, which stays
+distinguishable with the common colour-vision deficiencies, and hovering a byte or a legend row
+outlines every byte of that field (CSS ``:has``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+
+from ..analysis import REDACTED, DecodedSession, Field, decode, is_secret, name_of, ticket_state_to_dict
+from ..formats import PACKED_SESSION_MAGIC_BASE, EXTENSION_GIDS, SIGN_ALGORITHMS, SRTP_PROFILES
+
+__all__ = ["text_report", "hexdump", "html_view", "ticket_report", "describe_field", "field_extent", "leaf_fields",
+           "decode_session"]
+
+# Okabe & Ito (2008) colour-blind-safe palette, as light tints for backgrounds, one per section.
+_SECTION_COLOURS = {
+    "header": ("#fbe3b3", "#f5c978"),  # orange
+    "auth_info": ("#cde9f8", "#a3d5f1"),  # sky blue
+    "security_parameters": ("#b8e6d6", "#8bd4bb"),  # bluish green
+    "tls13": ("#f9f4b8", "#f3ea7d"),  # yellow
+    "extensions": ("#f3d4e6", "#e8b3d2"),  # reddish purple
+    "dummy": ("#e0e0e0", "#c8c8c8"),  # grey
+}
+_HEADER_FIELDS = ("magic", "timestamp", "expire_time", "auth_type")
+
+
+def _section(path: str) -> str:
+    if path in _HEADER_FIELDS:
+        return "header"
+    head = path.split(".", 1)[0].split("[", 1)[0]
+    return head if head in _SECTION_COLOURS else "header"
+
+
+def leaf_fields(session: DecodedSession) -> list[Field]:
+    """Fields that contain no other field, in byte order: what a byte-by-byte view labels."""
+    fields = sorted(session.fields or (), key=lambda f: (f.start, -(f.end - f.start)))
+    leaves = []
+    for i, field in enumerate(fields):
+        following = fields[i + 1] if i + 1 < len(fields) else None
+        if following and following.start < field.end and following.end <= field.end and following != field:
+            continue  # a parent (arrival_time, ticket with its envelope parts)
+        leaves.append(field)
+    return leaves
+
+
+def _prefix(field: Field) -> int:
+    """Bytes of a length prefix inside the field's range, before its value (0 when there is none)."""
+    if not isinstance(field.value, bytes):
+        return 0
+    return max(0, field.end - field.start - len(field.value))
+
+
+def field_extent(field: Field) -> str:
+    """Where a field sits, first and last byte inclusive, and why its size may exceed its value's:
+    ``bytes 802–850 (49 bytes: a 1-byte length, then the 48-byte value)``."""
+    size = field.end - field.start
+    text = f"bytes {field.start}–{field.end - 1} ({size} byte{'s' if size != 1 else ''}"
+    prefix = _prefix(field)
+    if prefix and field.value:
+        text += f": a {prefix}-byte length, then the {len(field.value)}-byte value"
+    elif prefix:
+        text += f": a {prefix}-byte length of 0, no value"
+    return text + ")"
+
+
+def describe_field(session: DecodedSession, field: Field, show_secrets: bool = False) -> str:
+    """A one-line meaning of a field's value, in words a newcomer can check. A value stored after a
+    length prefix says so, so its size adds up with the field's byte range."""
+    path, value = field.path, field.value
+    leaf = path.rsplit(".", 1)[-1]
+    after = f" after a {_prefix(field)}-byte length" if _prefix(field) else ""
+    if is_secret(path) and not show_secrets:
+        return f"({len(value)} bytes{after}, {REDACTED})" if isinstance(value, bytes) else REDACTED
+    if path == "dummy":
+        return "dummy: no ticket yet (not an error)"
+    if path == "magic":
+        return f"0x{value:08X} = 0x{PACKED_SESSION_MAGIC_BASE:08X} + GnuTLS {session.gnutls_version}"
+    if path == "timestamp":
+        return f"{value} = {_iso(session.start_time)}"
+    if path == "expire_time":
+        return f"{value} s"
+    simple = {
+        "auth_type": session.auth_type, "entity": session.entity, "prf": session.prf,
+        "pversion": session.protocol, "cs": session.cipher_suite, "grp": session.group,
+        "client_auth_type": session.client_auth_type, "server_auth_type": session.server_auth_type,
+        "client_ctype": session.client_certificate_type, "server_ctype": session.server_certificate_type,
+        "server_sign_algo": session.server_signature_algorithm,
+        "client_sign_algo": session.client_signature_algorithm,
+    }
+    if leaf in simple and path.startswith(("security_parameters", "auth_type")):
+        return f"{value} = {simple[leaf]}"
+    if leaf == "gid":
+        return f"{value} = {EXTENSION_GIDS.get(value, 'application extension')}"
+    if leaf == "server_name":
+        return repr(value.decode("utf-8", "replace"))
+    if isinstance(value, bytes):
+        if not value:
+            return f"(empty{after})"
+        shown = value[:16].hex()
+        return f"{len(value)} bytes{after}: {shown}{'...' if len(value) > 16 else ''}"
+    if "sign_algorithms[" in path:
+        return f"{value} = {name_of(SIGN_ALGORITHMS, value)}"
+    return str(value)
+
+
+def _iso(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z") if moment else "(out of range)"
+
+
+def _dump_lines(data: bytes, indent: str) -> list[str]:
+    """OpenSSL ``BIO_dump`` style: ``0000 - 01 02 ...-.. ascii``."""
+    lines = []
+    for at in range(0, len(data), 16):
+        chunk = data[at : at + 16]
+        hexes = " ".join(f"{b:02x}" for b in chunk)
+        if len(chunk) > 8:
+            hexes = hexes[:23] + "-" + hexes[24:]
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        lines.append(f"{indent}{at:04x} - {hexes:<48}  {text}")
+    return lines
+
+
+def _c_string(value: bytes) -> str:
+    return value.rstrip(b"\0").decode("utf-8", "replace")
+
+
+def _secret(value: bytes | None, show: bool) -> str:
+    if value is None:
+        return "(none)"
+    return value.hex().upper() if show else REDACTED
+
+
+def text_report(session: DecodedSession, show_secrets: bool = False) -> str:
+    """The ``openssl sess_id -text`` of a GnuTLS blob, plus what only GnuTLS stores."""
+    s = session
+    if s.dummy:
+        return "GnuTLS-Session: dummy (4 bytes 00 00 00 00)\n    " + s.dummy_reason + "\n"
+    out = ["SSL-Session:"]
+    add = out.append
+    add(f"    Protocol  : {s.protocol}")
+    add(f"    Cipher    : {s.cipher_suite or '(not stored by GnuTLS ' + s.gnutls_version + ' for TLS 1.3)'}"
+        + (f" (0x{s.cipher_suite_id:04X})" if s.cipher_suite_id is not None else ""))
+    add(f"    Session-ID: {s.session_id.hex().upper()}")
+    if s.tls13 is not None:
+        add(f"    Resumption PSK: {_secret(s.tls13.resumption_master_secret, show_secrets)}"
+            "  (the resumption master secret; PSK = HKDF-Expand-Label(it, \"resumption\", nonce))")
+    if s.master_secret is not None:
+        add(f"    Master-Key: {_secret(s.master_secret, show_secrets)}")
+    if s.psk_username is not None:
+        hint = _c_string(s.psk_hint or b"") or "None"
+        add(f"    PSK identity: {_c_string(s.psk_username)}")
+        add(f"    PSK identity hint: {hint}")
+    if s.srp_username is not None:
+        add(f"    SRP username: {_c_string(s.srp_username)}")
+    ticket = s.ticket
+    if s.tls13 is not None:
+        add(f"    TLS session ticket lifetime hint: {s.tls13.lifetime} (seconds)")
+    if ticket is not None:
+        add("    TLS session ticket (a bearer credential: whoever holds it can resume):")
+        out.extend(_dump_lines(ticket, "    "))
+    add(f"    Start Time: {s.timestamp} ({_iso(s.start_time)})")
+    add(f"    Timeout   : {s.expire_time} (sec)  [the packing side's cache expiration]")
+    if s.extended_master_secret is not None:
+        add(f"    Extended master secret: {'yes' if s.extended_master_secret else 'no'}")
+    add("GnuTLS:")
+    add(f"    Packed by : GnuTLS {s.gnutls_version} (magic 0x{s.magic:08X}), {len(s.data)} bytes")
+    add(f"    Entity    : {s.entity}    Auth: {s.auth_type}    PRF: {s.prf}")
+    add(f"    Cert types: client {s.client_certificate_type}, server {s.server_certificate_type}")
+    if s.group is not None:
+        add(f"    Group     : {s.group}    Signatures: server {s.server_signature_algorithm}, "
+            f"client {s.client_signature_algorithm}    Encrypt-then-MAC: {'yes' if s.encrypt_then_mac else 'no'}")
+    for i, der in enumerate(s.peer_certificates):
+        add(f"    Peer certificate {i}: {len(der)} bytes DER, SHA-256 {hashlib.sha256(der).hexdigest()}")
+    if s.tls13 is not None:
+        t = s.tls13
+        add(f"    Ticket age add: {t.ticket_age_add}    Nonce: {t.nonce.hex()}")
+        add(f"    Ticket arrived: {_iso(t.arrival_time)}    Max early data: {t.max_early_data_size}")
+    for extension in s.extensions:
+        add(f"    Extension {extension.gid} ({extension.name}): {_extension_text(extension, show_secrets)}")
+    return "\n".join(out) + "\n"
+
+
+def _extension_text(extension, show_secrets: bool) -> str:
+    data = extension.data
+    if isinstance(data, bytes):
+        return f"{len(data)} raw bytes {data[:16].hex()}"
+    parts = []
+    for key, value in data.items():
+        if is_secret(key) and not show_secrets:
+            value = REDACTED
+        elif key == "sign_algorithms":
+            value = " ".join(name_of(SIGN_ALGORITHMS, v) for v in value)
+        elif key in ("profiles", "selected_profile") and value is not None:
+            value = " ".join(name_of(SRTP_PROFILES, v) for v in (value if isinstance(value, list) else [value]))
+        elif isinstance(value, bytes):
+            value = value.decode("utf-8", "replace") if key in ("server_name", "username") else f"{len(value)} bytes"
+        parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
+#: Bounds of the views, so that even a blob at the decoder's size limit renders quickly: the HTML byte
+#: grid shows the first ``HTML_GRID_BYTES`` bytes and the legend the first ``HTML_LEGEND_FIELDS``
+#: fields; a ``full`` hex dump shows at most ``HEXDUMP_FULL_ROWS`` rows of one field.
+HTML_GRID_BYTES = 4096
+HTML_LEGEND_FIELDS = 400
+HEXDUMP_FULL_ROWS = 256
+
+
+def hexdump(session: DecodedSession, show_secrets: bool = False, full: bool = False) -> str:
+    """Offset, bytes and field, one field per line (long fields: 2 rows unless ``full``)."""
+    lines = [f"{'offset':>6}  {'bytes':<48} field"]
+    for field in leaf_fields(session):
+        raw = session.data[field.start : field.end]
+        if is_secret(field.path) and not show_secrets:
+            keep = _prefix(field)
+            shown = [f"{b:02x}" for b in raw[:keep]] + ["**"] * (len(raw) - keep)
+        else:
+            shown = [f"{b:02x}" for b in raw]
+        rows = [shown[i : i + 16] for i in range(0, len(shown), 16)] or [[]]
+        limit = min(len(rows), HEXDUMP_FULL_ROWS) if full or len(rows) <= 3 else 2
+        label = f"{field.path} = {describe_field(session, field, show_secrets)}"
+        for n, row in enumerate(rows[:limit]):
+            lines.append(f"{field.start + 16 * n:06x}  {' '.join(row):<48} {label if n == 0 else ''}".rstrip())
+        if len(rows) > limit:
+            lines.append(f"{'':6}  ... {len(raw) - 16 * limit} more bytes of {field.path}")
+    return "\n".join(lines) + "\n"
+
+
+def html_view(session: DecodedSession, show_secrets: bool = False) -> str:
+    """A self-contained HTML block: summary, coloured byte grid with hover, and a field legend."""
+    leaves = leaf_fields(session)
+    owner = [None] * len(session.data)
+    for index, field in enumerate(leaves):
+        for offset in range(field.start, field.end):
+            owner[offset] = index
+    rules, legend = [], []
+    shown_bytes = min(len(session.data), HTML_GRID_BYTES)
+    for index, field in enumerate(leaves[:HTML_LEGEND_FIELDS]):
+        light, dark = _SECTION_COLOURS[_section(field.path) if field.path != "dummy" else "dummy"]
+        rules.append(f".gl-blob .f{index}{{background:{light if index % 2 else dark}}}")
+        rules.append(f".gl-blob:has(.f{index}:hover) .f{index}{{outline:2px solid #000;background:#fff}}")
+        legend.append(
+            f'<tr class="f{index}"><td>{field.start}&ndash;{field.end - 1}</td><td>{html.escape(field.path)}</td>'
+            f"<td>{html.escape(describe_field(session, field, show_secrets))}</td></tr>"
+        )
+    if len(leaves) > HTML_LEGEND_FIELDS:
+        legend.append(f"<tr><td></td><td>... {len(leaves) - HTML_LEGEND_FIELDS} more fields</td><td></td></tr>")
+    rows = []
+    for at in range(0, shown_bytes, 16):
+        cells = []
+        for offset in range(at, min(at + 16, shown_bytes)):
+            index = owner[offset]
+            field = leaves[index] if index is not None else None
+            secret = field is not None and is_secret(field.path) and not show_secrets
+            if secret and offset - field.start >= _prefix(field):
+                text = "••"
+            else:
+                text = f"{session.data[offset]:02x}"
+            title = html.escape(field.path) if field else "?"
+            cells.append(f'<span class="f{index}" title="{title} (byte {offset})">{text}</span>')
+        rows.append(f'<div><span class="gl-off">{at:06x}</span> {" ".join(cells)}</div>')
+    if shown_bytes < len(session.data):
+        rows.append(f"<div>... {len(session.data) - shown_bytes} more bytes (the first {shown_bytes} are shown)</div>")
+    summary = html.escape(repr(session))
+    style = (
+        ".gl-blob{font-family:ui-monospace,monospace;font-size:12px;color:#000}"
+        ".gl-blob .gl-grid span{padding:0 1px}.gl-off{color:#555;margin-right:1ch}"
+        ".gl-blob table{border-collapse:collapse;margin-top:8px}.gl-blob td{padding:1px 6px;text-align:left}"
+        + "".join(rules)
+    )
+    return (
+        f'<div class="gl-blob"><style>{style}</style><div><b>{summary}</b></div>'
+        + (f"<div>{html.escape(session.dummy_reason)}</div>" if session.dummy else "")
+        + f'<div class="gl-grid">{"".join(rows)}</div>'
+        + f"<table><tr><th>bytes</th><th>field</th><th>value</th></tr>{''.join(legend)}</table></div>"
+    )
+
+
+def ticket_report(decrypted, show_secrets: bool = False) -> str:
+    """Text view of a decrypted server ticket (:class:`gnutls_lab.analysis._ticket_keys.DecryptedTicket`)."""
+    view = ticket_state_to_dict(decrypted, show_secrets)
+    out = [f"Ticket state ({view['protocol']}, key name {view['key_name']}, period {view['period']}):"]
+    for key in ("prf", "lifetime", "ticket_age_add", "nonce", "resumption_master_secret", "creation_time"):
+        if key in view:
+            out.append(f"    {key}: {view[key]}")
+    out.append(f"    padding: {len(decrypted.padding)} bytes")
+    out.append("    server's packed session:")
+    nested = text_report(decode(decrypted.state), show_secrets)
+    out.extend("    " + line for line in nested.splitlines())
+    return "\n".join(out) + "\n"
+
+
+# Decoded sessions show this HTML view in Jupyter (``DecodedSession._repr_html_``).
+DecodedSession.html_renderer = staticmethod(html_view)
+
+#: ``decode``, for those who want its result to show its HTML view (this module installs it above).
+decode_session = decode

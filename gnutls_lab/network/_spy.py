@@ -1,0 +1,217 @@
+"""Run an unmodified program under the session-data spy and collect what it logged.
+
+:func:`run_spied` starts ``argv`` with the spy library in ``LD_PRELOAD`` and ``GNUTLS_LAB_SPY_LOG``
+naming a fresh log file (created 0600: it holds the program's session data, secrets included). Child
+processes inherit both, so a program that forks or runs helpers is followed too. The program's standard
+output goes to our standard error, so ``--json`` output stays clean; its standard input is ours.
+:func:`gnutls_lab.analysis._spy.analyse` turns the records into a report.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+
+from ..analysis import analyse_spy_log, server_disagreements
+from ..binding import library_info
+from ..binding import SPY_LOG_VARIABLE, spy_library
+from ..errors import UsageError
+from ._server import LabServer
+
+__all__ = ["SpiedRun", "run_spied", "links_libgnutls", "SCENARIOS", "spy_against_lab", "program_version",
+           "build_curl_client", "scenario_runs"]
+
+
+@dataclass
+class SpiedRun:
+    """One program run under the spy: its command, exit status and the spy's records (dicts)."""
+
+    argv: list
+    returncode: int
+    records: list
+    log_path: str | None  # kept log file, or None when it was a temporary one
+
+
+#: The libcurl client of the "libcurl-gnutls" scenarios, shipped with the package.
+CURL_CLIENT_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "curl_resume.c")
+
+
+def build_curl_client(folder: str) -> str:
+    """Compile :data:`CURL_CLIENT_SOURCE` against Debian's libcurl-gnutls into ``folder``; its path.
+
+    A missing compiler, pkg-config or ``libcurl4-gnutls-dev``, or a libcurl of another TLS flavour, is a
+    :class:`UsageError` that says what to install."""
+    if not shutil.which("gcc") or not shutil.which("pkg-config"):
+        raise UsageError("building the libcurl client needs gcc and pkg-config: apt-get install gcc pkg-config")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libcurl"], capture_output=True, text=True)
+    if flags.returncode != 0:
+        raise UsageError("building the libcurl client needs libcurl's headers: apt-get install libcurl4-gnutls-dev")
+    binary = os.path.join(folder, "curl_resume")
+    built = subprocess.run(["gcc", "-O1", "-pthread", "-o", binary, CURL_CLIENT_SOURCE, *flags.stdout.split()],
+                           capture_output=True, text=True)
+    if built.returncode != 0:
+        raise UsageError(f"the libcurl client did not build: {built.stderr.strip().splitlines()[-1:]}")
+    if links_libgnutls(binary) is False:
+        raise UsageError("the libcurl client links a libcurl without GnuTLS: apt-get install libcurl4-gnutls-dev")
+    return binary
+
+
+def links_libgnutls(program: str) -> bool | None:
+    """Whether ``ldd`` lists libgnutls for ``program`` (None when that cannot be told)."""
+    path = shutil.which(program) or program
+    ldd = shutil.which("ldd")
+    if not ldd or not os.path.isfile(path):
+        return None
+    try:
+        out = subprocess.run([ldd, path], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return "libgnutls" in out
+
+
+def read_records(path: str) -> list:
+    """The spy's JSON lines; a line cut short (a program killed mid-write) is skipped."""
+    records = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+    return records
+
+
+def run_spied(argv: list, *, keep_log: str | None = None, timeout: float | None = None,
+              env: dict | None = None, stdout=None, stdin=None) -> SpiedRun:
+    """Run ``argv`` under the spy; ``keep_log``: a folder to keep the log in (else it is deleted).
+
+    Raises :class:`~gnutls_lab.errors.UsageError` when the spy was not built or the program cannot be
+    started. ``stdout``: where the program's output goes (default: our standard error).
+    """
+    library = spy_library()
+    if library is None:
+        raise UsageError("the spy library was not built (no C compiler at install time); install gcc and "
+                         "reinstall gnutls-lab to use `gnutls-lab spy`")
+    if not argv:
+        raise UsageError("name a program to run: gnutls-lab spy -- PROGRAM [ARGS...]")
+    if shutil.which(argv[0]) is None:
+        raise UsageError(f"{argv[0]}: no such program")
+    folder = keep_log if keep_log is not None else tempfile.mkdtemp(prefix="gnutls-lab-spy-")
+    if keep_log is not None and not os.path.isdir(keep_log):
+        raise UsageError(f"--keep-log {keep_log}: not a folder")
+    fd, log_path = tempfile.mkstemp(prefix="spy-", suffix=".jsonl", dir=folder)  # 0600
+    os.close(fd)
+    child_env = dict(os.environ if env is None else env)
+    preload = child_env.get("LD_PRELOAD", "")
+    child_env["LD_PRELOAD"] = f"{library} {preload}".strip()
+    child_env[SPY_LOG_VARIABLE] = log_path
+    try:
+        try:
+            completed = subprocess.run(argv, env=child_env, timeout=timeout, stdin=stdin,
+                                       stdout=sys.stderr if stdout is None else stdout)
+        except subprocess.TimeoutExpired:
+            raise UsageError(f"{argv[0]} did not finish within {timeout} s") from None
+        except OSError as exc:
+            raise UsageError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+        records = read_records(log_path)
+    finally:
+        if keep_log is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    return SpiedRun(list(argv), completed.returncode, records, log_path if keep_log is not None else None)
+
+
+_WGET2 = ("F=$(mktemp -u); for i in 1 2 3; do wget2 -q -O /dev/null --no-check-certificate {extra}--tls-resume "
+          "--tls-session-file=$F https://127.0.0.1:{port}/x || exit 1; done; rm -f $F")
+#: Real programs against the lab server: name -> (shell command, connections it makes, programs it needs).
+#: ``{port}`` is the lab server's port; ``{curl_resume}`` the libcurl client of :func:`build_curl_client`.
+SCENARIOS = {
+    "gnutls-cli --resume": ("gnutls-cli --insecure --resume -p {port} 127.0.0.1 </dev/null", 2, ["gnutls-cli"]),
+    "wget, 3 URLs": ("wget -q -O /dev/null --no-http-keep-alive --no-check-certificate "
+                     "https://127.0.0.1:{port}/a https://127.0.0.1:{port}/b https://127.0.0.1:{port}/c", 3, ["wget"]),
+    "wget2 --tls-resume, 3 runs": (_WGET2.format(extra="", port="{port}"), 3, ["wget2"]),
+    "wget2 --tls-resume --no-tls-false-start, 3 runs": (
+        _WGET2.format(extra="--no-tls-false-start ", port="{port}"), 3, ["wget2"]),
+    "libcurl-gnutls, one handle": ("{curl_resume} https://127.0.0.1:{port}/ 3 handle", 3, ["curl_resume"]),
+    "libcurl-gnutls, shared cache": ("{curl_resume} https://127.0.0.1:{port}/ 3 share", 3, ["curl_resume"]),
+}
+
+
+def program_version(program: str) -> str:
+    """The first line of ``PROGRAM --version`` (libcurl: its pkg-config version), or ``""``."""
+    command = ["pkg-config", "--modversion", "libcurl"] if program == "curl_resume" else [program, "--version"]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    first = out.strip().splitlines()[0] if out.strip() else ""
+    return f"libcurl {first} (GnuTLS flavour)" if program == "curl_resume" and first else first
+
+
+def spy_against_lab(command: str, tls: str = "1.3", connections: int = 1, *, curl_resume: str = "",
+                    timeout: float = 120) -> dict:
+    """Run a shell ``command`` (``{port}``, ``{curl_resume}`` filled in) under the spy against a fresh lab HTTP server.
+
+    Returns a JSON-ready dict: ``report`` (:meth:`SpyReport.to_dict`), ``served`` (the server's record of
+    each connection, :meth:`~gnutls_lab.network._server.ServedConnection.log_entry`) and the provenance:
+    ``command``, ``tls``, ``date``, ``gnutls_version``.
+    """
+    with LabServer(0, tls, http=True, idle_timeout=1.0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        shell = command.format(port=server.port, curl_resume=curl_resume)
+        argv = ["sh", "-c", shell]
+        try:
+            run = run_spied(argv, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=timeout)
+            server.wait_served(connections, 30)
+        finally:
+            server.stop()
+            thread.join(30)
+        served = sorted(server.served, key=lambda record: record.index)
+    version = library_info().version
+    report = analyse_spy_log(run.records, argv, version, run.returncode).to_dict()
+    return {"command": command, "tls": tls, "date": datetime.date.today().isoformat(), "gnutls_version": version,
+            "report": report, "served": [record.log_entry() for record in served]}
+
+
+def scenario_runs(recorded_file: str, tls_versions=("1.3", "1.2")) -> list[dict]:
+    """Every :data:`SCENARIOS` entry per TLS version: run live under the spy where the spy library and the
+    scenario's programs are here, else taken from ``recorded_file`` (made by ``data/make_spy_runs.py``).
+
+    Each run is :func:`spy_against_lab`'s dict plus ``scenario``, ``programs`` (live) and ``source``:
+    ``"live"``, or ``"RECORDED <date> with GnuTLS <version>"``. A live run whose spy report and server
+    record disagree (:func:`~gnutls_lab.analysis._spy.server_disagreements`) is an error.
+    """
+    with open(recorded_file, encoding="utf-8") as handle:
+        recorded = json.load(handle)["runs"]
+    folder = tempfile.mkdtemp(prefix="gnutls-lab-curl-")
+    try:
+        have = {name: shutil.which(name) is not None for name in ("gnutls-cli", "wget", "wget2")}
+        try:
+            curl_resume = build_curl_client(folder)
+        except UsageError:
+            curl_resume = ""
+        have["curl_resume"] = bool(curl_resume)
+        live = spy_library() is not None
+        runs = []
+        for tls in tls_versions:
+            for name, (command, connections, programs) in SCENARIOS.items():
+                if live and all(have[program] for program in programs):
+                    run = spy_against_lab(command, tls, connections, curl_resume=curl_resume)
+                    problems = server_disagreements(run["report"], run["served"], tls)
+                    if problems:
+                        raise UsageError(f"{name}, TLS {tls}: the spy and the server disagree: {problems[0]}")
+                    run.update(scenario=name, source="live", programs={p: program_version(p) for p in programs})
+                else:
+                    run = next(r for r in recorded if r["scenario"] == name and r["tls"] == tls)
+                    run = {**run, "source": f"RECORDED {run['date']} with GnuTLS {run['gnutls_version']}"}
+                runs.append(run)
+        return runs
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

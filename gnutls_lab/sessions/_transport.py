@@ -1,0 +1,285 @@
+"""Transports under a lab session: in-memory pipes with a wire tap, or a real socket.
+
+Theory of operation. libgnutls never touches a socket here: each session gets push/pull/pull-timeout
+callbacks (``gnutls_transport_set_*_function``) that land in one :class:`Endpoint`. An in-process
+client/server pair shares two byte buffers: what the client pushes is appended to the server's inbox
+and the other way round. Pull never blocks: with nothing buffered it answers ``EAGAIN`` so that
+``gnutls_handshake`` returns ``GNUTLS_E_AGAIN`` and the pump (``session.pump``) runs the other side.
+That is why both ends can be driven to completion from one thread, with no sleeps and no timing races.
+
+The pull-timeout callback is what ``gnutls_session_get_data2`` uses to wait for a TLS 1.3
+NewSessionTicket. It answers at once ("data ready" or "timeout"), and records the milliseconds the
+library asked to wait, so the wait is visible instead of slow.
+
+The wire tap records every chunk a side pushes, as :class:`WireChunk` (sender, bytes): exactly what a
+passive observer on the wire sees, before any parsing.
+
+Two implementations of the in-memory pipe behave the same: :class:`MemoryEndpoint` keeps the inbox in a
+``bytearray`` and moves bytes in Python callbacks; :class:`NativeMemoryEndpoint` keeps it in C
+(``_memio.c``, built at install time when a compiler is present) and hands libgnutls C functions, so a
+handshake never calls into Python to move bytes. :func:`memory_pair` picks the C pipe when it is built;
+its wire tap is recorded in C and moved into the Python list after each call into libgnutls.
+"""
+
+from __future__ import annotations
+
+import errno
+import select
+import socket
+import sys
+
+from ..binding import WireChunk, native_pipe, native_pipe_status
+from ..errors import UsageError
+
+__all__ = ["WireChunk", "Endpoint", "MemoryEndpoint", "NativeMemoryEndpoint", "SocketEndpoint", "memory_pair"]
+
+
+class Endpoint:
+    """One side's view of a transport. Subclasses implement push/pull/wait.
+
+    ``tap``: a list to append :class:`WireChunk` to, or None (observation off).
+    ``waits``: the pull-timeout requests the library made, in milliseconds.
+    """
+
+    sender = "client"
+    memory = False  # True: the session uses the inlined in-memory callbacks (see binding/callbacks.py)
+    native = False  # True: the session uses the C pipe's functions (see binding/native.py)
+
+    def __init__(self, sender: str, tap: list | None = None):
+        self.sender = sender
+        self.tap = tap
+        self.waits: list[int] = []
+        # Set by the session that adopts this endpoint (transport errno, errors from callbacks).
+        self.session_ptr = None
+        self.owner = None
+        self.closed = False
+        self.peer = None
+
+    def push(self, data: bytes) -> int:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def pull_into(self, buffer, size: int) -> int:  # pragma: no cover - interface
+        """Copy at most ``size`` bytes into ``buffer``; return the count, 0 at EOF, -EAGAIN."""
+        raise NotImplementedError
+
+    def wait(self, milliseconds: int) -> int:  # pragma: no cover - interface
+        """1 if data can be pulled, 0 on timeout, -1 on error."""
+        raise NotImplementedError
+
+    def has_data(self) -> bool:  # pragma: no cover - interface
+        """Bytes can be pulled right now (no waiting, nothing recorded)."""
+        raise NotImplementedError
+
+
+class MemoryEndpoint(Endpoint):
+    """One side of an in-process pipe pair."""
+
+    memory = True
+
+    def __init__(self, sender: str, tap: list | None = None):
+        super().__init__(sender, tap)
+        self.inbox = bytearray()
+        self.peer: MemoryEndpoint | None = None
+        self.closed = False
+        # When set to an int, pull delivers at most that many more bytes (used to feed one TLS
+        # record at a time, e.g. to see each NewSessionTicket separately).
+        self.record_gate: int | None = None
+
+    # The logic below also runs, inlined, in _callbacks.memory_vec_push/memory_pull; these methods serve a
+    # subclass that sets ``memory = False`` to hook its own code into the transport.
+    def push(self, data) -> int:
+        peer = self.peer
+        if peer is None or peer.closed:
+            return -errno.EPIPE
+        chunk = bytes(data)
+        peer.inbox += chunk
+        if self.tap is not None:
+            self.tap.append(WireChunk(self.sender, chunk))
+        return len(chunk)
+
+    def pull_into(self, buffer, size: int, memmove) -> int:
+        inbox = self.inbox
+        available = len(inbox)
+        if self.record_gate is not None:
+            available = min(available, self.record_gate)
+        if not available:
+            return 0 if self.peer is None or self.peer.closed else -errno.EAGAIN
+        n = min(size, available)
+        memmove(buffer, inbox, n)
+        del inbox[:n]
+        if self.record_gate is not None:
+            self.record_gate -= n
+        return n
+
+    def wait(self, milliseconds: int) -> int:
+        self.waits.append(milliseconds)
+        if self.record_gate is not None:
+            return 1 if self.record_gate and self.inbox else 0
+        return 1 if self.inbox else 0
+
+    def has_data(self) -> bool:
+        if self.record_gate is not None:
+            return bool(self.record_gate and self.inbox)
+        return bool(self.inbox)
+
+    def pending_records(self) -> list[bytes]:
+        """The complete TLS records waiting in the inbox (not consumed)."""
+        from ..formats import split_records  # construct loads with the formats layer: only when asked
+
+        return split_records(bytes(self.inbox))[0]
+
+
+class NativeMemoryEndpoint(MemoryEndpoint):
+    """One side of an in-process pipe pair whose bytes live in C (``_memio.c``).
+
+    Made by :func:`memory_pair`. Same behaviour and same Python interface as :class:`MemoryEndpoint`,
+    except that ``inbox`` is a read-only copy. The wire tap is kept in C too; the session moves it into
+    ``tap`` (:meth:`sync_tap`) after each call into libgnutls, so the list is complete whenever Python
+    can look at it.
+    """
+
+    memory = False
+    native = True
+
+    def __init__(self, sender: str, pipe, pair, index: int, tap: list | None = None):
+        # Plain attributes only (no super().__init__): the C struct is already in its initial state,
+        # and a lab connection makes two of these.
+        self.sender = sender
+        self.tap = tap
+        self.waits: list[int] = []
+        self.session_ptr = self.owner = self.peer = None
+        self._pipe, self._pair = pipe, pair  # the pair's C block is freed when both ends are gone
+        self._c = pair.end + index
+
+    # The C struct holds the state the C functions read; these properties keep Python's view in step.
+    @property
+    def closed(self) -> bool:
+        return bool(self._c.closed)
+
+    @closed.setter
+    def closed(self, value: bool) -> None:
+        c = self._c
+        c.closed = 1 if value else 0
+        if value:
+            c.owner = self._pipe.NULL  # its session's handle is about to go
+
+    @property
+    def record_gate(self) -> int | None:
+        gate = self._c.gate
+        return None if gate < 0 else gate
+
+    @record_gate.setter
+    def record_gate(self, value: int | None) -> None:
+        self._c.gate = -1 if value is None else max(0, int(value))
+
+    @property
+    def inbox(self) -> bytes:
+        c = self._c
+        return self._pipe.ffi.buffer(c.data + c.start, c.end - c.start)[:] if c.end > c.start else b""
+
+    def sync_tap(self) -> None:
+        """Move the chunks the C tap recorded (by either side) into ``tap``, in order."""
+        log = self._pair.log
+        size = log.size
+        if not size or self.tap is None:
+            return
+        raw = self._pipe.ffi.buffer(log.data, size)[:]
+        log.size = 0
+        from ..formats import split_tap_log  # construct loads with the formats layer: only when observing
+
+        append = self.tap.append
+        for from_server, chunk in split_tap_log(raw, sys.byteorder):
+            append(WireChunk("server" if from_server else "client", chunk))
+
+    def push(self, data) -> int:
+        peer = self._c.peer
+        if peer.closed or self._c.closed:
+            return -errno.EPIPE
+        chunk = bytes(data)
+        n = self._pipe.lib.memio_append(peer, chunk, len(chunk))
+        if n >= 0 and self.tap is not None:
+            self.sync_tap()
+            self.tap.append(WireChunk(self.sender, chunk))
+        return n if n >= 0 else -errno.ENOMEM
+
+    def pull_into(self, buffer, size: int, memmove=None) -> int:
+        if not self._pipe.lib.memio_available(self._c):
+            # As MemoryEndpoint: end of stream once either side's session is closed.
+            return 0 if self.peer is None or self._c.peer.closed else -errno.EAGAIN
+        return self._pipe.lib.memio_pull(self._c, buffer, size)
+
+    def wait(self, milliseconds: int) -> int:
+        self.waits.append(milliseconds)
+        return 1 if self._pipe.lib.memio_available(self._c) else 0
+
+    def has_data(self) -> bool:
+        return bool(self._pipe.lib.memio_available(self._c))
+
+
+def memory_pair(tap: list | None = None, native: bool | None = None) -> tuple[MemoryEndpoint, MemoryEndpoint]:
+    """A connected (client, server) pair of in-memory endpoints sharing one wire tap.
+
+    ``native``: None picks the C pipe when it is built (see :func:`gnutls_lab.binding.native_pipe_status`), True
+    requires it (a :class:`UsageError` says why it is missing), False always gives the Python pipe.
+    """
+    pipe = native_pipe() if native is not False else None
+    if pipe is None and native:
+        raise UsageError(f"no C pipe: {native_pipe_status()}")
+    if pipe is None:
+        client, server = MemoryEndpoint("client", tap), MemoryEndpoint("server", tap)
+    else:
+        pair = pipe.gcp(pipe.lib.memio_pair_new(tap is not None), pipe.lib.memio_pair_free, 0)
+        if pair == pipe.ffi.NULL:
+            raise MemoryError("memio_pair_new")
+        client = NativeMemoryEndpoint("client", pipe, pair, 0, tap)
+        server = NativeMemoryEndpoint("server", pipe, pair, 1, tap)
+    client.peer, server.peer = server, client
+    return client, server
+
+
+class SocketEndpoint(Endpoint):
+    """A blocking TCP socket under a session (``gnutls-lab serve``/``connect``), still tapped."""
+
+    def __init__(self, sock: socket.socket, sender: str, tap: list | None = None, timeout: float = 10.0):
+        super().__init__(sender, tap)
+        self.sock = sock
+        self.sock.settimeout(timeout)
+
+    def push(self, data) -> int:
+        try:
+            self.sock.sendall(data)
+        except OSError as exc:
+            return -(exc.errno or errno.EIO)
+        if self.tap is not None:
+            self.tap.append(WireChunk(self.sender, bytes(data)))
+        return len(data)
+
+    def pull_into(self, buffer, size: int, memmove=None) -> int:
+        try:
+            chunk = self.sock.recv(size)
+        except socket.timeout:
+            return -errno.EAGAIN
+        except OSError as exc:
+            return -(exc.errno or errno.EIO)
+        if chunk:
+            memmove(buffer, chunk, len(chunk))
+            if self.tap is not None:
+                peer = "server" if self.sender == "client" else "client"
+                self.tap.append(WireChunk(peer, chunk))
+        return len(chunk)
+
+    def wait(self, milliseconds: int) -> int:
+        self.waits.append(milliseconds)
+        timeout = None if milliseconds >= 0xFFFFFFFE else milliseconds / 1000.0
+        try:
+            readable, _, _ = select.select([self.sock], [], [], timeout)
+        except (OSError, ValueError):
+            return -1
+        return 1 if readable else 0
+
+    def has_data(self) -> bool:
+        try:
+            readable, _, _ = select.select([self.sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return bool(readable)
