@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 
 import pytest
 
-from gnutls_lab.analysis._spy import analyse, identity_id, server_disagreements, ticket_id
+from gnutls_lab import LabCertificate
+from gnutls_lab.analysis._spy import analyse, identity_id, pair_with_server, server_disagreements, ticket_id
 from gnutls_lab.binding._library import library_info
 from gnutls_lab.binding._preload import spy_library
 from gnutls_lab.network._server import LabServer
@@ -281,3 +283,223 @@ def test_recorded_runs_tell_one_story(path):
     assert len(runs) == 12
     for run in runs:
         assert server_disagreements(run["report"], run["served"], run["tls"]) == [], (run["scenario"], run["tls"])
+
+
+
+# ---- hostile cases (issue 20): programs the spy must watch without changing them, and say what it missed
+
+PROGRAMS = os.path.join(HERE, "programs")
+
+
+@pytest.fixture(scope="module")
+def spy_programs(tmp_path_factory):
+    """tests/programs/*.c built here: ``spy_client`` (linked with libgnutls), ``spy_client_plugin.so`` (the same
+    client as a plugin) and ``dlopen_local`` (a host that loads libraries with RTLD_LOCAL)."""
+    folder = tmp_path_factory.mktemp("programs")
+    source = os.path.join(PROGRAMS, "spy_client.c")
+    builds = {
+        "spy_client": ["-pthread", "-o", folder / "spy_client", source, "-lgnutls"],
+        "spy_client_plugin.so": ["-pthread", "-fPIC", "-shared", "-DPLUGIN", "-o", folder / "spy_client_plugin.so",
+                                 source, "-lgnutls"],
+        "dlopen_local": ["-o", folder / "dlopen_local", os.path.join(PROGRAMS, "dlopen_local.c"), "-ldl"],
+    }
+    for name, arguments in builds.items():
+        built = subprocess.run(["gcc", "-O1", *map(str, arguments)], capture_output=True, text=True)
+        assert built.returncode == 0, f"{name} did not build (gcc and libgnutls28-dev needed): {built.stderr[-500:]}"
+    return {name: str(folder / name) for name in builds}
+
+
+class ServerThread:
+    """A lab server on 127.0.0.1 in a thread; stopped, waited for and closed by the context manager."""
+
+    def __init__(self, tls: str = "1.3", **options):
+        self.server = LabServer(0, tls, idle_timeout=1.0, **options)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LabServer:
+        self.thread.start()
+        return self.server
+
+    def __exit__(self, *exc):
+        self.server.stop()
+        self.thread.join(30)
+        self.server.close()
+
+
+def spied(argv: list, tmp_path, **options) -> tuple:
+    """``argv`` under the spy: (the run, its report dict, what the program printed)."""
+    output = tmp_path / f"stdout-{len(list(tmp_path.iterdir()))}"
+    with open(output, "wb") as stdout:
+        run = run_spied([str(part) for part in argv], stdout=stdout, stdin=subprocess.DEVNULL, timeout=120, **options)
+    report = analyse(run.records, [str(part) for part in argv], library_info().version, run.returncode).to_dict()
+    return run, report, output.read_text()
+
+
+def cli_spy(*arguments, **options) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, "spy", *map(str, arguments)], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=120, **options)
+
+
+def test_a_program_that_dlopens_libgnutls_rtld_local_is_not_changed(spy_programs, tmp_path):
+    """dlopen(RTLD_LOCAL) keeps libgnutls out of the global scope, yet libgnutls calls its own
+    gnutls_session_get_data2 through the preloaded name: the spy used to call a NULL function there."""
+    argv = [spy_programs["dlopen_local"], "gnutls"]
+    plain = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert plain.returncode == 0 and "gnutls_session_get_data: -50\ndone" in plain.stdout
+    run, report, output = spied(argv, tmp_path)
+    assert run.returncode == 0 and output == plain.stdout
+    assert report["sessions"] == []  # the program's own calls went straight to libgnutls
+    (process,) = report["processes"]
+    assert process["program"] == "dlopen_local" and process["gnutls"] == "local"
+    assert process["library_calls"] == {"gnutls_session_get_data2": 1}  # libgnutls calling itself
+    assert "dlopen(RTLD_LOCAL)" in report["not_seen"][0] and "gnutls_session_get_data2 x1" in report["not_seen"][0]
+    cli = cli_spy("--", *argv)
+    assert cli.returncode == 2 and cli.stderr.startswith(plain.stdout)  # the program's output, then one line
+    message = cli.stderr[len(plain.stdout):]
+    assert message.count("\n") == 1 and "dlopen(RTLD_LOCAL)" in message and "does not link" not in message
+
+
+PYTHON_CTYPES_CLIENT = r"""
+import ctypes, socket, sys
+g = ctypes.CDLL("libgnutls.so.30")  # ctypes loads with RTLD_LOCAL
+session, credentials = ctypes.c_void_p(), ctypes.c_void_p()
+assert g.gnutls_certificate_allocate_credentials(ctypes.byref(credentials)) == 0
+assert g.gnutls_init(ctypes.byref(session), 2) == 0  # GNUTLS_CLIENT
+assert g.gnutls_set_default_priority(session) == 0
+assert g.gnutls_credentials_set(session, 1, credentials) == 0  # GNUTLS_CRD_CERTIFICATE
+sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+g.gnutls_transport_set_int2(session, sock.fileno(), sock.fileno())
+print("handshake", g.gnutls_handshake(session))
+size = ctypes.c_size_t(0)
+print("get_data", g.gnutls_session_get_data(session, None, ctypes.byref(size)), size.value > 4)
+g.gnutls_bye(session, 1)  # GNUTLS_SHUT_WR
+g.gnutls_deinit(session)
+"""
+
+
+def test_python_ctypes_keeps_its_behaviour_and_the_report_says_what_the_spy_missed(tmp_path):
+    script = tmp_path / "client.py"
+    script.write_text(PYTHON_CTYPES_CLIENT)
+    with ServerThread("1.3") as server:
+        argv = [sys.executable, script, server.port]
+        plain = subprocess.run(list(map(str, argv)), capture_output=True, text=True, timeout=60)
+        run, report, output = spied(argv, tmp_path)
+        cli = cli_spy("--", *argv)
+    assert plain.returncode == 0 and plain.stdout == "handshake 0\nget_data -51 True\n"  # the size query: GNUTLS_E_SHORT_MEMORY_BUFFER
+    assert run.returncode == 0 and output == plain.stdout
+    assert report["sessions"] == [] and "RTLD_LOCAL" in report["nothing_seen"]
+    assert [p["gnutls"] for p in report["processes"]].count("local") == 1
+    assert cli.returncode == 2 and cli.stderr.startswith(plain.stdout)  # the program's output, then one line
+    message = cli.stderr[len(plain.stdout):]
+    assert message.count("\n") == 1 and "RTLD_LOCAL" in message and "does not link libgnutls" not in message
+
+
+def test_a_plugin_that_links_libgnutls_loaded_rtld_local_is_seen_whole(spy_programs, tmp_path):
+    """A plugin's calls bind to the spy's names first; the spy finds the real functions in the plugin's scope."""
+    with ServerThread("1.3") as server:
+        run, report, output = spied([spy_programs["dlopen_local"], spy_programs["spy_client_plugin.so"], "resume",
+                                     server.port], tmp_path)
+        served = [record.log_entry() for record in server.wait_served(2, 30)]
+    assert run.returncode == 0 and output == "connection 0: resumed 0\nconnection 1: resumed 1\n"
+    sessions = clients(report)
+    assert [s["resumed"] for s in sessions] == [False, True] and all(s["local_scope"] for s in sessions)
+    assert server_disagreements(report, served, "1.3") == []
+    assert any("opened by a library that links libgnutls" in sentence for sentence in report["not_seen"])
+
+
+def test_a_program_that_closes_every_descriptor_never_gets_a_spy_record(spy_programs, tmp_path):
+    """The program closes descriptors 3 and up, then opens its own file (descriptor 3 again)."""
+    own = tmp_path / "own.txt"
+    run, report, output = spied([spy_programs["spy_client"], "closefds", own], tmp_path, keep_log=str(tmp_path))
+    assert run.returncode == 0 and output.startswith("get_data2 before a handshake: -")
+    assert own.read_text() == "the program's own first line\nthe program's own second line\n"
+    lines = open(run.log_path).read().splitlines()
+    assert len(lines) == len(run.records)  # the log is intact: every line one whole record
+    events = [r["ev"] for r in run.records if r.get("pid") == report["processes"][0]["pid"]]
+    assert events == ["start", "init", "get_data2", "set_data", "deinit", "exit"]
+
+
+@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+def test_threads_are_paired_with_the_server_by_address_not_by_order(spy_programs, tmp_path, tls):
+    """4 connections in parallel: accepted in one order, their handshakes end in another."""
+    with ServerThread(tls) as server:
+        port = server.port
+        run, report, output = spied([spy_programs["spy_client"], "threads", port, 4], tmp_path)
+        served = [record.log_entry() for record in server.wait_served(5, 30)]
+    assert run.returncode == 0, output
+    assert server_disagreements(report, served, tls) == []
+    assert all(r["client_address"] == "127.0.0.1" and r["client_port"] for r in served)
+    sessions = clients(report)
+    by_port = {r["client_port"]: r["connection"] for r in served}
+    handshake_order = [by_port[s["local_port"]] for s in sessions]
+    assert handshake_order != sorted(handshake_order)  # the case order-pairing got wrong
+    assert all(s["peer_port"] == port and s["peer_address"] == "127.0.0.1" for s in sessions)
+    pairs = pair_with_server(report, served)
+    assert [how for _, _, how in pairs] == ["address"] * 5
+    assert sum(s["resumed"] for s in sessions) == sum(r["resumed"] for r in served) == 2
+
+
+def test_session_data_over_8_kb_is_logged_whole(tmp_path):
+    """A 12 KB certificate makes the client's session data larger than 8 KB; the spy used to cut it."""
+    big = LabCertificate(dns_names=tuple(f"host-{i:04d}.gnutls-lab.test" for i in range(450)))
+    assert len(big.der) > 12000
+    with ServerThread("1.3", certificate=big) as server:
+        run, report, _ = spied(["gnutls-cli", "--insecure", "--resume", "-p", server.port, "127.0.0.1"], tmp_path)
+        served = [record.log_entry() for record in server.wait_served(2, 30)]
+    assert run.returncode == 0
+    first, second = clients(report)
+    stored = first["stored"][0]
+    assert stored["bytes"] > 12000 and stored["ticket_id"].startswith("ticket:")  # decoded whole, not "undecoded:"
+    assert second["ticket_id_offered"] == stored["ticket_id"] == served[1]["ticket_id"] and second["resumed"]
+    assert stored["spy_kept_bytes"] is None
+    assert second["offered_cut_bytes"] is None and report["not_seen"] == []
+    assert server_disagreements(report, served, "1.3") == []
+
+
+def test_spy_exits_with_the_programs_status(tmp_path):
+    with ServerThread("1.3") as server:
+        connect = f"gnutls-cli --insecure -p {server.port} 127.0.0.1 </dev/null >/dev/null"
+        failed = cli_spy("--", "sh", "-c", f"{connect}; exit 3")
+        killed = cli_spy("--json", "--", "sh", "-c", f"{connect}; kill -TERM $$")
+        refused = cli_spy("--", "gnutls-cli", "--insecure", "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.2", "-p",
+                          server.port, "127.0.0.1")
+    assert failed.returncode == 3 and "TLS session #0" in failed.stdout and "exited with status 3" in failed.stderr
+    assert killed.returncode == 128 + 15 and json.loads(killed.stdout)["returncode"] == -15
+    # the server speaks TLS 1.3 only: gnutls-cli fails, and the report names the error
+    assert refused.returncode == 1 and "Handshake:        failed (GNUTLS_E_" in refused.stdout
+
+
+def test_a_shell_whose_children_link_libgnutls_is_described_by_its_children():
+    result = cli_spy("--", "sh", "-c", "gnutls-cli --version >/dev/null; true")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "sh does not link libgnutls" in result.stderr
+    assert "gnutls-cli (pid" in result.stderr and "links libgnutls but called no gnutls_init" in result.stderr
+
+
+def test_timeout_stops_the_whole_process_group(tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    # the grandchild lets go of our pipes, so nothing but the process group ties it to the run
+    script = f'sh -c "echo \\$\\$ > {pid_file}; exec sleep 60" </dev/null >/dev/null 2>&1 & wait'
+    result = cli_spy("--timeout", "1", "--", "sh", "-c", script)
+    grandchild = int(pid_file.read_text())
+    try:
+        with open(f"/proc/{grandchild}/stat") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        state = "gone"
+    if state not in ("gone", "Z", "X"):
+        os.kill(grandchild, signal.SIGKILL)  # the sleep this test started
+        raise AssertionError(f"the grandchild {grandchild} was left running (state {state})")
+    assert result.returncode == 124 and "did not finish within 1 s" in result.stderr
+
+
+def test_a_spy_library_path_with_a_space_is_still_preloaded(tmp_path):
+    folder = tmp_path / "with space: and colon"
+    shutil.copytree(os.path.dirname(os.path.dirname(spy_library())), folder / "gnutls_lab",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    with ServerThread("1.3") as server:
+        result = cli_spy("--json", "--", "gnutls-cli", "--insecure", "-p", server.port, "127.0.0.1", cwd=folder,
+                         env={**os.environ, "PYTHONPATH": str(folder)})
+    assert "cannot be preloaded" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["summary"]["handshakes"] == 1

@@ -12,6 +12,8 @@ Modules (private; this face re-exports what users and the layers above use):
 - ``_experiments``: ticket reuse, lifetime and rotation, measured on real handshakes.
 - ``_replay``: 0-RTT first flights replayed, case by case.
 - ``_spy``: the spy's log of a real program, read into sessions and findings.
+- ``_spy_processes``: the processes of a spied run, and what the spy could not see in them.
+- ``_spy_server``: a spy report paired with a lab server's record of the same connections.
 """
 
 from ._decode import REDACTED, DecodedSession, Field, decode, is_secret, name_of, ticket_state_to_dict
@@ -20,7 +22,7 @@ from ._linkage import TICKET_LINK_KINDS, Linkage, Observer, link_visits
 from ._observer import ObservedConnection, observe_connection
 from ._recorded import read_recorded_resumption, read_recorded_tls12
 from ._replay import replay_case, replay_experiment, replay_sweep
-from ._spy import analyse as analyse_spy_log, identity_id, server_disagreements
+from ._spy import analyse as analyse_spy_log, identity_id, pair_with_server, server_disagreements
 from ._ticket_keys import decrypt_ticket, load_ticket_key, period_key, period_of
 
 __all__ = [
@@ -60,4 +62,5 @@ __all__ = [
     "analyse_spy_log",
     "identity_id",
     "server_disagreements",
+    "pair_with_server",
 ]

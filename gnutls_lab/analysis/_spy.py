@@ -17,6 +17,10 @@ clients presented the same way (:func:`identity_id`), so the two sides can be co
 What the spy sees of a TLS 1.3 NewSessionTicket: ``GNUTLS_SFLAGS_SESSION_TICKET`` after a
 ``gnutls_record_recv`` (the arrival, to within that call), or a real blob from ``get_data2`` (the
 ticket had arrived by then, possibly read by that very call). Nothing else is inferred.
+
+What the spy could not see (a program that loaded libgnutls with ``RTLD_LOCAL``) is in the report's
+``not_seen`` sentences, from :mod:`._spy_processes`. :func:`pair_with_server` and :func:`server_disagreements`
+(in :mod:`._spy_server`) compare a report with a lab server's record of the same connections.
 """
 
 from __future__ import annotations
@@ -25,12 +29,16 @@ import hashlib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+from ..binding import make_error
 from ..errors import BlobFormatError
 from ..formats import PROTOCOLS
 from ..formats import DUMMY_SESSION
 from ._decode import decode
+from ._spy_processes import blind_spots, nothing_seen, processes
+from ._spy_server import pair_with_server, server_disagreements
 
-__all__ = ["SpySession", "SpyReport", "analyse", "ticket_id", "identity_id", "server_disagreements"]
+__all__ = ["SpySession", "SpyReport", "analyse", "ticket_id", "identity_id", "server_disagreements",
+           "pair_with_server"]
 
 _SFLAGS_SESSION_TICKET = 128
 #: ``gnutls_init`` flags (``gnutls_init_flags_t``) the report names.
@@ -85,6 +93,7 @@ class Stored:
     ticket_id: str | None
     at_ms: float  # since the run's first record
     from_callback: str | None = None  # the libgnutls call the program's callback ran inside, if any
+    spy_kept_bytes: int | None = None  # set when the spy logged only this many bytes (over 1 MiB)
 
 
 @dataclass
@@ -94,9 +103,11 @@ class SpySession:
     index: int
     pid: int
     session: str
+    program: str = ""  # the process's program (argv[0]), from the spy's start record
     flags: int = 0
     started_ms: float = 0.0
     handshake_rc: int | None = None
+    handshake_error: str | None = None  # the name of a failed handshake's error code
     handshake_ms: float | None = None  # when the handshake completed, since the run's first record
     protocol: str | None = None
     resumed: bool | None = None  # the library's verdict after the handshake
@@ -112,6 +123,12 @@ class SpySession:
     custom_pull: bool = False
     pull_timeout: bool = False
     ended_ms: float | None = None
+    # The session's socket when its transport is a descriptor (the client's side is "local"), else None.
+    local_address: str | None = None
+    local_port: int | None = None
+    peer_address: str | None = None
+    peer_port: int | None = None
+    local_scope: bool = False  # libgnutls was outside the global scope (dlopen RTLD_LOCAL) for its calls
 
     @property
     def is_client(self) -> bool:
@@ -134,11 +151,15 @@ class SpyReport:
     sessions: list
     summary: dict
     findings: list
+    processes: list = field(default_factory=list)  # SpyProcess, in the order they started
+    not_seen: list = field(default_factory=list)  # sentences: what the spy could not see
+    nothing_seen: str | None = None  # why there is no session at all (None: sessions, or no process logged)
 
     def to_dict(self) -> dict:
         return {"program": self.program, "gnutls_version": self.gnutls_version, "returncode": self.returncode,
                 "sessions": [s.to_dict() for s in self.sessions], "summary": self.summary,
-                "findings": self.findings}
+                "findings": self.findings, "processes": [p.to_dict() for p in self.processes],
+                "not_seen": self.not_seen, "nothing_seen": self.nothing_seen}
 
 
 #: Wrapped calls inside which libgnutls calls its own public functions: those records are not the program's.
@@ -149,6 +170,8 @@ _LIBRARY_NESTING = {"gnutls_session_get_data", "gnutls_init", "gnutls_deinit", "
 def _own(record: dict) -> bool:
     """The program's own call: made outside any wrapped call, or from a program callback run inside one
     (a handshake hook inside gnutls_handshake or gnutls_record_recv), not libgnutls calling itself."""
+    if record.get("from") == "libgnutls":  # the caller's address lies in libgnutls
+        return False
     return not record["depth"] or record.get("inside") not in _LIBRARY_NESTING
 
 
@@ -156,10 +179,19 @@ def _ms(ns: int, origin: int) -> float:
     return round((ns - origin) / 1e6, 3)
 
 
-def _sessions(records: list) -> list:
+def _hex(record: dict) -> bytes:
+    try:
+        return bytes.fromhex(record.get("data", ""))
+    except ValueError:  # a record cut short by a killed program
+        return b""
+
+
+def _sessions(records: list) -> tuple[list, list]:
+    """The sessions, and the calls libgnutls made to itself for sessions whose start the spy never saw."""
     origin = min((r["mono_ns"] for r in records), default=0)
     live: dict = {}
     sessions: list = []
+    unattributed: list = []
     blobs: list = []  # (data, ticket_id) of every real blob the program received, in order
 
     def current(record) -> SpySession:
@@ -172,6 +204,11 @@ def _sessions(records: list) -> list:
 
     for r in sorted(records, key=lambda r: r["mono_ns"]):
         event, at = r["ev"], _ms(r["mono_ns"], origin)
+        if event in ("start", "exit", "unresolved"):
+            continue
+        if r.get("from") == "libgnutls" and (r["pid"], r["session"]) not in live:
+            unattributed.append(r)  # the program's own calls bypassed the spy (RTLD_LOCAL)
+            continue
         if event == "init":
             if r["rc"] != 0 or not _own(r):
                 continue
@@ -180,14 +217,19 @@ def _sessions(records: list) -> list:
             s.flags = r.get("flags", 0)
             continue
         s = current(r)
+        s.local_scope = s.local_scope or bool(r.get("local"))
         if event == "deinit":
             s.ended_ms = at
             live.pop((r["pid"], r["session"]), None)
         elif event == "handshake" and _own(r):
             if r["rc"] not in (_E_AGAIN, _E_INTERRUPTED) or s.handshake_rc is None:
                 s.handshake_rc = r["rc"]
+                s.handshake_error = make_error(r["rc"]).name if r["rc"] < 0 else None
+            if "local_port" in r:
+                s.local_address, s.local_port = r["local_addr"], r["local_port"]
+                s.peer_address, s.peer_port = r["peer_addr"], r["peer_port"]
         elif event == "verdict":
-            s.handshake_rc, s.handshake_ms = 0, at
+            s.handshake_rc, s.handshake_ms, s.handshake_error = 0, at, None
             s.resumed = bool(r["resumed"])
             s.protocol = PROTOCOLS.get(r["protocol"], str(r["protocol"]))  # the verdict's gnutls_protocol_t
             if r.get("flags", 0) & _SFLAGS_SESSION_TICKET and s.ticket_arrival_ms is None:
@@ -197,7 +239,7 @@ def _sessions(records: list) -> list:
         elif event == "is_resumed" and _own(r):
             s.program_asked_resumed = True
         elif event == "set_data" and _own(r):
-            data = bytes.fromhex(r.get("data", ""))
+            data = _hex(r)
             s.offered_bytes, s.offered_dummy = r.get("size", len(data)), data == DUMMY_SESSION
             s.ticket_id_offered, s.set_data_rc = ticket_id(data), r["rc"]
             if s.ticket_id_offered and s.ticket_id_offered.startswith("undecoded:"):
@@ -209,13 +251,15 @@ def _sessions(records: list) -> list:
         elif event in ("get_data", "get_data2") and _own(r):
             if r["rc"] != 0 or r.get("size_only") or "data" not in r:
                 continue
-            data = bytes.fromhex(r["data"])
+            data = _hex(r)
             waited = round(r.get("elapsed_ns", 0) / 1e6, 3)
+            whole = len(data) == r["size"]
             stored = Stored(event, data == DUMMY_SESSION, r["size"],
                             round(at - s.handshake_ms, 3) if s.handshake_ms is not None else None,
-                            waited, ticket_id(data), at, r.get("inside") if r["depth"] else None)
+                            waited, ticket_id(data) if whole else None, at, r.get("inside") if r["depth"] else None,
+                            None if whole else len(data))
             s.stored.append(stored)
-            if not stored.dummy:
+            if not stored.dummy and whole:
                 blobs.append((data, stored.ticket_id))
             if not stored.dummy and s.protocol == "TLS1.3" and s.ticket_arrival_ms is None:
                 s.ticket_arrival_ms, s.ticket_arrival_seen = at, "get_data2"
@@ -223,7 +267,7 @@ def _sessions(records: list) -> list:
             s.custom_pull = True
         elif event == "set_pull_timeout":
             s.pull_timeout = True
-    return sessions
+    return sessions, unattributed
 
 
 def _plural(n: int, word: str) -> str:
@@ -312,7 +356,16 @@ def _findings(sessions: list) -> list:
 
 def analyse(records: list, program: list, gnutls_version: str = "", returncode: int | None = None) -> SpyReport:
     """The report of one run from the spy's records (dicts, as logged)."""
-    sessions = _sessions(records)
+    sessions, unattributed = _sessions(records)
+    procs = processes(records, Counter(s.pid for s in sessions), unattributed)
+    names = {p.pid: p.program for p in procs}
+    for s in sessions:
+        s.program = names.get(s.pid, "")
+    not_seen = blind_spots(procs, records)
+    cut = [st for s in sessions for st in s.stored if st.spy_kept_bytes is not None]
+    if cut:
+        not_seen.append(f"The spy logged only the first {cut[0].spy_kept_bytes} bytes of {_plural(len(cut), 'blob')} "
+                        f"larger than that ({max(st.bytes for st in cut)} bytes at most): their tickets are not named.")
     clients = [s for s in sessions if s.is_client and s.handshake_rc == 0]
     offers = Counter(s.ticket_id_offered for s in sessions if s.ticket_id_offered)
     summary = {
@@ -324,30 +377,5 @@ def analyse(records: list, program: list, gnutls_version: str = "", returncode: 
         "offered": sum(1 for s in sessions if s.offered_bytes is not None),
         "max_ticket_offers": max(offers.values(), default=0),
     }
-    return SpyReport(list(program), gnutls_version, returncode, sessions, summary, _findings(sessions))
-
-
-def server_disagreements(report: dict, served: list, tls: str) -> list[str]:
-    """Where the spy's report (:meth:`SpyReport.to_dict`) and the lab server's record of the same run
-    (``ServedConnection.log_entry()`` per connection, in connection order) disagree; empty when they
-    tell one story: the same connections and protocol, the same ones resumed, and each resumption
-    offered exactly the ticket or session ID the server resumed from."""
-    sessions = sorted((s for s in report["sessions"] if s["role"] == "client" and s["handshake_rc"] == 0),
-                      key=lambda s: s["handshake_ms"])
-    problems = []
-    if not len(sessions) == len(served) == report["summary"]["handshakes"]:
-        problems.append(f"{len(sessions)} client handshakes seen by the spy, {len(served)} connections served, "
-                        f"{report['summary']['handshakes']} in the summary")
-    if [s["resumed"] for s in sessions] != [r["resumed"] for r in served]:
-        problems.append("the spy and the server disagree on which connections resumed")
-    if not [s["protocol"] for s in sessions] == [f"TLS{tls}"] * len(sessions) == [r["protocol"] for r in served]:
-        problems.append(f"not every connection was TLS {tls} on both sides")
-    if report["summary"]["resumed"] != sum(r["resumed"] for r in served):
-        problems.append("the summary's resumed count differs from the server's")
-    for session, record in zip(sessions, served):
-        if record["resumed"] and not session["ticket_id_offered"] == record["ticket_id"] is not None:
-            problems.append(f"connection {record.get('connection', '?')}: the client offered "
-                            f"{session['ticket_id_offered']}, the server resumed from {record['ticket_id']}")
-        if any(stored["dummy"] != (stored["ticket_id"] is None) for stored in session["stored"]):
-            problems.append("a stored result names a ticket for a dummy, or none for real data")
-    return problems
+    return SpyReport(list(program), gnutls_version, returncode, sessions, summary, _findings(sessions), procs,
+                     not_seen, None if sessions else nothing_seen(procs))

@@ -98,8 +98,12 @@ class ServedConnection:
 
     def log_entry(self) -> dict:
         """The line ``gnutls-lab serve --log`` writes: resumed or not, and what the client presented, named
-        by a short hash as the spy names it (:func:`gnutls_lab.analysis._spy.identity_id`), never shown."""
-        return {"connection": self.index, "peer": self.peer, "protocol": self.protocol, "resumed": self.resumed,
+        by a short hash as the spy names it (:func:`gnutls_lab.analysis._spy.identity_id`), never shown; the
+        client's address and port, by which the spy's report is paired with it."""
+        address, _, port = self.peer.rpartition(":")
+        return {"connection": self.index, "peer": self.peer, "client_address": address,
+                "client_port": int(port) if port.isdigit() else None,
+                "protocol": self.protocol, "resumed": self.resumed,
                 "error": self.error, "presented": self.identity_kind,
                 "ticket_id": identity_id(self.identity_kind, self.identity), "tickets_sent": self.tickets_sent,
                 "http_requests": self.http_requests}

@@ -5,6 +5,11 @@ naming a fresh log file (created 0600: it holds the program's session data, secr
 processes inherit both, so a program that forks or runs helpers is followed too. The program's standard
 output goes to our standard error, so ``--json`` output stays clean; its standard input is ours.
 :func:`gnutls_lab.analysis._spy.analyse` turns the records into a report.
+
+``LD_PRELOAD`` splits its value on spaces and colons, with no quoting: a library path holding either
+is reached through a link in a fresh temporary folder. With a ``timeout`` the program runs in a session
+(and process group) of its own, so that when the time is up every process it started is stopped with
+it (SIGTERM, then SIGKILL 2 s later); a process that starts its own session escapes that.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ import datetime
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 
 from ..analysis import analyse_spy_log, server_disagreements
@@ -34,9 +41,18 @@ class SpiedRun:
     """One program run under the spy: its command, exit status and the spy's records (dicts)."""
 
     argv: list
-    returncode: int
+    returncode: int  # negative: killed by that signal
     records: list
     log_path: str | None  # kept log file, or None when it was a temporary one
+    timed_out: bool = False  # stopped (with every process it started) when the timeout ran out
+
+    @property
+    def exit_status(self) -> int:
+        """The status a shell would report: the program's, 128 + N when signal N killed it, 124 when
+        the timeout stopped it (as ``timeout(1)``)."""
+        if self.timed_out:
+            return 124
+        return 128 - self.returncode if self.returncode < 0 else self.returncode
 
 
 #: The libcurl client of the "libcurl-gnutls" scenarios, shipped with the package.
@@ -88,12 +104,53 @@ def read_records(path: str) -> list:
     return records
 
 
+#: The characters LD_PRELOAD separates paths with (glibc: spaces and colons; no quoting).
+_PRELOAD_SEPARATORS = frozenset(" :\t\n")
+_GRACE_SECONDS = 2.0
+
+
+def _preload_path(library: str, folder: str) -> str:
+    """``library`` as LD_PRELOAD can name it: itself, or a link to it in ``folder`` (a fresh private folder)."""
+    if not _PRELOAD_SEPARATORS & set(library):
+        return library
+    link = os.path.join(folder, "libgnutls-lab-spy.so")
+    if _PRELOAD_SEPARATORS & set(link):
+        raise UsageError(f"the spy library's path {library!r} holds a space or a colon, which LD_PRELOAD cannot "
+                         f"hold, and so does the temporary folder {folder!r}: set TMPDIR to a folder without them")
+    os.symlink(library, link)
+    return link
+
+
+def _exited(pid: int) -> bool:
+    """Whether our child ``pid`` has exited, without reaping it (so its pid, and its process group's id,
+    cannot be reused while we still signal the group)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the program's process group, SIGKILL 2 s later; the program is reaped afterwards."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        if sig == signal.SIGTERM:
+            deadline = time.monotonic() + _GRACE_SECONDS
+            while not _exited(process.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+    process.wait()
+
+
 def run_spied(argv: list, *, keep_log: str | None = None, timeout: float | None = None,
               env: dict | None = None, stdout=None, stdin=None) -> SpiedRun:
     """Run ``argv`` under the spy; ``keep_log``: a folder to keep the log in (else it is deleted).
 
     Raises :class:`~gnutls_lab.errors.UsageError` when the spy was not built or the program cannot be
-    started. ``stdout``: where the program's output goes (default: our standard error).
+    started. ``stdout``: where the program's output goes (default: our standard error). ``timeout``:
+    seconds after which the program and every process it started are stopped (``timed_out`` is then set).
     """
     library = spy_library()
     if library is None:
@@ -103,28 +160,44 @@ def run_spied(argv: list, *, keep_log: str | None = None, timeout: float | None 
         raise UsageError("name a program to run: gnutls-lab spy -- PROGRAM [ARGS...]")
     if shutil.which(argv[0]) is None:
         raise UsageError(f"{argv[0]}: no such program")
-    folder = keep_log if keep_log is not None else tempfile.mkdtemp(prefix="gnutls-lab-spy-")
+    if timeout is not None and not timeout > 0:
+        raise UsageError(f"--timeout must be more than 0 seconds, not {timeout:g}")
     if keep_log is not None and not os.path.isdir(keep_log):
         raise UsageError(f"--keep-log {keep_log}: not a folder")
-    fd, log_path = tempfile.mkstemp(prefix="spy-", suffix=".jsonl", dir=folder)  # 0600
-    os.close(fd)
-    child_env = dict(os.environ if env is None else env)
-    preload = child_env.get("LD_PRELOAD", "")
-    child_env["LD_PRELOAD"] = f"{library} {preload}".strip()
-    child_env[SPY_LOG_VARIABLE] = log_path
+    work = tempfile.mkdtemp(prefix="gnutls-lab-spy-")  # absolute, 0700: the temporary log, the link
+    timed_out = False
     try:
+        preload_path = _preload_path(library, work)
+        # The spy writes only to an absolute path (the program may change its directory).
+        folder = os.path.abspath(keep_log) if keep_log is not None else work
+        fd, log_path = tempfile.mkstemp(prefix="spy-", suffix=".jsonl", dir=folder)  # 0600
+        os.close(fd)
+        child_env = dict(os.environ if env is None else env)
+        preload = child_env.get("LD_PRELOAD", "")
+        child_env["LD_PRELOAD"] = f"{preload_path} {preload}".strip()
+        child_env[SPY_LOG_VARIABLE] = log_path
         try:
-            completed = subprocess.run(argv, env=child_env, timeout=timeout, stdin=stdin,
+            process = subprocess.Popen(argv, env=child_env, stdin=stdin, start_new_session=timeout is not None,
                                        stdout=sys.stderr if stdout is None else stdout)
-        except subprocess.TimeoutExpired:
-            raise UsageError(f"{argv[0]} did not finish within {timeout} s") from None
         except OSError as exc:
             raise UsageError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _stop_group(process)
+        except BaseException:  # an interrupt: a program in its own session does not get the terminal's ^C
+            if timeout is not None:
+                _stop_group(process)
+            else:
+                process.kill()
+                process.wait()
+            raise
         records = read_records(log_path)
     finally:
-        if keep_log is None:
-            shutil.rmtree(folder, ignore_errors=True)
-    return SpiedRun(list(argv), completed.returncode, records, log_path if keep_log is not None else None)
+        shutil.rmtree(work, ignore_errors=True)
+    return SpiedRun(list(argv), process.returncode, records, log_path if keep_log is not None else None,
+                    timed_out)
 
 
 _WGET2 = ("F=$(mktemp -u); for i in 1 2 3; do wget2 -q -O /dev/null --no-check-certificate {extra}--tls-resume "
@@ -169,6 +242,8 @@ def spy_against_lab(command: str, tls: str = "1.3", connections: int = 1, *, cur
         argv = ["sh", "-c", shell]
         try:
             run = run_spied(argv, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=timeout)
+            if run.timed_out:
+                raise UsageError(f"{command} did not finish within {timeout} s")
             server.wait_served(connections, 30)
         finally:
             server.stop()

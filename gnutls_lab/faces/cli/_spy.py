@@ -3,8 +3,14 @@
 The program runs with the session-data spy preloaded (:func:`gnutls_lab.network._spy.run_spied`); its own
 output goes to standard error. The report (:func:`gnutls_lab.analysis._spy.analyse`) has one block per TLS
 session, like ``openssl sess_id -text``, then the findings; ``--json`` prints it as one JSON object
-(``program``, ``gnutls_version``, ``sessions``, ``summary``, ``findings``). Tickets are named by a
-short hash, never shown.
+(``program``, ``gnutls_version``, ``sessions``, ``summary``, ``findings``, ``processes``, ``not_seen``).
+Tickets are named by a short hash, never shown.
+
+Exit status: 0 when the program succeeded and the report was printed; the program's own status when it
+failed (128 + N when signal N killed it), after the report; 124 when ``--timeout`` stopped it (and every
+process it started); 2 for a usage error, or when the program succeeded but no TLS session was seen
+(the one-line message says why: which processes ran, which of them link libgnutls, or that libgnutls
+was loaded where the spy cannot see it).
 """
 
 from __future__ import annotations
@@ -27,10 +33,15 @@ def format_report(report: dict) -> str:
     lines = [f"Program: {shlex.join(report['program'])} (exit status {report['returncode']})",
              f"GnuTLS: {report['gnutls_version']}", ""]
     for s in report["sessions"]:
-        lines.append(f"TLS session #{s['index']} (pid {s['pid']}, {s['role']})")
+        program = f", {s['program']}" if s.get("program") else ""
+        lines.append(f"TLS session #{s['index']} (pid {s['pid']}{program}, {s['role']})")
         rc = s["handshake_rc"]
-        lines.append(f"    Handshake:        {'ok' if rc == 0 else ('never run' if rc is None else f'failed ({rc})')}"
+        failed = f"failed ({s.get('handshake_error') or rc}, {rc})" if s.get("handshake_error") else f"failed ({rc})"
+        lines.append(f"    Handshake:        {'ok' if rc == 0 else ('never run' if rc is None else failed)}"
                      f"{' at ' + _ms(s['handshake_ms']) if s['handshake_ms'] is not None else ''}")
+        if s.get("local_port") is not None:
+            lines.append(f"    Connection:       {_address(s['local_address'], s['local_port'])} -> "
+                         f"{_address(s['peer_address'], s['peer_port'])}")
         if s["protocol"]:
             lines.append(f"    Protocol:         {s['protocol']}")
         if s["resumed"] is not None:
@@ -58,7 +69,13 @@ def format_report(report: dict) -> str:
     lines.append("")
     lines.append("Findings:")
     lines += [f"  - {finding}" for finding in report["findings"]] or ["  (none)"]
+    if report.get("not_seen"):
+        lines += ["", "Not seen by the spy:"] + [f"  - {sentence}" for sentence in report["not_seen"]]
     return "\n".join(lines)
+
+
+def _address(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
 def _spy(args) -> int:
@@ -72,19 +89,31 @@ def _spy(args) -> int:
     if not argv:
         raise UsageError("name a program to run: gnutls-lab spy -- PROGRAM [ARGS...]")
     run = run_spied(argv, keep_log=args.keep_log, timeout=args.timeout)
-    if not any(r["ev"] == "init" for r in run.records):
-        linked = links_libgnutls(argv[0])
-        why = "the binary does not link libgnutls" if linked is False else "it made no TLS connection with libgnutls"
-        raise UsageError(f"{argv[0]}: no gnutls_init seen ({why}); nothing to report")
-    report = analyse_spy_log(run.records, argv, library_info().version, run.returncode).to_dict()
+    if run.timed_out:
+        print(f"gnutls-lab spy: {argv[0]} did not finish within {args.timeout:g} s: stopped it and every process "
+              "it started", file=sys.stderr)
+    report = analyse_spy_log(run.records, argv, library_info().version, run.returncode)
     if run.log_path:
         print(f"gnutls-lab spy: the spy's log is in {run.log_path} (it holds session data: keep it private)",
               file=sys.stderr)
+    if not report.sessions:
+        why = report.nothing_seen
+        if why is None:  # not even a process record: the loader ignored LD_PRELOAD (static or set-uid)
+            linked = links_libgnutls(argv[0])
+            why = (f"{argv[0]} does not link libgnutls" if linked is False else
+                   f"{argv[0]} did not load the spy (a static or set-uid program ignores LD_PRELOAD)")
+        message = f"no gnutls_init seen ({why}); nothing to report"
+        if run.exit_status == 0:
+            raise UsageError(f"{argv[0]}: {message}")
+        print(f"gnutls-lab spy: {argv[0]} exited with status {run.exit_status}; {message}", file=sys.stderr)
+        return run.exit_status
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(report.to_dict(), indent=2))
     else:
-        print(format_report(report))
-    return 0
+        print(format_report(report.to_dict()))
+    if run.exit_status and not run.timed_out:
+        print(f"gnutls-lab spy: {argv[0]} exited with status {run.exit_status}", file=sys.stderr)
+    return run.exit_status
 
 
 def register(subparsers) -> None:
@@ -93,6 +122,7 @@ def register(subparsers) -> None:
                               "report, per TLS session, what it stored, what it offered and whether it resumed.")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--keep-log", metavar="DIR", help="keep the spy's raw log (JSON lines) in this folder")
-    p.add_argument("--timeout", type=float, metavar="S", help="stop waiting for the program after S seconds")
+    p.add_argument("--timeout", type=float, metavar="S",
+                   help="after S seconds, stop the program and every process it started (exit status 124)")
     p.add_argument("program", nargs="+", metavar="-- PROGRAM [ARGS...]")
     p.set_defaults(func=_spy)
