@@ -225,6 +225,16 @@ static void *sibling(const call_t *call, const char *name)
     return call->handle ? lookup_in(call->handle, name) : dlsym(RTLD_NEXT, name);
 }
 
+/* `type var = sibling(...)`, cached like the wrappers' own functions while libgnutls was linked at start. */
+#define SIBLING(type, var, name)                                                                              \
+    static type var##_cached;                                                                                 \
+    type var = __atomic_load_n(&var##_cached, __ATOMIC_RELAXED);                                              \
+    if (!var || call.handle) {                                                                                \
+        var = (type)sibling(&call, name);                                                                     \
+        if (linked_at_start && !call.handle)                                                                  \
+            __atomic_store_n(&var##_cached, var, __ATOMIC_RELAXED);                                           \
+    }
+
 static void leave(call_t *call)
 {
     if (call->handle)
@@ -237,7 +247,7 @@ static void leave(call_t *call)
 #define ENTER(type, fname)                                                                                    \
     call_t call;                                                                                              \
     static type cached;                                                                                       \
-    type real_fn = cached;                                                                                    \
+    type real_fn = __atomic_load_n(&cached, __ATOMIC_RELAXED);                                                \
     if (real_fn) {                                                                                            \
         call.name = fname, call.fn = (void *)real_fn, call.handle = NULL,                                     \
         call.caller = __builtin_return_address(0);                                                            \
@@ -612,7 +622,7 @@ ssize_t gnutls_record_recv(spy_session session, void *data, size_t size)
     depth--;
     inside = outer;
     int saved = errno;
-    flags_fn get_flags = (flags_fn)sibling(&call, "gnutls_session_get_flags");
+    SIBLING(flags_fn, get_flags, "gnutls_session_get_flags");
     if (get_flags && (get_flags(session) & SFLAGS_SESSION_TICKET) && first_ticket(session))
         record("ticket", &call, session, rc < 0 ? (int)rc : 0, NULL, NULL, "\"seen_after\":\"gnutls_record_recv\"");
     leave(&call);
