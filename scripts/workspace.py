@@ -99,14 +99,39 @@ def check_workspace(notebooks: pathlib.Path, workspace: pathlib.Path, protected:
                                      " move it away and run again")
 
 
-def participant_copy(source: pathlib.Path) -> bytes:
-    """The notebook as participants get it: the same cells, without the jupytext pairing."""
-    notebook = json.loads(source.read_text(encoding="utf-8"))
-    notebook.get("metadata", {}).pop("jupytext", None)
+def language_info() -> dict:
+    """The ``language_info`` metadata the kernel reports (ipykernel's ``IPythonKernel.language_info``), for
+    the Python that runs this script, which is the kernel's in ``make lab``, on the hub and on Binder.
+
+    JupyterLab writes the kernel's ``language_info`` into a notebook as it opens: a copy without it (or
+    with another Python's version) shows the "modified" dot at once and asks to be saved on close."""
+    return {"codemirror_mode": {"name": "ipython", "version": sys.version_info[0]}, "file_extension": ".py",
+            "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+            "pygments_lexer": f"ipython{sys.version_info[0]}", "version": sys.version.split()[0]}
+
+
+def _serialise(notebook: dict) -> bytes:
     return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def participant_copy(source: pathlib.Path) -> bytes:
+    """The notebook as participants get it: the same cells, without the jupytext pairing, with the
+    kernel's ``language_info`` (so that opening it changes nothing)."""
+    notebook = json.loads(source.read_text(encoding="utf-8"))
+    notebook.get("metadata", {}).pop("jupytext", None)
+    notebook.setdefault("metadata", {})["language_info"] = language_info()
+    return _serialise(notebook)
+
+
 def digest(data: bytes) -> str:
+    """The digest of a copy's content: its bytes as this script writes them, ``language_info`` left out (it
+    follows the Python in use, and copies made before it was added must count as the same version)."""
+    try:
+        notebook = json.loads(data)
+        notebook.get("metadata", {}).pop("language_info", None)
+        data = _serialise(notebook)
+    except (ValueError, AttributeError):
+        pass  # not a notebook (or not one any more): its raw bytes
     return hashlib.sha256(data).hexdigest()
 
 
@@ -160,7 +185,7 @@ def update_workspace(notebooks: pathlib.Path, workspace: pathlib.Path) -> list[s
             record.update(copied=digest(data))
             record.pop("offered", None)
             done.append(f"copied {source.name}")
-        elif record.get("copied") not in (None, digest(data)) and copy.read_bytes() != data:
+        elif record.get("copied") not in (None, digest(data)) and digest(copy.read_bytes()) != digest(data):
             untouched_offer = not offered.exists() or digest(offered.read_bytes()) == record.get("offered")
             if untouched_offer and record.get("offered") != digest(data):
                 write_new_file(offered, data)

@@ -302,3 +302,32 @@ def test_a_workspace_beside_the_notebooks_of_a_clone_is_still_made(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (clone / "workspace" / "01-live-handshake.ipynb").is_file()
     assert (clone / "workspace" / "course" / "checks.py").is_file()
+
+
+def test_copies_carry_the_kernels_language_info_so_opening_one_changes_nothing(tmp_path):
+    """JupyterLab writes the kernel's ``language_info`` into a notebook as it opens it; a copy without it
+    showed the "modified" dot at once (tests/test_browser.py checks the dot itself)."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    workspace = tmp_path / "workspace"
+    _run("--workspace", str(workspace), "-q")
+    for name in UPSTREAM:
+        assert json.loads((workspace / name).read_text())["metadata"]["language_info"] == IPythonKernel.language_info
+
+
+def test_copies_made_before_language_info_are_not_offered_again(tmp_path, upstream):
+    """A workspace made by the previous version of the script (copies without ``language_info``) counts as
+    up to date: no "(updated)" copy for a notebook that did not change upstream."""
+    workspace = tmp_path / "workspace"
+    args = ("--notebooks", str(upstream), "--workspace", str(workspace))
+    _run(*args)
+    manifest = json.loads((workspace / ".workspace.json").read_text())
+    for name in UPSTREAM:
+        notebook = json.loads((workspace / name).read_text())
+        del notebook["metadata"]["language_info"]
+        old = (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode()
+        (workspace / name).write_bytes(old)
+        manifest[name] = {"copied": hashlib.sha256(old).hexdigest()}
+    (workspace / ".workspace.json").write_text(json.dumps(manifest))
+    assert "updated" not in _run(*args).stdout
+    assert not list(workspace.glob("*(updated)*"))
