@@ -11,6 +11,8 @@
 #   GNUTLS_LAB_HUB_USERS    prefix of the participants' hub and system user names (default gl-)
 #   GNUTLS_LAB_HUB_HOMES    where their homes are made (default /home)
 #   GNUTLS_LAB_HUB_INTERNAL the hub's and the proxy's own API ports, "HUB,PROXY" (default 8081,8001; 127.0.0.1)
+#   GNUTLS_LAB_HUB_ACTIVITY how often (s) servers and the proxy report activity to the hub (default 300; the
+#                           tests' short idle times need it shorter)
 #
 # Each participant is a system user with a private home; their server (LocalProcessSpawner) runs as that user,
 # on 127.0.0.1, opening on ~/workspace, made by scripts/workspace.py from PREFIX/share (deploy/hub/participant-server).
@@ -31,6 +33,7 @@ VENV = PREFIX / "venv"
 SHARE = PREFIX / "share"
 IDLE = int(os.environ.get("GNUTLS_LAB_HUB_IDLE") or 3600)
 USERS = os.environ.get("GNUTLS_LAB_HUB_USERS") or "gl-"
+ACTIVITY = int(os.environ.get("GNUTLS_LAB_HUB_ACTIVITY") or 300)
 HUB_API_PORT, PROXY_API_PORT = (int(p) for p in (os.environ.get("GNUTLS_LAB_HUB_INTERNAL") or "8081,8001").split(","))
 
 STATE.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -88,7 +91,9 @@ c.Spawner.environment = {
     "PATH": f"{VENV / 'bin'}:/usr/local/bin:/usr/bin:/bin",
     "VIRTUAL_ENV": str(VENV),
     "SHELL": "/bin/bash",
+    "JUPYTERHUB_ACTIVITY_INTERVAL": str(ACTIVITY),
 }
+c.JupyterHub.last_activity_interval = ACTIVITY
 c.Spawner.args = [
     # A terminal: a non-login bash (a login shell reads /etc/profile, which resets PATH), in ~/workspace.
     "--ServerApp.terminado_settings={'shell_command': ['/bin/bash']}",

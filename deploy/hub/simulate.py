@@ -275,7 +275,8 @@ async def participant(url: str, name: str, password: str, code: str, started: fl
 
 
 def _xsrf(client: httpx.AsyncClient) -> str:
-    values = [cookie.value for cookie in client.cookies.jar if cookie.name == "_xsrf"]
+    """The hub's _xsrf cookie (a participant's server sets one of its own under /user/NAME/)."""
+    values = [cookie.value for cookie in client.cookies.jar if cookie.name == "_xsrf" and cookie.path.startswith("/hub")]
     if not values:
         raise RuntimeError("the hub set no _xsrf cookie")
     return values[-1]
