@@ -24,6 +24,11 @@ fi
 "$prefix/venv/bin/python" -m pip install -q -r "$repo/deploy/hub/requirements.txt" "$repo[lab]"
 "$prefix/venv/bin/python" -m pip install -q --force-reinstall --no-deps "$repo"
 
+# No "receive Jupyter news?" toast in every participant's lab (JupyterLab's announcements plugin).
+mkdir -p "$prefix/venv/etc/jupyter/labconfig"
+echo '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}' \
+  > "$prefix/venv/etc/jupyter/labconfig/page_config.json"
+
 if [ ! -x "$prefix/proxy/node_modules/.bin/configurable-http-proxy" ]; then
   mkdir -p "$prefix/proxy"
   npm install --silent --no-audit --no-fund --prefix "$prefix/proxy" configurable-http-proxy@5 >/dev/null

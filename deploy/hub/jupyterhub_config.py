@@ -11,6 +11,7 @@
 #   GNUTLS_LAB_HUB_USERS    prefix of the participants' hub and system user names (default gl-)
 #   GNUTLS_LAB_HUB_HOMES    where their homes are made (default /home)
 #   GNUTLS_LAB_HUB_INTERNAL the hub's and the proxy's own API ports, "HUB,PROXY" (default 8081,8001; 127.0.0.1)
+#   GNUTLS_LAB_HUB_SERVER_ARGS  extra options for every participant's server (space-separated)
 #   GNUTLS_LAB_HUB_ACTIVITY how often (s) servers and the proxy report activity to the hub (default 300; the
 #                           tests' short idle times need it shorter)
 #
@@ -104,6 +105,8 @@ c.Spawner.args = [
     "--MappingKernelManager.cull_connected=False",
     "--LabApp.news_url=None",
     "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    # Extra options (the browser test sets --LabApp.expose_app_in_browser=True to read JupyterLab's state).
+    *(os.environ.get("GNUTLS_LAB_HUB_SERVER_ARGS") or "").split(),
 ]
 # A server start costs about 4 CPU-seconds; 30 at once on 2 cores take a minute or more (make bench-hub).
 c.Spawner.http_timeout = 180

@@ -68,8 +68,10 @@ def sweep(prefix: str = TEST_USERS) -> list[str]:
 class ThrowawayHub:
     """``with ThrowawayHub(prefix) as hub:`` a running hub; ``hub.url``, ``hub.state``, ``hub.pids()``."""
 
-    def __init__(self, install: pathlib.Path, idle: int = 3600, activity: int = 300, users: str = TEST_USERS):
+    def __init__(self, install: pathlib.Path, idle: int = 3600, activity: int = 300, users: str = TEST_USERS,
+                 server_args: str = ""):
         self.install, self.idle, self.activity, self.users = pathlib.Path(install), idle, activity, users
+        self.server_args = server_args
         ports = set()
         while len(ports) < 3:
             ports.add(free_port())
@@ -108,7 +110,7 @@ class ThrowawayHub:
                    GNUTLS_LAB_HUB_PORT=str(self.port), GNUTLS_LAB_HUB_INTERNAL=f"{self.hub_port},{self.proxy_port}",
                    GNUTLS_LAB_HUB_USERS=self.users, GNUTLS_LAB_HUB_CODE=self.code,
                    GNUTLS_LAB_HUB_IDLE=str(self.idle), GNUTLS_LAB_HUB_ACTIVITY=str(self.activity),
-                   GNUTLS_LAB_HUB_BIND="127.0.0.1")
+                   GNUTLS_LAB_HUB_BIND="127.0.0.1", GNUTLS_LAB_HUB_SERVER_ARGS=self.server_args)
         with open(self.log, "w") as log:
             self.process = subprocess.Popen([str(self.install / "venv" / "bin" / "jupyterhub"), "-f",
                                              str(HERE / "jupyterhub_config.py")], cwd=self.folder, env=env,
