@@ -99,9 +99,10 @@ class ThrowawayHub:
             pids.append(int((self.state / "proxy.pid").read_text()))
         except (OSError, ValueError):
             pass
-        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True,
-                                  text=True).stdout.split()
-        return sorted(set(pids) | {int(p) for p in children})
+        children = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(self.process.pid)], capture_output=True,
+                                  text=True).stdout.splitlines()
+        services = {int(line.split()[0]) for line in children if "jupyterhub_idle_culler" in line}
+        return sorted(set(pids) | services)  # not the participants' servers, which are the hub's children too
 
     def __enter__(self) -> "ThrowawayHub":
         sweep(self.users)
