@@ -101,9 +101,15 @@ hub: hub-install
 
 # The hub's tests run a throwaway hub of their own (its own prefix, ports and glhubt- accounts, all removed).
 HUB_TEST_PREFIX ?= /var/tmp/gnutls-lab-hub-test
-test-hub: $(VENV)/.test-installed
+# repo2docker (its --no-build Dockerfile) and PyYAML check deploy/z2jh/ offline (deploy/tests/test_z2jh.py).
+$(VENV)/.hub-test-installed: $(VENV)/.test-installed
+	$(PY) -m pip install -q jupyter-repo2docker pyyaml
+	touch $@
+
+test-hub: $(VENV)/.hub-test-installed
+	scripts/system-packages.sh test
 	$(MAKE) --no-print-directory hub-install HUB_PREFIX=$(HUB_TEST_PREFIX)
-	HUB_TEST_PREFIX=$(HUB_TEST_PREFIX) $(PY) -m pytest deploy/hub/tests -p no:cacheprovider $(PYTEST_ARGS)
+	HUB_TEST_PREFIX=$(HUB_TEST_PREFIX) $(PY) -m pytest deploy/tests -p no:cacheprovider $(PYTEST_ARGS)
 
 bench-hub: $(VENV)/.test-installed
 	$(MAKE) --no-print-directory hub-install HUB_PREFIX=$(HUB_TEST_PREFIX)

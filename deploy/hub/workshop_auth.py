@@ -26,10 +26,10 @@ import secrets
 import subprocess
 import tempfile
 
-from jupyterhub.auth import LocalAuthenticator
+from jupyterhub.auth import Authenticator, LocalAuthenticator
 from traitlets import Integer, Unicode
 
-__all__ = ["WorkshopAuthenticator", "hash_password", "password_matches"]
+__all__ = ["WorkshopAuthenticator", "WorkshopCodeAuthenticator", "hash_password", "password_matches"]
 
 NAME = re.compile(r"[a-z][a-z0-9]{0,19}")
 FIRST_SYSTEM_UID = 1000  # a name that maps to an account below this one is never a participant
@@ -49,7 +49,7 @@ def password_matches(password: str, stored: str) -> bool:
         return False
 
 
-class WorkshopAuthenticator(LocalAuthenticator):
+class _WorkshopLogin(Authenticator):
     """First login: a name, a password of one's own and the workshop code; later: the name and password."""
 
     workshop_code = Unicode(config=True, help="The code on the facilitator's slide (needed once, to claim a name)")
@@ -124,6 +124,15 @@ class WorkshopAuthenticator(LocalAuthenticator):
             self._write_passwords(passwords)
             self.log.info("%s claimed with the workshop code", name)
             return {"name": name}
+
+
+class WorkshopCodeAuthenticator(_WorkshopLogin):
+    """The workshop login without system accounts: Zero to JupyterHub on Kubernetes (deploy/z2jh/), where each
+    participant's server is a pod of its own."""
+
+
+class WorkshopAuthenticator(_WorkshopLogin, LocalAuthenticator):
+    """The workshop login on one machine (`make hub`): each participant a system user with a private home."""
 
     def system_user_exists(self, user) -> bool:
         try:

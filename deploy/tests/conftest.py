@@ -14,7 +14,7 @@ import time
 import httpx
 import pytest
 
-HUB = pathlib.Path(__file__).resolve().parent.parent
+HUB = pathlib.Path(__file__).resolve().parent.parent / "hub"
 sys.path.insert(0, str(HUB))
 
 import simulate  # noqa: E402
