@@ -21,8 +21,8 @@ from ._peers import (
     require_program,
 )
 from ._server import LabServer, save_ticket_key
-from ._spy import SCENARIOS, build_curl_client, links_libgnutls, program_version, run_spied, scenario_runs, \
-    spy_against_lab
+from ._spy import SCENARIOS, build_curl_client, links_libgnutls, program_version, recorded_runs_for, run_spied, \
+    scenario_runs, spy_against_lab
 
 __all__ = [
     # the lab's own server and client over TCP
@@ -46,6 +46,7 @@ __all__ = [
     "program_version",
     "spy_against_lab",
     "scenario_runs",
+    "recorded_runs_for",
     "build_curl_client",
     "SCENARIOS",
 ]
