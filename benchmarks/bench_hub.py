@@ -33,30 +33,33 @@ import simulate  # noqa: E402
 import throwaway  # noqa: E402
 
 
-def run(prefix: pathlib.Path, count: int, arrival: float, prestarted: bool) -> dict:
+def run(prefix: pathlib.Path, count: int, arrival: float, prestarted: bool, every_notebook: bool = False) -> dict:
     with throwaway.ThrowawayHub(prefix) as hub:
         time.sleep(5)  # the hub's own start-up settles
         prestart = None
-        stem = "pre" if prestarted else "sim"
+        stem = "all" if every_notebook else "pre" if prestarted else "sim"
         if prestarted:
             facilitator = hubctl.Hub(hub.url, hub.secret("facilitator-token"), hub.users)
             prestart = hubctl.prestart(facilitator, [f"{stem}{i + 1:03d}" for i in range(count)])
             idle = simulate.account_usage({simulate.uid_of(f"{hub.users}{stem}{i + 1:03d}") for i in range(count)})
             prestart["idle_rss_total_mb"] = round(sum(rss for rss, _ in idle.values()), 1)
-        figures = asyncio.run(simulate.room(hub.url, hub.code, count, arrival, name_stem=stem, hub_pids=hub.pids()))
+        figures = asyncio.run(simulate.room(hub.url, hub.code, count, arrival, name_stem=stem, hub_pids=hub.pids(),
+                                            every_notebook=every_notebook))
         figures["prestart"] = prestart
         return figures
 
 
-def extrapolate(figures: dict, cores: int) -> str:
+def extrapolate(figures: dict, day: dict | None, cores: int) -> str:
     """What 60, 100 and 300 would need, from this run's per-participant memory and CPU (extrapolated, not run)."""
     rss = figures["participant_rss_after_mb"]["median"] or 0
+    full = (day["participant_rss_after_mb"]["median"] or 0) if day else None
     cpu = figures["participant_cpu_s"]["median"] or 0
     hub = figures["hub_and_proxy_rss_mb"]["after"]
-    lines = ["| participants | memory (participants' two kernels + hub) | CPU to start and run 01 for all, on "
-             f"{cores} cores |", "|---:|---:|---:|"]
+    lines = ["| participants | memory, 01 + 02's exercise | memory, every notebook's kernel running | CPU seconds to"
+             f" start and run 01 for all, over {cores} cores |", "|---:|---:|---:|---:|"]
     for n in (figures["participants"], 60, 100, 300):
-        lines.append(f"| {n} | {(n * rss + hub) / 1024:.1f} GB | {n * cpu / cores:.0f} s |")
+        day_text = f"{(n * full + hub) / 1024:.1f} GB" if full else "-"
+        lines.append(f"| {n} | {(n * rss + hub) / 1024:.1f} GB | {day_text} | {n * cpu / cores:.0f} s |")
     return "\n".join(lines)
 
 
@@ -65,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", type=pathlib.Path, required=True, help="the hub's installation (make hub-install)")
     parser.add_argument("-n", "--participants", type=int, default=30)
     parser.add_argument("--arrival", type=float, default=60.0)
+    parser.add_argument("--full-day", type=int, default=2, metavar="N",
+                        help="then N participants who run every notebook (their memory with eight kernels); 0: none")
     parser.add_argument("--json", type=pathlib.Path, help="write every figure to this file")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
@@ -74,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
     cold = run(args.prefix, args.participants, args.arrival, prestarted=False)
     warm = run(args.prefix, args.participants, args.arrival, prestarted=True)
+    day = run(args.prefix, args.full_day, 10.0, prestarted=False, every_notebook=True) if args.full_day else None
     load_after = os.getloadavg()
     print()
     print("### Every server started at login\n")
@@ -83,13 +89,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"`hubctl.py start` of {pre['servers']} servers: {pre['ready']} ready, {pre['failed']} failed, all ready "
           f"after {pre['all_ready_s']} s; idle, they hold {pre['idle_rss_total_mb']} MB RSS together.\n")
     print(simulate.markdown(warm, command))
+    if day:
+        print("\n### A full day: every notebook run, each kernel left running (closing a tab does not stop it)\n")
+        print(simulate.markdown(day, command))
     print("\n### Extrapolated from the cold run (not measured)\n")
-    print(extrapolate(cold, os.cpu_count() or 1))
+    print(extrapolate(cold, day, os.cpu_count() or 1))
     print(f"\nload average before {load_before[0]:.1f}, after {load_after[0]:.1f}")
     if args.json:
-        args.json.write_text(json.dumps({"cold": cold, "prestarted": warm, "load_before": load_before,
+        args.json.write_text(json.dumps({"cold": cold, "prestarted": warm, "full_day": day, "load_before": load_before,
                                          "load_after": load_after}, indent=1))
-    return 0 if cold["failures"] == 0 and warm["failures"] == 0 else 1
+    return 0 if cold["failures"] == 0 and warm["failures"] == 0 and (not day or day["failures"] == 0) else 1
 
 
 if __name__ == "__main__":

@@ -210,8 +210,9 @@ def exercise_cells(cells: list[str]) -> list[str]:
 
 
 async def participant(url: str, name: str, password: str, code: str, started: float,
-                      result: Participant, uids: dict, ready_timeout: float = 600) -> None:
-    """Log in, get a server, run notebook 01 and one exercise of 02; fill ``result``."""
+                      result: Participant, uids: dict, ready_timeout: float = 600, every_notebook: bool = False) -> None:
+    """Log in, get a server, run notebook 01 and one exercise of 02 (with ``every_notebook``, then every cell of
+    every other notebook too, each in its own kernel, left running as closed tabs leave them); fill ``result``."""
     result.arrived = round(time.monotonic() - started, 1)
     host = httpx.URL(url)
     async with httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(120.0), follow_redirects=True) as client:
@@ -270,6 +271,22 @@ async def participant(url: str, name: str, password: str, code: str, started: fl
                     raise RuntimeError(f"the exercise check showed nothing about is_resumable: {check[:300]}")
             finally:
                 kernel.close()
+            if every_notebook:
+                listing = (await client.get(f"{server_url}/api/contents/", headers=auth)).json()["content"]
+                for notebook in sorted(e["name"] for e in listing if e["name"][:2].isdigit() and e["name"].endswith(".ipynb")):
+                    if notebook == FIRST_NOTEBOOK:
+                        continue
+                    kernel_id, cells = await _open_notebook(client, server_url, token, notebook)
+                    kernel = await Kernel.connect(ws_base, kernel_id, token, user)
+                    try:
+                        for source in cells:
+                            try:
+                                await kernel.execute(source)
+                            except RuntimeError as error:
+                                raise RuntimeError(f"{notebook}: {error}") from None
+                            result.cells_run += 1
+                    finally:
+                        kernel.close()
         except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
             result.error = f"{type(exc).__name__}: {exc}"[:500]
 
@@ -299,7 +316,7 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 
 async def room(url: str, code: str, count: int, arrival: float, name_stem: str = "sim",
-               hub_pids: list[int] | None = None, ready_timeout: float = 600) -> dict:
+               hub_pids: list[int] | None = None, ready_timeout: float = 600, every_notebook: bool = False) -> dict:
     """``count`` participants arriving over ``arrival`` seconds; the figures of the run."""
     hub_pids = hub_pids or []
     started = time.monotonic()
@@ -311,7 +328,8 @@ async def room(url: str, code: str, count: int, arrival: float, name_stem: str =
 
     async def arrive(index: int, result: Participant):
         await asyncio.sleep(arrival * index / max(1, count))
-        await participant(url, result.name, passwords[result.name], code, started, result, uids, ready_timeout)
+        await participant(url, result.name, passwords[result.name], code, started, result, uids, ready_timeout,
+                          every_notebook)
 
     await asyncio.gather(*(arrive(i, r) for i, r in enumerate(results)))
     elapsed = time.monotonic() - started
@@ -333,7 +351,7 @@ async def room(url: str, code: str, count: int, arrival: float, name_stem: str =
                 "p95": percentile(values, 0.95), "max": max(values) if values else None}
 
     return {
-        "participants": count, "arrival_s": arrival, "failures": sum(not r.ok for r in results),
+        "participants": count, "arrival_s": arrival, "every_notebook": every_notebook, "failures": sum(not r.ok for r in results),
         "elapsed_s": round(elapsed, 1),
         "login_to_first_output_s": spread(firsts), "login_to_ready_s": spread(readies),
         "participant_rss_ready_mb": spread(ready_rss), "participant_rss_after_mb": spread(after_rss),
@@ -355,7 +373,7 @@ def markdown(figures: dict, command: str) -> str:
         return f"| {label} | {spread['median']} | {spread['p95']} | {spread['max']} |"
 
     return "\n".join([
-        f"`{command}`: {figures['participants']} participants arriving over {figures['arrival_s']:.0f} s, "
+        f"`{command}`: {figures['participants']} participant(s) arriving over {figures['arrival_s']:.0f} s, "
         f"{figures['failures']} failures, run {figures['elapsed_s']} s, machine CPU busy "
         f"{figures['machine_cpu_busy_percent']} %, load average after {figures['load_average'][0]:.1f}",
         "",
@@ -364,7 +382,8 @@ def markdown(figures: dict, command: str) -> str:
         row("login to first output (s)", "login_to_first_output_s"),
         row("login to server ready (s)", "login_to_ready_s"),
         row("memory, server ready (MB RSS)", "participant_rss_ready_mb"),
-        row("memory, after 01 and 02's exercise, two kernels (MB RSS)", "participant_rss_after_mb"),
+        row("memory, after every notebook, eight kernels (MB RSS)" if figures.get("every_notebook") else
+            "memory, after 01 and 02's exercise, two kernels (MB RSS)", "participant_rss_after_mb"),
         row("CPU (s)", "participant_cpu_s"),
         "",
         f"Hub and proxy: {figures['hub_and_proxy_rss_mb']['before']} MB RSS before, "
@@ -380,9 +399,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", "--participants", type=int, default=5)
     parser.add_argument("--arrival", type=float, default=60.0, help="seconds over which they arrive")
     parser.add_argument("--names", default="sim", help="their names: NAME001, NAME002, ...")
+    parser.add_argument("--every-notebook", action="store_true",
+                        help="then run every cell of every notebook, each in its own kernel (memory of a full day)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    figures = asyncio.run(room(args.url, args.code, args.participants, args.arrival, args.names))
+    figures = asyncio.run(room(args.url, args.code, args.participants, args.arrival, args.names,
+                               every_notebook=args.every_notebook))
     print(json.dumps(figures, indent=1) if args.json else markdown(figures, " ".join(sys.argv)))
     return 0 if figures["failures"] == 0 else 1
 
