@@ -56,6 +56,9 @@ WORKSHOP_CODE = os.environ.get("GNUTLS_LAB_HUB_CODE") or _secret(
 ADMIN_PASSWORD = _secret("admin-password", lambda: secrets.token_urlsafe(18))
 FACILITATOR_TOKEN = _secret("facilitator-token", lambda: secrets.token_hex(32))
 
+print(f"gnutls-lab hub: workshop code {WORKSHOP_CODE}; the facilitator logs in as 'facilitator' with the password"
+      f" in {STATE / 'admin-password'} (deploy/hub/hubctl.py code shows both)", file=sys.stderr, flush=True)
+
 # --- The hub and its proxy -------------------------------------------------------------------------------
 c.JupyterHub.ip = os.environ.get("GNUTLS_LAB_HUB_BIND") or "127.0.0.1"
 c.JupyterHub.port = int(os.environ.get("GNUTLS_LAB_HUB_PORT") or 8000)
