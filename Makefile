@@ -91,11 +91,11 @@ HUB_IDLE   ?= 3600
 HUB_PYTHON ?= /usr/bin/python3
 HUB_N      ?= 30
 hub-install:
+	@[ "$$(id -u)" = 0 ] || { echo "make hub: run as root (each participant gets a system account)" >&2; exit 2; }
 	PYTHON=$(HUB_PYTHON) scripts/system-packages.sh hub
 	HUB_PYTHON=$(HUB_PYTHON) deploy/hub/install.sh $(HUB_PREFIX)
 
 hub: hub-install
-	@[ "$$(id -u)" = 0 ] || { echo "make hub: run as root (each participant gets a system account)"; exit 2; }
 	GNUTLS_LAB_HUB_PREFIX=$(HUB_PREFIX) GNUTLS_LAB_HUB_BIND=$(HUB_BIND) GNUTLS_LAB_HUB_PORT=$(HUB_PORT) \
 	GNUTLS_LAB_HUB_IDLE=$(HUB_IDLE) $(HUB_PREFIX)/venv/bin/jupyterhub -f deploy/hub/jupyterhub_config.py
 
