@@ -17,6 +17,7 @@ import time
 import urllib.request
 
 HERE = pathlib.Path(__file__).resolve().parent
+REPOSITORY = HERE.parent.parent
 TEST_USERS = "glhubt-"
 CODE = "tls-simulated"
 
@@ -66,12 +67,14 @@ def sweep(prefix: str = TEST_USERS) -> list[str]:
 
 
 class ThrowawayHub:
-    """``with ThrowawayHub(prefix) as hub:`` a running hub; ``hub.url``, ``hub.state``, ``hub.pids()``."""
+    """``with ThrowawayHub(prefix) as hub:`` a running hub; ``hub.url``, ``hub.state``, ``hub.pids()``.
+
+    ``via_make``: started by ``make hub`` itself (its install step taken as done), as a facilitator starts it."""
 
     def __init__(self, install: pathlib.Path, idle: int = 3600, activity: int = 300, users: str = TEST_USERS,
-                 server_args: str = ""):
+                 server_args: str = "", via_make: bool = False):
         self.install, self.idle, self.activity, self.users = pathlib.Path(install), idle, activity, users
-        self.server_args = server_args
+        self.server_args, self.via_make = server_args, via_make
         ports = set()
         while len(ports) < 3:
             ports.add(free_port())
@@ -94,12 +97,13 @@ class ThrowawayHub:
 
     def pids(self) -> list[int]:
         """The hub, the proxy and the idle culler."""
-        pids = [self.process.pid]
+        hub = int((self.state / "jupyterhub.pid").read_text()) if self.via_make else self.process.pid
+        pids = [hub]
         try:
             pids.append(int((self.state / "proxy.pid").read_text()))
         except (OSError, ValueError):
             pass
-        children = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(self.process.pid)], capture_output=True,
+        children = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(hub)], capture_output=True,
                                   text=True).stdout.splitlines()
         services = {int(line.split()[0]) for line in children if "jupyterhub_idle_culler" in line}
         return sorted(set(pids) | services)  # not the participants' servers, which are the hub's children too
@@ -112,10 +116,14 @@ class ThrowawayHub:
                    GNUTLS_LAB_HUB_USERS=self.users, GNUTLS_LAB_HUB_CODE=self.code,
                    GNUTLS_LAB_HUB_IDLE=str(self.idle), GNUTLS_LAB_HUB_ACTIVITY=str(self.activity),
                    GNUTLS_LAB_HUB_BIND="127.0.0.1", GNUTLS_LAB_HUB_SERVER_ARGS=self.server_args)
+        if self.via_make:
+            command = ["make", "--no-print-directory", "-C", str(REPOSITORY), "-o", "hub-install", "hub",
+                       f"HUB_PREFIX={self.install}", f"HUB_PORT={self.port}", "HUB_BIND=127.0.0.1", f"HUB_IDLE={self.idle}"]
+        else:
+            command = [str(self.install / "venv" / "bin" / "jupyterhub"), "-f", str(HERE / "jupyterhub_config.py")]
         with open(self.log, "w") as log:
-            self.process = subprocess.Popen([str(self.install / "venv" / "bin" / "jupyterhub"), "-f",
-                                             str(HERE / "jupyterhub_config.py")], cwd=self.folder, env=env,
-                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(command, cwd=self.folder, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
         try:
             deadline = time.monotonic() + 120
             while True:
@@ -138,7 +146,10 @@ class ThrowawayHub:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # JupyterHub stops the servers and its proxy
+            if self.via_make:  # make and the JupyterHub it runs: the group started here
+                os.killpg(self.process.pid, signal.SIGTERM)
+            else:
+                self.process.send_signal(signal.SIGTERM)  # JupyterHub stops the servers and its proxy
             try:
                 self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:

@@ -1,5 +1,5 @@
 """Two participants in a browser (Debian's chromium, driven by Playwright as tests/test_browser.py does): each
-logs in through the hub's form with the workshop code, lands in JupyterLab on their own workspace, opens
+logs in through the form of the hub `make hub` started, with the workshop code, lands in JupyterLab on their own workspace, opens
 notebook 01 (not marked modified), runs its first cell, and sees none of the other's files, nor their server.
 Screenshots go to artifacts/ (hub-browser-*.png)."""
 
@@ -24,7 +24,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 @pytest.fixture(scope="module")
 def browser_hub(install):
-    with throwaway.ThrowawayHub(install, server_args="--LabApp.expose_app_in_browser=True") as running:
+    """`make hub` itself (install step taken as done: make test-hub ran it), on its own port and state."""
+    with throwaway.ThrowawayHub(install, server_args="--LabApp.expose_app_in_browser=True", via_make=True) as running:
         yield running
 
 
@@ -72,6 +73,7 @@ def test_two_participants_in_a_browser_each_in_their_own_workspace(browser_hub):
 
     hub = browser_hub
     assert pathlib.Path(CHROMIUM).exists(), "Debian's chromium is missing: apt-get install chromium"
+    assert f"workshop code {hub.code}" in hub.log.read_text()  # make hub tells the facilitator the code
     ARTIFACTS.mkdir(exist_ok=True)
     notebooks = sorted(p.name for p in (hub.install / "share" / "notebooks").glob("[0-9][0-9]-*.ipynb"))
     with sync_playwright() as playwright:
