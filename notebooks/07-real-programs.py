@@ -53,7 +53,7 @@ from course.checks import check
 from gnutls_lab import plot_spy_timelines
 from gnutls_lab.binding import spy_library
 from gnutls_lab.analysis import server_disagreements
-from gnutls_lab.network import program_version, scenario_runs
+from gnutls_lab.network import program_version, recorded_runs_for, scenario_runs
 
 version = gnutls_lab.library_info().version
 print("spy library:", "built" if spy_library() else "NOT built (no C compiler at install): every run below is recorded")
@@ -67,8 +67,12 @@ print({name: program_version(name) or "not installed" for name in ("gnutls-cli",
 # from a **recorded** run shipped in `data/spy/`, with its provenance, and labelled as such.
 
 # %%
-recorded_file = Path("..") / "data" / "spy" / "runs-gnutls-3.7.9.json"
-print("recorded runs:", json.loads(recorded_file.read_text())["provenance"])
+recorded_file = Path(recorded_runs_for(Path("..") / "data" / "spy"))  # the recording nearest the loaded GnuTLS
+recorded_version = json.loads(recorded_file.read_text())["runs"][0]["gnutls_version"]
+print("recorded runs:", recorded_file.name, json.loads(recorded_file.read_text())["provenance"])
+check(recorded_version.split(".")[:2] == version.split(".")[:2] or not any(
+      f.name.startswith(f"runs-gnutls-{'.'.join(version.split('.')[:2])}.") for f in recorded_file.parent.iterdir()),
+      f"recorded runs of GnuTLS {recorded_version} for the loaded GnuTLS {version} (the same series when one was recorded)")
 runs = scenario_runs(str(recorded_file))
 print(f"{sum(r['source'] == 'live' for r in runs)} live runs, {sum(r['source'] != 'live' for r in runs)} recorded")
 
