@@ -523,6 +523,9 @@ def test_recorded_runs_match_the_loaded_gnutls_series(tmp_path):
                       "3.6.16": "runs-gnutls-3.7.9.json"}
     shipped = pathlib.Path(__file__).resolve().parent.parent / "data" / "spy"
     loaded = library_info().version
-    assert pathlib.Path(recorded_runs_for(shipped)).name == f"runs-gnutls-{loaded}.json"  # 3.7.9, 3.8.9 are shipped
+    series = ".".join(loaded.split(".")[:2])
+    expected = f"runs-gnutls-{loaded}.json" if (shipped / f"runs-gnutls-{loaded}.json").exists() else \
+        f"runs-gnutls-{ {'3.7': '3.7.9', '3.8': '3.8.9'}[series] }.json"  # 3.8.13 takes the shipped 3.8.9
+    assert pathlib.Path(recorded_runs_for(shipped)).name == expected
     with pytest.raises(UsageError, match="no recorded runs"):
         recorded_runs_for(tmp_path / "..")
