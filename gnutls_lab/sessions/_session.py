@@ -28,6 +28,7 @@ __all__ = [
     "MAX_LIFETIME",
     "MAX_EXTRA_TICKETS",
     "validate_extra_tickets",
+    "preflight",
     "HandshakeMessage",
     "SessionData",
     "SessionCache",
@@ -223,6 +224,18 @@ class SessionData:
 # Blobs that passed the preflight, by content (bytes are immutable, so equal bytes pass equally):
 # resuming with the same blob again, as the experiments do in loops, does not walk it again.
 _checked_blobs: set = set()
+
+
+def preflight(data: bytes, version_tuple: tuple | None = None) -> None:
+    """The check :meth:`Session.set_data` makes before libgnutls sees a blob (:mod:`._preflight`), for a
+    packed session that reaches libgnutls's unpacker another way: the state inside a server's ticket.
+
+    ``version_tuple``: the libgnutls whose blobs these are (default: the loaded one). Raises
+    :class:`~gnutls_lab.errors.BlobFormatError` for a blob libgnutls must not be handed.
+    """
+    from ._preflight import check_session_data  # imports the decoder's reader: only when needed
+
+    check_session_data(bytes(data), tuple(version_tuple) if version_tuple is not None else load()[3].version_tuple)
 
 
 def session_data_bytes(data) -> bytes:
