@@ -117,7 +117,7 @@ def test_log_on_a_full_filesystem_stops_the_server_and_keeps_whole_lines(tmp_pat
     _assert_one_error_line(stderr, str(log), "No space left on device")
     entries = [json.loads(line) for line in copy.read_text().splitlines()]  # whole JSON lines only
     assert 5 <= len(entries) < 60
-    assert [entry["connection"] for entry in entries] == list(range(len(entries)))
+    assert len({entry["connection"] for entry in entries}) == len(entries)
     found = re.search(r"stopped after (\d+) connections, (\d+) of them not logged", stderr)
     assert found and int(found.group(1)) - int(found.group(2)) == len(entries), stderr
 
@@ -149,10 +149,10 @@ def test_a_fresh_session_id_is_not_called_a_resumption_attempt(serve, tmp_path):
         data = conn.session_data
     with connect("127.0.0.1", server.port, "NORMAL", resume=data) as conn:
         assert conn.resumed
-    lines = server.wait_for_lines(2)
+    lines = sorted(server.wait_for_lines(2))  # "#0 ..." then "#1 ...": printed as the connections end
     assert "client sent a fresh session_id" in lines[0] and "no resumption attempt" in lines[0]
     assert "client presented session_id" in lines[1] and "issued by this server" in lines[1]
-    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    entries = sorted((json.loads(line) for line in log.read_text().splitlines()), key=lambda e: e["connection"])
     assert [(e["presented"], e["issued_here"], e["resumed"]) for e in entries] == \
         [("session_id", False, False), ("session_id", True, True)]
 

@@ -47,6 +47,11 @@ def with_field(state: bytes, ranges: dict, path: str, value: int) -> bytes:
     return state[:start] + value.to_bytes(end - start, "big") + state[end:]
 
 
+def _by_index(lines: list[str]) -> list[dict]:
+    """``--json`` lines in connection order (they are printed as connections end)."""
+    return sorted((json.loads(line) for line in lines), key=lambda record: record["index"])
+
+
 def offer(port: int, tls: str, blob: bytes) -> str:
     """Resume with ``blob`` against the server; what happened, in a word or an error."""
     try:
@@ -92,7 +97,7 @@ def test_forged_tls12_tickets_are_refused_and_the_server_lives(forged_server):
     # The same state re-encrypted unchanged (the forging itself is right) resumes, then the original does.
     assert offer(server.port, "1.2", session.rebuilt({ticket_path: forge(opened, opened.state)})) == "resumed"
     assert offer(server.port, "1.2", session.data) == "resumed"
-    records = [json.loads(line) for line in server.wait_for_lines(1 + len(NAMED) + 2)]
+    records = _by_index(server.wait_for_lines(1 + len(NAMED) + 2))
     refused = records[1:1 + len(NAMED)]
     assert all(r["error"].startswith("refused before libgnutls: a forged TLS 1.2 session ticket") for r in refused)
     assert "auth_info" in refused[0]["error"] and "nocsp" in refused[1]["error"]
@@ -131,7 +136,7 @@ def test_forged_tls13_ticket_states_are_checked_too(forged_server):
     outcome = offer(server.port, "1.3", session.rebuilt({ticket_path: forge(opened, plaintext)}))
     assert outcome.startswith("error"), outcome
     assert offer(server.port, "1.3", session.data) == "resumed"
-    records = [json.loads(line) for line in server.wait_for_lines(3)]
+    records = _by_index(server.wait_for_lines(3))
     assert "TLS 1.3 PSK identity" in records[1]["error"] and "auth type" in records[1]["error"]
     assert server.process.poll() is None
 
