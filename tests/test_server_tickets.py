@@ -237,3 +237,38 @@ def serve(tmp_path):
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.mark.parametrize("kind, extra, after", [
+    ("gnutls-serv", (), True),  # it asks for a client certificate: libgnutls holds the tickets back
+    ("gnutls-serv", ("--disable-client-cert",), False),  # libgnutls's default: with its Finished
+    ("openssl", (), True),  # OpenSSL always sends them after the client's Finished
+])
+def test_where_real_servers_put_their_tls13_tickets(kind, extra, after, tmp_path):
+    # What --ticket-timing imitates, read from the servers' own message logs.
+    import re
+
+    from gnutls_lab.network.peers import ExternalServer
+    from gnutls_lab.sessions.credentials import LabCertificate
+
+    cert, key = LabCertificate().write_files(str(tmp_path))
+    debug = ("-d", "4") if kind == "gnutls-serv" else ("-msg",)
+    server = ExternalServer(kind, cert, key, "1.3", extra_args=(*extra, *debug))
+    plain = server.command
+    server.command = lambda port: [arg for arg in plain(port) if arg != "-a"]  # -a: --disable-client-cert
+    with server:
+        with connect("127.0.0.1", server.port, "1.3") as conn:
+            assert not conn.session_data.dummy
+        output = server.output
+    if kind == "gnutls-serv":
+        last = output[output.rindex("CLIENT HELLO (1) was received"):]
+        events = re.findall(r"(FINISHED was queued|FINISHED \(20\) was received|NEW SESSION TICKET was queued)", last)
+        events = ["server Finished" if e.startswith("FINISHED was") else "client Finished" if "received" in e
+                  else "ticket" for e in events]
+    else:
+        events = re.findall(r"^(>>>|<<<) .*?(Finished|NewSessionTicket)\s*$", output, re.M)
+        events = ["ticket" if what == "NewSessionTicket" else "server Finished" if way == ">>>" else "client Finished"
+                  for way, what in events]
+    assert events.count("ticket") == 2 and events[0] == "server Finished", events
+    client_finished = events.index("client Finished")
+    assert all((i > client_finished) == after for i, e in enumerate(events) if e == "ticket"), events

@@ -2,7 +2,11 @@
 
 ``serve`` runs :class:`gnutls_lab.network._server.LabServer` on 127.0.0.1 (always) until Ctrl-C, SIGTERM or
 ``--max-connections``; it announces ``listening on 127.0.0.1:PORT`` on stderr and prints one line per
-connection on stdout (one JSON object per line with ``--json``). ``connect`` runs
+connection on stdout (one JSON object per line with ``--json``), and with ``--log`` appends one JSON line
+per connection to a file. It keeps no records in memory: those lines are the record. So a line that cannot
+be written (standard output into a closed pipe or onto a full device, the log on a full disk) stops the
+server: it serves no new connection, says once on stderr where and why and how many connections went
+unlogged, and exits with status 2; the log file keeps whole lines. ``connect`` runs
 :func:`gnutls_lab.network._client.connect_and_resume` and prints what ``gnutls-lab handshake`` prints, with the
 same JSON shape (``gnutls_version`` and ``connections``).
 """
