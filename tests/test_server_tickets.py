@@ -248,8 +248,8 @@ def test_where_real_servers_put_their_tls13_tickets(kind, extra, after, tmp_path
     # What --ticket-timing imitates, read from the servers' own message logs.
     import re
 
-    from gnutls_lab.network.peers import ExternalServer
-    from gnutls_lab.sessions.credentials import LabCertificate
+    from gnutls_lab.network import ExternalServer
+    from gnutls_lab.sessions import LabCertificate
 
     cert, key = LabCertificate().write_files(str(tmp_path))
     debug = ("-d", "4") if kind == "gnutls-serv" else ("-msg",)
