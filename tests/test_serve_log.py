@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -49,10 +50,15 @@ def _visit(port: int, times: int, tls: str = "1.3") -> None:
 
 
 def _stopped(process: subprocess.Popen) -> tuple[int, str]:
+    """The server's exit status and stderr; if it goes on, it is killed (with every process of its group
+    when it leads one) and the test fails."""
     try:
         process.wait(30)
     except subprocess.TimeoutExpired:
-        process.kill()
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
         process.wait(10)
         raise AssertionError("the server went on after its output failed")
     return process.returncode, process.stderr.read()
@@ -108,7 +114,7 @@ def test_log_on_a_full_filesystem_stops_the_server_and_keeps_whole_lines(tmp_pat
               'set +e; "$@"; status=$?; cp "$LOG" "$COPY"; exit $status')
     log = mount / "served.jsonl"
     process = subprocess.Popen([*_unshare(), "sh", "-c", script, "sh", str(mount), *SERVE, "--log", str(log)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
                                env={**os.environ, "LOG": str(log), "COPY": str(copy)})
     port = _port(process.stderr)
     _visit(port, 60)
