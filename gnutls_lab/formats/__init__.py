@@ -47,8 +47,8 @@ from ._session_blob import (
     parse_session,
     version_text,
 )
-from ._ticket import TICKET_KEY_NAME_SIZE, TICKET_MAC_SIZE, Tls12TicketState, Tls13TicketState, parse_envelope, \
-    with_envelopes
+from ._ticket import TICKET_KEY_NAME_SIZE, TICKET_MAC_SIZE, TICKET_OVERHEAD, Tls12TicketState, Tls13TicketState, \
+    parse_envelope, with_envelopes
 from ._wire import (
     ClientHello,
     ClientHelloSeen,
@@ -89,6 +89,7 @@ __all__ = [
     "Tls13TicketState",
     "TICKET_KEY_NAME_SIZE",
     "TICKET_MAC_SIZE",
+    "TICKET_OVERHEAD",
     # GnuTLS's id tables
     "ENTITIES",
     "CREDENTIALS",

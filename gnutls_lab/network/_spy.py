@@ -228,14 +228,17 @@ def program_version(program: str) -> str:
 
 
 def spy_against_lab(command: str, tls: str = "1.3", connections: int = 1, *, curl_resume: str = "",
-                    timeout: float = 120) -> dict:
+                    timeout: float = 120, ticket_timing: str = "after-handshake") -> dict:
     """Run a shell ``command`` (``{port}``, ``{curl_resume}`` filled in) under the spy against a fresh lab HTTP server.
+
+    The server sends its TLS 1.3 tickets after the client's Finished (``ticket_timing``), as OpenSSL
+    servers and gnutls-serv do, so the spy's waits are those a program sees in the field.
 
     Returns a JSON-ready dict: ``report`` (:meth:`SpyReport.to_dict`), ``served`` (the server's record of
     each connection, :meth:`~gnutls_lab.network._server.ServedConnection.log_entry`) and the provenance:
     ``command``, ``tls``, ``date``, ``gnutls_version``.
     """
-    with LabServer(0, tls, http=True, idle_timeout=1.0) as server:
+    with LabServer(0, tls, http=True, idle_timeout=1.0, ticket_timing=ticket_timing) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         shell = command.format(port=server.port, curl_resume=curl_resume)
@@ -251,7 +254,8 @@ def spy_against_lab(command: str, tls: str = "1.3", connections: int = 1, *, cur
         served = sorted(server.served, key=lambda record: record.index)
     version = library_info().version
     report = analyse_spy_log(run.records, argv, version, run.returncode).to_dict()
-    return {"command": command, "tls": tls, "date": datetime.date.today().isoformat(), "gnutls_version": version,
+    return {"command": command, "tls": tls, "ticket_timing": ticket_timing,
+            "date": datetime.date.today().isoformat(), "gnutls_version": version,
             "report": report, "served": [record.log_entry() for record in served]}
 
 

@@ -37,9 +37,12 @@ from ._session import (
     SessionCache,
     SessionData,
     as_session_data,
+    MAX_EXTRA_TICKETS,
     generate_ticket_key,
+    preflight,
     pump,
     resolve_priority,
+    validate_extra_tickets,
     validate_lifetime,
 )
 from ._transport import SocketEndpoint, WireChunk, memory_pair
@@ -68,6 +71,9 @@ __all__ = [
     "PRIORITY_PRESETS",
     "resolve_priority",
     "validate_lifetime",
+    "validate_extra_tickets",
+    "MAX_EXTRA_TICKETS",
+    "preflight",
     "LabCertificate",
     "CertificateCredentials",
     "PskCredentials",

@@ -25,6 +25,7 @@ from ._session import (
     SessionCache,
     SessionData,
     as_session_data,
+    validate_extra_tickets,
     validate_lifetime,
     generate_ticket_key,
     pump,
@@ -83,6 +84,15 @@ class Connection(ClientFacts):
         self._tapped = wire is not None
         #: When the handshake began (Unix seconds): the fake clock's time if one was running.
         self.started_at = clock_now() if started_at is None else started_at
+
+    @property
+    def transcript_on_wire(self):
+        """Every handshake message in the order it crossed the wire: the server's view, which records each
+        message it sends as it sends it and each one it reads as it reads it. It differs from
+        :attr:`transcript` (the client's view) in one place: a TLS 1.3 server sends its NewSessionTickets
+        with its Finished, before the client's Finished, but the client processes them only when it
+        reads after the handshake (``gnutls-lab handshake`` prints this order)."""
+        return self.server.transcript or self.client.transcript
 
     @property
     def tickets(self) -> list[SessionData]:
@@ -192,8 +202,8 @@ class Lab:
     ``tls``: ``"1.3"``, ``"1.2"``, a preset (``tls1.3``) or a raw priority string. ``auth``:
     ``certificate`` (a fresh ECDSA P-256 lab certificate; ``certificate="rsa"`` for RSA), ``psk`` or
     ``anon`` (TLS 1.2 only). Server policy: ``tickets`` (on/off), ``lifetime`` (seconds, 1..604800;
-    None keeps libgnutls's 21600), ``extra_tickets`` (sent with ``gnutls_session_ticket_send`` after each
-    TLS 1.3 handshake), ``auto_tickets`` (False: ``GNUTLS_NO_AUTO_SEND_TICKET``), ``session_cache``
+    None keeps libgnutls's 21600), ``extra_tickets`` (0 to 31, sent with ``gnutls_session_ticket_send`` after
+    each TLS 1.3 handshake), ``auto_tickets`` (False: ``GNUTLS_NO_AUTO_SEND_TICKET``), ``session_cache``
     (TLS 1.2 session-ID cache; default: on when tickets are off, as with gnutls-serv), ``ticket_key`` (64 bytes; default: a fresh one).
     Client: ``client_tickets`` (False: ``GNUTLS_NO_TICKETS``), ``server_name`` (SNI), ``compat_mode``
     (False: ``%DISABLE_TLS13_COMPAT_MODE`` in the client's priority, so its TLS 1.3 ClientHello carries
@@ -219,8 +229,7 @@ class Lab:
             self.priority += _ANON_SUFFIX
         if lifetime is not None:
             validate_lifetime(lifetime)
-        if extra_tickets < 0:
-            raise UsageError("extra_tickets must be 0 or more")
+        validate_extra_tickets(extra_tickets)  # 0..31: what one gnutls_session_ticket_send can send
         self.auth = auth
         self.tickets = tickets
         self.lifetime = lifetime

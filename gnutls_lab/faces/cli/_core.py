@@ -33,7 +33,8 @@ def connection_record(conn) -> dict:
         "offered_resumption": conn.offered_resumption,
         "session_data_dummy": data.dummy,
         "session_data_length": len(data),
-        "messages": [{"sender": m.sender, "type": m.name} for m in conn.transcript],
+        # In wire order where the server's side is known (in-process), else as the client saw them.
+        "messages": [{"sender": m.sender, "type": m.name} for m in getattr(conn, "transcript_on_wire", conn.transcript)],
         "explanation": conn.explain(),
     }
 
