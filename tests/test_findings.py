@@ -84,6 +84,10 @@ CRASHES = {
     "tls13-ncerts-bit1": ("died in gnutls_handshake (SIGSEGV)", True),
     "tls12-nocsp-bit2": ("died in gnutls_deinit (SIGSEGV)", True),
     "tls13-nocsp-bit2": ("died in gnutls_handshake (SIGSEGV)", True),
+    # a TLS 1.3 blob whose protocol version says TLS 1.2 / SSL 3.0, on a ticket whose bytes give a
+    # positive extension count when read as a TLS 1.2 blob
+    "tls13-pversion-4": ("died in gnutls_session_set_data (SIGABRT)", False),
+    "tls13-pversion-1": ("died in gnutls_session_set_data (SIGABRT)", False),
 }
 
 
@@ -120,3 +124,41 @@ def test_larger_certificate_count_in_a_tls12_blob_does_not_crash(set_data_crash)
     out, _ = set_data_crash
     line = _case(out, "tls12-ncerts-bit1")
     assert line.endswith("end=exited normally") and line.startswith("set_data=-"), line
+
+
+def test_a_tls12_blob_that_says_tls13_is_refused_without_a_crash(set_data_crash):
+    out, _ = set_data_crash
+    line = _case(out, "tls12-pversion-5")
+    assert line.startswith("set_data=-302(GNUTLS_E_PARSING_ERROR)") and line.endswith("end=exited normally"), line
+
+
+def _version_flips(out: str) -> dict:
+    flips = {}
+    for m in re.finditer(r"^VERSIONFLIP (tls1[23]) (\d+)->(\d+): (\d+) blobs: (\d+) died in set_data, (\d+) died "
+                         r"later, (\d+) set_data errors, (\d+) accepted(?:; outcome predicted from the extension "
+                         r"count for (\d+), right for (\d+))?$", out, re.M):
+        flips[m.group(1), int(m.group(3))] = [int(g) if g is not None else None for g in m.groups()[3:]]
+    return flips
+
+
+def test_every_version_flip_of_a_tls13_blob_aborts_exactly_when_the_misread_count_is_positive(set_data_crash):
+    """Each TLS 1.3 blob (a new ticket key each) with its version set to every other protocol GnuTLS
+    knows: the program predicts from the bytes whether set_data aborts, and it does exactly then."""
+    out, version = set_data_crash
+    flips = _version_flips(out)
+    tls13 = {v: f for (tls, v), f in flips.items() if tls == "tls13"}
+    assert sorted(tls13) == [1, 2, 3, 4, 200, 201, 202], out
+    for target, (tries, in_set_data, later, errors, accepted, predicted, right) in tls13.items():
+        assert predicted == right == tries, f"5->{target}: the prediction failed\n{out}"
+        assert later == 0 and errors == 0 and in_set_data + accepted == tries, out
+    if sum(f[1] for f in tls13.values()) == 0:  # 56 blobs, each one chance in two
+        pytest.fail(_fixed(version, "no TLS 1.3 blob with a changed protocol version aborts", out))
+
+
+def test_no_version_flip_of_a_tls12_blob_crashes(set_data_crash):
+    out, _ = set_data_crash
+    tls12 = {v: f for (tls, v), f in _version_flips(out).items() if tls == "tls12"}
+    assert sorted(tls12) == [1, 2, 3, 5, 200, 201, 202], out
+    for target, (tries, in_set_data, later, errors, accepted, *_unused) in tls12.items():
+        assert in_set_data == later == 0, f"4->{target} crashed\n{out}"
+    assert tls12[5][3] == tls12[5][0], out  # 4 -> 5: set_data returns an error every time
