@@ -267,6 +267,16 @@ LIBC_CDEF = r"""
 time_t time(time_t *t);
 """
 
+# Not in <gnutls/gnutls.h>: libgnutls's own high-resolution clock hook, exported as GNUTLS_PRIVATE_3_4
+# (GnuTLS's tests use it). From 3.8.1 gnutls_global_set_time_function also replaces that clock with one
+# of whole seconds read from the time function, for good; sessions/clock.py puts a real one back when a
+# FakeClock ends. struct timespec is LP64 Linux's (two longs), like time_t above.
+PRIVATE_CDEF = r"""
+struct timespec { long tv_sec; long tv_nsec; };
+typedef void (*gnutls_gettime_func)(struct timespec *t);
+void _gnutls_global_set_gettime_function(gnutls_gettime_func gettime_func);
+"""
+
 # The optional C pipe (gnutls_lab/_memio.c, loaded by _native.py). tests/test_cdef.py compiles these
 # declarations against that file, as it does CDEF against <gnutls/gnutls.h>.
 MEMIO_CDEF = r"""
