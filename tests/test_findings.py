@@ -74,6 +74,21 @@ def test_legacy_session_id_reused_on_resumption(legacy_session_id):
 def test_legacy_session_id_empty_without_compat_mode(legacy_session_id):
     out, _ = legacy_session_id
     assert "CONTROL compat_mode_disabled_session_id_len: 0" in out, out
+    assert "CONTROL compat_mode_off_after_full_handshake_session_id_len: 0" in out, out
+
+
+def test_turning_compat_mode_off_needs_fresh_session_data(legacy_session_id):
+    """A client with %DISABLE_TLS13_COMPAT_MODE that resumes with session data from a compat-mode
+    handshake sends that handshake's 32-byte ID on every resumption, and each new blob keeps it."""
+    out, version = legacy_session_id
+    verdict = re.search(r"^FINDING compat_mode_off_keeps_old_session_id: (\S+)", out, re.M)
+    assert verdict, out
+    if verdict.group(1) == "no":
+        pytest.fail(_fixed(version, "compat mode off now empties the field of a resumption from old data", out))
+    assert verdict.group(1) == "yes", out
+    visits = re.findall(r"^switched visit \d: resumed=(\d) ClientHello\.legacy_session_id\((\d+)\)=(\w*)", out, re.M)
+    assert [r for r, _, _ in visits] == ["0", "1", "1", "1"], out
+    assert {(n, sid) for _, n, sid in visits} == {("32", visits[0][2])}, out
 
 
 # case -> (how the child ends today, whether set_data had returned an error first)
