@@ -40,6 +40,7 @@ typedef struct {
 #define GNUTLS_ENABLE_FALSE_START 256
 #define GNUTLS_NO_TICKETS 1024
 #define GNUTLS_ENABLE_EARLY_DATA 1048576
+#define GNUTLS_CERT_REQUEST 1
 #define GNUTLS_NO_AUTO_SEND_TICKET 2097152
 
 #define GNUTLS_SHUT_RDWR 0
@@ -170,6 +171,7 @@ int gnutls_auth_get_type(gnutls_session_t session);
 /* certificate credentials */
 void gnutls_certificate_free_credentials(gnutls_certificate_credentials_t sc);
 int gnutls_certificate_allocate_credentials(gnutls_certificate_credentials_t *res);
+void gnutls_certificate_server_set_request(gnutls_session_t session, int req);
 int gnutls_certificate_set_x509_key(gnutls_certificate_credentials_t res, gnutls_x509_crt_t *cert_list,
                                     int cert_list_size, gnutls_x509_privkey_t key);
 int gnutls_certificate_set_x509_trust(gnutls_certificate_credentials_t res, gnutls_x509_crt_t *ca_list,

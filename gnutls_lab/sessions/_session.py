@@ -673,7 +673,9 @@ class ServerSession(Session):
     no tickets (a server session starts with ``GNUTLS_NO_TICKETS``). ``lifetime``: seconds →
     ``gnutls_db_set_cache_expiration`` (ticket lifetime, cache expiry and 1/3 of the key period).
     ``cache``: a :class:`SessionCache` for TLS 1.2 session-ID resumption. ``auto_tickets=False`` sets
-    ``GNUTLS_NO_AUTO_SEND_TICKET``.
+    ``GNUTLS_NO_AUTO_SEND_TICKET``. ``certificate_request=True`` asks the client for a certificate
+    (``gnutls_certificate_server_set_request(GNUTLS_CERT_REQUEST)``, as ``gnutls-serv`` does; a client
+    without one still connects), which moves the TLS 1.3 tickets after the client's Finished.
     """
 
     role = "server"
@@ -682,13 +684,15 @@ class ServerSession(Session):
     def __init__(self, credentials, priority: str = "tls1.3", *, endpoint, flags: int = 0,
                  ticket_key: bytes | None = None, lifetime: int | None = None,
                  cache: SessionCache | None = None, auto_tickets: bool = True,
-                 observe: bool = True, keylog: bool = False):
+                 observe: bool = True, keylog: bool = False, certificate_request: bool = False):
         if lifetime is not None:
             lifetime = validate_lifetime(lifetime)
         if not auto_tickets:
             flags |= 1 << 21
         super().__init__(credentials, priority, endpoint=endpoint, flags=flags, observe=observe, keylog=keylog)
         lib = self._lib
+        if certificate_request:
+            lib.gnutls_certificate_server_set_request(self._ptr, lib.GNUTLS_CERT_REQUEST)
         if lifetime is not None:
             lib.gnutls_db_set_cache_expiration(self._ptr, lifetime)
         self.cache = cache
