@@ -21,7 +21,7 @@ from ._experiments import MECHANISMS, SY2018_REVISIT_CDF, ExperimentConfig, run_
 from ._linkage import TICKET_LINK_KINDS, Linkage, Observer, link_visits
 from ._observer import ObservedConnection, observe_connection
 from ._recorded import read_recorded_resumption, read_recorded_tls12
-from ._replay import replay_case, replay_experiment, replay_sweep
+from ._replay import REAL_CLOCK_WINDOWS, replay_case, replay_experiment, replay_sweep
 from ._spy import analyse as analyse_spy_log, identity_id, pair_with_server, server_disagreements
 from ._ticket_keys import decrypt_ticket, load_ticket_key, period_key, period_of
 
@@ -58,6 +58,7 @@ __all__ = [
     "replay_case",
     "replay_experiment",
     "replay_sweep",
+    "REAL_CLOCK_WINDOWS",
     # the spy's log
     "analyse_spy_log",
     "identity_id",
