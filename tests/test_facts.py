@@ -17,6 +17,7 @@ from gnutls_lab.analysis._facts import (
     early_data_on_a_ticket_without_it,
     early_data_with_a_larger_claimed_age,
     expiry_on_each_clock,
+    partial_set_data,
     psk_ke_resumption,
     public_ticket_key_exposure,
     server_expiry_rules,
@@ -136,3 +137,24 @@ def test_attempt_reads_the_wire_not_a_guess(lab13):
         data = conn.session_data
     attempt = attempt_resumption(lab13, data)
     assert attempt == (True, True, True, True) and attempt.who == "resumed"
+
+
+@pytest.mark.parametrize("cut, handshake, resumed", [
+    (4, "0", True),  # max_early_data_size missing: an error, and the ticket is used anyway
+    (8, "0", False),  # into the arrival time: the ticket looks ancient, the client drops it
+    (17, "GNUTLS_E_INTERNAL_ERROR", False),  # into the resumption secret: ticket kept, its PRF not set
+    (60, "GNUTLS_E_INTERNAL_ERROR", False),
+    (66, "0", False),  # into the ticket itself: nothing usable was kept
+])
+def test_a_failed_set_data_leaves_the_session_half_loaded(cut, handshake, resumed):
+    """§2.6 / §3.2: set_data returns GNUTLS_E_PARSING_ERROR for every cut of a TLS 1.3 blob, and what the
+    next handshake does depends on what was unpacked before the error (3.7.9, 3.8.9, 3.8.13; the lab's
+    blobs use a 48-byte resumption secret, so 17-65 bytes reach it)."""
+    outcome = partial_set_data(cut)
+    assert outcome.crashed == "" and outcome.set_data == "GNUTLS_E_PARSING_ERROR"
+    assert (outcome.handshake, outcome.resumed) == (handshake, resumed), outcome
+
+
+def test_a_cut_tls12_blob_only_fails_set_data():
+    outcome = partial_set_data(4, "1.2")
+    assert outcome.set_data == "GNUTLS_E_PARSING_ERROR" and outcome.handshake == "0" and not outcome.resumed

@@ -59,6 +59,11 @@ def set_data_crash(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def set_data_partial(tmp_path_factory):
+    return _run(_build("set-data-partial", tmp_path_factory.mktemp("findings")))
+
+
+@pytest.fixture(scope="module")
 def anti_replay_rollover(tmp_path_factory):
     """The real-clock program; exit status 3 means the machine was too slow for its 1.5 s timeline
     (it prints the times): it is run again, at most three times in all."""
@@ -206,3 +211,35 @@ def test_a_replayed_flight_is_delivered_again_after_the_anti_replay_period_rolls
     rolled = re.search(r"^replay after the period rolled over +at ([\d.]+) s: early data DELIVERED \(store asked: "
                        r"new key, key's period started at \+([\d.]+) s\)", out, re.M)
     assert rolled and abs(float(rolled.group(1)) - float(rolled.group(2))) < 0.05, out  # the replay began the period
+
+
+PARTIAL = {
+    "tls13-cut-4": "set_data=-302(GNUTLS_E_PARSING_ERROR) handshake=0(ok),resumed end=exited normally",
+    "tls13-cut-8": "set_data=-302(GNUTLS_E_PARSING_ERROR) handshake=0(ok),full end=exited normally",
+    "tls13-cut-17": "set_data=-302(GNUTLS_E_PARSING_ERROR) handshake=-59(GNUTLS_E_INTERNAL_ERROR) end=exited normally",
+    "tls13-cut-40": "set_data=-302(GNUTLS_E_PARSING_ERROR) handshake=-59(GNUTLS_E_INTERNAL_ERROR) end=exited normally",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PARTIAL))
+def test_a_failed_set_data_still_shapes_the_next_handshake(set_data_partial, name):
+    out, version = set_data_partial
+    line = _case(out, name)
+    if not line.startswith(PARTIAL[name]):
+        pytest.fail(_fixed(version, f"{name} now ends differently: {line}", out))
+
+
+def test_set_data_partial_verdicts(set_data_partial):
+    out, version = set_data_partial
+    for finding in ("set_data_error_then_resumed", "set_data_error_then_internal_error"):
+        verdict = re.search(rf"^FINDING {finding}: (\S+)", out, re.M)
+        assert verdict and verdict.group(1) in ("yes", "no"), out
+        if verdict.group(1) == "no":
+            pytest.fail(_fixed(version, f"{finding} no longer happens", out))
+    assert _case(out, "control-tls13") == "set_data=0(ok) handshake=0(ok),resumed end=exited normally"
+    # the whole ranges: 1-4 resume, the 48-byte secret (17-65) fails with an internal error, the TLS 1.2
+    # blob only ever errs and does a full handshake
+    assert re.search(r"^RANGE tls13 cut 1-4 bytes .*handshake=0\(ok\),resumed", out, re.M), out
+    assert re.search(r"^RANGE tls13 cut 17-65 bytes .*GNUTLS_E_INTERNAL_ERROR", out, re.M), out
+    assert re.search(r"^RANGE tls12 cut 1-\d+ bytes .*set_data=-302\(GNUTLS_E_PARSING_ERROR\) handshake=0\(ok\),full "
+                     r"end=exited normally$", out, re.M), out

@@ -11,6 +11,11 @@ GnuTLS 3.7 client measures ticket ages on the real clock whatever a :class:`Fake
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
+import textwrap
 import time
 from typing import NamedTuple
 
@@ -36,6 +41,7 @@ __all__ = [
     "tickets_without_psk_key_exchange_modes",
     "server_expiry_rules",
     "public_ticket_key_exposure",
+    "partial_set_data",
 ]
 
 #: RFC 8446 §4.2.8 ``key_share``: in a resumed ServerHello, (EC)DHE was mixed in (``psk_dhe_ke``).
@@ -359,3 +365,62 @@ def public_ticket_key_exposure(key: bytes = bytes(64)) -> PublicKeyExposure:
     with impostor.connect(resume=data, observe=False) as conn:
         impersonated = conn.resumed
     return PublicKeyExposure(tls12, tls13[0], tls13[1], impersonated)
+
+
+# --- a failed set_data leaves the session half-loaded (notebook 03, findings/set-data-partial) --------------
+
+_PARTIAL_CHILD = textwrap.dedent(r"""
+    import json, sys
+    from gnutls_lab import Lab
+    from gnutls_lab.binding.library import load
+    from gnutls_lab.errors import GnuTLSLabError
+    from gnutls_lab.sessions.session import ClientSession, ServerSession, pump
+    from gnutls_lab.sessions.transport import memory_pair
+    cut, tls = int(sys.argv[1]), sys.argv[2]
+    ffi, lib = load()[:2]
+    lab = Lab(tls)
+    with lab.connect(observe=False) as conn:
+        blob = conn.session_data.data
+    data = blob[:len(blob) - cut]
+    client_end, server_end = memory_pair()
+    server = ServerSession(lab.server_credentials, lab.priority, endpoint=server_end, ticket_key=lab.ticket_key)
+    client = ClientSession(lab.client_credentials, lab.client_priority, endpoint=client_end)
+    rc = lib.gnutls_session_set_data(client._ptr, data, len(data))  # raw: no preflight, as wget2 calls it
+    out = {"blob_bytes": len(blob), "set_data": ffi.string(lib.gnutls_strerror_name(rc)).decode() if rc else "0"}
+    try:
+        pump(client, server)
+        out["handshake"], out["resumed"] = "0", client.is_resumed()
+    except GnuTLSLabError as exc:
+        out["handshake"], out["resumed"] = getattr(exc, "name", str(exc)), False
+    print(json.dumps(out))
+""")
+
+
+class PartialSetData(NamedTuple):
+    """A blob missing its last ``cut`` bytes handed to ``gnutls_session_set_data`` without the lab's
+    preflight (in a child process): what ``set_data`` returned (``"0"`` or an error name), what the
+    handshake that followed did (``"0"`` or an error name), and whether it resumed. ``crashed`` names
+    the signal if the child died."""
+
+    cut: int
+    blob_bytes: int
+    set_data: str
+    handshake: str
+    resumed: bool
+    crashed: str
+
+
+def partial_set_data(cut: int = 4, tls: str = "1.3") -> PartialSetData:
+    """What a client that ignores ``set_data``'s error gets, as wget2 does: a TLS 1.3 blob missing its last
+    4 bytes (``max_early_data_size``) makes ``set_data`` return ``GNUTLS_E_PARSING_ERROR`` and the handshake
+    still resumes; cut into the resumption master secret (17 bytes and more) the handshake fails with
+    ``GNUTLS_E_INTERNAL_ERROR``. The lab itself never does this (its preflight refuses a truncated blob),
+    so the raw call runs in a child process: some cuts (into the certificates) kill it."""
+    child = subprocess.run([sys.executable, "-c", _PARTIAL_CHILD, str(int(cut)), tls], capture_output=True,
+                           text=True, timeout=60)
+    if child.returncode < 0:
+        return PartialSetData(cut, 0, "", "", False, signal.Signals(-child.returncode).name)
+    if child.returncode != 0:
+        raise GnuTLSLabError(f"the set_data child failed: {child.stderr.strip().splitlines()[-1:]}")
+    out = json.loads(child.stdout.strip().splitlines()[-1])
+    return PartialSetData(cut, out["blob_bytes"], out["set_data"], out["handshake"], out["resumed"], "")
