@@ -75,7 +75,7 @@ def test_after_a_fake_clock_libgnutls_has_its_nanosecond_clock_back():
     time function, for the life of the process; FakeClock puts the real one back when it ends. A TLS 1.3
     ticket's arrival time shows which clock ran: whole seconds under the fake clock on 3.8, nanoseconds
     after it (and always on 3.7, whose fake clock never touches that clock)."""
-    from gnutls_lab.analysis.decode import decode
+    from gnutls_lab.analysis import decode
 
     def arrival_nsec() -> list:
         return [decode(Lab("1.3").connect().session_data.data).tls13.arrival_time_raw[1] for _ in range(3)]

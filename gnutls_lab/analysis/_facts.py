@@ -20,12 +20,10 @@ import time
 from typing import NamedTuple
 
 from ..errors import GnuTLSLabError
-from ..sessions.clock import FakeClock
-from ..sessions.early_data import AntiReplay, ZeroRttLab
-from ..sessions.lab import Lab
-from .decode import decode
-from .observer import observe_connection
-from .recorded import read_recorded_resumption, read_recorded_tls12
+from ..sessions import AntiReplay, FakeClock, Lab, ZeroRttLab
+from ._decode import decode
+from ._observer import observe_connection
+from ._recorded import read_recorded_resumption, read_recorded_tls12
 
 __all__ = [
     "Attempt",
@@ -371,11 +369,8 @@ def public_ticket_key_exposure(key: bytes = bytes(64)) -> PublicKeyExposure:
 
 _PARTIAL_CHILD = textwrap.dedent(r"""
     import json, sys
-    from gnutls_lab import Lab
-    from gnutls_lab.binding.library import load
-    from gnutls_lab.errors import GnuTLSLabError
-    from gnutls_lab.sessions.session import ClientSession, ServerSession, pump
-    from gnutls_lab.sessions.transport import memory_pair
+    from gnutls_lab import ClientSession, GnuTLSLabError, Lab, ServerSession, memory_pair, pump
+    from gnutls_lab.binding import load
     cut, tls = int(sys.argv[1]), sys.argv[2]
     ffi, lib = load()[:2]
     lab = Lab(tls)
