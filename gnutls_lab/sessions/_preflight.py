@@ -82,15 +82,19 @@ def _version_mismatch(data: bytes) -> tuple | None:
     session_id = values.get("security_parameters.session_id")
     if version is None or length is None or session_id is None:
         return None
-    # A TLS 1.3 body: entity, prf, two auth types, session ID, version, two certificate types, suite.
+    # A TLS 1.3 body: entity, prf, two auth types, session ID, version, two certificate types, suite; a
+    # TLS <= 1.2 body adds the 48-byte master secret and two 32-byte randoms (u8-prefixed), the two record
+    # sizes, the group, two signature algorithms, EMS and ETM (docs/formats.md). Only a length that is
+    # exactly the other version's body blames the version; any other length is the length's own defect.
     tls13_body = 4 * 4 + 1 + len(session_id) + 4 * 3 + 2
+    tls12_body = tls13_body + (1 + 48) + 2 * (1 + 32) + 7 * 4
     name = PROTOCOLS.get(version, str(version))
     path = "security_parameters.pversion"
     if version != PROTOCOL_TLS13 and length == tls13_body:
         return (f"protocol version {version} ({name}) on a TLS 1.3 session: libgnutls would read the ticket "
                 "as TLS 1.2 fields and extensions, and abort on an extension id (findings/set-data-crash)",
                 path, starts[path])
-    if version == PROTOCOL_TLS13 and length > tls13_body:
+    if version == PROTOCOL_TLS13 and length == tls12_body:
         return (f"protocol version {version} ({name}) on a TLS 1.2 session's security parameters",
                 path, starts[path])
     return None
