@@ -197,3 +197,13 @@ def test_a_session_id_over_32_bytes_is_refused_by_the_preflight_and_by_debians_l
     child = subprocess.run([sys.executable, "-c", raw], input=longer.hex(), capture_output=True, text=True, timeout=60)
     assert child.returncode == 0, (child.returncode, child.stderr[-300:])
     assert int(child.stdout.split()[-1]) == -50, child.stdout  # GNUTLS_E_INVALID_REQUEST, no overflow
+
+
+def test_a_wrong_section_length_is_not_blamed_on_the_protocol_version():
+    with Lab("1.3").connect() as conn:
+        blob = conn.session_data.data
+    at = decode(blob).ranges["security_parameters.length"][0]
+    longer = blob[:at] + (int.from_bytes(blob[at:at + 4], "big") + 2).to_bytes(4, "big") + blob[at + 4:]
+    with pytest.raises(BlobFormatError) as err:
+        check_session_data(longer, library_info().version_tuple)
+    assert err.value.path != "security_parameters.pversion" and "protocol version" not in str(err.value)
