@@ -39,6 +39,7 @@ from ._gnutls_ids import (
 from ._layout import parse_span
 from ._session_blob import (
     MAX_BLOB_SIZE,
+    PROTOCOL_TLS13,
     SessionBlob,
     check_size,
     gnutls_version_of_magic,
@@ -76,6 +77,7 @@ __all__ = [
     "parse_span",
     "check_size",
     "MAX_BLOB_SIZE",
+    "PROTOCOL_TLS13",
     "DUMMY_SESSION",
     "PACKED_SESSION_MAGIC_BASE",
     "magic_of",

@@ -719,6 +719,9 @@ class ServerSession(Session):
     ``GNUTLS_NO_AUTO_SEND_TICKET``. ``client_hello_check``: called with each ClientHello body from the
     handshake hook's PRE call, which libgnutls makes before it reads the hello (its extensions, the
     offered ticket); whatever it raises ends the handshake there, and :meth:`handshake_step` raises it.
+    ``certificate_request=True`` asks the client for a certificate
+    (``gnutls_certificate_server_set_request(GNUTLS_CERT_REQUEST)``, as ``gnutls-serv`` does; a client
+    without one still connects), which moves the TLS 1.3 tickets after the client's Finished.
     """
 
     role = "server"
@@ -728,7 +731,8 @@ class ServerSession(Session):
     def __init__(self, credentials, priority: str = "tls1.3", *, endpoint, flags: int = 0,
                  ticket_key: bytes | None = None, lifetime: int | None = None,
                  cache: SessionCache | None = None, auto_tickets: bool = True,
-                 observe: bool = True, keylog: bool = False, client_hello_check=None):
+                 observe: bool = True, keylog: bool = False, client_hello_check=None,
+                 certificate_request: bool = False):
         if lifetime is not None:
             lifetime = validate_lifetime(lifetime)
         if not auto_tickets:
@@ -738,6 +742,8 @@ class ServerSession(Session):
             observe = True  # the check runs in the hook
         super().__init__(credentials, priority, endpoint=endpoint, flags=flags, observe=observe, keylog=keylog)
         lib = self._lib
+        if certificate_request:
+            lib.gnutls_certificate_server_set_request(self._ptr, lib.GNUTLS_CERT_REQUEST)
         if lifetime is not None:
             lib.gnutls_db_set_cache_expiration(self._ptr, lifetime)
         self.cache = cache

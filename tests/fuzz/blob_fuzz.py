@@ -131,7 +131,7 @@ def run_decode(count: int, seed: int, failures: list | None = None) -> collectio
     return counts
 
 
-def _resume_in_child(lab, data: bytes) -> str:
+def resume_in_child(lab, data: bytes) -> str:
     """Resume with ``data`` in a forked child; its outcome, or ``crash:SIGNAL``."""
     from gnutls_lab.errors import BlobFormatError, GnuTLSError
 
@@ -179,7 +179,7 @@ def run_set_data(count: int, seed: int, failures: list | None = None) -> collect
         # Mostly the running library's own blobs (its magic: libgnutls unpacks them), some foreign ones.
         base = live if rng.random() < 0.85 else rng.choice(others)
         data = mutate(rng, base, others)
-        outcome = _resume_in_child(lab, data)
+        outcome = resume_in_child(lab, data)
         key = "crashes" if outcome.startswith("crash") else ("unexpected" if outcome.startswith(("unexpected", "child")) else outcome)
         counts[key] += 1
         if key in ("crashes", "unexpected") and failures is not None and len(failures) < 20:
