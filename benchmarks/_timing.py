@@ -27,7 +27,7 @@ def _rate_once(function, seconds: float) -> float:
 def interleaved(functions: dict, seconds: float, rounds: int = ROUNDS) -> dict:
     """Calls per second of each function, one sample per round; ``seconds`` is the whole budget."""
     share = seconds / (rounds * len(functions))
-    for function in functions.values():  # warm up (imports, compiled schemas, caches)
+    for function in functions.values():  # warm up (imports, caches)
         function()
     samples: dict = {name: [] for name in functions}
     for _ in range(rounds):

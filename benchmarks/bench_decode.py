@@ -5,11 +5,11 @@ bytes with one certificate, OCSP slot, 230-byte ticket and a SHA-384 resumption 
 before timing. The three rows are timed in interleaved rounds (``_timing.py``); each figure is the
 median decodes per second on one core, with min-max and IQR over the rounds:
 
-* ``decode annotated``: ``decode(blob)``: the interpreted schema, recording every field's byte range
+* ``decode annotated``: ``decode(blob)``: the schema, recording every field's byte range
   (target >= 2,000/s);
-* ``decode plain``: ``decode(blob, annotate=False)``: the compiled schema (``Struct.compile()``),
-  no ranges (target >= 10,000/s);
-* ``construct SessionBlob.parse``: the interpreted schema alone, for comparison (no target).
+* ``decode plain``: ``decode(blob, annotate=False)``: the same schema, no ranges (target >= 10,000/s);
+* ``construct SessionBlob.parse``: the schema alone through construct's ``parse()``, for comparison
+  (no target).
 
 Usage: python benchmarks/bench_decode.py [--seconds 3]
 """
@@ -41,7 +41,7 @@ def run(seconds: float = 1.0) -> list[dict]:
     return [
         _timing.row(f"decode annotated (byte ranges), {size}", samples["annotated"], TARGET_ANNOTATED),
         _timing.row(f"decode plain, {size}", samples["plain"], TARGET_PLAIN),
-        _timing.row(f"construct SessionBlob.parse (interpreted), {size}", samples["schema"]),
+        _timing.row(f"construct SessionBlob.parse, {size}", samples["schema"]),
     ]
 
 

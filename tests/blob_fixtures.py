@@ -3,7 +3,6 @@
 ``corpus()`` reads ``data/corpus/manifest.json`` (see data/README.md: which GnuTLS produced each
 file and how). ``sessions()`` is a hypothesis strategy of schema trees that build into valid packed
 sessions of any supported layout, with every optional part and extension payload exercised.
-``plain()`` (from gnutls_lab.formats._layout) turns a construct parse tree into plain dicts and lists.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from hypothesis import strategies as st
 
 from gnutls_lab.formats import _gnutls_ids as ids
 from gnutls_lab.formats._gnutls_ids import DUMMY_SESSION
-from gnutls_lab.formats._layout import plain  # noqa: F401 (re-exported for the tests)
 from gnutls_lab.formats._session_blob import SecurityParameters, magic_of_gnutls_version
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "corpus")
@@ -39,7 +37,7 @@ def session_corpus(dummy: bool = True) -> list[tuple[str, dict, bytes]]:
 u32 = st.integers(0, 2**32 - 1)
 VERSIONS = [0x030605, 0x030608, 0x030610, 0x030701, 0x030702, 0x030709, 0x030809, 0x030A00]
 #: The security parameters after the cipher suite (TLS <= 1.2 only), in the schema's order.
-_SP_FIELDS = [sub.name for sub in SecurityParameters.subcon.subcon.subcons if sub.name]
+_SP_FIELDS = [name for name, _ in SecurityParameters.subcon.subcon.parts]
 TLS12_TAIL = tuple(_SP_FIELDS[_SP_FIELDS.index("cs") + 1:])
 
 

@@ -49,7 +49,7 @@ def test_cli_decode_of_stdin_over_the_cap_is_refused(tmp_path):
 
 def _large_valid_blob() -> bytes:
     tree = SessionBlob.parse(CLIENT12)
-    tree.auth_info.body.raw_certificate_list = [b"\x30" * 30000, b"\x31" * 30000]
+    tree["auth_info"]["body"]["raw_certificate_list"] = [b"\x30" * 30000, b"\x31" * 30000]
     data = SessionBlob.build(tree)
     assert 60000 < len(data) <= MAX_BLOB_SIZE
     return data

@@ -8,7 +8,7 @@
 
 Where the data comes from: the construct schema :data:`gnutls_lab.formats._session_blob.SessionBlob`
 parses the blob; the annotated decode records every field's byte range during that same parse, the
-plain one (``decode(..., annotate=False)``) runs the compiled schema and records nothing. Building
+plain one (``decode(..., annotate=False)``) runs the same schema and records nothing. Building
 goes through the same schema, so a decoded blob rebuilds byte-identically and an edited one gets
 consistent lengths. ``docs/formats.md`` describes every field. Inputs over
 :data:`~gnutls_lab.formats._session_blob.MAX_BLOB_SIZE` bytes (64 KiB) are refused unread.

@@ -1,4 +1,4 @@
-"""The packed session of ``gnutls_session_get_data2()``, as ``construct`` 2.10 schemas.
+"""The packed session of ``gnutls_session_get_data2()``, as ``construct`` schemas.
 
 This is what decodes: :func:`gnutls_lab.analysis._decode.decode` parses with :data:`SessionBlob` and
 turns the tree into a named, typed object. Layout verified for GnuTLS 3.7.9 and 3.8.9 and read from
@@ -19,16 +19,16 @@ cipher suite of a TLS 1.3 session (added by 3.7.2 for early data): the schema co
 with that of :data:`TLS13_CIPHER_SUITE_SINCE`. Older blobs have another layout and are refused at
 the magic.
 
-The fields come from :mod:`.layout`: they read the input in place, record byte ranges when asked,
-and name the field path and byte offset of any defect. Lengths and counts are rebuilt from the
+The fields come from :mod:`._layout`: they read the input in place, record byte ranges when asked,
+and name the field path and byte offset of any defect. Parse results are plain dicts and lists. Lengths and counts are rebuilt from the
 content, so a changed field builds into a consistent blob; every sized body must consume exactly
 its length, so parse then build is byte-identical. Identifier fields parse to integers (the tables
-of :mod:`.gnutls_ids` name them) and build from a number or a name.
+of :mod:`._gnutls_ids` name them) and build from a number or a name.
 """
 
 from __future__ import annotations
 
-from construct import Construct, If, Struct, Switch, this
+from construct import Construct, this
 
 from ..errors import BlobFormatError
 from ._gnutls_ids import (
@@ -45,9 +45,8 @@ from ._gnutls_ids import (
     SIGN_ALGORITHMS,
     SRTP_PROFILES,
 )
-from ._layout import (
-    Blob, Block, ByteList, Count, Ended, Entry, Int, Items, Rest, Section, Span, Spanned, field_path, parse_span, plain,
-)
+from ._layout import Blob, Block, ByteList, Choice, Count, Ended, Entry, Fields, Int, Items, Rest, Section, Spanned, \
+    When, parse_span
 
 __all__ = [
     "FIRST_SUPPORTED_VERSION",
@@ -151,7 +150,7 @@ class Magic(Construct):
         magic = self.u32._parse(stream, context, path)
         version = gnutls_version_of_magic(magic)
         if not is_supported_version(version):
-            where = {"path": field_path(path), "offset": stream.base + at}
+            where = {"path": path, "offset": stream.base + at}
             if 0x030000 <= version < FIRST_SUPPORTED_VERSION:
                 raise BlobFormatError(
                     f"unsupported GnuTLS version {version_text(version)} (magic 0x{magic:08X}): packed "
@@ -174,11 +173,11 @@ Blob2 = Blob(2)
 Blob4 = Blob(4)
 
 #: ``lib/str.h:BUFFER_APPEND_TS``: a ``struct timespec`` as u32 seconds-high, seconds-low, nanoseconds.
-Timespec = Spanned(Block(12, Struct("tv_sec_high" / Int(4), "tv_sec_low" / Int(4), "tv_nsec" / Int(4))))
+Timespec = Spanned(Block(12, Fields("tv_sec_high" / Int(4), "tv_sec_low" / Int(4), "tv_nsec" / Int(4))))
 
 #: The ``info->dh`` quartet that certificate, anon and PSK auth info share: filled only for
 #: finite-field DHE key exchange, empty (0, 3 empty blobs) for ECDHE and TLS 1.3.
-DhInfo = Spanned(Struct(
+DhInfo = Spanned(Fields(
     "secret_bits" / Int(4),
     "prime" / Blob4,
     "generator" / Blob4,
@@ -187,7 +186,7 @@ DhInfo = Spanned(Struct(
 
 #: ``lib/session_pack.c:pack_certificate_auth_info`` (3.6.5-3.8.x): the *peer's* chain, leaf first,
 #: DER; and the OCSP responses (TLS 1.3 clients keep one slot per certificate, empty if none stapled).
-CertificateAuthInfo = Spanned(Struct(
+CertificateAuthInfo = Spanned(Fields(
     "dh" / DhInfo,
     "ncerts" / Count("raw_certificate_list", 4),
     "raw_certificate_list" / Items(this.ncerts, Blob4),
@@ -196,26 +195,39 @@ CertificateAuthInfo = Spanned(Struct(
 ))
 
 #: ``lib/session_pack.c:pack_anon_auth_info``: only the DH parameters of the anonymous exchange.
-AnonAuthInfo = Spanned(Struct("dh" / DhInfo))
+AnonAuthInfo = Spanned(Fields("dh" / DhInfo))
 
 #: ``lib/session_pack.c:pack_psk_auth_info``: username (no NUL), hint (with its NUL), DH quartet.
-PskAuthInfo = Spanned(Struct("username" / Blob4, "hint" / Blob4, "dh" / DhInfo))
+PskAuthInfo = Spanned(Fields("username" / Blob4, "hint" / Blob4, "dh" / DhInfo))
 
 #: ``lib/session_pack.c:pack_srp_auth_info``: the username with its trailing NUL.
-SrpAuthInfo = Spanned(Struct("username" / Blob4))
+SrpAuthInfo = Spanned(Fields("username" / Blob4))
 
 #: The auth info section: ``u32 length`` then the body its ``auth_type`` (header byte 12) selects.
 #: Length 0 means "no auth info" (e.g. a TLS 1.3 server whose client sent no certificate). An
 #: unknown auth type keeps the bytes (libgnutls refuses it).
 AuthInfo = Spanned(Section(
-    Switch(
+    Choice(
         this.auth_type,
         {1: CertificateAuthInfo, 2: AnonAuthInfo, 3: SrpAuthInfo, 4: PskAuthInfo},
         default="data" / Rest(),
     )
 ))
 
-_NOT_TLS13 = this.pversion != PROTOCOL_TLS13
+
+# The conditions of optional parts are functions of the context, as construct allows wherever it takes
+# a ``this`` expression: they are evaluated on every parse, and a function reads a key faster.
+def _not_tls13(this) -> bool:
+    """The TLS <= 1.2 part of the security parameters."""
+    return this["pversion"] != PROTOCOL_TLS13
+
+
+def _stores_cipher_suite(this) -> bool:
+    """TLS <= 1.2, or a TLS 1.3 session packed by 3.7.2 or later (the magic names the release)."""
+    return this["pversion"] != PROTOCOL_TLS13 or this["_"]["magic"] >= _CIPHER_SUITE_MAGIC
+
+
+_CIPHER_SUITE_MAGIC = magic_of_gnutls_version(TLS13_CIPHER_SUITE_SINCE)
 
 #: ``lib/session_pack.c:pack_security_parameters``. Under TLS 1.3 the body ends after the cipher
 #: suite (which 3.6.8-3.7.1 do not store); TLS <= 1.2 adds the master secret, randoms, record
@@ -223,7 +235,7 @@ _NOT_TLS13 = this.pversion != PROTOCOL_TLS13
 #: ``unpack_security_parameters`` reads them; ``pack`` writes recv then send unless
 #: record_size_limit was negotiated (both are 16384 in practice).
 SecurityParameters = Spanned(Section(
-    Struct(
+    Fields(
         "entity" / Int(4, ENTITIES),
         "prf" / Int(4, MACS),
         "client_auth_type" / Int(4, CREDENTIALS),
@@ -235,19 +247,17 @@ SecurityParameters = Spanned(Section(
         "pversion" / Int(4, PROTOCOLS),
         "client_ctype" / Int(4, CERTIFICATE_TYPES),
         "server_ctype" / Int(4, CERTIFICATE_TYPES),
-        # the magic names the release: 3.7.2 and later store the suite of TLS 1.3 sessions too
-        "cs" / If(_NOT_TLS13 | (this._.magic >= magic_of_gnutls_version(TLS13_CIPHER_SUITE_SINCE)),
-                  Int(2, CIPHER_SUITES)),
-        "master_secret" / If(_NOT_TLS13, Blob1),
-        "client_random" / If(_NOT_TLS13, Blob1),
-        "server_random" / If(_NOT_TLS13, Blob1),
-        "max_record_send_size" / If(_NOT_TLS13, Int(4)),
-        "max_record_recv_size" / If(_NOT_TLS13, Int(4)),
-        "grp" / If(_NOT_TLS13, Int(4, GROUPS)),
-        "server_sign_algo" / If(_NOT_TLS13, Int(4, SIGN_ALGORITHMS)),
-        "client_sign_algo" / If(_NOT_TLS13, Int(4, SIGN_ALGORITHMS)),
-        "ext_master_secret" / If(_NOT_TLS13, Int(4)),
-        "etm" / If(_NOT_TLS13, Int(4)),
+        "cs" / When(_stores_cipher_suite, Int(2, CIPHER_SUITES)),
+        "master_secret" / When(_not_tls13, Blob1),
+        "client_random" / When(_not_tls13, Blob1),
+        "server_random" / When(_not_tls13, Blob1),
+        "max_record_send_size" / When(_not_tls13, Int(4)),
+        "max_record_recv_size" / When(_not_tls13, Int(4)),
+        "grp" / When(_not_tls13, Int(4, GROUPS)),
+        "server_sign_algo" / When(_not_tls13, Int(4, SIGN_ALGORITHMS)),
+        "client_sign_algo" / When(_not_tls13, Int(4, SIGN_ALGORITHMS)),
+        "ext_master_secret" / When(_not_tls13, Int(4)),
+        "etm" / When(_not_tls13, Int(4)),
     ),
     optional=False,
 ))
@@ -257,7 +267,7 @@ SecurityParameters = Spanned(Section(
 #: Length 0 (no body) on server-side packs, including the state inside a ticket. The ticket is
 #: the server's envelope (:data:`gnutls_lab.formats._ticket.TicketEnvelope`), opaque to the client.
 Tls13Ticket = Spanned(Section(
-    Struct(
+    Fields(
         "lifetime" / Int(4),
         "age_add" / Int(4),
         "nonce" / Blob1,
@@ -272,54 +282,59 @@ Tls13Ticket = Spanned(Section(
 #: Any other gid (including application extensions, 27+) is kept as raw bytes.
 EXTENSION_PAYLOADS = {
     # lib/hello_ext_lib.c:_gnutls_hello_ext_default_pack: the stored datum, u16-prefixed.
-    2: Struct("cert_types" / ByteList(2)),
-    3: Struct("cert_types" / ByteList(2)),
+    2: Fields("cert_types" / ByteList(2)),
+    3: Fields("cert_types" / ByteList(2)),
     # lib/ext/srp.c:_gnutls_srp_pack: the SRP username and the *cleartext* password.
-    6: Struct("username" / Blob4, "password" / Blob4),
+    6: Fields("username" / Blob4, "password" / Blob4),
     # lib/ext/signature.c:signature_algorithms_pack (server side: the client's list).
-    7: Struct(
+    7: Fields(
         "sign_algorithms_size" / Count("sign_algorithms", 4),
         "sign_algorithms" / Items(this.sign_algorithms_size, Int(4, SIGN_ALGORITHMS)),
     ),
     # lib/ext/srtp.c:_gnutls_srtp_pack.
-    8: Struct(
+    8: Fields(
         "profiles_size" / Count("profiles", 4),
         "profiles" / Items(this.profiles_size, Int(4, SRTP_PROFILES)),
         "mki_received" / Int(4),
-        "selected_profile" / If(this.mki_received != 0, Int(4, SRTP_PROFILES)),
-        "mki" / If(this.mki_received != 0, Blob4),
+        "selected_profile" / When(this.mki_received != 0, Int(4, SRTP_PROFILES)),
+        "mki" / When(this.mki_received != 0, Blob4),
     ),
     # lib/ext/heartbeat.c:_gnutls_heartbeat_pack: the GNUTLS_HB_* mode bits.
-    9: Struct("mode" / Int(4)),
+    9: Fields("mode" / Int(4)),
     # lib/ext/session_ticket.c:session_ticket_pack: the TLS 1.2 ticket (client side).
-    13: Struct("ticket" / Blob4),
+    13: Fields("ticket" / Blob4),
     # default pack: the host name the client set / the server received.
-    18: Struct("server_name" / Blob2),
+    18: Fields("server_name" / Blob2),
 }
 
 #: One ``{u32 gid; u32 length; payload}`` entry of ``lib/hello_ext.c:pack_extension``.
 ExtensionEntry = Spanned(Entry("gid", EXTENSION_GIDS, EXTENSION_PAYLOADS, default="data" / Rest()))
 
 #: ``lib/hello_ext.c:_gnutls_hello_ext_pack`` (TLS <= 1.2 only; TLS 1.3 renegotiates extensions).
-Extensions = Spanned(Struct(
+Extensions = Spanned(Fields(
     "count" / Count("entries", 8),
     "entries" / Items(this.count, ExtensionEntry, flat=True),
 ))
 
-_IS_TLS13 = this.security_parameters.body.pversion == PROTOCOL_TLS13
+def _is_tls13(this) -> bool:
+    return this["security_parameters"]["body"]["pversion"] == PROTOCOL_TLS13
+
+
+def _is_not_tls13(this) -> bool:
+    return this["security_parameters"]["body"]["pversion"] != PROTOCOL_TLS13
 
 #: ``lib/session_pack.c:_gnutls_session_pack``, 3.6.5-3.8.x, without an end check: also the
 #: prefix of a TLS 1.2 ticket plaintext, which zero padding follows.
 PackedSession = Spanned(
-    Struct(
+    Fields(
         "magic" / Magic(),
         "timestamp" / Int(4),
         "expire_time" / Int(4),
         "auth_type" / Int(1, CREDENTIALS),
         "auth_info" / AuthInfo,
         "security_parameters" / SecurityParameters,
-        "tls13" / If(_IS_TLS13, Tls13Ticket),
-        "extensions" / If(this.security_parameters.body.pversion != PROTOCOL_TLS13, Extensions),
+        "tls13" / When(_is_tls13, Tls13Ticket),
+        "extensions" / When(_is_not_tls13, Extensions),
     )
 )
 
@@ -330,29 +345,16 @@ SessionBlob = Spanned(
         PackedSession,
         "{n} bytes of trailing garbage after the packed session (libgnutls's unpack would ignore "
         "them; the decoder reports them so nothing goes unexplained)",
-        path="(after end)",
+        where="(after end)",
     )
 )
 
 
-def parse_session(data: bytes, fields: list | None = None, *, strict: bool = True, containers: bool = False) -> dict:
+def parse_session(data: bytes, fields: list | None = None, *, strict: bool = True) -> dict:
     """Parse a packed session into a plain tree; ``fields`` (a list) receives every field's range.
 
     ``strict``: nothing may follow the session (``SessionBlob``); otherwise trailing bytes are left
-    alone, as libgnutls leaves them (``PackedSession``). ``containers``: return construct's
-    containers as they are (dict subclasses; saves the conversion when only reading them).
+    alone, as libgnutls leaves them (``PackedSession``). One parse either way: a defect raises
+    :class:`BlobFormatError` with its field path and byte offset from that parse.
     """
-    schema = SessionBlob if strict else PackedSession
-    if fields is None:  # the compiled schema; on a defect, the interpreted one names the field
-        compiled = _COMPILED.get(strict)
-        if compiled is None:
-            compiled = _COMPILED[strict] = schema.compile()
-        try:
-            tree = compiled.parse_stream(Span(data))
-            return tree if containers else plain(tree)
-        except BlobFormatError:
-            pass
-    return parse_span(schema, data, fields)
-
-
-_COMPILED: dict = {}
+    return parse_span(SessionBlob if strict else PackedSession, data, fields)

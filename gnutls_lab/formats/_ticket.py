@@ -1,4 +1,4 @@
-"""The server's session ticket: its envelope and the states it encrypts, as ``construct`` 2.10 schemas.
+"""The server's session ticket: its envelope and the states it encrypts, as ``construct`` schemas.
 
 The decoder reads a session's ticket with :data:`TicketEnvelope`, and
 :mod:`gnutls_lab.analysis._ticket_keys` derives the keys and decrypts with these schemas. The same envelope
@@ -14,12 +14,12 @@ describes the envelope and the states field by field.
 
 from __future__ import annotations
 
-from construct import Rebuild, Struct, len_, this
+from construct import Rebuild, len_, this
 
 from ..errors import BlobFormatError
 
 from ._gnutls_ids import MACS
-from ._layout import Bytes, Ended, Int, Rest, Section, parse_span
+from ._layout import Bytes, Ended, Fields, Int, Rest, Section, parse_span
 from ._session_blob import Blob1, PackedSession, SessionBlob, Spanned, Timespec
 
 __all__ = [
@@ -44,7 +44,7 @@ TICKET_OVERHEAD = TICKET_KEY_NAME_SIZE + TICKET_IV_SIZE + 2 + TICKET_MAC_SIZE
 #: The MAC covers every byte before it.
 TicketEnvelope = Spanned(
     Ended(
-        Struct(
+        Fields(
             "key_name" / Bytes(TICKET_KEY_NAME_SIZE),
             "IV" / Bytes(TICKET_IV_SIZE),
             "encrypted_state_len" / Rebuild(Int(2), len_(this.encrypted_state)),
@@ -52,7 +52,6 @@ TicketEnvelope = Spanned(
             "mac" / Bytes(TICKET_MAC_SIZE),
         ),
         "{n} bytes after the MAC: not a GnuTLS ticket envelope",
-        path="ticket",
     )
 )
 
@@ -61,7 +60,7 @@ TicketEnvelope = Spanned(
 #: length 0), u16-prefixed. ``prf`` is a u16 here but a u32 in the security parameters. Zero
 #: padding follows.
 Tls13TicketState = Spanned(
-    Struct(
+    Fields(
         "prf" / Int(2, MACS),
         "age_add" / Int(4),
         "lifetime" / Int(4),
@@ -75,21 +74,15 @@ Tls13TicketState = Spanned(
 
 #: ``lib/ext/session_ticket.c:_gnutls_encrypt_session_ticket`` under TLS 1.2: the server's packed
 #: session (``_gnutls_session_pack``, entity SERVER) followed by zero padding.
-Tls12TicketState = Spanned(Struct("state" / PackedSession, "padding" / Rest()))
+Tls12TicketState = Spanned(Fields("state" / PackedSession, "padding" / Rest()))
 
 
-def parse_envelope(ticket: bytes, fields: list | None = None, base: int = 0) -> dict:
+def parse_envelope(ticket: bytes, fields: list | None = None, base: int = 0, root: str = "ticket") -> dict:
     """The envelope fields of a GnuTLS server ticket (:class:`BlobFormatError` if it is none).
 
-    Error paths start with ``ticket.``; ``fields`` (a list) receives the byte ranges, offset by ``base``.
+    Paths start with ``root`` (``ticket.IV``); ``fields`` (a list) receives the byte ranges, offset by ``base``.
     """
-    try:
-        return parse_span(TicketEnvelope, ticket, fields, base)
-    except BlobFormatError as exc:
-        if exc.path == "ticket":
-            raise
-        raise BlobFormatError(exc.reason.replace(f" {exc.path} ", f" ticket.{exc.path} "),
-                              path=f"ticket.{exc.path}", offset=exc.offset) from None
+    return parse_span(TicketEnvelope, ticket, fields, base, root)
 
 
 def with_envelopes(fields: list) -> list:
@@ -104,9 +97,9 @@ def with_envelopes(fields: list) -> list:
         if path.endswith(".ticket") and isinstance(value, bytes) and len(value) >= TICKET_OVERHEAD:
             inner: list = []
             try:
-                parse_envelope(value, inner, base=end - len(value))
+                parse_envelope(value, inner, base=end - len(value), root=path)
             except BlobFormatError:
                 continue
             out.append((path + ".length", start, end - len(value), len(value)))
-            out.extend((f"{path}.{p}", s, e, v) for p, s, e, v in inner)
+            out.extend(inner)
     return out

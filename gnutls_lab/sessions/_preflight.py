@@ -50,7 +50,7 @@ def check_session_data(data: bytes, version_tuple: tuple) -> None:
     if data == DUMMY_SESSION or magic_of(data) != magic_of_gnutls_version(tuple(version_tuple)):
         return  # the dummy is a no-op; another magic is refused by libgnutls itself, safely
     try:
-        tree = parse_session(data, strict=False, containers=True)  # compiled; libgnutls ignores trailing bytes
+        tree = parse_session(data, strict=False)  # libgnutls ignores trailing bytes
     except BlobFormatError as exc:
         mismatch = _version_mismatch(data)
         if mismatch is not None:
