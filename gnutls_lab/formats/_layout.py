@@ -209,7 +209,12 @@ class Blob(Construct):
         p = stream.pos
         start = p + self.width
         if start > stream.end:
-            raise _short(stream, path + " length", self.width, p)
+            raise BlobFormatError(
+                f"truncated: the {self.width}-byte length of {path} needs {self.width} bytes but the "
+                f"{stream.where()} has {max(stream.end - p, 0)} left",
+                path=path,
+                offset=stream.base + p,
+            )
         size = int.from_bytes(stream.data[p:start], "big")
         if size > stream.end - start:
             raise BlobFormatError(
