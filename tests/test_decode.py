@@ -8,6 +8,7 @@ hypothesis mutations), and the plain, annotated and schema-only parses give one 
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from datetime import datetime, timezone
 
@@ -19,6 +20,7 @@ from blob_fixtures import session_corpus, sessions
 from gnutls_lab import Lab
 from gnutls_lab.analysis._decode import REDACTED, decode
 from gnutls_lab.errors import BlobFormatError, GnuTLSError, UsageError
+from gnutls_lab.formats import DUMMY_SESSION, parse_session
 from gnutls_lab.formats._session_blob import SessionBlob
 
 SESSIONS = session_corpus()
@@ -174,23 +176,70 @@ def test_session_id_over_32_bytes():
     assert info.value.path == "security_parameters.session_id" and info.value.offset == at
 
 
-def test_every_truncation_and_byte_flip_of_the_corpus_is_decoded_or_a_format_error():
-    cases = 0
-    for _, _, blob in REAL:
-        for size in range(len(blob)):
-            with pytest.raises(BlobFormatError) as info:
-                decode(blob[:size])
-            assert info.value.offset is not None and info.value.offset <= size
-            cases += 1
-        for at in range(len(blob)):
-            mutated = bytearray(blob)
-            mutated[at] ^= 0xFF
-            try:
-                decode(bytes(mutated))
-            except BlobFormatError as exc:
-                assert exc.offset is not None
-            cases += 1
-    assert cases == 2 * sum(len(blob) for _, _, blob in REAL) > 20_000
+#: The schema's field paths: dotted names, list items as [i], or the bytes after the session.
+FIELD_PATH = re.compile(r"^(\(after end\)|\w+(\[\d+\])?(\.\w+(\[\d+\])?)*)$")
+TOP_LEVEL = {"magic", "timestamp", "expire_time", "auth_type", "auth_info", "security_parameters", "tls13",
+             "extensions", "(after end)"}
+#: A count refuses what its list cannot hold: the list is where the cut is.
+COUNTED = {"ncerts": "raw_certificate_list", "nocsp": "raw_ocsp_list", "sign_algorithms_size": "sign_algorithms",
+           "profiles_size": "profiles"}
+
+
+def _assert_refusal_contract(exc: BlobFormatError, data: bytes) -> None:
+    """A refusal names a field path of the schema and a byte offset inside the input."""
+    assert type(exc) is BlobFormatError
+    assert exc.path and FIELD_PATH.match(exc.path), exc.path
+    assert exc.path.split(".")[0].split("[")[0] in TOP_LEVEL, exc.path
+    assert exc.offset is not None and 0 <= exc.offset <= len(data), (exc.offset, len(data))
+    assert f"field {exc.path}" in str(exc) and f"byte offset {exc.offset}" in str(exc)
+
+
+def _extent(fields: list, path: str) -> tuple[int, int] | None:
+    """The bytes of field ``path`` (with everything under it) in a parse's field list; a count spans its list."""
+    parent, _, leaf = path.rpartition(".")
+    under = [path]
+    if leaf in COUNTED:
+        under.append(f"{parent}.{COUNTED[leaf]}" if parent else COUNTED[leaf])
+    elif leaf == "count":
+        under.append(parent)  # extensions.count: the entries are extensions[i]
+    ranges = [(start, end) for name, start, end, _ in fields for p in under
+              if name == p or name.startswith(p + ".") or name.startswith(p + "[")]
+    return (min(s for s, _ in ranges), max(e for _, e in ranges)) if ranges else None
+
+
+@pytest.mark.parametrize("name,entry,blob", REAL, ids=[n for n, _, _ in REAL])
+def test_every_truncation_is_refused_at_the_field_it_cuts(name, entry, blob):
+    fields: list = []
+    parse_session(blob, fields)
+    for size in range(len(blob)):
+        with pytest.raises(BlobFormatError) as info:
+            decode(blob[:size])
+        exc = info.value
+        _assert_refusal_contract(exc, blob[:size])
+        extent = _extent(fields, exc.path)
+        assert extent is not None, f"cut at {size}: {exc.path} is no field of the whole blob"
+        start, end = extent
+        assert start <= size < end, f"cut at {size}: {exc.path} spans {start}-{end}"
+        assert start <= exc.offset <= size, f"cut at {size}: offset {exc.offset} outside {start}-{size}"
+
+
+@pytest.mark.parametrize("name,entry,blob", REAL, ids=[n for n, _, _ in REAL])
+def test_every_byte_flip_decodes_or_is_refused_at_or_after_the_flipped_field(name, entry, blob):
+    fields: list = []
+    parse_session(blob, fields)
+    leaves = [(start, end) for _, start, end, value in fields if value is not None]
+    for at in range(len(blob)):
+        mutated = bytearray(blob)
+        mutated[at] ^= 0xFF
+        try:
+            s = decode(bytes(mutated))
+        except BlobFormatError as exc:
+            _assert_refusal_contract(exc, mutated)
+            field_start = next(start for start, end in leaves if start <= at < end)
+            # everything before the flipped field reads as before: the parse cannot refuse earlier
+            assert exc.offset >= field_start, (at, exc.path, exc.offset)
+        else:
+            assert s.to_bytes() == bytes(mutated)
 
 
 @settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -210,7 +259,8 @@ def test_random_mutations_only_raise_blob_format_errors(case, edits):
             data[at:at] = struct.pack(">I", 0xFFFFFF00 | value)
     try:
         s = decode(bytes(data))
-    except BlobFormatError:
+    except BlobFormatError as exc:
+        _assert_refusal_contract(exc, data)
         return
     assert s.to_bytes() == bytes(data)  # whatever decodes also rebuilds byte-identically
     s.to_dict()
@@ -219,10 +269,14 @@ def test_random_mutations_only_raise_blob_format_errors(case, edits):
 @settings(max_examples=1500, deadline=None)
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_only_raise_blob_format_errors(data):
+    if data == DUMMY_SESSION:
+        return
     try:
-        decode(data)
-    except BlobFormatError:
-        pass
+        s = decode(data)
+    except BlobFormatError as exc:
+        _assert_refusal_contract(exc, data)
+    else:
+        assert s.to_bytes() == data
 
 
 # -- the tamper lab -----------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 Two contracts, checked on mutations of real blobs (data/corpus of every version, plus blobs made live by
 the running libgnutls, whose magic makes it unpack them):
 
-- **decode**: for any bytes, ``decode`` returns a session or raises ``BlobFormatError`` with a byte
-  offset inside the input; a decoded session rebuilds byte-identically, and its text report, hex dump,
+- **decode**: for any bytes, ``decode`` returns a session or raises ``BlobFormatError`` with a field
+  path and a byte offset inside the input; a decoded session rebuilds byte-identically, and its text report, hex dump,
   HTML view and JSON (secrets shown and hidden) all render; a ticket decrypts or is refused with one of
   the lab's errors.
 - **set_data**: a resumption with the bytes, each in a forked child, ends as a resumption, a full
@@ -86,12 +86,15 @@ def check_decode(data: bytes, key: bytes | None = None) -> str:
     from gnutls_lab.analysis._decode import decode, ticket_state_to_dict
     from gnutls_lab.errors import BlobFormatError, GnuTLSLabError
     from gnutls_lab.faces._views import hexdump, html_view, text_report, ticket_report
+    from gnutls_lab.formats import MAX_BLOB_SIZE
 
     try:
         session = decode(data)
     except BlobFormatError as exc:
         if exc.offset is None or not 0 <= exc.offset <= len(data):
             raise AssertionError(f"BlobFormatError without a byte offset inside the input: {exc!r}") from exc
+        if not exc.path and len(data) <= MAX_BLOB_SIZE:  # an input over the cap is refused unread
+            raise AssertionError(f"BlobFormatError without a field path: {exc!r}") from exc
         return "refused"
     if session.to_bytes() != data:
         raise AssertionError("a decoded blob did not rebuild byte-identically")

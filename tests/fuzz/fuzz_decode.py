@@ -1,8 +1,8 @@
 """Coverage-guided fuzzing of the blob decoder with atheris (not collected by pytest).
 
 Contract under test (``check_decode`` of blob_fuzz.py, the same as ``make fuzz``): for any input,
-``gnutls_lab.analysis._decode.decode`` returns a session or raises ``BlobFormatError`` (with a byte
-offset); a decoded session rebuilds byte-identically and its views render.
+``gnutls_lab.analysis._decode.decode`` returns a session or raises ``BlobFormatError`` (with a field
+path and a byte offset); a decoded session rebuilds byte-identically and its views render.
 Seeds: every file of data/corpus.
 
     pip install atheris
