@@ -247,7 +247,12 @@ def test_explorer_reruns_the_experiment_when_a_control_changes():
     assert reused.summary()["ticket_linkable_pair_fraction"] > 0.5  # one ticket reused links the visits
     explorer.visits.value = 6
     assert len(explorer.result.records()) == 6
-    assert "6" in _text(explorer.summary.value)
+    s = explorer.result.summary()
+    # the summary states the run it shows, each value read from that run
+    assert re.match(r"<p[^>]*>(.*?)</p>", explorer.summary.value).group(1) == (
+        f"6 visits, {s['mechanism']}, compat mode {'on' if s['compat_mode'] else 'off'}, lifetime {s['lifetime']} s")
+    assert f"<td>{s['resumed']}/{s['attempts']} ({s['success_rate']:.0%})</td>" in explorer.summary.value
+    assert s["visits"] == 6 and s["attempts"] == 5
 
 
 def test_explorer_sweep_views_and_mechanism():
@@ -256,7 +261,16 @@ def test_explorer_sweep_views_and_mechanism():
 
     explorer = experiment_explorer(ExperimentConfig(visits=8), reuse_values=(1, None))
     explorer.view.value = "sweep"
-    assert explorer.result.values == [1, None] and explorer.figure._suptitle is not None
+    assert explorer.result.values == [1, None]
+    # the sweep figure's title is the one plot_sweep writes for this very result
+    import matplotlib.pyplot as plt
+
+    from gnutls_lab.faces import plot_sweep
+
+    again = plot_sweep(explorer.result)
+    expected = [t.get_text() for t in again.texts]
+    plt.close(again)
+    assert [t.get_text() for t in explorer.figure.texts] == expected != []
     explorer.mechanism.value = "tls12-session-id"
     assert {r.config.mechanism for r in explorer.result.results} == {"tls12-session-id"}
     explorer.view.value = "tracking"
