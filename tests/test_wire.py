@@ -120,20 +120,29 @@ def test_tls12_client_hello_without_extensions_block():
     assert wire.ClientHello.build(parsed) == hello
 
 
+def _refusal(schema, data: bytes) -> tuple:
+    """(exception class, construct's path) of a refused parse."""
+    with pytest.raises(construct.ConstructError) as info:
+        schema.parse(data)
+    return info.type, info.value.path
+
+
 @pytest.mark.parametrize("cut", [1, 10, 40])
 def test_truncated_bodies_are_errors(openssl_tls13, cut):
     messages = clear_handshake_messages(openssl_tls13[1].chunks)
-    body = messages[0][1].body
-    with pytest.raises(construct.ConstructError):
-        wire.ClientHello.parse(body[:-cut])
-    with pytest.raises(construct.ConstructError):
-        wire.ServerHello.parse(messages[1][1].body[:-cut])
+    client_hello, server_hello = messages[0][1].body, messages[1][1].body
+    # a cut inside the extensions block makes the optional block absent; the bytes left are then refused
+    assert _refusal(wire.ClientHello, client_hello[:-cut]) == (construct.TerminatedError, "(parsing)")
+    assert _refusal(wire.ServerHello, server_hello[:-cut]) == (construct.TerminatedError, "(parsing)")
 
 
 def test_garbage_and_trailing_bytes_are_errors():
-    with pytest.raises(construct.ConstructError):
-        wire.NewSessionTicketTLS12.parse(bytes.fromhex("00001c20 0004 aabbccdd ff"))
-    with pytest.raises(construct.ConstructError):
-        wire.TLSPlaintext.parse(bytes.fromhex("16 0303 0010") + b"short")
-    with pytest.raises(construct.ConstructError):  # pre_shared_key whose identities overrun
-        wire.OfferedPsks.parse(bytes.fromhex("0009 0010 aabb 00000000 0000"))
+    # one byte after the ticket
+    assert _refusal(wire.NewSessionTicketTLS12, bytes.fromhex("00001c20 0004 aabbccdd ff")) == (
+        construct.TerminatedError, "(parsing)")
+    # a record whose length (16) exceeds the 5 bytes that follow
+    assert _refusal(wire.TLSPlaintext, bytes.fromhex("16 0303 0010") + b"short") == (
+        construct.StreamError, "(parsing) -> fragment -> fragment")
+    # pre_shared_key whose identities overrun their 9-byte list
+    assert _refusal(wire.OfferedPsks, bytes.fromhex("0009 0010 aabb 00000000 0000")) == (
+        construct.TerminatedError, "(parsing) -> identities -> identities")
