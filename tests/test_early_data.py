@@ -214,18 +214,19 @@ def test_the_0rtt_client_follows_the_labs_compat_mode():
             assert conn.server.early_data == PAYLOAD
 
 
-def test_usage_errors(lab):
-    with pytest.raises(UsageError):
-        AntiReplay(-1)
-    with pytest.raises(UsageError):
-        zero_rtt(lab, early_data=-5)._server(None)
-    with pytest.raises(UsageError):
-        ZeroRttLab(Lab("1.2"))
-    with pytest.raises(UsageError):
-        replay_experiment(0.5)
-    with pytest.raises(UsageError):
-        replay_case(context="sometimes")
-    assert isinstance(UsageError("x"), GnuTLSLabError)
+@pytest.mark.parametrize("call,message", [
+    (lambda lab: AntiReplay(-1), "the anti-replay window is a number of seconds, 0 or more, not -1"),
+    (lambda lab: zero_rtt(lab, early_data=-5)._server(None), "early_data is a number of bytes, 0 or more, not -5"),
+    (lambda lab: ZeroRttLab(Lab("1.2")), "early data exists only in TLS 1.3: use a Lab('1.3')"),
+    (lambda lab: replay_experiment(0.5), "the window is a number of seconds, at least 1 (got 0.5)"),
+    (lambda lab: replay_case(context="sometimes"),
+     "context must be 'none', 'forgetful' or 'remembering', not 'sometimes'"),
+])
+def test_usage_errors(lab, call, message):
+    """Each refusal is a UsageError itself (what the CLI turns into one line and exit status 2) naming the value."""
+    with pytest.raises(GnuTLSLabError) as info:
+        call(lab)
+    assert (info.type, str(info.value)) == (UsageError, message)
 
 
 def test_the_fake_clock_is_released_after_each_case(lab):
