@@ -15,7 +15,8 @@ here read the one input in place instead, bounded by the innermost enclosing sec
 Every class here is a ``construct`` class written the way construct documents for its users
 ("Extending Construct": subclass ``Construct`` or ``Subconstruct``, implement ``_parse``, ``_build``
 and ``_sizeof``, call ``self.subcon._parse``). Nothing reaches into construct's compiler or other
-internals, so the schemas parse the same under any construct 2.10 and later. :class:`Fields`,
+internals, so no construct release is pinned (the tests pass with 2.10.57, 2.10.70 and construct's
+development head). :class:`Fields`,
 :class:`When` and :class:`Choice` take the place of construct's ``Struct``, ``If`` and ``Switch``:
 they read the same (``"name" / field``, ``this.x`` expressions or functions of the context) but keep
 one plain ``dict`` per record and pass dotted field paths down, which makes the interpreted parse
