@@ -168,8 +168,8 @@ def replay_experiment(window: float | None = None, *, early_data: bytes = DEFAUL
         raise UsageError(f"the window is a number of seconds (got {window!r})")
     low, high = REAL_CLOCK_WINDOWS if real_clock else (1, float("inf"))
     if not low <= window <= high:
-        raise UsageError(f"the window is a number of seconds, from {low:g} to {high:g} "
-                         f"{'on the real clock' if real_clock else ''} (got {window!r})".replace("  ", " "))
+        allowed = f"from {low:g} to {high:g} on the real clock" if real_clock else f"at least {low:g}"
+        raise UsageError(f"the window is a number of seconds, {allowed} (got {window!r})")
     w = float(window)
     run = dict(window=w, early_data=early_data, lab=lab, real_clock=real_clock)
     if real_clock:
