@@ -40,6 +40,7 @@ from typing import Iterable, Iterator
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from ..binding import exact_bytes
 from ..errors import BlobFormatError, TicketKeyError, UsageError
 from ..formats import parse_span
 from ._secrets import Secret
@@ -104,7 +105,7 @@ def load_ticket_key(source) -> bytes:
     larger than 64 KiB is refused without reading it all.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
+        data = exact_bytes(source, "a ticket key")
     elif isinstance(source, (str, os.PathLike)):
         if os.path.exists(source):
             try:

@@ -33,7 +33,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..binding import callbacks
-from ..binding import check, load, make_error
+from ..binding import check, exact_bytes, load, make_error
 from ..errors import GnuTLSLabError, UsageError
 from ._lab import Connection, Lab
 from ._session import ClientSession, ServerSession, SessionData, as_session_data, pump
@@ -184,7 +184,7 @@ class EarlyDataClientSession(ClientSession):
         """
         if self.handshake_done:
             raise UsageError("early data is sent before the handshake, not after it")
-        data = bytes(data)
+        data = exact_bytes(data, "early data")
         rc = self._lib.gnutls_record_send_early_data(self._ptr, data, len(data))
         self._after_call()
         if rc < 0:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 
+from ..binding import exact_bytes
 from ._clock import now as clock_now
 from ._credentials import AnonCredentials, CertificateCredentials, LabCertificate, PskCredentials
 from ..errors import UsageError
@@ -236,7 +237,7 @@ class Lab:
         if session_cache is None:  # like gnutls-serv: without tickets, TLS 1.2 resumes by session ID
             session_cache = not tickets
         self.cache = SessionCache() if session_cache else None
-        self.ticket_key = ticket_key if ticket_key is not None else generate_ticket_key()
+        self.ticket_key = exact_bytes(ticket_key, "a ticket key") if ticket_key is not None else generate_ticket_key()
         if len(self.ticket_key) != 64:
             raise UsageError(f"a GnuTLS ticket master key is 64 bytes, not {len(self.ticket_key)}")
         self.certificate = None

@@ -22,7 +22,7 @@ unpacks fine and crashes the resumed handshake (see :func:`_check_etm_cipher`).
 
 from __future__ import annotations
 
-from ..binding.library import load
+from ..binding import load
 from ..errors import BlobFormatError
 from ..formats import CREDENTIALS, EXTENSION_GIDS, PROTOCOLS
 from ..formats import DUMMY_SESSION, magic_of, magic_of_gnutls_version, parse_session

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..binding import callbacks
-from ..binding import c_string, check, load, make_error, take_datum, view_datum
+from ..binding import c_string, check, exact_bytes, load, make_error, take_datum, view_datum
 from ..errors import GnuTLSError, GnuTLSLabError, UsageError
 
 __all__ = [
@@ -156,7 +156,7 @@ class SessionData:
                  waited_ms: tuple = (), from_library: bool = False):
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise UsageError(f"session data is bytes, not {type(data).__name__}")
-        data = bytes(data)
+        data = exact_bytes(data)  # the stored bytes: a subclass's __eq__/__hash__/__bytes__ are not asked
         dummy = data == DUMMY
         init = object.__setattr__
         #: True when these bytes came from gnutls_session_get_data2 of this process's library
@@ -186,7 +186,7 @@ class SessionData:
         if isinstance(other, SessionData):
             return self.data == other.data
         if isinstance(other, (bytes, bytearray)):
-            return self.data == bytes(other)
+            return self.data == exact_bytes(other)
         return NotImplemented
 
     def __hash__(self) -> int:
@@ -218,7 +218,9 @@ class SessionData:
 
 
 # Blobs that passed the preflight, by content (bytes are immutable, so equal bytes pass equally):
-# resuming with the same blob again, as the experiments do in loops, does not walk it again.
+# resuming with the same blob again, as the experiments do in loops, does not walk it again. Keys and
+# look-ups are exact bytes (session_data_bytes): a bytes subclass whose __eq__/__hash__ claim to be a
+# checked blob is never asked.
 _checked_blobs: set = set()
 
 
@@ -231,7 +233,7 @@ def session_data_bytes(data) -> bytes:
     if isinstance(data, SessionData):
         return data.data
     if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data)
+        return exact_bytes(data)
     raise UsageError(f"session data to resume from must be bytes or SessionData, not {type(data).__name__}")
 
 
@@ -376,7 +378,8 @@ class Session:
         self.keylog.append((label, secret))
 
     def _psk_lookup(self, username: str):
-        return self.credentials.keys.get(username)
+        key = self.credentials.keys.get(username)
+        return None if key is None else exact_bytes(key, "a PSK key")
 
     def _after_call(self) -> None:
         """After a call into libgnutls: complete the wire tap, re-raise a callback's exception."""
@@ -413,6 +416,7 @@ class Session:
     # -- records ---------------------------------------------------------------------------
     def send(self, data: bytes) -> int:
         """``gnutls_record_send``; returns the number of bytes sent."""
+        data = exact_bytes(data, "record data")  # the length libgnutls reads is the stored one
         rc = self._lib.gnutls_record_send(self._ptr, data, len(data))
         self._after_call()
         return check(rc, "gnutls_record_send")
@@ -626,7 +630,7 @@ class ClientSession(Session):
             flags |= 1024
         super().__init__(credentials, priority, endpoint=endpoint, flags=flags, observe=observe, keylog=keylog)
         if server_name:
-            raw = server_name.encode()
+            raw = exact_bytes(server_name.encode(), "server name")
             check(self._lib.gnutls_server_name_set(self._ptr, 1, raw, len(raw)), "gnutls_server_name_set")
 
     def read_tickets(self) -> list[SessionData]:
@@ -700,6 +704,8 @@ class ServerSession(Session):
             lib.gnutls_db_set_store_function(self._ptr, cb.db_store)
             lib.gnutls_db_set_retrieve_function(self._ptr, cb.db_retrieve)
             lib.gnutls_db_set_remove_function(self._ptr, cb.db_remove)
+        if ticket_key is not None:
+            ticket_key = exact_bytes(ticket_key, "a ticket key")
         self.ticket_key = ticket_key
         if ticket_key is not None:
             if len(ticket_key) != 64:
@@ -731,7 +737,8 @@ _ticket_key_datums: dict = {}
 
 def _ticket_key_datum(key: bytes):
     ffi = load()[0]
-    buffer = ffi.new("unsigned char[]", bytes(key))
+    key = exact_bytes(key, "a ticket key")
+    buffer = ffi.new("unsigned char[]", key)
     datum = ffi.new("gnutls_datum_t *")
     datum.data, datum.size = buffer, len(key)
     if len(_ticket_key_datums) > 64:  # labs that rotate keys a lot: keep the cache small
