@@ -22,6 +22,7 @@ from ._early_data import AntiReplay, ZeroRttLab, first_flight
 from ._files import (
     MAX_KEY_FILE_BYTES,
     check_output_path,
+    check_output_targets,
     open_private_log,
     read_user_file,
     write_file,
@@ -84,6 +85,7 @@ __all__ = [
     "write_private_file",
     "open_private_log",
     "check_output_path",
+    "check_output_targets",
     "read_user_file",
     "MAX_KEY_FILE_BYTES",
 ]

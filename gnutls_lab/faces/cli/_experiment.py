@@ -23,6 +23,7 @@ from dataclasses import replace
 
 from ...errors import UsageError
 from ...sessions import write_file
+from . import add_output_argument, printable
 from ._core import add_tls_argument, write_capture_files
 
 __all__ = ["register"]
@@ -46,7 +47,7 @@ def _reuse(args) -> int:
     if mechanism is None:
         raise UsageError("--mechanism session-id exists only with --tls 1.2 (TLS 1.3 resumes with PSK tickets)")
     if args.plot and os.path.splitext(args.plot)[1].lower() not in (".png", ".svg"):
-        raise UsageError(f"--plot writes .png or .svg files, not {args.plot!r}")
+        raise UsageError(f"--plot writes .png or .svg files, not {printable(args.plot)}")
     config = ExperimentConfig(mechanism=mechanism, visits=args.visits, choice=args.choice, gaps=args.gaps,
                               gap=args.gap, seed=args.seed, lifetime=args.lifetime,
                               rotate_every=args.rotate_every, compat_mode=args.compat_mode)
@@ -84,7 +85,7 @@ def _reuse(args) -> int:
         print(f"{k:>9}  {r['resumed']:>4}/{r['attempts']:<4}  {rate:>20}  {r['linkable_pair_fraction']:>14.1%}  "
               f"{r['ticket_linkable_pair_fraction']:>9.1%}  {r['max_tracking_seconds']:>10g} s")
     if args.plot:
-        print(f"figure written to {args.plot}", file=sys.stderr)
+        print(f"figure written to {printable(args.plot)}", file=sys.stderr)
     return 0
 
 
@@ -118,11 +119,11 @@ def register(subparsers) -> None:
                    help="TLS 1.3: the client sends an empty legacy_session_id (%%DISABLE_TLS13_COMPAT_MODE) "
                         "instead of the stored one that links its visits")
     r.add_argument("--json", action="store_true", help="machine-readable output (no progress bar)")
-    r.add_argument("--plot", metavar="FILE", help="write the figure to FILE.png or FILE.svg")
-    r.add_argument("--pcap", metavar="FILE",
+    add_output_argument(r, "--plot", metavar="FILE", help="write the figure to FILE.png or FILE.svg")
+    add_output_argument(r, "--pcap", metavar="FILE",
                    help="also write every visit of every run as a pcapng file for Wireshark (one TCP stream per "
                         "visit, runs in order of k, fake-clock times, secrets embedded: mode 0600)")
-    r.add_argument("--keylog", metavar="FILE", help="also write the key log (SSLKEYLOGFILE format; mode 0600)")
+    add_output_argument(r, "--keylog", metavar="FILE", help="also write the key log (SSLKEYLOGFILE format; mode 0600)")
     r.set_defaults(func=_reuse)
     for name in _MORE_EXPERIMENTS:
         importlib.import_module(f"{__package__}._{name}").register(sub)

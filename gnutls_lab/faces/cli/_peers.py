@@ -15,7 +15,8 @@ import signal
 import sys
 
 from ...errors import UsageError
-from ...sessions import check_output_path, open_private_log
+from ...sessions import open_private_log
+from . import add_output_argument, printable
 from ._core import add_tls_argument, connection_record, print_connections
 
 __all__ = ["register"]
@@ -30,10 +31,11 @@ def _ticket_key(path: str | None) -> tuple[bytes | None, str]:
     if path is None:
         return None, "a fresh ticket key (not saved; use --ticket-key FILE to keep it)"
     if os.path.exists(path):
-        return load_ticket_key(path), f"ticket key loaded from {path}"
+        return load_ticket_key(path), f"ticket key loaded from {printable(path)}"
     key = generate_ticket_key()
     save_ticket_key(path, key)
-    return key, f"new ticket key written to {path} (mode 0600; it decrypts every ticket this server issues)"
+    return key, (f"new ticket key written to {printable(path)} (mode 0600; it decrypts every ticket this "
+                 "server issues)")
 
 
 def _serve(args) -> int:
@@ -80,15 +82,13 @@ def _connect(args) -> int:
 
     host, port = parse_address(args.address)
     check_host(host, args.allow_remote)
-    if args.save:
-        check_output_path(args.save)  # before any connection is made
     summaries = connect_and_resume(host, port, args.tls, resume=args.resume, fresh_ticket=args.fresh_ticket,
                                    server_name=args.server_name, allow_remote=args.allow_remote)
     records = [connection_record(summary) for summary in summaries]
     if args.save:
         _save([summary.session_data for summary in summaries], args.save)
     result = {"gnutls_version": library_info().version, "server": f"{host}:{port}", "connections": records}
-    print_connections(result, args.json, f"lab client against {host}:{port}")
+    print_connections(result, args.json, f"lab client against {printable(host)}:{port}")
     return 0
 
 
@@ -98,7 +98,8 @@ def _save(datas: list, path: str) -> None:
     if not real:
         raise UsageError(f"not writing {path}: every connection gave the dummy session data ({datas[-1].reason})")
     real[-1].save(path)  # mode 0600 through an exclusive temporary file, never in place
-    print(f"wrote {len(real[-1])} bytes of {real[-1].protocol} client session data to {path}", file=sys.stderr)
+    print(f"wrote {len(real[-1])} bytes of {real[-1].protocol} client session data to {printable(path)}",
+          file=sys.stderr)
 
 
 def register(subparsers) -> None:
@@ -106,8 +107,8 @@ def register(subparsers) -> None:
     p.add_argument("--port", type=int, required=True, metavar="P", help="TCP port on 127.0.0.1 (0: any free one)")
     add_tls_argument(p)
     p.add_argument("--lifetime", type=int, metavar="S", help="ticket lifetime / cache expiry, 1..604800 s")
-    p.add_argument("--ticket-key", metavar="FILE",
-                   help="64-byte ticket master key: loaded if FILE exists, else a new one is written there")
+    add_output_argument(p, "--ticket-key", metavar="FILE", reads_existing=True,
+                        help="64-byte ticket master key: loaded if FILE exists, else a new one is written there")
     p.add_argument("--tickets", type=int, default=0, metavar="K", help="extra TLS 1.3 tickets per connection")
     p.add_argument("--no-tickets", action="store_true", help="no tickets (TLS 1.2 resumes by session ID)")
     p.add_argument("--max-connections", type=int, metavar="N", help="stop after N connections")
@@ -115,7 +116,7 @@ def register(subparsers) -> None:
                    help="close a connection whose client stays silent this long (default 2)")
     p.add_argument("--http", action="store_true",
                    help="answer each request with a small HTTP/1.1 response, so HTTP clients finish normally")
-    p.add_argument("--log", metavar="FILE", help="append one JSON line per connection (resumed, ticket_id)")
+    add_output_argument(p, "--log", metavar="FILE", help="append one JSON line per connection (resumed, ticket_id)")
     p.add_argument("--json", action="store_true", help="one JSON object per connection")
     p.set_defaults(func=_serve)
 
@@ -125,7 +126,7 @@ def register(subparsers) -> None:
     p.add_argument("--resume", type=int, default=0, metavar="N", help="resumption attempts (new connections)")
     p.add_argument("--fresh-ticket", action="store_true",
                    help="resume each time with the newest session data instead of the first")
-    p.add_argument("--save", metavar="FILE", help="write the newest session data (the blob to resume from)")
+    add_output_argument(p, "--save", metavar="FILE", help="write the newest session data (the blob to resume from)")
     p.add_argument("--server-name", metavar="NAME", help="SNI to send")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow a host that is not this machine (only servers you control)")
