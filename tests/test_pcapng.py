@@ -431,3 +431,66 @@ def test_cli_experiment_pcap(tmp_path):
     streams = {int(r[0]) for r in field_values(path, "tcp", "tcp.stream")}
     assert streams == set(range(12))
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+# --- 0-RTT flights (issue 20, 4.7) ---------------------------------------------------------------------
+
+EARLY = b"POST /transfer amount=100&to=mallory"
+
+
+def decrypted_early_data(path) -> dict:
+    """{tcp.stream: the application bytes tshark decrypted in that stream}."""
+    found: dict = {}
+    for stream, data in field_values(path, "tls.segment.data", "tcp.stream", "tls.segment.data"):
+        found[int(stream)] = found.get(int(stream), b"") + bytes.fromhex(data.replace(",", ""))
+    return found
+
+
+def test_zero_rtt_lab_follows_the_labs_keylog(tmp_path):
+    """Before: ZeroRttLab ignored Lab(keylog=True), and keylog_lines() asked for keylog=True."""
+    from gnutls_lab.sessions.early_data import AntiReplay, ZeroRttLab
+
+    zero = ZeroRttLab(Lab("1.3", keylog=True), anti_replay=AntiReplay())  # without one: no early data at all
+    with zero.resume(zero.issue_ticket(), EARLY) as conn:
+        assert conn.server.early_data == EARLY
+        labels = [line.split()[0] for line in conn.keylog_lines()]
+        assert "CLIENT_EARLY_TRAFFIC_SECRET" in labels
+        path = tmp_path / "zero.pcapng"
+        conn.to_pcapng(path)
+    assert_clean(path)
+    assert decrypted_early_data(path) == {0: EARLY}
+    with ZeroRttLab(Lab("1.3")).resume(ZeroRttLab(Lab("1.3")).issue_ticket()) as plain:
+        with pytest.raises(UsageError, match=r"ZeroRttLab\(\.\.\., keylog=True\)"):
+            plain.keylog_lines()
+
+
+def test_a_replayed_flight_goes_to_wireshark_and_its_early_data_decrypts(tmp_path):
+    from gnutls_lab.analysis.replay import replay_case
+
+    captures: list = []
+    case = replay_case("replay at once", captures=captures)
+    assert not case.replay_accepted and len(captures) == 2
+    path = tmp_path / "replay.pcapng"
+    write_pcapng(captures, path)
+    assert_clean(path)
+    # Both streams: the honest 0-RTT connection and the attacker's copy of its first flight.
+    assert decrypted_early_data(path) == {0: EARLY, 1: EARLY}
+    first_hello, replayed_hello = (row[0] for row in field_values(path, "tls.handshake.type == 1",
+                                                                   "tls.handshake.random"))
+    assert first_hello == replayed_hello  # the same ClientHello, so the same early-traffic key
+    bare = tmp_path / "bare.pcapng"
+    write_pcapng([c._replace(keylog=()) for c in captures], bare)
+    assert decrypted_early_data(bare) == {}
+
+
+def test_cli_experiment_replay_pcap(tmp_path):
+    path, keys = tmp_path / "replay.pcapng", tmp_path / "replay.keys"
+    run = cli("experiment", "replay", "--pcap", str(path), "--keylog", str(keys), "--json")
+    assert run.returncode == 0, run.stderr
+    document = json.loads(run.stdout)
+    cases = len(document["cases"])
+    assert document["capture"]["connections"] == 2 * cases and document["capture"]["holds_secrets"]
+    assert stat.S_IMODE(os.stat(path).st_mode) == stat.S_IMODE(os.stat(keys).st_mode) == 0o600
+    assert_clean(path)
+    assert decrypted_early_data(path) == {stream: EARLY for stream in range(2 * cases)}
+    assert "CLIENT_EARLY_TRAFFIC_SECRET" in keys.read_text()

@@ -54,9 +54,14 @@ class ReplayCase(NamedTuple):
 
 def replay_case(case: str = "replay", *, window: float = 10.0, context: str = "remembering",
                 resume_after: float = 0.0, replay_after: float = 0.0, early_data: bytes = DEFAULT_EARLY_DATA,
-                reuse_ticket: bool = False, lab=None) -> ReplayCase:
+                reuse_ticket: bool = False, lab=None, captures: list | None = None) -> ReplayCase:
     """Run one story (see the module docstring). ``reuse_ticket=True``: instead of a replay, the honest
-    client opens a second 0-RTT connection with the same ticket (``replay_*`` then describe that one)."""
+    client opens a second 0-RTT connection with the same ticket (``replay_*`` then describe that one).
+
+    ``captures``: a list that receives the story's flights as
+    :class:`~gnutls_lab.sessions.pcapng.TlsCapture` records, for :func:`gnutls_lab.write_pcapng`: the
+    0-RTT connection, then the replayed flight with the server's answer (or the second connection).
+    The sessions then record their secrets, so Wireshark decrypts the early data of both."""
     if context not in ("none", "forgetful", "remembering"):
         raise UsageError(f"context must be 'none', 'forgetful' or 'remembering', not {context!r}")
     if resume_after < 0 or replay_after < 0:
@@ -66,22 +71,29 @@ def replay_case(case: str = "replay", *, window: float = 10.0, context: str = "r
     with FakeClock() as clock:
         # Made under the clock: libgnutls refuses early data on tickets older than the context.
         anti_replay = None if context == "none" else AntiReplay(window, remember=context == "remembering")
-        zero_rtt = ZeroRttLab(lab, early_data=max(16384, len(early_data)), anti_replay=anti_replay)
+        zero_rtt = ZeroRttLab(lab, early_data=max(16384, len(early_data)), anti_replay=anti_replay,
+                              keylog=True if captures is not None else None)
         ticket = zero_rtt.issue_ticket()
         clock.advance(resume_after)
         with zero_rtt.resume(ticket, early_data) as first:
             first_data = first.server.early_data
             flight = first_flight(first.wire)
+            first_capture = first.capture() if captures is not None else None
         clock.advance(replay_after)
         checks_before = len(anti_replay.events) if anti_replay is not None else 0
         if reuse_ticket:
             with zero_rtt.resume(ticket, early_data) as second:
                 again = second.server.early_data
+                second_capture = second.capture() if captures is not None else None
             checked = anti_replay is not None and len(anti_replay.events) > checks_before
         else:
-            outcome = zero_rtt.replay(flight)
+            tap: list | None = [] if captures is not None else None
+            outcome = zero_rtt.replay(flight, tap=tap)
             again, checked = outcome.early_data, outcome.checked
+            second_capture = ZeroRttLab.capture_replay(tap, first_capture) if captures is not None else None
         fresh = anti_replay.events[-1][2] if checked else None
+    if captures is not None:
+        captures += [first_capture, second_capture]
     first_ok, again_ok = first_data == early_data, again == early_data
     return ReplayCase(case=case, anti_replay=context == "remembering", context=context, window=float(window),
                       resume_after=float(resume_after), replay_after=float(replay_after),
@@ -110,12 +122,14 @@ def _reason(context: str, first_ok: bool, again_ok: bool, checked: bool, fresh, 
     return f"{what} refused"
 
 
-def replay_experiment(window: float = 10.0, *, early_data: bytes = DEFAULT_EARLY_DATA, lab=None) -> list[ReplayCase]:
-    """The lesson's cases for one anti-replay ``window`` (seconds), in teaching order."""
+def replay_experiment(window: float = 10.0, *, early_data: bytes = DEFAULT_EARLY_DATA, lab=None,
+                      captures: list | None = None) -> list[ReplayCase]:
+    """The lesson's cases for one anti-replay ``window`` (seconds), in teaching order; ``captures``
+    collects every case's flights (see :func:`replay_case`), two per case, in order."""
     if isinstance(window, bool) or not isinstance(window, (int, float)) or window < 1:
         raise UsageError(f"the window is a number of seconds, at least 1 (got {window!r})")
     w = float(window)
-    run = dict(window=w, early_data=early_data, lab=lab)
+    run = dict(window=w, early_data=early_data, lab=lab, captures=captures)
     return [
         replay_case("no anti-replay context", context="none", **run),
         replay_case("store that forgets", context="forgetful", **run),

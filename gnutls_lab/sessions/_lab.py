@@ -137,7 +137,8 @@ class Connection(ClientFacts):
             lines.append(f"CLIENT_RANDOM {self.client.randoms()[0].hex()} {self.client.master_secret().hex()}")
         if self.protocol == "TLS1.3" and not lines:
             raise UsageError("this TLS 1.3 connection has no key log, so its handshake could not be decrypted: "
-                             "connect with keylog=True (Lab(..., keylog=True) or lab.connect(keylog=True))")
+                             "connect with keylog=True (Lab(..., keylog=True), lab.connect(keylog=True) or, "
+                             "for 0-RTT, ZeroRttLab(..., keylog=True))")
         return lines
 
     def capture(self):

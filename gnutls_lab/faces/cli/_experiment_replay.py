@@ -1,7 +1,9 @@
 """``gnutls-lab experiment replay``: a recorded 0-RTT first flight sent again, case by case.
 
 Every case is real in-process handshakes under a fake clock (see :mod:`gnutls_lab.analysis._replay`).
-JSON (``--json``)::
+``--pcap FILE`` writes every case's flights for Wireshark, two TCP streams per case in order (the 0-RTT
+connection, then the replayed flight and what the server answered), secrets embedded so the early data
+of both decrypts; ``--keylog FILE`` the key log. JSON (``--json``)::
 
     {"experiment": "replay", "gnutls_version": "3.8.9", "clock_drives_anti_replay": true, "window": 10.0,
      "cases": [{"case": "replay at once", "anti_replay": true, "window": 10.0, "first_accepted": true,
@@ -14,6 +16,7 @@ import json
 import sys
 
 from ...errors import UsageError
+from ._core import add_capture_arguments, write_capture_files
 
 __all__ = ["register"]
 
@@ -25,12 +28,15 @@ def _replay(args) -> int:
 
     if not (1 <= args.window <= 3600):
         raise UsageError(f"--window must be between 1 and 3600 seconds (got {args.window:g})")
-    cases = replay_experiment(args.window)
+    captures: list | None = [] if args.pcap or args.keylog else None
+    cases = replay_experiment(args.window, captures=captures)
     drives = FakeClock().drives_ticket_age
     version = library_info().version
+    capture = write_capture_files(captures, args.pcap, args.keylog, args.json) if captures is not None else None
     if args.json:
         json.dump({"experiment": "replay", "gnutls_version": version, "clock_drives_anti_replay": drives,
-                   "window": float(args.window), "cases": [c.to_dict() for c in cases]}, sys.stdout, indent=2)
+                   "window": float(args.window), "cases": [c.to_dict() for c in cases],
+                   **({"capture": capture} if capture else {})}, sys.stdout, indent=2)
         print()
         return 0
     clock = ("the fake clock drives the anti-replay window" if drives else
@@ -55,5 +61,6 @@ def register(sub) -> None:
                                    "and on the replay.")
     r.add_argument("--window", type=float, default=10.0, metavar="SECONDS",
                    help="the server's anti-replay window in seconds (default 10, libgnutls's own default)")
+    add_capture_arguments(r)  # two TCP streams per case: the 0-RTT connection, then the replayed flight
     r.add_argument("--json", action="store_true", help="machine-readable output")
     r.set_defaults(func=_replay)
