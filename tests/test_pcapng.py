@@ -297,10 +297,7 @@ def test_observer_agrees_with_wireshark_on_every_visit(tmp_path, mechanism):
     known = {line.split("\t")[2] for line in listing.stdout.splitlines() if line.startswith("F\t")}
     shown = {row[2] for seen in result.observed for row in seen.fields() if row[2].startswith("tls.")}
     assert len(shown) >= 5
-    if "tls.handshake.extensions.session_ticket" not in known:  # Wireshark 4.0: the extension as raw data
-        assert "tls.handshake.extension.data" in known
-        shown.discard("tls.handshake.extensions.session_ticket")
-    assert shown <= known, shown - known
+    assert shown <= known, shown - known  # the session_ticket extension too: 4.0 and 4.4 name it differently
     records = result.records()
     assert any(r["resumed"] for r in records) and any(not r["resumed"] for r in records)
     # Wireshark's own verdict on resumption agrees with the library's on every visit.
@@ -494,3 +491,50 @@ def test_cli_experiment_replay_pcap(tmp_path):
     assert_clean(path)
     assert decrypted_early_data(path) == {stream: EARLY for stream in range(2 * cases)}
     assert "CLIENT_EARLY_TRAFFIC_SECRET" in keys.read_text()
+
+
+# --- the observer names fields as the installed tshark does (issue 20, 4.6) --------------------------------
+
+
+def test_the_session_ticket_field_is_the_one_the_installed_tshark_knows(tmp_path):
+    """Debian 12's tshark (Wireshark 4.0) has no tls.handshake.extensions.session_ticket, which the observer
+    printed; Debian 13's (4.4) has it. Run on both (the host and make test-3.8)."""
+    from gnutls_lab.analysis.observer import observe_connection, session_ticket_extension_field
+
+    own, generic = "tls.handshake.extensions.session_ticket", "tls.handshake.extension.data"
+    assert session_ticket_extension_field({own, generic}) == own
+    assert session_ticket_extension_field({generic}) == generic
+    assert session_ticket_extension_field(set()) == own  # no tshark: the name a new Wireshark shows
+    listing = subprocess.run([TSHARK, "-G", "fields"], capture_output=True, text=True, timeout=120, check=True)
+    known = {line.split("\t")[2] for line in listing.stdout.splitlines() if line.startswith("F\t")}
+    name = session_ticket_extension_field()
+    assert name in known and name == (own if own in known else generic)
+
+    lab = Lab("1.2", keylog=True)
+    with lab.connect() as first, lab.connect(resume=first.session_data) as again:
+        assert again.resumed
+        observed = observe_connection(again.wire)
+        path = tmp_path / "ticket.pcapng"
+        again.to_pcapng(path)
+    ticket = observed.client_hellos[0].session_ticket
+    assert len(ticket) > 16
+    rows = [row for row in observed.fields() if row[1] == "ClientHello" and row[2] in (own, generic)]
+    assert [row[2] for row in rows] == [name]
+    # tshark, asked for that very field of the ClientHello's extension 35, gives the ticket the observer saw.
+    for packet in frames(path, "tls.handshake.type == 1"):
+        extensions = [e for e in _extensions(packet) if e.get("tls.handshake.extension.type") == "35"]
+        assert len(extensions) == 1 and hexbytes(one(extensions[0], name)) == ticket
+
+
+def _extensions(node) -> list:
+    """Every dict under ``node`` that is one hello extension (it has ``tls.handshake.extension.type``)."""
+    found = []
+    if isinstance(node, dict):
+        if "tls.handshake.extension.type" in node:
+            found.append(node)
+        for value in node.values():
+            found += _extensions(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _extensions(item)
+    return found
