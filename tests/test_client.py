@@ -154,3 +154,65 @@ def test_connect_to_a_closed_port_is_one_usage_error():
 
     with pytest.raises(UsageError, match="cannot connect"):
         connect("127.0.0.1", free_port(), "1.3")
+
+
+# -- a server that streams application data (issue 20, 3.3) ----------------------------------------------
+@pytest.fixture
+def streaming_server(lab_cert_files):
+    """``openssl s_server -quiet`` with an endless standard input: it sends it to every client, as fast as
+    the client reads (about 300 MB/s over loopback here). Stopped by PID."""
+    import socket
+    import time
+
+    from gnutls_lab.network.peers import die_with_parent, free_port, require_program
+
+    openssl = require_program("openssl")
+    port = free_port()
+    source = subprocess.Popen(["yes", "x" * 1000], stdout=subprocess.PIPE, preexec_fn=die_with_parent)
+    server = subprocess.Popen([openssl, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", lab_cert_files[0],
+                               "-key", lab_cert_files[1], "-quiet", "-tls1_3"], stdin=source.stdout,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
+    source.stdout.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield port
+    for process in (server, source):
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_wire_tap_of_a_streaming_server_is_capped_and_says_so(streaming_server):
+    """Before: every byte stayed in the tap (385 MB for one connection, 1.1 GB with --resume 3)."""
+    from gnutls_lab.sessions.transport import MAX_TAP_BYTES
+
+    with connect("127.0.0.1", streaming_server, "1.3", tap_limit=64 * 1024) as conn:
+        assert not conn.session_data.dummy  # the tickets came before the stream
+        kept = sum(len(chunk.data) for chunk in conn.wire)
+        assert conn.wire_capped and kept <= 64 * 1024 and conn.wire_dropped_bytes > 0
+        assert observe_connection(conn.wire).server_hellos  # what was kept is the start, handshake whole
+        summary = conn.summary()
+        assert summary.wire_capped and summary.wire_dropped_bytes == conn.wire_dropped_bytes
+    assert "capped" in repr(conn.wire)
+    result = subprocess.run([sys.executable, "-m", "gnutls_lab", "connect", f"127.0.0.1:{streaming_server}",
+                             "--resume", "1", "--json"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    connections = json.loads(result.stdout)["connections"]
+    assert [c["resumed"] for c in connections] == [False, True]
+    for record in connections:
+        tap = record["wire_tap"]
+        assert tap["capped"] and 0 < tap["kept_bytes"] <= MAX_TAP_BYTES and tap["dropped_bytes"] > 0
+    text = subprocess.run([sys.executable, "-m", "gnutls_lab", "connect", f"127.0.0.1:{streaming_server}"],
+                          capture_output=True, text=True, timeout=120)
+    assert text.returncode == 0 and "wire tap capped: kept the first" in text.stdout, text.stdout
+
+
+def test_a_quiet_server_leaves_the_tap_whole(real_server):
+    server = real_server("gnutls-serv", "1.3")
+    with connect("127.0.0.1", server.port, "1.3") as conn:
+        conn.session_data
+        assert not conn.wire_capped and conn.wire_dropped_bytes == 0 and len(conn.wire) > 2

@@ -195,8 +195,10 @@ def observe_connection(chunks: Iterable, time: float | None = None) -> ObservedC
     ``.data`` (bytes one side pushed into the transport), or ``(sender, data)`` tuples. A chunk may
     hold several records or part of one. ``time``: when the visit happened (seconds), for linkage.
     Raises :class:`~gnutls_lab.errors.BlobFormatError` on bytes that are not a TLS stream or that
-    end inside a record or handshake message.
+    end inside a record or handshake message, except for a tap that says it was cut
+    (:class:`~gnutls_lab.sessions.transport.WireTap` with ``capped`` true): its partial tail is left out.
     """
+    cut = bool(getattr(chunks, "capped", False))
     pending = {"client": b"", "server": b""}  # record bytes not yet complete
     handshake = {"client": b"", "server": b""}  # handshake stream in clear, not yet framed
     consumed = {"client": 0, "server": 0}  # stream offset of pending[sender]
@@ -240,7 +242,7 @@ def observe_connection(chunks: Iterable, time: float | None = None) -> ObservedC
                 handshake[sender] = stream[q:]
         pending[sender] = buf[p:]
         consumed[sender] += p
-    for sender in _SENDERS:
+    for sender in _SENDERS if not cut else ():
         if pending[sender]:
             raise malformed("record (tap ends inside it)", f"{sender}.tls.record", consumed[sender])
         if handshake[sender]:

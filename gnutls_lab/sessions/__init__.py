@@ -43,7 +43,7 @@ from ._session import (
     resolve_priority,
     validate_lifetime,
 )
-from ._transport import SocketEndpoint, WireChunk, memory_pair
+from ._transport import MAX_TAP_BYTES, SocketEndpoint, WireChunk, WireTap, memory_pair
 
 __all__ = [
     # the lab: a server and its client in one object, and what a connection shows
@@ -64,6 +64,8 @@ __all__ = [
     "pump",
     "memory_pair",
     "SocketEndpoint",
+    "WireTap",
+    "MAX_TAP_BYTES",
     "WireChunk",
     "generate_ticket_key",
     "PRIORITY_PRESETS",

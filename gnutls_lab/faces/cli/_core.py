@@ -36,6 +36,10 @@ def connection_record(conn) -> dict:
         "session_data_length": len(data),
         "messages": [{"sender": m.sender, "type": m.name} for m in conn.transcript],
         "explanation": conn.explain(),
+        # what the wire tap kept: over TCP at most MAX_TAP_BYTES, and said so
+        "wire_tap": {"kept_bytes": sum(len(chunk.data) for chunk in conn.wire),
+                     "capped": bool(getattr(conn, "wire_capped", False)),
+                     "dropped_bytes": int(getattr(conn, "wire_dropped_bytes", 0))},
     }
 
 
@@ -49,6 +53,10 @@ def print_connection(index: int, record: dict, out=None) -> None:
         print(f"   {arrow}  {message['type']}", file=out)
     dummy = " (DUMMY: cannot resume)" if record["session_data_dummy"] else ""
     print(f"   session data: {record['session_data_length']} bytes{dummy}", file=out)
+    tap = record.get("wire_tap") or {}
+    if tap.get("capped"):
+        print(f"   wire tap capped: kept the first {tap['kept_bytes']} bytes, {tap['dropped_bytes']} more bytes "
+              "seen and not kept", file=out)
     print(f"   {record['explanation']}", file=out)
 
 
