@@ -17,7 +17,16 @@ Modules (private; this face re-exports what users and the layers above use):
 """
 
 from ._decode import REDACTED, DecodedSession, Field, decode, is_secret, name_of, ticket_state_to_dict
-from ._experiments import MECHANISMS, SY2018_REVISIT_CDF, ExperimentConfig, run_experiment, sweep, sweep_reuse
+from ._experiments import (
+    MAX_SWEEP_VISITS,
+    MAX_VISITS,
+    MECHANISMS,
+    SY2018_REVISIT_CDF,
+    ExperimentConfig,
+    run_experiment,
+    sweep,
+    sweep_reuse,
+)
 from ._linkage import TICKET_LINK_KINDS, Linkage, Observer, link_visits
 from ._observer import ObservedConnection, observe_connection
 from ._recorded import read_recorded_resumption, read_recorded_tls12
@@ -55,6 +64,8 @@ __all__ = [
     "sweep_reuse",
     "MECHANISMS",
     "SY2018_REVISIT_CDF",
+    "MAX_VISITS",
+    "MAX_SWEEP_VISITS",
     "replay_case",
     "replay_experiment",
     "replay_sweep",

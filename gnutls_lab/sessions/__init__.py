@@ -31,6 +31,7 @@ from ._files import (
 from ._lab import ClientFacts, Connection, Lab
 from ._pcapng import TlsCapture, write_keylog, write_pcapng
 from ._session import (
+    MAX_EXTRA_TICKETS,
     PRIORITY_PRESETS,
     ClientSession,
     HandshakeMessage,
@@ -41,6 +42,7 @@ from ._session import (
     generate_ticket_key,
     pump,
     resolve_priority,
+    validate_extra_tickets,
     validate_lifetime,
 )
 from ._transport import MAX_TAP_BYTES, SocketEndpoint, WireChunk, WireTap, memory_pair
@@ -71,6 +73,8 @@ __all__ = [
     "PRIORITY_PRESETS",
     "resolve_priority",
     "validate_lifetime",
+    "validate_extra_tickets",
+    "MAX_EXTRA_TICKETS",
     "LabCertificate",
     "CertificateCredentials",
     "PskCredentials",

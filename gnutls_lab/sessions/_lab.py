@@ -26,6 +26,7 @@ from ._session import (
     SessionCache,
     SessionData,
     as_session_data,
+    validate_extra_tickets,
     validate_lifetime,
     generate_ticket_key,
     pump,
@@ -195,7 +196,7 @@ class Lab:
     ``certificate`` (a fresh ECDSA P-256 lab certificate; ``certificate="rsa"`` for RSA), ``psk`` or
     ``anon`` (TLS 1.2 only). Server policy: ``tickets`` (on/off), ``lifetime`` (seconds, 1..604800;
     None keeps libgnutls's 21600), ``extra_tickets`` (sent with ``gnutls_session_ticket_send`` after each
-    TLS 1.3 handshake), ``auto_tickets`` (False: ``GNUTLS_NO_AUTO_SEND_TICKET``), ``session_cache``
+    TLS 1.3 handshake; 0 to ``MAX_EXTRA_TICKETS``, 31), ``auto_tickets`` (False: ``GNUTLS_NO_AUTO_SEND_TICKET``), ``session_cache``
     (TLS 1.2 session-ID cache; default: on when tickets are off, as with gnutls-serv), ``ticket_key`` (64 bytes; default: a fresh one).
     Client: ``client_tickets`` (False: ``GNUTLS_NO_TICKETS``), ``server_name`` (SNI), ``compat_mode``
     (False: ``%DISABLE_TLS13_COMPAT_MODE`` in the client's priority, so its TLS 1.3 ClientHello carries
@@ -221,8 +222,7 @@ class Lab:
             self.priority += _ANON_SUFFIX
         if lifetime is not None:
             validate_lifetime(lifetime)
-        if extra_tickets < 0:
-            raise UsageError("extra_tickets must be 0 or more")
+        validate_extra_tickets(extra_tickets)  # 0..MAX_EXTRA_TICKETS (31): libgnutls fails at 32
         self.auth = auth
         self.tickets = tickets
         self.lifetime = lifetime

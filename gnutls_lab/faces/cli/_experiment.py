@@ -37,7 +37,7 @@ _MECHANISM = {("1.3", "ticket"): "tls13-psk", ("1.2", "ticket"): "tls12-ticket",
 
 def _reuse(args) -> int:
     from ...binding import library_info
-    from ...analysis import ExperimentConfig, sweep_reuse
+    from ...analysis import MAX_SWEEP_VISITS, ExperimentConfig, sweep_reuse
 
     if args.max_reuse < 1:
         raise UsageError(f"--max-reuse must be at least 1 (got {args.max_reuse}); k = 1 is single use")
@@ -51,6 +51,10 @@ def _reuse(args) -> int:
     config = ExperimentConfig(mechanism=mechanism, visits=args.visits, choice=args.choice, gaps=args.gaps,
                               gap=args.gap, seed=args.seed, lifetime=args.lifetime,
                               rotate_every=args.rotate_every, compat_mode=args.compat_mode)
+    runs = args.max_reuse + (1 if args.unlimited else 0)
+    if runs * args.visits > MAX_SWEEP_VISITS:  # before a list of runs is even made
+        raise UsageError(f"{runs} runs of {args.visits} visits refused: at most {MAX_SWEEP_VISITS} visits in one "
+                         "sweep (every run's results stay in memory); lower --max-reuse or --visits")
     ks = list(range(1, args.max_reuse + 1)) + ([None] if args.unlimited else [])
     if args.pcap or args.keylog:
         config = replace(config, keep_wire=True)
@@ -104,8 +108,10 @@ def register(subparsers) -> None:
     add_tls_argument(r)
     r.add_argument("--mechanism", choices=("ticket", "session-id"), default="ticket",
                    help="TLS 1.2 only: resume with tickets (default) or the server's session-ID cache")
-    r.add_argument("--visits", type=int, default=20, metavar="N", help="visits per run, 2 or more (default 20)")
-    r.add_argument("--max-reuse", type=int, default=3, metavar="K", help="runs for k = 1..K (default 3)")
+    r.add_argument("--visits", type=int, default=20, metavar="N",
+                   help="visits per run, 2 to 100000 (default 20)")
+    r.add_argument("--max-reuse", type=int, default=3, metavar="K",
+                   help="runs for k = 1..K (default 3); at most 200000 visits in all runs together")
     r.add_argument("--unlimited", action="store_true", help="also run k = unlimited (reuse_limit null in JSON)")
     r.add_argument("--choice", choices=("reuse", "newest", "pool"), default="reuse",
                    help="which ticket the client offers (default reuse: the same one k times, then the newest)")
