@@ -166,3 +166,18 @@ def test_the_error_lines_name_gnutls_codes():
     assert "Handshake:        failed (GNUTLS_E_PREMATURE_TERMINATION, -110)" in text
     assert "\x1b" not in text and "arg\\x1b" in text
     json.dumps(report)
+
+
+def test_values_from_a_blob_are_printed_escaped(tmp_path):
+    """A server name with a terminal escape and a newline, as a forged blob can carry: one report line."""
+    from gnutls_lab import Lab
+    from gnutls_lab.analysis.decode import decode
+
+    blob = decode(Lab("1.2").connect().session_data.data)
+    path = tmp_path / "sni.bin"
+    path.write_bytes(blob.rebuilt({"extensions[1].server_name": b"evil\x1b[2J\nname"}))
+    result = run("decode", str(path), "--hexdump")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    lines = [line for line in result.stdout.splitlines() if "server_name" in line]
+    assert any("server_name=evil\\x1b[2J\\nname" in line for line in lines), lines

@@ -20,33 +20,10 @@ import difflib
 import importlib
 import os
 import sys
-import unicodedata
+
+from .. import printable  # one escaping for every name and value the CLI prints
 
 __all__ = ["main", "build_parser", "LabArgumentParser", "add_output_argument", "printable"]
-
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def printable(text) -> str:
-    """``text`` for a terminal: control and format characters (an escape sequence, a newline, a
-    right-to-left override) escaped as ``\\n``, ``\\x1b``, ``\\u202e``, and the undecodable bytes of a
-    file name (``surrogateescape``) as ``\\xff``; one line stays one line, and a name cannot drive the terminal."""
-    text = str(text)
-    if text.isprintable():
-        return text
-    out = []
-    for char in text:
-        code = ord(char)
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif 0xDC80 <= code <= 0xDCFF:  # a byte os.fsdecode could not decode
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-        else:
-            out.append(char)
-    return "".join(out)
-
 
 def add_output_argument(parser, *flags, reads_existing: bool = False, **kwargs):
     """``parser.add_argument(*flags, **kwargs)`` for an option naming a file the command writes; main()
