@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from gnutls_lab import Lab, UsageError
-from gnutls_lab.analysis.experiments import MAX_SWEEP_VISITS, MAX_VISITS, ExperimentConfig, sweep_reuse
-from gnutls_lab.binding.library import load
-from gnutls_lab.sessions.session import MAX_EXTRA_TICKETS, validate_extra_tickets
+from gnutls_lab.analysis._experiments import MAX_SWEEP_VISITS, MAX_VISITS, ExperimentConfig, sweep_reuse
+from gnutls_lab.binding._library import load
+from gnutls_lab.sessions._session import MAX_EXTRA_TICKETS, validate_extra_tickets
 
 
 def test_the_ticket_bound_is_libgnutls_own():

@@ -155,7 +155,7 @@ def test_the_ticket_key_options_refuse_a_named_pipe(tmp_path, fifo):
 
 
 def test_the_error_lines_name_gnutls_codes():
-    from gnutls_lab.faces.cli.spy import format_report
+    from gnutls_lab.faces.cli._spy import format_report
 
     session = {"index": 0, "pid": 1, "role": "client", "handshake_rc": -110, "handshake_ms": None, "protocol": "",
                "resumed": None, "offered_bytes": None, "ticket_arrival_ms": None, "stored": [], "custom_pull": False}
@@ -171,7 +171,7 @@ def test_the_error_lines_name_gnutls_codes():
 def test_values_from_a_blob_are_printed_escaped(tmp_path):
     """A server name with a terminal escape and a newline, as a forged blob can carry: one report line."""
     from gnutls_lab import Lab
-    from gnutls_lab.analysis.decode import decode
+    from gnutls_lab.analysis._decode import decode
 
     blob = decode(Lab("1.2").connect().session_data.data)
     path = tmp_path / "sni.bin"

@@ -164,7 +164,7 @@ def streaming_server(lab_cert_files):
     import socket
     import time
 
-    from gnutls_lab.network.peers import die_with_parent, free_port, require_program
+    from gnutls_lab.network._peers import die_with_parent, free_port, require_program
 
     openssl = require_program("openssl")
     port = free_port()
@@ -188,7 +188,7 @@ def streaming_server(lab_cert_files):
 
 def test_the_wire_tap_of_a_streaming_server_is_capped_and_says_so(streaming_server):
     """Before: every byte stayed in the tap (385 MB for one connection, 1.1 GB with --resume 3)."""
-    from gnutls_lab.sessions.transport import MAX_TAP_BYTES
+    from gnutls_lab.sessions._transport import MAX_TAP_BYTES
 
     with connect("127.0.0.1", streaming_server, "1.3", tap_limit=64 * 1024) as conn:
         assert not conn.session_data.dummy  # the tickets came before the stream

@@ -1,6 +1,6 @@
 """Bytes that lie about themselves (issue 20, 1.4): a ``bytes`` subclass can fake ``__eq__``, ``__hash__``,
 ``__len__``, ``__bytes__`` and ``__getitem__``. The lab checks, caches and hands to libgnutls only the
-bytes an object really holds (``gnutls_lab.binding.library.exact_bytes``), so a lie neither gets past the
+bytes an object really holds (``gnutls_lab.binding._library.exact_bytes``), so a lie neither gets past the
 preflight's cache nor makes libgnutls read past a buffer."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from gnutls_lab import Lab, UsageError
-from gnutls_lab.binding.library import exact_bytes
+from gnutls_lab.binding._library import exact_bytes
 
 LIAR = textwrap.dedent('''
     class Liar(bytes):
@@ -58,7 +58,7 @@ def test_exact_bytes_reads_the_storage_whatever_the_subclass_says():
 
 CHILD = LIAR + textwrap.dedent('''
     from gnutls_lab import Lab
-    from gnutls_lab.analysis.decode import decode
+    from gnutls_lab.analysis._decode import decode
     lab = Lab("1.2")
     with lab.connect() as conn:
         good = conn.session_data.data
@@ -121,8 +121,8 @@ def test_keys_are_taken_at_their_stored_length():
 
 
 def test_decode_and_load_ticket_key_read_the_stored_bytes():
-    from gnutls_lab.analysis.decode import decode
-    from gnutls_lab.analysis.ticket_keys import load_ticket_key
+    from gnutls_lab.analysis._decode import decode
+    from gnutls_lab.analysis._ticket_keys import load_ticket_key
 
     with Lab("1.3").connect() as conn:
         blob = conn.session_data.data

@@ -54,8 +54,8 @@ def test_the_field_mutation_reaches_a_one_field_change_of_an_id():
     import random
 
     from gnutls_lab import BlobFormatError, Lab
-    from gnutls_lab.analysis.decode import decode
-    from gnutls_lab.formats.gnutls_ids import CIPHER_SUITES
+    from gnutls_lab.analysis._decode import decode
+    from gnutls_lab.formats._gnutls_ids import CIPHER_SUITES
 
     with Lab("1.2", auth="anon").connect() as conn:
         blob = conn.session_data.data

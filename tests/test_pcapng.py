@@ -445,7 +445,7 @@ def decrypted_early_data(path) -> dict:
 
 def test_zero_rtt_lab_follows_the_labs_keylog(tmp_path):
     """Before: ZeroRttLab ignored Lab(keylog=True), and keylog_lines() asked for keylog=True."""
-    from gnutls_lab.sessions.early_data import AntiReplay, ZeroRttLab
+    from gnutls_lab.sessions._early_data import AntiReplay, ZeroRttLab
 
     zero = ZeroRttLab(Lab("1.3", keylog=True), anti_replay=AntiReplay())  # without one: no early data at all
     with zero.resume(zero.issue_ticket(), EARLY) as conn:
@@ -462,7 +462,7 @@ def test_zero_rtt_lab_follows_the_labs_keylog(tmp_path):
 
 
 def test_a_replayed_flight_goes_to_wireshark_and_its_early_data_decrypts(tmp_path):
-    from gnutls_lab.analysis.replay import replay_case
+    from gnutls_lab.analysis._replay import replay_case
 
     captures: list = []
     case = replay_case("replay at once", captures=captures)
@@ -499,7 +499,7 @@ def test_cli_experiment_replay_pcap(tmp_path):
 def test_the_session_ticket_field_is_the_one_the_installed_tshark_knows(tmp_path):
     """Debian 12's tshark (Wireshark 4.0) has no tls.handshake.extensions.session_ticket, which the observer
     printed; Debian 13's (4.4) has it. Run on both (the host and make test-3.8)."""
-    from gnutls_lab.analysis.observer import observe_connection, session_ticket_extension_field
+    from gnutls_lab.analysis._observer import observe_connection, session_ticket_extension_field
 
     own, generic = "tls.handshake.extensions.session_ticket", "tls.handshake.extension.data"
     assert session_ticket_extension_field({own, generic}) == own

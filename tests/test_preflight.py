@@ -109,8 +109,8 @@ def _etm_blob(auth: str, version: str) -> tuple:
 
 
 def test_the_null_cipher_suites_come_from_the_library_table():
-    from gnutls_lab.formats.gnutls_ids import CIPHER_SUITES
-    from gnutls_lab.sessions.preflight import null_cipher_suites
+    from gnutls_lab.formats._gnutls_ids import CIPHER_SUITES
+    from gnutls_lab.sessions._preflight import null_cipher_suites
 
     suites = null_cipher_suites()
     assert {0x0001, 0x0002, 0xC015} <= suites and len(suites) == 18  # 3.7.9, 3.8.9 and 3.8.13 alike
@@ -119,7 +119,7 @@ def test_the_null_cipher_suites_come_from_the_library_table():
 
 @pytest.mark.parametrize("auth, version", ETM_LABS)
 def test_etm_with_every_null_cipher_suite_is_refused(auth, version):
-    from gnutls_lab.sessions.preflight import null_cipher_suites
+    from gnutls_lab.sessions._preflight import null_cipher_suites
 
     lab, data = _etm_blob(auth, version)
     session = decode(data)
@@ -150,8 +150,8 @@ def gnutls_lab_error():
 RAW_RESUME = textwrap.dedent(r'''
     import sys
     from gnutls_lab import Lab
-    from gnutls_lab.analysis.decode import decode
-    from gnutls_lab.sessions import session
+    from gnutls_lab.analysis._decode import decode
+    from gnutls_lab.sessions import _session as session
     lab = Lab("NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC", auth=sys.argv[1])
     with lab.connect() as conn:
         data = decode(conn.session_data.data).rebuilt(cipher_suite=int(sys.argv[2], 0))

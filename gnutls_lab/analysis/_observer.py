@@ -196,7 +196,7 @@ def observe_connection(chunks: Iterable, time: float | None = None) -> ObservedC
     hold several records or part of one. ``time``: when the visit happened (seconds), for linkage.
     Raises :class:`~gnutls_lab.errors.BlobFormatError` on bytes that are not a TLS stream or that
     end inside a record or handshake message, except for a tap that says it was cut
-    (:class:`~gnutls_lab.sessions.transport.WireTap` with ``capped`` true): its partial tail is left out.
+    (:class:`~gnutls_lab.sessions._transport.WireTap` with ``capped`` true): its partial tail is left out.
     """
     cut = bool(getattr(chunks, "capped", False))
     pending = {"client": b"", "server": b""}  # record bytes not yet complete

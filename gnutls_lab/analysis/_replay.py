@@ -59,7 +59,7 @@ def replay_case(case: str = "replay", *, window: float = 10.0, context: str = "r
     client opens a second 0-RTT connection with the same ticket (``replay_*`` then describe that one).
 
     ``captures``: a list that receives the story's flights as
-    :class:`~gnutls_lab.sessions.pcapng.TlsCapture` records, for :func:`gnutls_lab.write_pcapng`: the
+    :class:`~gnutls_lab.sessions._pcapng.TlsCapture` records, for :func:`gnutls_lab.write_pcapng`: the
     0-RTT connection, then the replayed flight with the server's answer (or the second connection).
     The sessions then record their secrets, so Wireshark decrypts the early data of both."""
     if context not in ("none", "forgetful", "remembering"):

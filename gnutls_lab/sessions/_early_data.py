@@ -342,7 +342,7 @@ class ZeroRttLab:
         """Send a recorded first flight to a fresh server session of this lab (same key, same anti-replay).
 
         ``tap``: a list that receives the wire of the replay (the flight, then what the server answered),
-        as :class:`~gnutls_lab.sessions.transport.WireChunk`; with :meth:`capture_replay` it goes to a
+        as :class:`~gnutls_lab.sessions._transport.WireChunk`; with :meth:`capture_replay` it goes to a
         capture file.
         """
         _, server_end = memory_pair(tap)
@@ -354,7 +354,7 @@ class ZeroRttLab:
 
     @staticmethod
     def capture_replay(tap: list, original, started_at: float | None = None):
-        """A :class:`~gnutls_lab.sessions.pcapng.TlsCapture` of a replay (``tap`` from :meth:`replay`);
+        """A :class:`~gnutls_lab.sessions._pcapng.TlsCapture` of a replay (``tap`` from :meth:`replay`);
         ``original``: the 0-RTT connection whose flight was replayed (a :class:`Connection` still open, or
         its ``capture()``).
 
@@ -363,8 +363,8 @@ class ZeroRttLab:
         as the server did. What the server answered stays encrypted: its keys came from a fresh key
         exchange that the attacker (and the capture) do not have.
         """
-        from .clock import now as clock_now
-        from .pcapng import TlsCapture
+        from ._clock import now as clock_now
+        from ._pcapng import TlsCapture
 
         keylog = original.keylog if isinstance(original, TlsCapture) else tuple(original.keylog_lines())
         return TlsCapture(tuple((chunk.sender, bytes(chunk.data)) for chunk in tap), tuple(keylog),
