@@ -157,33 +157,40 @@ def test_connect_to_a_closed_port_is_one_usage_error():
 
 
 # -- a server that streams application data (issue 20, 3.3) ----------------------------------------------
+STREAMER = r"""
+import socket, ssl, sys
+cert, key = sys.argv[1], sys.argv[2]
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.minimum_version = ssl.TLSVersion.TLSv1_3
+context.load_cert_chain(cert, key)
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+block = b"x" * 65536
+while True:
+    raw, _ = listener.accept()
+    try:
+        with context.wrap_socket(raw, server_side=True) as tls:
+            while True:
+                tls.sendall(block)
+    except (OSError, ssl.SSLError):
+        pass
+"""
+
+
 @pytest.fixture
 def streaming_server(lab_cert_files):
-    """``openssl s_server -quiet`` with an endless standard input: it sends it to every client, as fast as
-    the client reads (about 300 MB/s over loopback here). Stopped by PID."""
-    import socket
-    import time
+    """A TLS 1.3 server that sends application data without end, as fast as the client reads (hundreds of
+    MB/s over loopback): Python's ssl module, that is OpenSSL, in a process of its own, on 127.0.0.1.
+    (``openssl s_server`` fed from an endless stdin does this too, but OpenSSL 3.5's stops after one
+    record while it waits for the client.) Stopped by PID."""
+    from gnutls_lab.network._peers import die_with_parent
 
-    from gnutls_lab.network._peers import die_with_parent, free_port, require_program
-
-    openssl = require_program("openssl")
-    port = free_port()
-    source = subprocess.Popen(["yes", "x" * 1000], stdout=subprocess.PIPE, preexec_fn=die_with_parent)
-    server = subprocess.Popen([openssl, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", lab_cert_files[0],
-                               "-key", lab_cert_files[1], "-quiet", "-tls1_3"], stdin=source.stdout,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
-    source.stdout.close()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    server = subprocess.Popen([sys.executable, "-c", STREAMER, *lab_cert_files], stdout=subprocess.PIPE,
+                              text=True, preexec_fn=die_with_parent)
+    port = int(server.stdout.readline())
     yield port
-    for process in (server, source):
-        process.terminate()
-        process.wait(timeout=10)
+    server.terminate()
+    server.wait(timeout=10)
 
 
 def test_the_wire_tap_of_a_streaming_server_is_capped_and_says_so(streaming_server):
