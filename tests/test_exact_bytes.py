@@ -129,3 +129,21 @@ def test_decode_and_load_ticket_key_read_the_stored_bytes():
     assert decode(liar(blob, twin=b"\0\0\0\0", length=4)).to_bytes() == blob
     key = bytes(range(64))
     assert load_ticket_key(liar(key, twin=b"z" * 128, length=128)) == key
+
+
+def test_a_session_data_subclass_cannot_hand_over_lying_bytes():
+    from gnutls_lab import SessionData
+    from gnutls_lab.sessions._session import session_data_bytes
+
+    class Sneaky(SessionData):
+        __slots__ = ()
+
+        def __init__(self):  # nothing stored: .data below answers
+            pass
+
+        @property
+        def data(self):
+            return liar(b"\xfa" * 8, twin=b"\0\0\0\0", length=4)
+
+    raw = session_data_bytes(Sneaky())
+    assert type(raw) is bytes and raw == b"\xfa" * 8  # what it really holds, not what it claims

@@ -237,8 +237,8 @@ def session_data_bytes(data) -> bytes:
     Anything else (an int, which ``bytes()`` would turn into that many zero bytes, a str, None) is a
     :class:`UsageError` naming its type.
     """
-    if isinstance(data, SessionData):
-        return data.data
+    if isinstance(data, SessionData):  # a subclass may redefine .data: its bytes are taken as stored too
+        return exact_bytes(data.data, "session data")
     if isinstance(data, (bytes, bytearray, memoryview)):
         return exact_bytes(data)
     raise UsageError(f"session data to resume from must be bytes or SessionData, not {type(data).__name__}")
