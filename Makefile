@@ -2,7 +2,7 @@
 #   make lab     JupyterLab on workspace/, the participants' copies (127.0.0.1, PORT=8888), everything installed first
 #   make test    the whole suite (creates .venv, installs test extras and system packages)
 #   make bench   handshake and decoder benchmarks against C and Python's ssl module
-#   make fuzz    long seeded fuzzing of the decoder and set_data (counts; crashes must be 0)
+#   make fuzz    long seeded fuzzing of the decoder and set_data (counts; crashes, leaks, overwrites must be 0)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -67,7 +67,8 @@ test-3.8:
 test-newest:
 	$(call library-tests,newest,.venv-gnutls-newest)
 
-# Long seeded fuzzing: blobs through decode and every view, resumptions with mutated blobs (forked).
+# Long seeded fuzzing: blobs through decode and every view, resumptions with mutated blobs (forked) against
+# labs of every credential kind (certificate, anon, PSK) and protocol (TLS 1.0-1.3).
 FUZZ_DECODE ?= 100000
 FUZZ_RESUME ?= 10000
 FUZZ_SEED   ?= 1
