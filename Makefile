@@ -3,6 +3,9 @@
 #   make test    the whole suite (creates .venv, installs test extras and system packages)
 #   make bench   handshake and decoder benchmarks against C and Python's ssl module
 #   make fuzz    long seeded fuzzing of the decoder and set_data (counts; crashes, leaks, overwrites must be 0)
+#   make hub     a JupyterHub for a room on this machine (root; deploy/hub/, docs/workshop.md)
+#   make test-hub   simulated participants, isolation, culling, two participants in a browser (root)
+#   make bench-hub  the same load at HUB_N participants (default 30), figures as a markdown table
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -11,7 +14,7 @@ WORKSPACE ?= workspace
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test test-3.8 test-newest fuzz bench notebooks-sync clean
+.PHONY: lab test test-3.8 test-newest fuzz bench notebooks-sync clean hub hub-install test-hub bench-hub
 
 $(PY):
 	scripts/system-packages.sh lab
@@ -78,6 +81,40 @@ fuzz: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	scripts/system-packages.sh bench
 	$(PY) benchmarks/run.py
+
+# The workshop hub (deploy/hub/): JupyterHub, configurable-http-proxy, nbgitpuller, the idle culler and
+# gnutls-lab installed once for all in HUB_PREFIX (Debian's python3, readable by every participant), then
+# JupyterHub in the foreground on HUB_BIND:HUB_PORT (127.0.0.1 unless HUB_BIND=0.0.0.0: see docs/workshop.md).
+HUB_PREFIX ?= /opt/gnutls-lab-hub
+HUB_BIND   ?= 127.0.0.1
+HUB_PORT   ?= 8000
+HUB_IDLE   ?= 3600
+HUB_PYTHON ?= /usr/bin/python3
+HUB_N      ?= 30
+hub-install:
+	@[ "$$(id -u)" = 0 ] || { echo "make hub: run as root (each participant gets a system account)" >&2; exit 2; }
+	PYTHON=$(HUB_PYTHON) scripts/system-packages.sh hub
+	HUB_PYTHON=$(HUB_PYTHON) deploy/hub/install.sh $(HUB_PREFIX)
+
+hub: hub-install
+	GNUTLS_LAB_HUB_PREFIX=$(HUB_PREFIX) GNUTLS_LAB_HUB_BIND=$(HUB_BIND) GNUTLS_LAB_HUB_PORT=$(HUB_PORT) \
+	GNUTLS_LAB_HUB_IDLE=$(HUB_IDLE) $(HUB_PREFIX)/venv/bin/jupyterhub -f deploy/hub/jupyterhub_config.py
+
+# The hub's tests run a throwaway hub of their own (its own prefix, ports and glhubt- accounts, all removed).
+HUB_TEST_PREFIX ?= /var/tmp/gnutls-lab-hub-test
+# repo2docker (its --no-build Dockerfile) and PyYAML check deploy/z2jh/ offline (deploy/tests/test_z2jh.py).
+$(VENV)/.hub-test-installed: $(VENV)/.test-installed
+	$(PY) -m pip install -q jupyter-repo2docker pyyaml
+	touch $@
+
+test-hub: $(VENV)/.hub-test-installed
+	scripts/system-packages.sh test
+	$(MAKE) --no-print-directory hub-install HUB_PREFIX=$(HUB_TEST_PREFIX)
+	HUB_TEST_PREFIX=$(HUB_TEST_PREFIX) $(PY) -m pytest deploy/tests -p no:cacheprovider $(PYTEST_ARGS)
+
+bench-hub: $(VENV)/.test-installed
+	$(MAKE) --no-print-directory hub-install HUB_PREFIX=$(HUB_TEST_PREFIX)
+	$(PY) benchmarks/bench_hub.py --prefix $(HUB_TEST_PREFIX) -n $(HUB_N)
 
 # Re-create each .ipynb from its py:percent twin (the twin is what reviews read).
 notebooks-sync: $(VENV)/.test-installed

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build and run every finding's repro.c against the libgnutls that pkg-config finds.
 #   findings/run.sh            # the named cases
-#   findings/run.sh --sweep    # set-data-crash also flips every bit outside the certificate bytes
+#   findings/run.sh --sweep    # set-data-crash and forged-ticket-crash also flip every bit (their sweeps)
 # Binaries go to a temporary directory, removed on exit. Exit status: 0 if all programs ran.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,7 +16,7 @@ for dir in "$here"/*/; do
   # shellcheck disable=SC2086  # flags are words
   ${CC:-cc} -Wall -o "$out/$name" "$dir/repro.c" $flags
   case $name in
-    set-data-crash) "$out/$name" "$@" || status=1 ;;
+    set-data-crash|forged-ticket-crash) "$out/$name" "$@" || status=1 ;;
     *) "$out/$name" || status=1 ;;
   esac
 done

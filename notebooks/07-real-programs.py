@@ -53,7 +53,7 @@ from course.checks import check
 from gnutls_lab import plot_spy_timelines
 from gnutls_lab.binding import spy_library
 from gnutls_lab.analysis import server_disagreements
-from gnutls_lab.network import program_version, scenario_runs
+from gnutls_lab.network import program_version, recorded_runs_for, scenario_runs
 
 version = gnutls_lab.library_info().version
 print("spy library:", "built" if spy_library() else "NOT built (no C compiler at install): every run below is recorded")
@@ -62,13 +62,21 @@ print({name: program_version(name) or "not installed" for name in ("gnutls-cli",
 # %% [markdown]
 # ## Running the programs under the spy
 # Each scenario starts a fresh lab server (`LabServer(http=True)`: it answers each request with a small
-# HTTP/1.1 response, so HTTP clients finish normally) and runs the program with the spy preloaded. What
-# is installed here runs **live**; a scenario whose program is missing here (on Binder, say) is taken
-# from a **recorded** run shipped in `data/spy/`, with its provenance, and labelled as such.
+# HTTP/1.1 response, so HTTP clients finish normally) and runs the program with the spy preloaded. The
+# server sends its TLS 1.3 tickets **after the client's Finished** (`ticket_timing="after-handshake"`,
+# `gnutls-lab serve --ticket-timing after-handshake`), as OpenSSL servers and `gnutls-serv` do: left to
+# itself libgnutls would send them with its Finished, in the same flight, and every program would find
+# them already there. What is installed here runs **live**; a scenario whose program is missing here (on
+# Binder, say) is taken from a **recorded** run shipped in `data/spy/`, with its provenance, and
+# labelled as such.
 
 # %%
-recorded_file = Path("..") / "data" / "spy" / "runs-gnutls-3.7.9.json"
-print("recorded runs:", json.loads(recorded_file.read_text())["provenance"])
+recorded_file = Path(recorded_runs_for(Path("..") / "data" / "spy"))  # the recording nearest the loaded GnuTLS
+recorded_version = json.loads(recorded_file.read_text())["runs"][0]["gnutls_version"]
+print("recorded runs:", recorded_file.name, json.loads(recorded_file.read_text())["provenance"])
+check(recorded_version.split(".")[:2] == version.split(".")[:2] or not any(
+      f.name.startswith(f"runs-gnutls-{'.'.join(version.split('.')[:2])}.") for f in recorded_file.parent.iterdir()),
+      f"recorded runs of GnuTLS {recorded_version} for the loaded GnuTLS {version} (the same series when one was recorded)")
 runs = scenario_runs(str(recorded_file))
 print(f"{sum(r['source'] == 'live' for r in runs)} live runs, {sum(r['source'] != 'live' for r in runs)} recorded")
 
@@ -110,6 +118,19 @@ plot_spy_timelines(tls13, [f"{r['scenario']}{'' if r['source'] == 'live' else ' 
                    title=f"TLS 1.3: when each program asked for its session data (GnuTLS {version})")
 
 # %% [markdown]
+# ## How long each program's `get_data2` waited for its ticket
+# The spy times every `get_data`/`get_data2` call, and the part of it spent in the pull-timeout wait for
+# a NewSessionTicket. Against a server that sends its tickets after the client's Finished, a blocking
+# program that asks right after the handshake waits for them (a round trip, or longer when the client's
+# Finished sits in its TCP buffer); a program that cannot wait gets the dummy at once.
+
+# %%
+for run in tls13:
+    stored = [st for session in run["report"]["sessions"] for st in session["stored"]]
+    waits = ", ".join(f"{st['waited_ms']:.3f} ms{' (dummy)' if st['dummy'] else ''}" for st in stored) or "no call"
+    print(f"{run['scenario']:<48} server tickets: {run.get('ticket_timing', 'with-finished'):<15} waited: {waits}")
+
+# %% [markdown]
 # ## What each finding means for a user of the program
 # The spy's findings, per run, in the man page's terms:
 
@@ -135,9 +156,9 @@ check(w2["summary"]["resumed"] == 2 and w2["summary"]["max_ticket_offers"] == 2,
       "wget2 --tls-resume resumes, but offers the one TLS 1.3 ticket it saved in every later run (RFC 8446 C.4)")
 
 # %% [markdown]
-# - **gnutls-cli `--resume`** does what the man page asks: it calls `get_data2` after the handshake
-#   (the lab server's tickets come with its Finished flight, so they are there), and gives the blob to
-#   the next connection, which resumes.
+# - **gnutls-cli `--resume`** does what the man page asks: it calls `get_data2` after the handshake; the
+#   tickets come after its own Finished, so `get_data2` waits for them (it can: a blocking session with
+#   the default pull-timeout function), and gives the blob to the next connection, which resumes.
 # - **wget** calls `gnutls_session_get_data2` on every HTTPS connection, but (for HTTP) never passes the
 #   data to `gnutls_session_set_data`: each new connection is a full handshake. Its keep-alive is what
 #   saves it handshakes, not resumption.

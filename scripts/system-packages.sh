@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure the Debian packages a make target needs are installed.
-#   scripts/system-packages.sh lab|test|bench
+#   scripts/system-packages.sh lab|test|bench|hub
 # As root it installs what is missing with apt-get; otherwise it prints the one command to run.
 # Checks by what is there (a file, a command), so a non-Debian machine that already has them passes.
 set -euo pipefail
@@ -46,6 +46,15 @@ case $profile in
     need_cmd pkg-config pkg-config
     need_file libgnutls28-dev /usr/include/gnutls/gnutls.h
     need_cmd make make
+    ;;
+esac
+case $profile in
+  hub)  # make hub / test-hub (deploy/hub/): node for configurable-http-proxy, accounts for the participants
+    need_cmd nodejs node
+    need_cmd npm npm
+    need_cmd passwd useradd
+    need_cmd util-linux runuser
+    need_cmd openssl openssl
     ;;
 esac
 case $profile in

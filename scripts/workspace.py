@@ -19,7 +19,14 @@ What it holds, and what happens on every run:
 
 Files the notebooks read from the repository (``../data/...``: paths relative
 to ``notebooks/``) are not copied: ``workspace/`` sits beside ``notebooks/``, so the same relative paths
-reach the same files from either folder. A workspace elsewhere (``--workspace``) gets a warning.
+reach the same files from either folder. A workspace elsewhere (``--workspace``) gets a warning unless
+a ``data`` beside it leads to the same folder (the hub's participants have a link ``~/data``).
+
+The workspace must be the participants' own: it is refused, before anything is written, when it is,
+contains or is inside a folder that holds tracked files of the repository (``notebooks/``, ``data/``...;
+the repository's top folder only may hold it, as it holds ``workspace/``), or the notebooks folder it
+copies from, whether named directly or reached through a link; and when an entry the script writes
+(``course/``, a notebook's copy, the manifest) is a link.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import os
 import pathlib
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 
@@ -45,14 +53,85 @@ class WorkspaceError(Exception):
     """Something in the participants' folder this script must not replace."""
 
 
-def participant_copy(source: pathlib.Path) -> bytes:
-    """The notebook as participants get it: the same cells, without the jupytext pairing."""
-    notebook = json.loads(source.read_text(encoding="utf-8"))
-    notebook.get("metadata", {}).pop("jupytext", None)
+def tracked_folders(repository: pathlib.Path) -> set[pathlib.Path]:
+    """The folders (resolved) below ``repository`` that hold files git tracks, the top folder excepted;
+    empty when git is not installed or ``repository`` is not a git work tree (a Binder image may have no
+    ``.git``)."""
+    try:
+        listed = subprocess.run(["git", "-C", str(repository), "ls-files", "-z"], capture_output=True,
+                                timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    top = repository.resolve()
+    folders = set()
+    for name in listed.decode("utf-8", "surrogateescape").split("\0"):
+        for parent in pathlib.PurePosixPath(name).parents:
+            if str(parent) != ".":
+                folders.add(top / parent)
+    return folders
+
+
+def check_workspace(notebooks: pathlib.Path, workspace: pathlib.Path, protected: set[pathlib.Path]) -> None:
+    """Refuse a workspace that would write into, replace or change the mode of a tracked folder.
+
+    ``protected`` holds resolved folders (tracked ones, and the notebooks folder): the workspace, once
+    every link on its way is followed, must not be one of them, hold one, or sit inside one. Nothing is
+    created or changed here; this runs before anything else does."""
+    target = workspace.resolve()
+    for folder in sorted({notebooks.resolve(), *protected}):
+        if target == folder:
+            relation = "is"
+        elif folder.is_relative_to(target):
+            relation = "contains"
+        elif target.is_relative_to(folder):
+            relation = "is inside"
+        else:
+            continue
+        through = "" if target == workspace.absolute() else f" (through a link, it is {target})"
+        raise WorkspaceError(f"{workspace}{through} {relation} {folder}, a folder of the repository: the"
+                             " workspace must be a folder of its own (the default is workspace/ beside notebooks/)")
+    if target.is_dir():
+        entries = [MANIFEST, "course", *(p.name for p in notebooks.glob(NOTEBOOK_PATTERN))]
+        entries += [f"{pathlib.Path(name).stem} (updated).ipynb" for name in entries[2:]]
+        for name in entries:
+            if (target / name).is_symlink():
+                raise WorkspaceError(f"{target / name} is a link; the workspace's files must be its own:"
+                                     " move it away and run again")
+
+
+def language_info() -> dict:
+    """The ``language_info`` metadata the kernel reports (ipykernel's ``IPythonKernel.language_info``), for
+    the Python that runs this script, which is the kernel's in ``make lab``, on the hub and on Binder.
+
+    JupyterLab writes the kernel's ``language_info`` into a notebook as it opens: a copy without it (or
+    with another Python's version) shows the "modified" dot at once and asks to be saved on close."""
+    return {"codemirror_mode": {"name": "ipython", "version": sys.version_info[0]}, "file_extension": ".py",
+            "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+            "pygments_lexer": f"ipython{sys.version_info[0]}", "version": sys.version.split()[0]}
+
+
+def _serialise(notebook: dict) -> bytes:
     return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def participant_copy(source: pathlib.Path) -> bytes:
+    """The notebook as participants get it: the same cells, without the jupytext pairing, with the
+    kernel's ``language_info`` (so that opening it changes nothing)."""
+    notebook = json.loads(source.read_text(encoding="utf-8"))
+    notebook.get("metadata", {}).pop("jupytext", None)
+    notebook.setdefault("metadata", {})["language_info"] = language_info()
+    return _serialise(notebook)
+
+
 def digest(data: bytes) -> str:
+    """The digest of a copy's content: its bytes as this script writes them, ``language_info`` left out (it
+    follows the Python in use, and copies made before it was added must count as the same version)."""
+    try:
+        notebook = json.loads(data)
+        notebook.get("metadata", {}).pop("language_info", None)
+        data = _serialise(notebook)
+    except (ValueError, AttributeError):
+        pass  # not a notebook (or not one any more): its raw bytes
     return hashlib.sha256(data).hexdigest()
 
 
@@ -106,7 +185,7 @@ def update_workspace(notebooks: pathlib.Path, workspace: pathlib.Path) -> list[s
             record.update(copied=digest(data))
             record.pop("offered", None)
             done.append(f"copied {source.name}")
-        elif record.get("copied") not in (None, digest(data)) and copy.read_bytes() != data:
+        elif record.get("copied") not in (None, digest(data)) and digest(copy.read_bytes()) != digest(data):
             untouched_offer = not offered.exists() or digest(offered.read_bytes()) == record.get("offered")
             if untouched_offer and record.get("offered") != digest(data):
                 write_new_file(offered, data)
@@ -128,9 +207,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="the participants' folder (default: workspace/ of this repository)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing when all went well")
     args = parser.parse_args(argv)
-    if args.workspace.resolve().parent != args.notebooks.resolve().parent:
-        print(f"workspace: note: {args.workspace} is not beside {args.notebooks}, so notebooks that read"
-              " ../data/... will not find it there", file=sys.stderr)
+    try:
+        check_workspace(args.notebooks, args.workspace, tracked_folders(REPOSITORY))
+    except (WorkspaceError, OSError) as exc:
+        print(f"workspace: {exc}", file=sys.stderr)
+        return 2
+    if (args.workspace.resolve().parent / "data").resolve() != (args.notebooks.resolve().parent / "data").resolve():
+        print(f"workspace: note: {args.workspace} is not beside {args.notebooks} (nor is a link to its data/"
+              " beside it), so notebooks that read ../data/... will not find it there", file=sys.stderr)
     try:
         done = update_workspace(args.notebooks, args.workspace)
     except (WorkspaceError, OSError) as exc:

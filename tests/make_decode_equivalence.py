@@ -4,7 +4,10 @@ The fixture ``tests/data/decode_equivalence.json.gz`` pins the user-visible resu
 ``decode()``: the JSON view (``to_dict(show_secrets=True)``), the byte ranges of the annotated
 view, the accept/refuse decision (error path, offset and message) and the preflight decision
 that guards ``gnutls_session_set_data``. It was recorded before the decoder moved from a
-hand-written reader to the construct schemas; the new decoder must give the same answers.
+hand-written reader to the construct schemas; the new decoder must give the same answers. One
+deliberate change since: the 14 cases whose flip lands in the protocol version now have the preflight
+name ``security_parameters.pversion`` (a version that does not fit its section: the TLS 1.3 blob read
+as TLS 1.2 crashes libgnutls, findings/set-data-crash); only their ``preflight`` entry was rewritten.
 
 Mutations are regenerated from their description (base file, kind, arguments), so the fixture
 holds no mutated bytes: ``flip`` (offset, bit), ``trunc`` (new length), ``set`` (offset, width,

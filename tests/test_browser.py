@@ -5,7 +5,8 @@ step taken as done, 127.0.0.1, a free port, a random token), on a temporary part
 ``scripts/workspace.py`` fills as it does for a workshop. In that lab the test:
 
 - lists the file browser: one entry per notebook and ``course/``, no twin, no solutions;
-- opens every notebook, runs all its cells, finds no error output, saves it and closes it;
+- opens every notebook, finds it not marked modified, runs all its cells, finds no error output, saves it
+  and closes it;
 - moves one control of every widget and sees its output change (the widgets of each notebook are
   found on the page; an unknown kind of widget fails the test until it is taught here);
 - finds ``gnutls-lab`` on the PATH of a lab terminal and of a kernel's subprocess;
@@ -156,6 +157,10 @@ def _open_and_run(page, name: str) -> None:
         "() => { const w = window.jupyterapp.shell.currentWidget;"
         " const k = w.sessionContext.session && w.sessionContext.session.kernel;"
         " return k && k.status === 'idle'; }", timeout=KERNEL_START)
+    # Opening it changed nothing: no "modified" dot (the copy carries the kernel's language_info).
+    page.wait_for_timeout(1000)
+    assert not page.evaluate("() => window.jupyterapp.shell.currentWidget.context.model.dirty"), \
+        f"{name} shows as modified right after it opened"
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     # Done when every code cell ran (an execution count) and the kernel is idle again.
     page.wait_for_function(

@@ -68,3 +68,20 @@ def test_a_bad_window_is_one_line_and_exit_2():
 def test_replay_is_listed_under_experiment(capsys):
     proc = subprocess.run([sys.executable, "-m", "gnutls_lab", "experiment", "--help"], capture_output=True, text=True)
     assert "replay" in proc.stdout and "reuse" in proc.stdout
+
+
+def test_real_clock_mode_shows_the_rollover_on_every_version(capsys):
+    out = run_json(capsys, "--real-clock")
+    assert out["clock"] == "real" and out["window"] == 1.0
+    cases = {c["case"]: c for c in out["cases"]}
+    assert {c["clock"] for c in cases.values()} == {"real"}
+    assert cases["replay across a period rollover"]["replay_accepted"] is True
+    assert cases["replay at once"]["replay_accepted"] is False
+
+
+def test_real_clock_window_limits_are_one_line_and_exit_2():
+    proc = subprocess.run([sys.executable, "-m", "gnutls_lab", "experiment", "replay", "--real-clock", "--window", "20"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip() == ("gnutls-lab experiment: error: --window must be between 0.5 and 10 seconds with "
+                                   "--real-clock (got 20)")

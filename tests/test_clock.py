@@ -67,3 +67,24 @@ def test_the_same_master_key_with_another_lifetime_is_another_key():
 def test_drives_ticket_age_tells_the_version_story():
     assert FakeClock().drives_ticket_age == (library_info().version_tuple >= (3, 8, 1))
     assert "FakeClock" in repr(FakeClock(0))
+
+
+def test_after_a_fake_clock_libgnutls_has_its_nanosecond_clock_back():
+    """From 3.8.1 gnutls_global_set_time_function also turns libgnutls's high-resolution clock
+    (gnutls_gettime: ticket arrival times and ages, the anti-replay window) into whole seconds of the
+    time function, for the life of the process; FakeClock puts the real one back when it ends. A TLS 1.3
+    ticket's arrival time shows which clock ran: whole seconds under the fake clock on 3.8, nanoseconds
+    after it (and always on 3.7, whose fake clock never touches that clock)."""
+    from gnutls_lab.analysis import decode
+
+    def arrival_nsec() -> list:
+        return [decode(Lab("1.3").connect().session_data.data).tls13.arrival_time_raw[1] for _ in range(3)]
+
+    with FakeClock():
+        under = arrival_nsec()
+    after = arrival_nsec()
+    assert any(after), after  # three tickets all at a whole second: one chance in 10**27
+    if library_info().version_tuple >= (3, 8, 1):
+        assert under == [0, 0, 0], under
+    else:
+        assert any(under), under

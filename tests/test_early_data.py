@@ -158,6 +158,30 @@ def test_the_experiment_cases(lab):
     assert {c.window for c in cases.values()} == {10.0}
 
 
+def test_on_the_real_clock_every_version_accepts_the_replay_across_a_rollover(lab):
+    """Issue 17 §3.1: not a 3.8 effect. With a 1 s window on the real clock (after fake-clock cases ran in
+    this process, which on 3.8 would have left libgnutls on whole seconds without FakeClock's restore), a
+    flight resumed 0.5 s into the period and replayed 0.7 s later is delivered again, on 3.7.9, 3.8.9 and
+    3.8.13; replayed at once it is refused; 1.5 s later it is stale."""
+    replay_case(window=10, resume_after=9, replay_after=2, lab=lab)  # a fake-clock case first
+    cases = {c.case: c for c in replay_experiment(1.0, lab=lab, real_clock=True)}
+    assert {c.clock for c in cases.values()} == {"real"}
+    rollover = cases["replay across a period rollover"]
+    assert rollover.first_accepted and rollover.replay_accepted and rollover.checked
+    assert 0.5 <= rollover.resume_after < 1.0 and rollover.resume_after + rollover.replay_after > 1.0
+    assert rollover.replay_after <= 1.0  # the timeline held: within a window of the original
+    assert not cases["replay at once"].replay_accepted and cases["replay at once"].checked
+    late = cases["replay after the window"]
+    assert late.first_accepted and not late.replay_accepted and not late.checked
+    assert cases["store that forgets"].replay_accepted and not cases["no anti-replay context"].first_accepted
+
+
+def test_real_clock_windows_are_checked(lab):
+    for bad in (0.1, 11):
+        with pytest.raises(UsageError, match="on the real clock"):
+            replay_experiment(bad, lab=lab, real_clock=True)
+
+
 def test_the_sweep_finds_the_rollover_gap_only_where_the_clock_reaches_the_anti_replay(lab):
     sweep = replay_sweep(windows=(5, 10), delays=(0, 1, 2, 3, 10, 11), resume_after=8, lab=lab)
     if CLOCK_DRIVES_ANTI_REPLAY:

@@ -130,3 +130,33 @@ def test_hints_are_graded_from_a_nudge_to_the_formula_and_said_once(notebook, st
     assert passed.passed and passed.shown_hints() == [] and "hint" not in repr(passed)
     exercises.reset_hints(name)
     assert check(stub).hint_level == 1
+
+
+@pytest.mark.parametrize("path", sorted(SOLUTIONS.glob("*.py")), ids=lambda p: p.stem)
+def test_each_solution_runs_as_a_program_from_any_folder(path, tmp_path):
+    """The hand-out as solutions/README.md and docs/workshop.md write it: `python notebooks/solutions/X.py`
+    (it failed with "No module named 'course'"), here from an unrelated folder, and from a copy of the
+    folder beside a participant's course/."""
+    import shutil
+    import subprocess
+    import sys
+
+    ran = subprocess.run([sys.executable, str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert "✓" in ran.stdout and "✗" not in ran.stdout
+    workspace = tmp_path / "workspace"
+    shutil.copytree(SOLUTIONS.parent / "course", workspace / "course", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(SOLUTIONS, workspace / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    ran = subprocess.run([sys.executable, f"solutions/{path.name}"], cwd=workspace, capture_output=True, text=True,
+                         timeout=300)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+
+
+def test_the_solutions_readme_names_modules_that_exist():
+    import importlib.util
+
+    readme = (SOLUTIONS / "README.md").read_text()
+    named = set(re.findall(r"`((?:gnutls_lab|course)(?:\.\w+)+)", readme))
+    assert named, "the README names the checks' module"
+    for module in named:
+        assert importlib.util.find_spec(module) is not None, f"solutions/README.md names {module}, which is gone"

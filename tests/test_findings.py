@@ -58,6 +58,24 @@ def set_data_crash(tmp_path_factory):
     return _run(_build("set-data-crash", tmp_path_factory.mktemp("findings")))
 
 
+@pytest.fixture(scope="module")
+def set_data_partial(tmp_path_factory):
+    return _run(_build("set-data-partial", tmp_path_factory.mktemp("findings")))
+
+
+@pytest.fixture(scope="module")
+def anti_replay_rollover(tmp_path_factory):
+    """The real-clock program; exit status 3 means the machine was too slow for its 1.5 s timeline
+    (it prints the times): it is run again, at most three times in all."""
+    exe = _build("anti-replay-rollover", tmp_path_factory.mktemp("findings"))
+    for _ in range(3):
+        proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+        if proc.returncode != 3:
+            break
+    assert proc.returncode == 0, f"anti-replay-rollover failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout, re.match(r"GnuTLS (\S+),", proc.stdout).group(1)
+
+
 def test_legacy_session_id_reused_on_resumption(legacy_session_id):
     out, version = legacy_session_id
     verdict = re.search(r"^FINDING legacy_session_id_reused: (\S+)", out, re.M)
@@ -74,6 +92,21 @@ def test_legacy_session_id_reused_on_resumption(legacy_session_id):
 def test_legacy_session_id_empty_without_compat_mode(legacy_session_id):
     out, _ = legacy_session_id
     assert "CONTROL compat_mode_disabled_session_id_len: 0" in out, out
+    assert "CONTROL compat_mode_off_after_full_handshake_session_id_len: 0" in out, out
+
+
+def test_turning_compat_mode_off_needs_fresh_session_data(legacy_session_id):
+    """A client with %DISABLE_TLS13_COMPAT_MODE that resumes with session data from a compat-mode
+    handshake sends that handshake's 32-byte ID on every resumption, and each new blob keeps it."""
+    out, version = legacy_session_id
+    verdict = re.search(r"^FINDING compat_mode_off_keeps_old_session_id: (\S+)", out, re.M)
+    assert verdict, out
+    if verdict.group(1) == "no":
+        pytest.fail(_fixed(version, "compat mode off now empties the field of a resumption from old data", out))
+    assert verdict.group(1) == "yes", out
+    visits = re.findall(r"^switched visit \d: resumed=(\d) ClientHello\.legacy_session_id\((\d+)\)=(\w*)", out, re.M)
+    assert [r for r, _, _ in visits] == ["0", "1", "1", "1"], out
+    assert {(n, sid) for _, n, sid in visits} == {("32", visits[0][2])}, out
 
 
 # case -> (how the child ends today, whether set_data had returned an error first)
@@ -84,6 +117,10 @@ CRASHES = {
     "tls13-ncerts-bit1": ("died in gnutls_handshake (SIGSEGV)", True),
     "tls12-nocsp-bit2": ("died in gnutls_deinit (SIGSEGV)", True),
     "tls13-nocsp-bit2": ("died in gnutls_handshake (SIGSEGV)", True),
+    # a TLS 1.3 blob whose protocol version says TLS 1.2 / SSL 3.0, on a ticket whose bytes give a
+    # positive extension count when read as a TLS 1.2 blob
+    "tls13-pversion-4": ("died in gnutls_session_set_data (SIGABRT)", False),
+    "tls13-pversion-1": ("died in gnutls_session_set_data (SIGABRT)", False),
 }
 
 
@@ -120,3 +157,89 @@ def test_larger_certificate_count_in_a_tls12_blob_does_not_crash(set_data_crash)
     out, _ = set_data_crash
     line = _case(out, "tls12-ncerts-bit1")
     assert line.endswith("end=exited normally") and line.startswith("set_data=-"), line
+
+
+def test_a_tls12_blob_that_says_tls13_is_refused_without_a_crash(set_data_crash):
+    out, _ = set_data_crash
+    line = _case(out, "tls12-pversion-5")
+    # the error depends on the bytes read as a TLS 1.3 section: GNUTLS_E_PARSING_ERROR or GNUTLS_E_INTERNAL_ERROR
+    assert re.match(r"set_data=-\d+\(GNUTLS_E_(PARSING|INTERNAL)_ERROR\)", line), line
+    assert line.endswith("end=exited normally"), line
+
+
+def _version_flips(out: str) -> dict:
+    flips = {}
+    for m in re.finditer(r"^VERSIONFLIP (tls1[23]) (\d+)->(\d+): (\d+) blobs: (\d+) died in set_data, (\d+) died "
+                         r"later, (\d+) set_data errors, (\d+) accepted(?:; outcome predicted from the extension "
+                         r"count for (\d+), right for (\d+))?$", out, re.M):
+        flips[m.group(1), int(m.group(3))] = [int(g) if g is not None else None for g in m.groups()[3:]]
+    return flips
+
+
+def test_every_version_flip_of_a_tls13_blob_aborts_exactly_when_the_misread_count_is_positive(set_data_crash):
+    """Each TLS 1.3 blob (a new ticket key each) with its version set to every other protocol GnuTLS
+    knows: the program predicts from the bytes whether set_data aborts, and it does exactly then."""
+    out, version = set_data_crash
+    flips = _version_flips(out)
+    tls13 = {v: f for (tls, v), f in flips.items() if tls == "tls13"}
+    assert sorted(tls13) == [1, 2, 3, 4, 200, 201, 202], out
+    for target, (tries, in_set_data, later, errors, accepted, predicted, right) in tls13.items():
+        assert predicted == right == tries, f"5->{target}: the prediction failed\n{out}"
+        assert later == 0 and errors == 0 and in_set_data + accepted == tries, out
+    if sum(f[1] for f in tls13.values()) == 0:  # 56 blobs, each one chance in two
+        pytest.fail(_fixed(version, "no TLS 1.3 blob with a changed protocol version aborts", out))
+
+
+def test_no_version_flip_of_a_tls12_blob_crashes(set_data_crash):
+    out, _ = set_data_crash
+    tls12 = {v: f for (tls, v), f in _version_flips(out).items() if tls == "tls12"}
+    assert sorted(tls12) == [1, 2, 3, 5, 200, 201, 202], out
+    for target, (tries, in_set_data, later, errors, accepted, *_unused) in tls12.items():
+        assert in_set_data == later == 0, f"4->{target} crashed\n{out}"
+    assert tls12[5][3] == tls12[5][0], out  # 4 -> 5: set_data returns an error every time
+
+
+def test_a_replayed_flight_is_delivered_again_after_the_anti_replay_period_rolls_over(anti_replay_rollover):
+    out, version = anti_replay_rollover
+    verdict = re.search(r"^FINDING anti_replay_rollover_accepts_replay: (\S+)", out, re.M)
+    assert verdict, out
+    if verdict.group(1) == "no":
+        pytest.fail(_fixed(version, "a replay across a recording-period rollover is now refused", out))
+    assert verdict.group(1) == "yes", out
+    assert "CONTROL replay_in_same_period_refused: yes" in out, out
+    assert "CONTROL replay_after_rollover_refused_later: yes" in out, out
+    rolled = re.search(r"^replay after the period rolled over +at ([\d.]+) s: early data DELIVERED \(store asked: "
+                       r"new key, key's period started at \+([\d.]+) s\)", out, re.M)
+    assert rolled and abs(float(rolled.group(1)) - float(rolled.group(2))) < 0.05, out  # the replay began the period
+
+
+PARTIAL = {
+    "tls13-cut-4": "set_data=-302(GNUTLS_E_PARSING_ERROR) handshake=0(ok),resumed end=exited normally",
+    "tls13-cut-8": "set_data=-302(GNUTLS_E_PARSING_ERROR) handshake=0(ok),full end=exited normally",
+    "tls13-cut-17": "set_data=-302(GNUTLS_E_PARSING_ERROR) handshake=-59(GNUTLS_E_INTERNAL_ERROR) end=exited normally",
+    "tls13-cut-40": "set_data=-302(GNUTLS_E_PARSING_ERROR) handshake=-59(GNUTLS_E_INTERNAL_ERROR) end=exited normally",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PARTIAL))
+def test_a_failed_set_data_still_shapes_the_next_handshake(set_data_partial, name):
+    out, version = set_data_partial
+    line = _case(out, name)
+    if not line.startswith(PARTIAL[name]):
+        pytest.fail(_fixed(version, f"{name} now ends differently: {line}", out))
+
+
+def test_set_data_partial_verdicts(set_data_partial):
+    out, version = set_data_partial
+    for finding in ("set_data_error_then_resumed", "set_data_error_then_internal_error"):
+        verdict = re.search(rf"^FINDING {finding}: (\S+)", out, re.M)
+        assert verdict and verdict.group(1) in ("yes", "no"), out
+        if verdict.group(1) == "no":
+            pytest.fail(_fixed(version, f"{finding} no longer happens", out))
+    assert _case(out, "control-tls13") == "set_data=0(ok) handshake=0(ok),resumed end=exited normally"
+    # the whole ranges: 1-4 resume, the 48-byte secret (17-65) fails with an internal error, the TLS 1.2
+    # blob only ever errs and does a full handshake
+    assert re.search(r"^RANGE tls13 cut 1-4 bytes .*handshake=0\(ok\),resumed", out, re.M), out
+    assert re.search(r"^RANGE tls13 cut 17-65 bytes .*GNUTLS_E_INTERNAL_ERROR", out, re.M), out
+    assert re.search(r"^RANGE tls12 cut 1-\d+ bytes .*set_data=-302\(GNUTLS_E_PARSING_ERROR\) handshake=0\(ok\),full "
+                     r"end=exited normally$", out, re.M), out

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -14,6 +15,9 @@ from gnutls_lab import BlobFormatError, Lab, library_info
 from gnutls_lab.formats._session_blob import magic_of_gnutls_version as library_magic
 from gnutls_lab.sessions._preflight import check_session_data
 from gnutls_lab.analysis._decode import decode
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "fuzz"))
+from blob_fuzz import resume_in_child  # noqa: E402  (one resumption in a forked child: a crash is an outcome)
 
 # One-bit flips in the last byte of a field that kill libgnutls 3.7.9 and 3.8.9 (measured on both).
 CRASHERS = [("auth_info.ncerts", 0x02), ("auth_info.nocsp", 0x10), ("extensions[0].gid", 0x80),
@@ -171,3 +175,117 @@ def test_why_the_etm_rule_exists_the_raw_resumption_crashes(auth):
     child = subprocess.run([sys.executable, "-c", RAW_RESUME, auth, "0xC015"], capture_output=True, text=True,
                            timeout=120)
     assert child.returncode == -signal.SIGSEGV, (child.returncode, child.stdout, child.stderr[-800:])
+
+
+# --- the protocol version (findings/set-data-crash: tls13-pversion-4, tls13-pversion-1, tls12-pversion-5) ---
+
+def _with_version(blob: bytes, version: int) -> bytes:
+    start, end = decode(blob).ranges["security_parameters.pversion"]
+    return blob[:start] + version.to_bytes(end - start, "big") + blob[end:]
+
+
+def _misread_extension_count(blob: bytes) -> int:
+    """The extension count libgnutls reads from a TLS 1.3 blob whose version says TLS <= 1.2: after the
+    security parameters it reads three u8-prefixed values and seven u32 fields, then a signed u32 count
+    (lib/hello_ext.c keeps it in an int). Positive: it reads an extension id from the ticket and aborts."""
+    at = decode(blob).ranges["tls13.length"][0]  # where the security parameters end
+    for _ in range(3):
+        at += 1 + blob[at]
+    at += 7 * 4
+    return int.from_bytes(blob[at:at + 4], "big", signed=True)
+
+
+FLIPS = [("1.3", 4), ("1.3", 1), ("1.2", 5)]
+
+
+@pytest.mark.parametrize("tls, version", FLIPS)
+def test_protocol_version_flips_are_refused_before_libgnutls(tls, version):
+    """5 -> 4 and 5 -> 1 on a TLS 1.3 blob, 4 -> 5 on a TLS 1.2 blob: the preflight names the version.
+    The resumption runs in a forked child, so a crash would fail this test, not the suite."""
+    lab = Lab(tls)
+    with lab.connect() as conn:
+        flipped = _with_version(conn.session_data.data, version)
+    with pytest.raises(BlobFormatError) as err:
+        check_session_data(flipped, library_info().version_tuple)
+    assert f"protocol version {version} " in str(err.value)
+    assert err.value.path == "security_parameters.pversion"
+    assert resume_in_child(lab, flipped) == "refused by the preflight"
+
+
+def test_a_tls12_blob_that_says_ssl3_is_left_to_libgnutls_and_does_not_crash():
+    """4 -> 1 keeps the TLS 1.2 layout: libgnutls accepts the bytes and the handshake goes its way."""
+    lab = Lab("1.2")
+    with lab.connect() as conn:
+        flipped = _with_version(conn.session_data.data, 1)
+    check_session_data(flipped, library_info().version_tuple)
+    assert resume_in_child(lab, flipped) in ("full handshake", "handshake failed")
+
+
+def test_why_the_version_check_exists_the_raw_call_aborts_when_the_misread_count_is_positive():
+    """Without the preflight, a TLS 1.3 blob that says TLS 1.2 aborts inside set_data exactly when the count
+    read from its ticket is positive (about one ticket key in two) and is accepted when it is not, on
+    3.7.9, 3.8.9 and 3.8.13. Each raw call runs in its own process."""
+    outcomes = {"abort": 0, "accepted": 0}
+    for _ in range(12):
+        with Lab("1.3").connect() as conn:  # a fresh ticket key each time
+            blob = conn.session_data.data
+        positive = _misread_extension_count(blob) > 0
+        child = subprocess.run([sys.executable, "-c", RAW13], input=_with_version(blob, 4).hex(),
+                               capture_output=True, text=True, timeout=60)
+        if positive:
+            assert child.returncode == -signal.SIGABRT, (child.returncode, child.stderr[-300:])
+            assert "Assertion" in child.stderr and "MAX_EXT_TYPES" in child.stderr, child.stderr[-300:]
+            outcomes["abort"] += 1
+        else:
+            assert child.returncode == 0 and child.stdout.split()[-1] == "0", (child.returncode, child.stderr[-300:])
+            outcomes["accepted"] += 1
+    assert outcomes["abort"] > 0, outcomes  # 12 keys all with a negative count: one chance in 4096
+
+
+RAW13 = RAW.replace('Lab("1.2")', 'Lab("1.3")').replace('"1.2", endpoint', '"1.3", endpoint')
+
+
+# --- the session ID's length (GNUTLS_MAX_SESSION_ID_SIZE; upstream gnutls#1817, fixed in 3.8.13) ---
+
+def _with_session_id(blob: bytes, session_id: bytes) -> bytes:
+    """``blob`` with another session ID (u8 length + bytes) and the security parameters' length to match."""
+    ranges = decode(blob).ranges
+    start, end = ranges["security_parameters.session_id"]
+    length_at = ranges["security_parameters.length"][0]
+    size = int.from_bytes(blob[length_at:length_at + 4], "big") + len(session_id) - (end - start - 1)
+    out = blob[:start] + bytes([len(session_id)]) + session_id + blob[end:]
+    return out[:length_at] + size.to_bytes(4, "big") + out[length_at + 4:]
+
+
+
+
+@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+@pytest.mark.parametrize("size", [33, 255])
+def test_a_session_id_over_32_bytes_is_refused_by_the_preflight_and_by_debians_libgnutls(tls, size):
+    """Upstream GnuTLS before 3.8.13 copies up to 255 bytes into its 32-byte session_id array (a heap
+    overflow, gnutls#1817, commit 3d45a63b1); Debian's 3.7.9 and 3.8.9 carry the fix and 3.8.13 has it:
+    their set_data returns GNUTLS_E_INVALID_REQUEST. The preflight refuses it for every version."""
+    lab = Lab(tls)
+    with lab.connect() as conn:
+        blob = conn.session_data.data
+    longer = _with_session_id(blob, bytes(range(size)))
+    assert _with_session_id(blob, decode(blob).session_id) == blob  # the edit itself is exact
+    with pytest.raises(BlobFormatError) as err:
+        check_session_data(longer, library_info().version_tuple)
+    assert "longer than GNUTLS_MAX_SESSION_ID_SIZE (32)" in str(err.value)
+    assert err.value.path == "security_parameters.session_id"
+    assert resume_in_child(lab, longer) == "refused by the preflight"
+    raw = RAW if tls == "1.2" else RAW13
+    child = subprocess.run([sys.executable, "-c", raw], input=longer.hex(), capture_output=True, text=True, timeout=60)
+    assert child.returncode == 0, (child.returncode, child.stderr[-300:])
+    assert int(child.stdout.split()[-1]) == -50, child.stdout  # GNUTLS_E_INVALID_REQUEST, no overflow
+
+
+def test_a_wrong_section_length_is_not_blamed_on_the_protocol_version():
+    with Lab("1.3").connect() as conn:
+        blob = conn.session_data.data
+    at = decode(blob).ranges["security_parameters.length"][0]
+    longer = blob[:at] + (int.from_bytes(blob[at:at + 4], "big") + 2).to_bytes(4, "big") + blob[at + 4:]
+    with pytest.raises(BlobFormatError) as err:
+        check_session_data(longer, library_info().version_tuple)
+    assert err.value.path != "security_parameters.pversion" and "protocol version" not in str(err.value)

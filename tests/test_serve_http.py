@@ -4,6 +4,7 @@ records per connection whether the server resumed it (network/http.py, faces/cli
 from __future__ import annotations
 
 import json
+import os
 import socket
 import ssl
 import subprocess
@@ -149,3 +150,131 @@ def test_cli_serve_log_refuses_a_folder(tmp_path):
     result = subprocess.run([sys.executable, "-m", "gnutls_lab", "serve", "--port", "0", "--http",
                              "--log", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "not a regular file" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_requests_answered_before_a_failure_are_counted(http_server):
+    with _tls_socket(http_server.port) as sock:
+        sock.sendall(b"GET /fine HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert _read_response(sock)[2] == b"gnutls-lab: response 1 to GET /fine\n"
+        sock.sendall(b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n")
+        assert sock.recv(4096) == b""
+    (record,) = _served(http_server, 1)
+    assert "not a Content-Length" in record.error and record.http_requests == 1
+    assert "HTTP requests answered 1" in record.log_line()
+
+
+def test_close_after_ends_each_connection_after_n_requests():
+    with LabServer(0, "1.3", http=True, close_after=2, idle_timeout=1.0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        with _tls_socket(server.port) as sock:
+            sock.sendall(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\n\r\n")
+            _, first, _, rest = _read_response(sock)
+            data = rest
+            while b"response 2" not in data:
+                chunk = sock.recv(4096)
+                assert chunk, "closed before the second answer"
+                data += chunk
+            assert first["connection"] == "keep-alive" and b"Connection: close" in data
+            assert sock.recv(4096) == b"" and b"/3" not in data  # closed: the third request is not answered
+        (record,) = _served(server, 1)
+        server.stop()
+        thread.join(30)
+    assert record.http_requests == 2 and not record.error
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "site"
+    (root / "sub").mkdir(parents=True)
+    (root / "index.txt").write_text("top\n")
+    (root / "sub" / "page.html").write_text("<p>sub</p>\n")
+    (tmp_path / "secret.txt").write_text("outside\n")
+    (root / "link-out.txt").symlink_to(tmp_path / "secret.txt")
+    (root / "link-in.txt").symlink_to(root / "index.txt")
+    (root / "dir-link").symlink_to(tmp_path)
+    os.mkfifo(root / "fifo")
+    return root
+
+
+def test_root_serves_files_and_nothing_outside_it(folder):
+    with LabServer(0, "1.3", http=True, root=folder, idle_timeout=1.0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+
+        def get(target: str, method: str = "GET") -> tuple[str, dict, bytes]:
+            with _tls_socket(server.port) as sock:
+                sock.sendall(f"{method} {target} HTTP/1.0\r\n\r\n".encode())
+                if method == "HEAD":
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        data += sock.recv(4096)
+                    lines = data.split(b"\r\n\r\n")[0].decode().split("\r\n")
+                    return lines[0], {k.lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])}, b""
+                status, headers, body, _ = _read_response(sock)
+                return status, headers, body
+
+        assert get("/index.txt")[2] == b"top\n"
+        status, headers, body = get("/sub/page.html?x=1#frag")
+        assert body == b"<p>sub</p>\n" and headers["content-type"].startswith("text/html")
+        assert get("/sub/%70age.html")[2] == b"<p>sub</p>\n"  # percent-decoded once
+        status, headers, _ = get("/index.txt", "HEAD")
+        assert status == "HTTP/1.1 200 OK" and headers["content-length"] == "4"
+        for target in ("/../secret.txt", "/sub/../../secret.txt", "/%2e%2e/secret.txt", "/sub/%2E%2E/index.txt",
+                       "/link-out.txt", "/link-in.txt", "/dir-link/secret.txt", "/fifo", "/sub", "/", "//index.txt",
+                       "/index.txt%00", "/sub\\..\\index.txt", "/missing", "*"):
+            status, _, body = get(target)
+            assert status == "HTTP/1.1 404 Not Found", (target, status)
+            assert b"outside" not in body
+        assert get("/index.txt", "POST")[0] == "HTTP/1.1 405 Method Not Allowed"
+        assert get("http://127.0.0.1/index.txt")[2] == b"top\n"  # absolute form (RFC 9112 3.2.2): its path
+        server.stop()
+        thread.join(30)
+
+
+def test_root_must_be_a_real_folder(tmp_path):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path)
+    for root in (tmp_path / "file", tmp_path / "link", tmp_path / "missing"):
+        result = subprocess.run([sys.executable, "-m", "gnutls_lab", "serve", "--port", "0", "--http", "--root",
+                                 str(root)], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1 and "cannot serve files" in result.stderr
+
+
+def _git(*args: str, cwd=None, env=None) -> str:
+    result = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"
+    return result.stdout
+
+
+@pytest.mark.parametrize("tls, packed", [("1.3", False), ("1.2", True)])
+def test_git_clone_over_https_from_a_dumb_http_repository(tmp_path, tls, packed):
+    env = {**os.environ, "GIT_SSL_NO_VERIFY": "1", "GIT_TERMINAL_PROMPT": "0", "HOME": str(tmp_path),
+           "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "lab", "GIT_AUTHOR_EMAIL": "lab@example.invalid",
+           "GIT_COMMITTER_NAME": "lab", "GIT_COMMITTER_EMAIL": "lab@example.invalid"}
+    work, bare = tmp_path / "work", tmp_path / "repo.git"
+    _git("init", "-q", str(work), env=env)
+    for n in range(3):
+        (work / f"file{n}.txt").write_text(f"content {n}\n")
+        _git("add", ".", cwd=work, env=env)
+        _git("commit", "-q", "-m", f"commit {n}", cwd=work, env=env)
+    _git("clone", "-q", "--bare", str(work), str(bare), env=env)
+    if packed:
+        _git("repack", "-a", "-d", "-q", cwd=bare, env=env)
+    _git("update-server-info", cwd=bare, env=env)
+    log = tmp_path / "served.jsonl"
+    server = subprocess.Popen([sys.executable, "-m", "gnutls_lab", "serve", "--port", "0", "--tls", tls, "--http",
+                               "--root", str(bare), "--close-after", "1", "--log", str(log), "--idle-timeout", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stderr.readline().split("127.0.0.1:")[1].split(",")[0])
+        _git("clone", "-q", f"https://127.0.0.1:{port}/", str(tmp_path / "clone"), env=env)
+    finally:
+        server.terminate()
+        server.wait(30)
+    assert (tmp_path / "clone" / "file2.txt").read_text() == "content 2\n"
+    assert _git("log", "--format=%s", cwd=tmp_path / "clone", env=env).split() == \
+        ["commit", "2", "commit", "1", "commit", "0"]
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    # --close-after 1: one connection per request (info/refs, HEAD, then the objects or the pack)
+    assert len(entries) >= 4 and all(e["http_requests"] == 1 and not e["error"] for e in entries), entries

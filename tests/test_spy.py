@@ -503,3 +503,29 @@ def test_a_spy_library_path_with_a_space_is_still_preloaded(tmp_path):
     assert "cannot be preloaded" not in result.stderr
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["summary"]["handshakes"] == 1
+def test_recorded_runs_match_the_loaded_gnutls_series(tmp_path):
+    """Notebook 07 takes recorded runs where a program is missing (Binder): those of the loaded GnuTLS's series
+    (it always took 3.7.9's, though Binder's conda-forge GnuTLS is 3.8.x and 3.8.9's are recorded)."""
+    import pathlib
+
+    from gnutls_lab.binding import library_info
+    from gnutls_lab.errors import UsageError
+    from gnutls_lab.network import recorded_runs_for
+
+    for version in ("3.7.9", "3.8.9"):
+        (tmp_path / f"runs-gnutls-{version}.json").write_text("{}")
+    (tmp_path / "README.md").write_text("not a recording")
+    chosen = {v: pathlib.Path(recorded_runs_for(tmp_path, v)).name for v in
+              ("3.7.9", "3.7.2", "3.8.9", "3.8.11", "3.8.0", "3.9.1", "3.6.16")}
+    assert chosen == {"3.7.9": "runs-gnutls-3.7.9.json", "3.7.2": "runs-gnutls-3.7.9.json",
+                      "3.8.9": "runs-gnutls-3.8.9.json", "3.8.11": "runs-gnutls-3.8.9.json",
+                      "3.8.0": "runs-gnutls-3.8.9.json", "3.9.1": "runs-gnutls-3.8.9.json",
+                      "3.6.16": "runs-gnutls-3.7.9.json"}
+    shipped = pathlib.Path(__file__).resolve().parent.parent / "data" / "spy"
+    loaded = library_info().version
+    series = ".".join(loaded.split(".")[:2])
+    expected = f"runs-gnutls-{loaded}.json" if (shipped / f"runs-gnutls-{loaded}.json").exists() else \
+        f"runs-gnutls-{ {'3.7': '3.7.9', '3.8': '3.8.9'}[series] }.json"  # 3.8.13 takes the shipped 3.8.9
+    assert pathlib.Path(recorded_runs_for(shipped)).name == expected
+    with pytest.raises(UsageError, match="no recorded runs"):
+        recorded_runs_for(tmp_path / "..")

@@ -208,3 +208,126 @@ def test_notebook_02_carries_on_without_the_openssl_program(tmp_path):
     assert printed.count("This section is skipped: openssl not found: install it with `apt-get install openssl`") == 1
     assert "openssl sess_id -in" not in printed  # the comparison did not run
     assert "✗ ticket_lifetime: not yet" in printed  # the exercise check before it ran (on the stub)
+
+
+# --- A workspace that is, holds, sits inside or links into a tracked folder is refused before anything
+# is touched (scripts/workspace.py used to remove notebooks/course/, uncommitted edits and all, first).
+
+def _clone_with_an_edit(tmp_path) -> pathlib.Path:
+    """A git clone of this repository (its committed files) with an uncommitted edit in notebooks/course/."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(ROOT), str(clone)], check=True, timeout=120)
+    shutil.copy(SCRIPT, clone / "scripts" / "workspace.py")  # the script under test, committed or not
+    subprocess.run(["git", "update-index", "--assume-unchanged", "scripts/workspace.py"], cwd=clone, check=True)
+    with open(clone / "notebooks" / "course" / "checks.py", "a") as edit:
+        edit.write("\n# a facilitator's uncommitted edit\n")
+    return clone
+
+
+def _state(clone: pathlib.Path) -> tuple:
+    """git's view of the clone, and the bytes and mode of every file and folder (but .git)."""
+    status = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=clone, capture_output=True,
+                            text=True, check=True).stdout
+    entries = {}
+    for path in sorted(clone.rglob("*")):
+        if ".git" in path.relative_to(clone).parts:
+            continue
+        info = path.lstat()
+        entries[str(path.relative_to(clone))] = (info.st_mode, path.read_bytes() if path.is_file()
+                                                  and not path.is_symlink() else None)
+    return status, entries
+
+
+def _refused(clone: pathlib.Path, workspace: str, expected: str) -> None:
+    before = _state(clone)
+    result = subprocess.run([sys.executable, str(clone / "scripts" / "workspace.py"), "--workspace", workspace],
+                            cwd=clone, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr.count("\n") == 1 and expected in result.stderr and "Traceback" not in result.stderr, \
+        result.stderr
+    assert result.stdout == ""
+    assert _state(clone) == before, "the refused run changed a file, a mode or git's status"
+
+
+def test_refuses_the_notebooks_folder_itself_as_the_workspace(tmp_path):
+    clone = _clone_with_an_edit(tmp_path)
+    _refused(clone, "notebooks", "notebooks is " + str(clone / "notebooks"))
+    assert "uncommitted edit" in (clone / "notebooks" / "course" / "checks.py").read_text()
+
+
+def test_make_lab_refuses_the_notebooks_folder_before_starting(tmp_path):
+    clone = _clone_with_an_edit(tmp_path)
+    before = _state(clone)
+    venv = pathlib.Path(sys.prefix)
+    result = subprocess.run(["make", "--no-print-directory", "-o", f"{venv}/.lab-installed", "lab", f"VENV={venv}",
+                             "WORKSPACE=notebooks", "PORT=1"], cwd=clone, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode != 0 and "a folder of the repository" in result.stderr, result.stderr[-2000:]
+    assert "JupyterLab on" not in result.stdout
+    assert _state(clone) == before
+
+
+def test_refuses_a_workspace_inside_or_holding_a_tracked_folder(tmp_path):
+    clone = _clone_with_an_edit(tmp_path)
+    _refused(clone, "notebooks/mine", "is inside " + str(clone / "notebooks"))
+    _refused(clone, "data/spy/mine", "is inside " + str(clone / "data"))
+    _refused(clone, ".", "contains ")
+    _refused(clone, str(tmp_path), "contains ")
+
+
+def test_refuses_a_workspace_that_is_a_link_to_a_tracked_folder(tmp_path):
+    clone = _clone_with_an_edit(tmp_path)
+    (clone / "workspace").symlink_to("notebooks")
+    _refused(clone, "workspace", f"(through a link, it is {clone / 'notebooks'}) is ")
+    (clone / "workspace").unlink()
+    (clone / "workspace").symlink_to("data")
+    _refused(clone, "workspace", f"(through a link, it is {clone / 'data'}) is ")
+
+
+def test_refuses_a_course_folder_linked_into_the_repository(tmp_path):
+    clone = _clone_with_an_edit(tmp_path)
+    (clone / "workspace").mkdir()
+    (clone / "workspace" / "course").symlink_to("../notebooks/course")
+    _refused(clone, "workspace", "workspace/course is a link")
+    assert (clone / "notebooks" / "course").stat().st_mode & 0o222  # still writable: its mode is untouched
+    (clone / "workspace" / "course").unlink()
+    (clone / "workspace" / "01-live-handshake.ipynb").symlink_to("../notebooks/01-live-handshake.ipynb")
+    _refused(clone, "workspace", "01-live-handshake.ipynb is a link")
+
+
+def test_a_workspace_beside_the_notebooks_of_a_clone_is_still_made(tmp_path):
+    clone = _clone_with_an_edit(tmp_path)
+    result = subprocess.run([sys.executable, str(clone / "scripts" / "workspace.py")], cwd=clone,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (clone / "workspace" / "01-live-handshake.ipynb").is_file()
+    assert (clone / "workspace" / "course" / "checks.py").is_file()
+
+
+def test_copies_carry_the_kernels_language_info_so_opening_one_changes_nothing(tmp_path):
+    """JupyterLab writes the kernel's ``language_info`` into a notebook as it opens it; a copy without it
+    showed the "modified" dot at once (tests/test_browser.py checks the dot itself)."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    workspace = tmp_path / "workspace"
+    _run("--workspace", str(workspace), "-q")
+    for name in UPSTREAM:
+        assert json.loads((workspace / name).read_text())["metadata"]["language_info"] == IPythonKernel.language_info
+
+
+def test_copies_made_before_language_info_are_not_offered_again(tmp_path, upstream):
+    """A workspace made by the previous version of the script (copies without ``language_info``) counts as
+    up to date: no "(updated)" copy for a notebook that did not change upstream."""
+    workspace = tmp_path / "workspace"
+    args = ("--notebooks", str(upstream), "--workspace", str(workspace))
+    _run(*args)
+    manifest = json.loads((workspace / ".workspace.json").read_text())
+    for name in UPSTREAM:
+        notebook = json.loads((workspace / name).read_text())
+        del notebook["metadata"]["language_info"]
+        old = (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode()
+        (workspace / name).write_bytes(old)
+        manifest[name] = {"copied": hashlib.sha256(old).hexdigest()}
+    (workspace / ".workspace.json").write_text(json.dumps(manifest))
+    assert "updated" not in _run(*args).stdout
+    assert not list(workspace.glob("*(updated)*"))

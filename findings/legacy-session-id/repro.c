@@ -9,9 +9,14 @@
  *
  *   cc -o repro repro.c $(pkg-config --cflags --libs gnutls) && ./repro
  *
+ * It also shows that turning compat mode off (%DISABLE_TLS13_COMPAT_MODE)
+ * does not empty the field while the client resumes with session data made
+ * with compat mode on: the stored 32-byte ID is sent again, and kept.
+ *
  * Output: one line per connection, then the verdict lines
  *   FINDING legacy_session_id_reused: yes|no
  *   CONTROL compat_mode_disabled_session_id_len: N
+ *   FINDING compat_mode_off_keeps_old_session_id: yes|no
  * Exit status: 0 when the program ran (whatever the verdict), 2 on a setup
  * or handshake failure.
  */
@@ -202,7 +207,9 @@ static void visit(const char *client_prio, gnutls_certificate_credentials_t scre
 	free(c2s.data); free(s2c.data); free(ce.sent.data); free(se.sent.data);
 }
 
-static int run(const char *label, const char *client_prio,
+/* VISITS connections, each resuming with the session data of the one before;
+ * the first uses first_prio, the others client_prio. */
+static int run(const char *label, const char *first_prio, const char *client_prio,
 	       gnutls_certificate_credentials_t scred,
 	       gnutls_certificate_credentials_t ccred, gnutls_datum_t *ticket_key,
 	       struct visit v[VISITS])
@@ -212,7 +219,7 @@ static int run(const char *label, const char *client_prio,
 	int i;
 
 	for (i = 0; i < VISITS; i++) {
-		visit(client_prio, scred, ccred, ticket_key, &data, &v[i]);
+		visit(i == 0 ? first_prio : client_prio, scred, ccred, ticket_key, &data, &v[i]);
 		hex(v[i].ch, v[i].ch_len, chx);
 		hex(v[i].sh, v[i].sh_len, shx);
 		printf("%s visit %d: resumed=%d ClientHello.legacy_session_id(%d)=%s "
@@ -227,8 +234,8 @@ int main(void)
 {
 	gnutls_certificate_credentials_t scred, ccred;
 	gnutls_datum_t ticket_key;
-	struct visit v[VISITS], w[VISITS];
-	int i, resumed_all = 1, reused = 1, echoed = 1;
+	struct visit v[VISITS], w[VISITS], x[VISITS];
+	int i, resumed_all = 1, reused = 1, echoed = 1, kept = 1;
 
 	CHECK(gnutls_global_init());
 	printf("GnuTLS %s\n", gnutls_check_version(NULL));
@@ -237,9 +244,12 @@ int main(void)
 	CHECK(gnutls_session_ticket_key_generate(&ticket_key));
 
 	/* default priority: TLS 1.3 middlebox-compatibility mode is on */
-	run("compat", PRIO, scred, ccred, &ticket_key, v);
+	run("compat", PRIO, PRIO, scred, ccred, &ticket_key, v);
 	/* the same with %DISABLE_TLS13_COMPAT_MODE in the client's priority */
-	run("no-compat", PRIO_NO_COMPAT, scred, ccred, &ticket_key, w);
+	run("no-compat", PRIO_NO_COMPAT, PRIO_NO_COMPAT, scred, ccred, &ticket_key, w);
+	/* compat mode turned off after the first visit: the client resumes with
+	 * the session data of a compat-mode handshake */
+	run("switched", PRIO, PRIO_NO_COMPAT, scred, ccred, &ticket_key, x);
 
 	for (i = 1; i < VISITS; i++) {
 		resumed_all &= v[i].resumed;
@@ -247,6 +257,9 @@ int main(void)
 			  memcmp(v[i].ch, v[0].ch, 32) == 0;
 		echoed &= v[i].sh_len == v[i].ch_len &&
 			  memcmp(v[i].sh, v[i].ch, v[i].ch_len) == 0;
+		resumed_all &= w[i].resumed & x[i].resumed;
+		kept &= x[i].ch_len == 32 && x[0].ch_len == 32 &&
+			memcmp(x[i].ch, x[0].ch, 32) == 0;
 	}
 	if (!resumed_all) {
 		printf("FINDING legacy_session_id_reused: unknown (a visit did not resume)\n");
@@ -255,6 +268,8 @@ int main(void)
 	printf("FINDING legacy_session_id_reused: %s\n", reused ? "yes" : "no");
 	printf("CONTROL server_echoes_it: %s\n", echoed ? "yes" : "no");
 	printf("CONTROL compat_mode_disabled_session_id_len: %d\n", w[VISITS - 1].ch_len);
+	printf("FINDING compat_mode_off_keeps_old_session_id: %s\n", kept ? "yes" : "no");
+	printf("CONTROL compat_mode_off_after_full_handshake_session_id_len: %d\n", w[0].ch_len);
 	if (reused)
 		printf("Explanation: %d resumptions, each using the ticket from the connection before, all sent "
 		       "the legacy_session_id of the first full handshake in the clear; "
@@ -262,6 +277,12 @@ int main(void)
 		       "observer can link the visits.\n", VISITS - 1);
 	else
 		printf("Explanation: each resumption sent a different legacy_session_id.\n");
+	if (kept)
+		printf("Explanation: a client that turned %%DISABLE_TLS13_COMPAT_MODE on but resumed "
+		       "with session data from a compat-mode handshake sent that handshake's "
+		       "32-byte legacy_session_id on all %d resumptions, and each new session "
+		       "data kept it; only a full handshake with compat mode off empties it.\n",
+		       VISITS - 1);
 
 	gnutls_free(ticket_key.data);
 	gnutls_certificate_free_credentials(scred);

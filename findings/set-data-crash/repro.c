@@ -1,10 +1,11 @@
 /*
- * Finding: gnutls_session_set_data() trusts the counts and ids inside the
- * session data. A blob that this same library produced, with a single bit
- * changed, makes the process die: in gnutls_session_set_data() itself
- * (an assert() on an extension id), or after set_data has *returned an
- * error*, in the next handshake or in gnutls_deinit() (a certificate count
- * larger than the number of certificates present).
+ * Finding: gnutls_session_set_data() trusts the counts, ids and the protocol
+ * version inside the session data. A blob that this same library produced,
+ * with one field changed, makes the process die: in gnutls_session_set_data()
+ * itself (an assert() on an extension id, reached directly or through a TLS
+ * 1.3 blob whose protocol version says TLS 1.2), or after set_data has
+ * *returned an error*, in the next handshake or in gnutls_deinit() (a
+ * certificate count larger than the number of certificates present).
  *
  * Self-contained: uses only libgnutls. Client and server run in this one
  * process over in-memory buffers; the server's certificate is generated at
@@ -13,8 +14,9 @@
  * ended.
  *
  *   cc -o repro repro.c $(pkg-config --cflags --libs gnutls)
- *   ./repro            # the named cases
- *   ./repro --sweep    # also flip every bit outside the certificate bytes
+ *   ./repro                # the named cases, and every protocol version on 8 blobs
+ *   ./repro --versions 40  # ... on 40 blobs per version
+ *   ./repro --sweep        # also flip every bit outside the certificate bytes
  *
  * Blob layout (lib/session_pack.c, _gnutls_session_pack), all numbers u32
  * big-endian:
@@ -187,6 +189,8 @@ static unsigned u32(const unsigned char *p)
 struct layout {
 	size_t ncerts_off;           /* offset of the certificate count */
 	size_t cert_start, cert_end; /* the certificates' DER bytes */
+	size_t pversion_off;         /* the protocol version in the security parameters */
+	size_t sp_end;               /* the end of the security parameters section */
 	size_t exts_off;             /* TLS 1.2: offset of the extension count, else 0 */
 	size_t ext_id_off[16];       /* offsets of the extension ids */
 	unsigned ext_id[16];
@@ -213,7 +217,11 @@ static int parse(const gnutls_datum_t *b, int tls12, struct layout *l)
 	l->cert_end = off;
 	if (off >= auth_end) return -1;
 	off = auth_end;
+	/* security parameters: size, entity, prf, client and server auth type,
+	 * session ID (u8 length + bytes), protocol version */
+	l->pversion_off = off + 4 + 16 + 1 + p[off + 4 + 16];
 	off += 4 + u32(p + off);                         /* security parameters */
+	l->sp_end = off;
 	if (!tls12) {
 		off += 4 + u32(p + off);                 /* TLS 1.3 ticket */
 		return off == n ? 0 : -1;
@@ -398,13 +406,130 @@ static void sweep(const char *label, const gnutls_datum_t *blob, const char *pri
 	       in_set_data, after_error, after_ok, errors, clean);
 }
 
+/* ---- the protocol version ----
+ * unpack_security_parameters() reads the version, then the TLS <= 1.2
+ * fields (master secret, randoms, record sizes, group, signature algorithms,
+ * EMS, ETM) only if the version is not TLS 1.3, and it reads them from the
+ * whole blob, not from the section's declared size. A TLS 1.3 blob whose
+ * version says TLS 1.2 (or any other non-1.3 version) is read on into its
+ * ticket section as if it were those fields, and then as a TLS 1.2 blob's
+ * hello-extension list: the extension count comes from the ticket's bytes
+ * (its key name). _gnutls_hello_ext_unpack() keeps the count in an int: a
+ * negative count reads no extension and set_data returns 0; a positive one
+ * reads an id from the next bytes, and an id >= 64 hits the assert. */
+
+/* What libgnutls will do with a TLS 1.3 blob read as TLS <= 1.2: 1 = abort
+ * (positive count, id out of range), 0 = no extension read, -1 = other. */
+static int predict_misread(const gnutls_datum_t *b, const struct layout *l, int *count,
+			   unsigned *id)
+{
+	const unsigned char *p = b->data;
+	size_t off = l->sp_end, i;
+
+	for (i = 0; i < 3; i++) {                /* master secret, client/server random */
+		if (off >= b->size) return -1;
+		off += 1 + p[off];
+	}
+	off += 7 * 4;                            /* record sizes, group, sign algos, EMS, ETM */
+	if (off + 8 > b->size) return -1;
+	*count = (int)u32(p + off);
+	*id = u32(p + off + 4);
+	if (*count <= 0) return 0;
+	return *id >= 64 ? 1 : -1;
+}
+
+static const unsigned versions[] = { 1, 2, 3, 4, 5, 200, 201, 202 };
+
+/* A fresh ticket key, then a full handshake: the bytes that the wrong layout
+ * reads come from the ticket, so each key gives another outcome. */
+static gnutls_datum_t blob_with_new_key(const char *prio, int tls12, struct layout *l)
+{
+	gnutls_datum_t b;
+	gnutls_free(ticket_key.data);
+	CHECK(gnutls_session_ticket_key_generate(&ticket_key));
+	b = make_blob(prio);
+	if (parse(&b, tls12, l)) {
+		printf("FINDING set_data_crash: unknown (blob layout not as expected)\n");
+		exit(2);
+	}
+	return b;
+}
+
+/* Every other version GnuTLS knows, on `tries` blobs (each with a new ticket
+ * key); for the TLS 1.3 blob the program also checks its prediction. */
+static void version_flips(const char *label, const char *prio, int tls12, unsigned own,
+			  int tries)
+{
+	size_t v;
+	int t;
+
+	for (v = 0; v < sizeof versions / sizeof versions[0]; v++) {
+		int in_set_data = 0, later = 0, errors = 0, accepted = 0, predicted = 0, right = 0;
+		if (versions[v] == own) continue;
+		for (t = 0; t < tries; t++) {
+			struct layout l;
+			struct outcome o;
+			gnutls_datum_t b = blob_with_new_key(prio, tls12, &l);
+			int count = 0, guess = -1;
+			unsigned id = 0;
+			if (!tls12) guess = predict_misread(&b, &l, &count, &id);
+			put32(b.data + l.pversion_off, versions[v]);
+			try_blob(&b, prio, 1, &o);
+			gnutls_free(b.data);
+			if (o.how == END_SIGNAL) {
+				if (strcmp(o.reached, "gnutls_session_set_data") == 0) in_set_data++;
+				else later++;
+			} else if (o.set_data_rc < 0) errors++;
+			else accepted++;
+			if (guess >= 0) {
+				int aborted = o.how == END_SIGNAL && o.code == SIGABRT &&
+					      strcmp(o.reached, "gnutls_session_set_data") == 0;
+				predicted++;
+				right += guess == 1 ? aborted : (o.how == END_EXIT && o.set_data_rc == 0);
+			}
+		}
+		printf("VERSIONFLIP %s %u->%u: %d blobs: %d died in set_data, %d died later, "
+		       "%d set_data errors, %d accepted", label, own, versions[v], tries,
+		       in_set_data, later, errors, accepted);
+		if (!tls12)
+			printf("; outcome predicted from the extension count for %d, right for %d",
+			       predicted, right);
+		printf("\n");
+	}
+}
+
+/* A named version case on a TLS 1.3 blob: a ticket key whose blob, read as
+ * TLS <= 1.2, has a positive extension count (about one key in two). */
+static gnutls_datum_t tls13_blob_that_aborts(struct layout *l, int *count, unsigned *id)
+{
+	int i;
+	for (i = 0; i < 64; i++) {
+		gnutls_datum_t b = blob_with_new_key(PRIO13, 0, l);
+		if (predict_misread(&b, l, count, id) == 1) return b;
+		gnutls_free(b.data);
+	}
+	printf("FINDING set_data_crash: unknown (no ticket key in 64 gave a positive count)\n");
+	exit(2);
+}
+
 int main(int argc, char **argv)
 {
-	gnutls_datum_t b12, b13, c;
-	struct layout l12, l13;
+	gnutls_datum_t b12, b13, bv, c, saved_key;
+	struct layout l12, l13, lv;
 	struct outcome o;
-	int crashes = 0, set_data_abort = 0, later_crash = 0, ncases = 0, i;
-	int do_sweep = argc > 1 && strcmp(argv[1], "--sweep") == 0;
+	int crashes = 0, set_data_abort = 0, later_crash = 0, ncases = 0, i, count;
+	int do_sweep = 0, tries = 8;
+	unsigned id;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--sweep") == 0) do_sweep = 1;
+		else if (strcmp(argv[i], "--versions") == 0 && i + 1 < argc &&
+			 atoi(argv[i + 1]) > 0) tries = atoi(argv[++i]);
+		else {
+			fprintf(stderr, "usage: %s [--sweep] [--versions N]\n", argv[0]);
+			return 2;
+		}
+	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	CHECK(gnutls_global_init());
@@ -462,12 +587,33 @@ int main(int argc, char **argv)
 	/* the OCSP response count (right after the certificates), 0 -> 4 (one bit) */
 	CASE("tls12-nocsp-bit2", b12, PRIO12, c.data[l12.cert_end + 3] ^= 0x04);
 	CASE("tls13-nocsp-bit2", b13, PRIO13, c.data[l13.cert_end + 3] ^= 0x04);
+	/* the protocol version, TLS 1.2 (4) -> TLS 1.3 (5): read as TLS 1.3,
+	 * without a crash */
+	CASE("tls12-pversion-5", b12, PRIO12, put32(c.data + l12.pversion_off, 5));
+	/* ... TLS 1.3 (5) -> TLS 1.2 (4) or SSL 3.0 (1), on a blob whose ticket
+	 * gives a positive extension count (see version_flips); these cases make
+	 * new ticket keys, so keep the first one for the sweep */
+	saved_key.size = ticket_key.size;
+	saved_key.data = gnutls_malloc(ticket_key.size);
+	memcpy(saved_key.data, ticket_key.data, ticket_key.size);
+	bv = tls13_blob_that_aborts(&lv, &count, &id);
+	printf("TLS 1.3 blob for the version cases: %u bytes, version at offset %zu; read as "
+	       "TLS <= 1.2 its ticket gives an extension count of %d and a first id of %u\n",
+	       bv.size, lv.pversion_off, count, id);
+	CASE("tls13-pversion-4", bv, PRIO13, put32(c.data + lv.pversion_off, 4));
+	CASE("tls13-pversion-1", bv, PRIO13, put32(c.data + lv.pversion_off, 1));
+	gnutls_free(bv.data);
 
 	printf("FINDING set_data_crash: %s\n", crashes ? "yes" : "no");
 	printf("Explanation: %d of %d corrupted blobs killed the process: %d inside "
 	       "gnutls_session_set_data, %d after gnutls_session_set_data had returned "
 	       "an error (in the handshake that follows or in gnutls_deinit).\n",
 	       crashes, ncases, set_data_abort, later_crash);
+
+	version_flips("tls13", PRIO13, 0, 5, tries);
+	version_flips("tls12", PRIO12, 1, 4, tries);
+	gnutls_free(ticket_key.data);
+	ticket_key = saved_key;
 
 	if (do_sweep) {
 		sweep("tls12", &b12, PRIO12, &l12);

@@ -14,9 +14,28 @@ Modules (private; this face re-exports what users and the layers above use):
 - ``_spy``: the spy's log of a real program, read into sessions and findings.
 - ``_spy_processes``: the processes of a spied run, and what the spy could not see in them.
 - ``_spy_server``: a spy report paired with a lab server's record of the same connections.
+- ``_facts``: what libgnutls does with resumption, measured live (the notebooks' checks).
+- ``_known_crashes``: library versions with a known crash on one of the tamper lab's changes.
 """
 
 from ._decode import REDACTED, DecodedSession, Field, decode, is_secret, name_of, ticket_state_to_dict
+from ._facts import (
+    Attempt,
+    attempt_resumption,
+    client_lifetime_copy,
+    compat_mode_switch,
+    early_data_on_a_ticket_without_it,
+    early_data_with_a_larger_claimed_age,
+    expiry_on_each_clock,
+    partial_set_data,
+    psk_ke_resumption,
+    public_ticket_key_exposure,
+    server_expiry_rules,
+    stored_max_early_data_size,
+    ticket_timing,
+    tickets_without_psk_key_exchange_modes,
+)
+from ._known_crashes import KNOWN_CRASHES, known_crash
 from ._experiments import (
     MAX_SWEEP_VISITS,
     MAX_VISITS,
@@ -30,7 +49,7 @@ from ._experiments import (
 from ._linkage import TICKET_LINK_KINDS, Linkage, Observer, link_visits
 from ._observer import ObservedConnection, observe_connection
 from ._recorded import read_recorded_resumption, read_recorded_tls12
-from ._replay import replay_case, replay_experiment, replay_sweep
+from ._replay import REAL_CLOCK_WINDOWS, replay_case, replay_experiment, replay_sweep
 from ._spy import analyse as analyse_spy_log, identity_id, pair_with_server, server_disagreements
 from ._ticket_keys import decrypt_ticket, load_ticket_key, period_key, period_of
 
@@ -69,9 +88,28 @@ __all__ = [
     "replay_case",
     "replay_experiment",
     "replay_sweep",
+    "REAL_CLOCK_WINDOWS",
     # the spy's log
     "analyse_spy_log",
     "identity_id",
     "server_disagreements",
     "pair_with_server",
+    # what libgnutls does, measured live (the notebooks' checks; tests/test_facts.py)
+    "Attempt",
+    "attempt_resumption",
+    "client_lifetime_copy",
+    "compat_mode_switch",
+    "early_data_on_a_ticket_without_it",
+    "early_data_with_a_larger_claimed_age",
+    "expiry_on_each_clock",
+    "partial_set_data",
+    "psk_ke_resumption",
+    "public_ticket_key_exposure",
+    "server_expiry_rules",
+    "stored_max_early_data_size",
+    "ticket_timing",
+    "tickets_without_psk_key_exchange_modes",
+    # library versions with a known crash on a tamper-lab change
+    "KNOWN_CRASHES",
+    "known_crash",
 ]

@@ -40,6 +40,7 @@ typedef struct {
 #define GNUTLS_ENABLE_FALSE_START 256
 #define GNUTLS_NO_TICKETS 1024
 #define GNUTLS_ENABLE_EARLY_DATA 1048576
+#define GNUTLS_CERT_REQUEST 1
 #define GNUTLS_NO_AUTO_SEND_TICKET 2097152
 
 #define GNUTLS_SHUT_RDWR 0
@@ -175,6 +176,7 @@ int gnutls_auth_get_type(gnutls_session_t session);
 /* certificate credentials */
 void gnutls_certificate_free_credentials(gnutls_certificate_credentials_t sc);
 int gnutls_certificate_allocate_credentials(gnutls_certificate_credentials_t *res);
+void gnutls_certificate_server_set_request(gnutls_session_t session, int req);
 int gnutls_certificate_set_x509_key(gnutls_certificate_credentials_t res, gnutls_x509_crt_t *cert_list,
                                     int cert_list_size, gnutls_x509_privkey_t key);
 int gnutls_certificate_set_x509_trust(gnutls_certificate_credentials_t res, gnutls_x509_crt_t *ca_list,
@@ -270,6 +272,16 @@ int gnutls_x509_privkey_export2_pkcs8(gnutls_x509_privkey_t key, int format, con
 # The C library's own clock, to restore after a fake clock (cffi ABI mode needs a declaration).
 LIBC_CDEF = r"""
 time_t time(time_t *t);
+"""
+
+# Not in <gnutls/gnutls.h>: libgnutls's own high-resolution clock hook, exported as GNUTLS_PRIVATE_3_4
+# (GnuTLS's tests use it). From 3.8.1 gnutls_global_set_time_function also replaces that clock with one
+# of whole seconds read from the time function, for good; sessions/clock.py puts a real one back when a
+# FakeClock ends. struct timespec is LP64 Linux's (two longs), like time_t above.
+PRIVATE_CDEF = r"""
+struct timespec { long tv_sec; long tv_nsec; };
+typedef void (*gnutls_gettime_func)(struct timespec *t);
+void _gnutls_global_set_gettime_function(gnutls_gettime_func gettime_func);
 """
 
 # The optional C pipe (gnutls_lab/_memio.c, loaded by _native.py). tests/test_cdef.py compiles these

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from cffi import FFI
 
-from ._cdef import CDEF, LIBC_CDEF, MEMIO_CDEF
+from ._cdef import CDEF, LIBC_CDEF, MEMIO_CDEF, PRIVATE_CDEF
 from ..errors import GnuTLSError, LibraryNotFoundError, UsageError
 
 __all__ = ["load", "library_info", "check", "make_error", "error_name", "take_datum", "view_datum", "c_string",
@@ -42,6 +42,7 @@ HOMEBREW_LIBS = ("/opt/homebrew/lib", "/usr/local/lib")
 ffi = FFI()
 ffi.cdef(CDEF)
 ffi.cdef(LIBC_CDEF)
+ffi.cdef(PRIVATE_CDEF)
 ffi.cdef(MEMIO_CDEF)
 
 

@@ -27,8 +27,9 @@ def plot_replay_sweep(sweep, title: str | None = None):
         ax.plot([window, window], [row - 0.3, row + 0.3], color=OKABE_ITO["black"], lw=1)
     ax.set_yticks(range(len(sweep.windows)), [f"window {w:g} s" for w in sweep.windows])
     ax.set_ylim(-0.7, len(sweep.windows) - 0.3)
+    since = "the anti-replay context began (real clock)" if sweep.clock == "real" else "the ticket"
     ax.set_xlabel(f"replay delay after the 0-RTT resumption (s)   [resumption {sweep.resume_after:g} s after "
-                  "the ticket; bar: the window]", fontsize="small")
+                  f"{since}; bar: the window]", fontsize="small")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize="small", frameon=False)
     if title is None:
         total = sum(sum(row) for row in sweep.accepted)

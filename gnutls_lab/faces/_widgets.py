@@ -30,7 +30,8 @@ import html
 
 import ipywidgets as widgets
 
-from ..analysis import DecodedSession, decode, is_secret
+from ..analysis import DecodedSession, decode, is_secret, known_crash
+from ..binding import library_info
 from ..errors import UsageError
 from ..formats import ContentType, ExtensionType, HandshakeType, message_spans, number, record_header
 from ..formats import split_records as split_record_bytes
@@ -761,12 +762,16 @@ class TamperLab(widgets.VBox):
 
     def try_it(self) -> str:
         """Rebuild with the current field and value, offer the bytes to the lab server, show the verdict."""
+        crash = known_crash(self.field.value, library_info().version_tuple, psk_credentials=self.lab.auth == "psk")
         try:
             blob = self.built()
         except (UsageError, ValueError) as exc:  # the value does not fit the field
             blob, outcome, detail = None, "cannot build", str(exc)
         else:
-            outcome, detail = tamper_outcome(self.lab, blob)
+            if crash is not None:  # a libgnutls with a known crash on this change: never try it
+                outcome, detail = "refused by gnutls-lab", crash
+            else:
+                outcome, detail = tamper_outcome(self.lab, blob)
         self.outcome, self.detail, self.blob = outcome, detail, blob
         label = TAMPER_FIELDS[self.field.value][0]
         self.history.append((label, self.value.value, outcome))

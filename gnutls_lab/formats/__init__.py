@@ -39,6 +39,7 @@ from ._gnutls_ids import (
 from ._layout import parse_span
 from ._session_blob import (
     MAX_BLOB_SIZE,
+    PROTOCOL_TLS13,
     SessionBlob,
     check_size,
     gnutls_version_of_magic,
@@ -47,8 +48,8 @@ from ._session_blob import (
     parse_session,
     version_text,
 )
-from ._ticket import TICKET_KEY_NAME_SIZE, TICKET_MAC_SIZE, Tls12TicketState, Tls13TicketState, parse_envelope, \
-    with_envelopes
+from ._ticket import TICKET_KEY_NAME_SIZE, TICKET_MAC_SIZE, TICKET_OVERHEAD, Tls12TicketState, Tls13TicketState, \
+    parse_envelope, with_envelopes
 from ._wire import (
     ClientHello,
     ClientHelloSeen,
@@ -76,6 +77,7 @@ __all__ = [
     "parse_span",
     "check_size",
     "MAX_BLOB_SIZE",
+    "PROTOCOL_TLS13",
     "DUMMY_SESSION",
     "PACKED_SESSION_MAGIC_BASE",
     "magic_of",
@@ -89,6 +91,7 @@ __all__ = [
     "Tls13TicketState",
     "TICKET_KEY_NAME_SIZE",
     "TICKET_MAC_SIZE",
+    "TICKET_OVERHEAD",
     # GnuTLS's id tables
     "ENTITIES",
     "CREDENTIALS",

@@ -3,7 +3,9 @@
 Modules (private; this face re-exports what users and the faces use):
 
 - ``_server``: the lab server for real clients (``LabServer``), with ``_http`` for HTTP answers.
-- ``_http``: the small HTTP/1.1 responder behind ``serve --http``.
+- ``_http``: the small HTTP/1.1 responder behind ``serve --http``, with ``_static`` for ``--root DIR``.
+- ``_static``: files from one folder, opened so that no path or link leads out of it.
+- ``_ticket_guard``: the server's check of offered tickets before libgnutls unpacks them (forged ones).
 - ``_client``: the lab client against real servers (``connect``, ``connect_and_resume``).
 - ``_peers``: gnutls-cli/gnutls-serv and openssl s_client/s_server run as peers.
 - ``_clients_experiment``: other TLS clients (gnutls-cli, openssl, Python's ssl) against the lab server.
@@ -20,14 +22,21 @@ from ._peers import (
     openssl_session_text,
     require_program,
 )
-from ._server import LabServer, save_ticket_key
-from ._spy import SCENARIOS, build_curl_client, links_libgnutls, program_version, run_spied, scenario_runs, \
-    spy_against_lab
+from ._server import TICKET_TIMINGS, LabServer, ServedConnection, save_ticket_key
+from ._static import StaticFolder
+from ._ticket_guard import TicketGuard, TicketRefused
+from ._spy import SCENARIOS, build_curl_client, links_libgnutls, program_version, recorded_runs_for, run_spied, \
+    scenario_runs, spy_against_lab
 
 __all__ = [
     # the lab's own server and client over TCP
     "LabServer",
+    "ServedConnection",
+    "TICKET_TIMINGS",
     "save_ticket_key",
+    "StaticFolder",
+    "TicketGuard",
+    "TicketRefused",
     "connect",
     "connect_and_resume",
     "parse_address",
@@ -46,6 +55,7 @@ __all__ = [
     "program_version",
     "spy_against_lab",
     "scenario_runs",
+    "recorded_runs_for",
     "build_curl_client",
     "SCENARIOS",
 ]

@@ -33,7 +33,7 @@ from ..errors import UsageError
 from ._server import LabServer
 
 __all__ = ["SpiedRun", "run_spied", "links_libgnutls", "SCENARIOS", "spy_against_lab", "program_version",
-           "build_curl_client", "scenario_runs"]
+           "build_curl_client", "scenario_runs", "recorded_runs_for"]
 
 
 @dataclass
@@ -228,14 +228,17 @@ def program_version(program: str) -> str:
 
 
 def spy_against_lab(command: str, tls: str = "1.3", connections: int = 1, *, curl_resume: str = "",
-                    timeout: float = 120) -> dict:
+                    timeout: float = 120, ticket_timing: str = "after-handshake") -> dict:
     """Run a shell ``command`` (``{port}``, ``{curl_resume}`` filled in) under the spy against a fresh lab HTTP server.
+
+    The server sends its TLS 1.3 tickets after the client's Finished (``ticket_timing``), as OpenSSL
+    servers and gnutls-serv do, so the spy's waits are those a program sees in the field.
 
     Returns a JSON-ready dict: ``report`` (:meth:`SpyReport.to_dict`), ``served`` (the server's record of
     each connection, :meth:`~gnutls_lab.network._server.ServedConnection.log_entry`) and the provenance:
     ``command``, ``tls``, ``date``, ``gnutls_version``.
     """
-    with LabServer(0, tls, http=True, idle_timeout=1.0) as server:
+    with LabServer(0, tls, http=True, idle_timeout=1.0, ticket_timing=ticket_timing) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         shell = command.format(port=server.port, curl_resume=curl_resume)
@@ -251,8 +254,33 @@ def spy_against_lab(command: str, tls: str = "1.3", connections: int = 1, *, cur
         served = sorted(server.served, key=lambda record: record.index)
     version = library_info().version
     report = analyse_spy_log(run.records, argv, version, run.returncode).to_dict()
-    return {"command": command, "tls": tls, "date": datetime.date.today().isoformat(), "gnutls_version": version,
+    return {"command": command, "tls": tls, "ticket_timing": ticket_timing,
+            "date": datetime.date.today().isoformat(), "gnutls_version": version,
             "report": report, "served": [record.log_entry() for record in served]}
+
+
+def recorded_runs_for(folder, version: str | None = None) -> str:
+    """The recorded runs in ``folder`` (``runs-gnutls-X.Y.Z.json``, made by ``data/make_spy_runs.py``) that best
+    match ``version`` (default: the loaded libgnutls's): the same version, else the newest of the same
+    major.minor (Binder's conda-forge 3.8.x gets 3.8.9's), else the nearest one below, else the oldest."""
+    def key(text):
+        return tuple(int(part) for part in text.split("."))
+
+    found = {}
+    for name in os.listdir(folder):
+        if name.startswith("runs-gnutls-") and name.endswith(".json"):
+            try:
+                found[key(name[len("runs-gnutls-"):-len(".json")])] = os.path.join(folder, name)
+            except ValueError:
+                continue
+    if not found:
+        raise UsageError(f"no recorded runs (runs-gnutls-X.Y.Z.json) in {folder}")
+    wanted = key(version or library_info().version)
+    same_series = [v for v in found if v[:2] == wanted[:2]]
+    below = [v for v in found if v <= wanted]
+    choice = (wanted if wanted in found else max(same_series) if same_series else max(below) if below
+              else min(found))
+    return found[choice]
 
 
 def scenario_runs(recorded_file: str, tls_versions=("1.3", "1.2")) -> list[dict]:

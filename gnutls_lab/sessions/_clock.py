@@ -7,6 +7,8 @@ high-resolution clock (TLS 1.3 ticket arrival time, the client's ticket age, the
 real, so a 3.7 client still offers a ticket the fake clock has expired and the server refuses it; from
 3.8.1 the same function also drives that clock and the client drops the stale ticket itself. Both end
 in a full handshake; :attr:`FakeClock.drives_ticket_age` says which story the running library tells.
+On 3.8 that clock then stays at whole seconds after the fake clock is gone (nothing public undoes it),
+so a FakeClock that ends gives libgnutls a nanosecond wall clock back (``_restore_real_gettime``).
 
 The clock is global state: one :class:`FakeClock` may be active at a time, in any thread.
 """
@@ -88,6 +90,31 @@ def _c_callback():
     return _callback
 
 
+def _real_gettime(t):
+    # libgnutls's high-resolution clock (gnutls_gettime), the wall clock as its own _gnutls_gettime reads it.
+    ns = _time.time_ns()
+    t.tv_sec, t.tv_nsec = divmod(ns, 1_000_000_000)
+
+
+_gettime_callback = None  # created once, like _callback
+
+
+def _restore_real_gettime(ffi, lib) -> None:
+    """Give libgnutls >= 3.8.1 its nanosecond clock back once a fake clock is gone.
+
+    From 3.8.1 ``gnutls_global_set_time_function`` also replaces ``gnutls_gettime`` (ticket ages and
+    arrival times, the anti-replay window, RTT estimates) with whole seconds read from the time
+    function, and nothing in the public API undoes it: without this, every real-clock measurement made
+    after a FakeClock would be rounded down to the second. 3.7 never touches it.
+    """
+    global _gettime_callback
+    if load()[3].version_tuple < (3, 8, 1):
+        return
+    if _gettime_callback is None:
+        _gettime_callback = ffi.callback("gnutls_gettime_func", _real_gettime)
+    lib._gnutls_global_set_gettime_function(_gettime_callback)
+
+
 class FakeClock:
     """The time libgnutls sees, under your control while the ``with`` block runs.
 
@@ -137,6 +164,7 @@ class FakeClock:
         global _active
         ffi, lib, libc = load()[:3]
         lib.gnutls_global_set_time_function(ffi.cast("gnutls_time_func", libc.time))
+        _restore_real_gettime(ffi, lib)
         with _active_lock:
             _active = None
         error, self.callback_error = self.callback_error, None

@@ -87,6 +87,15 @@ class Connection(ClientFacts):
         self.started_at = clock_now() if started_at is None else started_at
 
     @property
+    def transcript_on_wire(self):
+        """Every handshake message in the order it crossed the wire: the server's view, which records each
+        message it sends as it sends it and each one it reads as it reads it. It differs from
+        :attr:`transcript` (the client's view) in one place: a TLS 1.3 server sends its NewSessionTickets
+        with its Finished, before the client's Finished, but the client processes them only when it
+        reads after the handshake (``gnutls-lab handshake`` prints this order)."""
+        return self.server.transcript or self.client.transcript
+
+    @property
     def tickets(self) -> list[SessionData]:
         """One session blob per NewSessionTicket the client has received so far, oldest first.
 
@@ -202,6 +211,9 @@ class Lab:
     (False: ``%DISABLE_TLS13_COMPAT_MODE`` in the client's priority, so its TLS 1.3 ClientHello carries
     an empty ``legacy_session_id``).
     ``keylog``: record each connection's secrets, for :meth:`Connection.to_pcapng` (slower).
+    ``certificate_request``: the server asks the client for a certificate (as ``gnutls-serv`` does);
+    the lab client has none and connects anyway, but the server's TLS 1.3 tickets then wait for the
+    client's Finished instead of leaving with the server's first flight.
     """
 
     def __init__(self, tls: str = "1.3", auth: str = "certificate", *, tickets: bool = True,
@@ -210,7 +222,7 @@ class Lab:
                  certificate: str = "ecdsa", client_tickets: bool = True,
                  server_name: str | None = "gnutls-lab.test", observe: bool | str = True,
                  psk_username: str = "lab-user", psk_key: bytes | None = None, compat_mode: bool = True,
-                 keylog: bool = False):
+                 keylog: bool = False, certificate_request: bool = False):
         if auth not in _AUTH:
             raise UsageError(f"unknown auth {auth!r}: use one of {', '.join(_AUTH)}")
         self.priority = resolve_priority(str(tls))
@@ -235,6 +247,7 @@ class Lab:
         self.server_name = server_name
         self.observe = observe
         self.keylog = keylog
+        self.certificate_request = certificate_request
         if session_cache is None:  # like gnutls-serv: without tickets, TLS 1.2 resumes by session ID
             session_cache = not tickets
         self.cache = SessionCache() if session_cache else None
@@ -297,6 +310,7 @@ class Lab:
             self.server_credentials, self.priority, endpoint=server_end,
             ticket_key=self.ticket_key if self.tickets else None, lifetime=self.lifetime,
             cache=self.cache, auto_tickets=self.auto_tickets, observe=hook, keylog=keylog,
+            certificate_request=self.certificate_request,
         )
         try:
             client = ClientSession(

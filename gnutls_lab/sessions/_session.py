@@ -16,6 +16,7 @@ never silently.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import NamedTuple
 
 from ..binding import callbacks
@@ -27,6 +28,7 @@ __all__ = [
     "MAX_LIFETIME",
     "MAX_EXTRA_TICKETS",
     "validate_extra_tickets",
+    "preflight",
     "HandshakeMessage",
     "SessionData",
     "SessionCache",
@@ -52,7 +54,8 @@ MAX_LIFETIME = 604800  # RFC 8446 4.6.1, and libgnutls's own cap
 #: The most TLS 1.3 tickets one ``gnutls_session_ticket_send`` call can send: each ticket is a record
 #: queued for one flush, and ``_gnutls_io_write_flush`` (``lib/buffers.c``) refuses a 32nd queued record
 #: (``MAX_QUEUE`` 32) with ``GNUTLS_E_INTERNAL_ERROR``. Measured in 3.7.9, 3.8.9 and 3.8.13 alike: 31
-#: works, 32 fails. The bound of ``Lab(extra_tickets=)`` and ``gnutls-lab serve --tickets``.
+#: works, 32 fails. The bound of ``Lab(extra_tickets=)``, ``LabServer(extra_tickets=)``, ``gnutls-lab serve
+#: --tickets`` and ``ServerSession.send_tickets`` (all through :func:`validate_extra_tickets`).
 MAX_EXTRA_TICKETS = 31
 #: The 4-byte dummy of gnutls_session_get_data2 (``formats.DUMMY_SESSION``, defined with the blob layout;
 #: spelled out here so that ``import gnutls_lab`` does not load the formats layer and construct).
@@ -231,6 +234,19 @@ class SessionData:
 _checked_blobs: set = set()
 
 
+def preflight(data: bytes, version_tuple: tuple | None = None) -> None:
+    """The check :meth:`Session.set_data` makes before libgnutls sees a blob (:mod:`._preflight`), for a
+    packed session that reaches libgnutls's unpacker another way: the state inside a server's ticket.
+
+    ``version_tuple``: the libgnutls whose blobs these are (default: the loaded one). Raises
+    :class:`~gnutls_lab.errors.BlobFormatError` for a blob libgnutls must not be handed.
+    """
+    from ._preflight import check_session_data  # imports the decoder's reader: only when needed
+
+    version = tuple(version_tuple) if version_tuple is not None else load()[3].version_tuple
+    check_session_data(exact_bytes(data, "a packed session"), version)  # the stored bytes, as set_data's
+
+
 def session_data_bytes(data) -> bytes:
     """The bytes of ``data`` for ``set_data``: a :class:`SessionData` or a bytes-like object, nothing else.
 
@@ -256,16 +272,27 @@ class SessionCache:
 
     libgnutls calls ``store(session_id, packed_session)`` after a full handshake, ``retrieve(session_id)``
     when a client offers an ID, and ``remove`` for sessions that end abnormally (``gnutls_db_set_*``).
-    ``events`` lists every call as ``(operation, session_id_hex, found)``.
+    ``events`` lists the calls as ``(operation, session_id_hex, found)``.
+
+    Both are bounded, so that a long-running server does not grow without end: at most ``max_entries``
+    sessions (storing one more forgets the oldest, which then resumes no more) and the last
+    ``max_events`` calls.
     """
 
-    def __init__(self):
+    def __init__(self, max_entries: int = 10000, max_events: int = 10000):
+        for name, value in (("max_entries", max_entries), ("max_events", max_events)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UsageError(f"{name} must be a whole number of 1 or more, not {value!r}")
+        self.max_entries = max_entries
         self.entries: dict[bytes, bytes] = {}
-        self.events: list[tuple[str, str, bool]] = []
+        self.events: deque[tuple[str, str, bool]] = deque(maxlen=max_events)
         self._callback_error = None
         self._handle = load()[0].new_handle(self)
 
     def _store(self, key: bytes, data: bytes) -> None:
+        self.entries.pop(key, None)
+        while len(self.entries) >= self.max_entries:
+            del self.entries[next(iter(self.entries))]  # the oldest (dicts keep insertion order)
         self.entries[key] = data
         self.events.append(("store", key.hex(), True))
 
@@ -666,14 +693,14 @@ class ClientSession(Session):
 
 def validate_extra_tickets(count, what: str = "extra_tickets") -> int:
     """``count`` as a number of extra TLS 1.3 tickets per handshake, 0 to :data:`MAX_EXTRA_TICKETS`;
-    a one-line :class:`UsageError` naming the limit otherwise (``what`` names the option)."""
+    a one-line :class:`UsageError` naming the limit otherwise (``what`` names the option). The one check
+    of ``Lab(extra_tickets=)``, ``LabServer(extra_tickets=)``, ``gnutls-lab serve --tickets`` and
+    ``ServerSession.send_tickets``."""
     if isinstance(count, bool) or not isinstance(count, int):
-        raise UsageError(f"{what} is a whole number of tickets, not {count!r}")
-    if count < 0:
-        raise UsageError(f"{what} must be 0 or more (got {count})")
-    if count > MAX_EXTRA_TICKETS:
-        raise UsageError(f"{what} {count} refused: at most {MAX_EXTRA_TICKETS} tickets per "
-                         "gnutls_session_ticket_send call (libgnutls queues at most 31 records per flush)")
+        raise UsageError(f"{what} is a whole number of tickets, 0 to {MAX_EXTRA_TICKETS}, not {count!r}")
+    if not 0 <= count <= MAX_EXTRA_TICKETS:
+        raise UsageError(f"{what} {count} refused: 0 to {MAX_EXTRA_TICKETS}, at most {MAX_EXTRA_TICKETS} tickets "
+                         "per gnutls_session_ticket_send call (libgnutls flushes at most 31 records at once)")
     return count
 
 
@@ -697,22 +724,34 @@ class ServerSession(Session):
     no tickets (a server session starts with ``GNUTLS_NO_TICKETS``). ``lifetime``: seconds →
     ``gnutls_db_set_cache_expiration`` (ticket lifetime, cache expiry and 1/3 of the key period).
     ``cache``: a :class:`SessionCache` for TLS 1.2 session-ID resumption. ``auto_tickets=False`` sets
-    ``GNUTLS_NO_AUTO_SEND_TICKET``.
+    ``GNUTLS_NO_AUTO_SEND_TICKET``. ``client_hello_check``: called with each ClientHello body from the
+    handshake hook's PRE call, which libgnutls makes before it reads the hello (its extensions, the
+    offered ticket); whatever it raises ends the handshake there, and :meth:`handshake_step` raises it.
+    ``certificate_request=True`` asks the client for a certificate
+    (``gnutls_certificate_server_set_request(GNUTLS_CERT_REQUEST)``, as ``gnutls-serv`` does; a client
+    without one still connects), which moves the TLS 1.3 tickets after the client's Finished.
     """
 
     role = "server"
     _init_flag = 1
+    _client_hello_check = None
 
     def __init__(self, credentials, priority: str = "tls1.3", *, endpoint, flags: int = 0,
                  ticket_key: bytes | None = None, lifetime: int | None = None,
                  cache: SessionCache | None = None, auto_tickets: bool = True,
-                 observe: bool = True, keylog: bool = False):
+                 observe: bool = True, keylog: bool = False, client_hello_check=None,
+                 certificate_request: bool = False):
         if lifetime is not None:
             lifetime = validate_lifetime(lifetime)
         if not auto_tickets:
             flags |= 1 << 21
+        if client_hello_check is not None:
+            self._client_hello_check = client_hello_check
+            observe = True  # the check runs in the hook
         super().__init__(credentials, priority, endpoint=endpoint, flags=flags, observe=observe, keylog=keylog)
         lib = self._lib
+        if certificate_request:
+            lib.gnutls_certificate_server_set_request(self._ptr, lib.GNUTLS_CERT_REQUEST)
         if lifetime is not None:
             lib.gnutls_db_set_cache_expiration(self._ptr, lifetime)
         self.cache = cache
@@ -736,6 +775,11 @@ class ServerSession(Session):
             rc = lib.gnutls_session_ticket_enable_server(self._ptr, datum[0])
             if rc < 0:
                 raise make_error(rc, "gnutls_session_ticket_enable_server")
+
+    def _on_handshake_message(self, htype, incoming, msg) -> None:
+        super()._on_handshake_message(htype, incoming, msg)
+        if incoming and htype == 1 and self._client_hello_check is not None:  # 1: CLIENT HELLO
+            self._client_hello_check(self.transcript[-1].body)
 
     def send_tickets(self, count: int = 1) -> None:
         """``gnutls_session_ticket_send(session, count, 0)``: more TLS 1.3 tickets, now."""

@@ -29,6 +29,7 @@ import errno
 import select
 import socket
 import sys
+import time
 
 from ..binding import WireChunk, native_pipe, native_pipe_status
 from ..errors import UsageError
@@ -280,29 +281,76 @@ def memory_pair(tap: list | None = None, native: bool | None = None) -> tuple[Me
 
 
 class SocketEndpoint(Endpoint):
-    """A blocking TCP socket under a session (``gnutls-lab serve``/``connect``), still tapped."""
+    """A blocking TCP socket under a session (``gnutls-lab serve``/``connect``), still tapped.
 
-    def __init__(self, sock: socket.socket, sender: str, tap: list | None = None, timeout: float = 10.0):
+    Reads wait at most ``timeout`` seconds (then "try again", so the caller's loop can look at its own
+    clock). Two bounds the lab server sets on top: ``deadline`` (a ``time.monotonic()`` value, or None):
+    past it every read and write fails with ``ETIMEDOUT`` even while the peer trickles bytes, so a
+    handshake or a request has a total deadline, not just an idle one (``expired`` then says so); and
+    ``write_patience``: the seconds a write may wait for a peer that takes no bytes at all. While the
+    endpoint waits for its peer, ``waiting`` is true; ``last_activity`` is when the peer last sent or
+    took a byte: together they tell a server which of its connections are idle (see
+    :meth:`gnutls_lab.network.server.LabServer`'s eviction). ``stopping``: a callable; while it answers
+    True a blocked write gives up at once.
+    """
+
+    def __init__(self, sock: socket.socket, sender: str, tap: list | None = None, timeout: float = 10.0,
+                 *, write_patience: float = 10.0, stopping=None):
         super().__init__(sender, tap)
         self.sock = sock
         self.sock.settimeout(timeout)
+        self.deadline: float | None = None
+        self.write_patience = write_patience
+        self.stopping = stopping
+        self.expired = False
+        self.waiting = False
+        self.last_activity = time.monotonic()
+
+    def _past_deadline(self) -> bool:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.expired = True
+            return True
+        return False
 
     def push(self, data) -> int:
+        """Send all of ``data``, waiting for room in steps of the socket timeout; fail (``ETIMEDOUT``)
+        when the peer takes no byte for ``write_patience`` seconds, at the deadline, or when stopping."""
+        view = memoryview(data)
+        total, done = len(view), 0
+        progress = time.monotonic()
+        self.waiting = True
         try:
-            self.sock.sendall(data)
-        except OSError as exc:
-            return -(exc.errno or errno.EIO)
+            while done < total:
+                if self._past_deadline():
+                    return -errno.ETIMEDOUT
+                try:
+                    done += self.sock.send(view[done:])
+                except socket.timeout:
+                    if time.monotonic() - progress >= self.write_patience or (self.stopping and self.stopping()):
+                        return -errno.ETIMEDOUT
+                    continue
+                except OSError as exc:
+                    return -(exc.errno or errno.EIO)
+                progress = self.last_activity = time.monotonic()
+        finally:
+            self.waiting = False
         if self.tap is not None:
-            self.tap.append(WireChunk(self.sender, bytes(data)))
-        return len(data)
+            self.tap.append(WireChunk(self.sender, bytes(view)))
+        return total
 
     def pull_into(self, buffer, size: int, memmove=None) -> int:
+        if self._past_deadline():
+            return -errno.ETIMEDOUT
+        self.waiting = True
         try:
             chunk = self.sock.recv(size)
         except socket.timeout:
-            return -errno.EAGAIN
+            return -errno.EAGAIN  # still waiting: ``waiting`` stays true until the peer sends
         except OSError as exc:
+            self.waiting = False
             return -(exc.errno or errno.EIO)
+        self.waiting = False
+        self.last_activity = time.monotonic()
         if chunk:
             memmove(buffer, chunk, len(chunk))
             if self.tap is not None:
@@ -313,6 +361,9 @@ class SocketEndpoint(Endpoint):
     def wait(self, milliseconds: int) -> int:
         self.waits.append(milliseconds)
         timeout = None if milliseconds >= 0xFFFFFFFE else milliseconds / 1000.0
+        if self.deadline is not None:
+            left = max(self.deadline - time.monotonic(), 0.0)
+            timeout = left if timeout is None else min(timeout, left)
         try:
             readable, _, _ = select.select([self.sock], [], [], timeout)
         except (OSError, ValueError):

@@ -4,6 +4,13 @@ Participants write these functions in the notebook's exercise cells; the check c
 course.exercises with them. Keep this folder out of the handout if you want the answers hidden.
 """
 
+import pathlib
+import sys
+
+# course/ (the exercise checks) sits beside this folder, in notebooks/ as in a participant's workspace/:
+# `python notebooks/solutions/THIS.py` runs from any folder.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
 from course import exercises
 from gnutls_lab.analysis import decode
 

@@ -5,7 +5,13 @@ course.tracking with them. Keep this folder out of the handout if you want the a
 """
 
 import hashlib
+import pathlib
 import struct
+import sys
+
+# course/ (the exercise checks) sits beside this folder, in notebooks/ as in a participant's workspace/:
+# `python notebooks/solutions/THIS.py` runs from any folder.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from course import tracking
 

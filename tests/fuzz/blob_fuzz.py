@@ -242,7 +242,7 @@ def run_decode(count: int, seed: int, failures: list | None = None) -> collectio
     return counts
 
 
-def _resume_in_child(lab, data: bytes) -> str:
+def resume_in_child(lab, data: bytes) -> str:
     """Resume with ``data`` in a forked child; its outcome, or ``crash:SIGNAL``."""
     from gnutls_lab.errors import BlobFormatError, GnuTLSError, GnuTLSLabError
 
@@ -314,7 +314,7 @@ def run_set_data(count: int, seed: int, failures: list | None = None, per_lab: d
         # Mostly the lab's own blob (the running library's magic: libgnutls unpacks it), some foreign ones.
         base = live if rng.random() < 0.85 else rng.choice(others)
         data = mutate(rng, base, others)
-        outcome = _resume_in_child(lab, data)
+        outcome = resume_in_child(lab, data)
         if outcome.startswith("crash"):
             key = "crashes"
         elif outcome.startswith("overwrite"):

@@ -34,7 +34,8 @@ def connection_record(conn) -> dict:
         "offered_resumption": conn.offered_resumption,
         "session_data_dummy": data.dummy,
         "session_data_length": len(data),
-        "messages": [{"sender": m.sender, "type": m.name} for m in conn.transcript],
+        # In wire order where the server's side is known (in-process), else as the client saw them.
+        "messages": [{"sender": m.sender, "type": m.name} for m in getattr(conn, "transcript_on_wire", conn.transcript)],
         "explanation": conn.explain(),
         # what the wire tap kept: over TCP at most MAX_TAP_BYTES, and said so
         "wire_tap": {"kept_bytes": sum(len(chunk.data) for chunk in conn.wire),

@@ -1,11 +1,14 @@
 """``gnutls-lab experiment replay``: a recorded 0-RTT first flight sent again, case by case.
 
-Every case is real in-process handshakes under a fake clock (see :mod:`gnutls_lab.analysis._replay`).
+Every case is real in-process handshakes under a fake clock (see :mod:`gnutls_lab.analysis._replay`), or
+with ``--real-clock`` on the real clock with real waits (default window 1 s; about 3 windows in all), where
+every GnuTLS version accepts the replay across a period rollover.
 ``--pcap FILE`` writes every case's flights for Wireshark, two TCP streams per case in order (the 0-RTT
 connection, then the replayed flight and what the server answered), secrets embedded so the early data
 of both decrypts; ``--keylog FILE`` the key log. JSON (``--json``)::
 
-    {"experiment": "replay", "gnutls_version": "3.8.9", "clock_drives_anti_replay": true, "window": 10.0,
+    {"experiment": "replay", "gnutls_version": "3.8.9", "clock": "fake", "clock_drives_anti_replay": true,
+     "window": 10.0,
      "cases": [{"case": "replay at once", "anti_replay": true, "window": 10.0, "first_accepted": true,
                 "replay_accepted": false, "early_data_bytes": 36, ...}, ...]}
 """
@@ -26,22 +29,31 @@ def _replay(args) -> int:
     from ...analysis import replay_experiment
     from ...sessions import FakeClock
 
-    if not (1 <= args.window <= 3600):
-        raise UsageError(f"--window must be between 1 and 3600 seconds (got {args.window:g})")
+    from ...analysis import REAL_CLOCK_WINDOWS
+
+    window = args.window if args.window is not None else (1.0 if args.real_clock else 10.0)
+    low, high = REAL_CLOCK_WINDOWS if args.real_clock else (1, 3600)
+    if not (low <= window <= high):
+        raise UsageError(f"--window must be between {low:g} and {high:g} seconds"
+                         f"{' with --real-clock' if args.real_clock else ''} (got {window:g})")
     captures: list | None = [] if args.pcap or args.keylog else None
-    cases = replay_experiment(args.window, captures=captures)
-    drives = FakeClock().drives_ticket_age
+    cases = replay_experiment(window, real_clock=args.real_clock, captures=captures)
+    drives = True if args.real_clock else FakeClock().drives_ticket_age
     version = library_info().version
     capture = write_capture_files(captures, args.pcap, args.keylog, args.json) if captures is not None else None
     if args.json:
-        json.dump({"experiment": "replay", "gnutls_version": version, "clock_drives_anti_replay": drives,
-                   "window": float(args.window), "cases": [c.to_dict() for c in cases],
-                   **({"capture": capture} if capture else {})}, sys.stdout, indent=2)
+        json.dump({"experiment": "replay", "gnutls_version": version, "clock": "real" if args.real_clock else "fake",
+                   "clock_drives_anti_replay": drives, "window": float(window),
+                   "cases": [c.to_dict() for c in cases], **({"capture": capture} if capture else {})},
+                  sys.stdout, indent=2)
         print()
         return 0
-    clock = ("the fake clock drives the anti-replay window" if drives else
-             "the anti-replay window follows the real clock, not the fake one")
-    print(f"0-RTT replay, anti-replay window {args.window:g} s, GnuTLS {version} ({clock})")
+    if args.real_clock:
+        clock = "the real clock: real waits, times measured"
+    else:
+        clock = ("the fake clock drives the anti-replay window" if drives else
+                 "the anti-replay window follows the real clock, not the fake one: try --real-clock")
+    print(f"0-RTT replay, anti-replay window {window:g} s, GnuTLS {version} ({clock})")
     print(f"{'case':<32} {'anti-replay':>11} {'resumed':>7} {'replayed':>8} {'first':>6} {'replay':>7} {'bytes':>6}")
     for c in cases:
         yes = {True: "accept", False: "refuse"}
@@ -59,8 +71,12 @@ def register(sub) -> None:
                                    "is sent again to a server with the same ticket key and anti-replay state. "
                                    "Each case says whether the server delivered the early data, the first time "
                                    "and on the replay.")
-    r.add_argument("--window", type=float, default=10.0, metavar="SECONDS",
-                   help="the server's anti-replay window in seconds (default 10, libgnutls's own default)")
+    r.add_argument("--window", type=float, default=None, metavar="SECONDS",
+                   help="the server's anti-replay window in seconds (default 10, libgnutls's own default; "
+                        "1 with --real-clock)")
+    r.add_argument("--real-clock", action="store_true",
+                   help="run on the real clock with real waits instead of a fake clock (window 0.5-10 s; a run "
+                        "takes about 3 windows): every GnuTLS version then shows the replay across a period rollover")
     add_capture_arguments(r)  # two TCP streams per case: the 0-RTT connection, then the replayed flight
     r.add_argument("--json", action="store_true", help="machine-readable output")
     r.set_defaults(func=_replay)
