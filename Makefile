@@ -2,7 +2,7 @@
 #   make lab     JupyterLab on workspace/, the participants' copies (127.0.0.1, PORT=8888), everything installed first
 #   make test    the whole suite (creates .venv, installs test extras and system packages)
 #   make bench   handshake and decoder benchmarks against C and Python's ssl module
-#   make fuzz    long seeded fuzzing of the decoder and set_data (counts; crashes must be 0)
+#   make fuzz    long seeded fuzzing of the decoder and set_data (counts; crashes, leaks, overwrites must be 0)
 #   make hub     a JupyterHub for a room on this machine (root; deploy/hub/, docs/workshop.md)
 #   make test-hub   simulated participants, isolation, culling, two participants in a browser (root)
 #   make bench-hub  the same load at HUB_N participants (default 30), figures as a markdown table
@@ -70,7 +70,8 @@ test-3.8:
 test-newest:
 	$(call library-tests,newest,.venv-gnutls-newest)
 
-# Long seeded fuzzing: blobs through decode and every view, resumptions with mutated blobs (forked).
+# Long seeded fuzzing: blobs through decode and every view, resumptions with mutated blobs (forked) against
+# labs of every credential kind (certificate, anon, PSK) and protocol (TLS 1.0-1.3).
 FUZZ_DECODE ?= 100000
 FUZZ_RESUME ?= 10000
 FUZZ_SEED   ?= 1

@@ -156,3 +156,88 @@ def test_connect_to_a_closed_port_is_one_usage_error():
 
     with pytest.raises(UsageError, match="cannot connect"):
         connect("127.0.0.1", free_port(), "1.3")
+
+
+# -- a server that streams application data (issue 20, 3.3) ----------------------------------------------
+STREAMER = r"""
+import socket, ssl, sys
+cert, key = sys.argv[1], sys.argv[2]
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.minimum_version = ssl.TLSVersion.TLSv1_3
+context.load_cert_chain(cert, key)
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+block = b"x" * 65536
+while True:
+    raw, _ = listener.accept()
+    try:
+        with context.wrap_socket(raw, server_side=True) as tls:
+            while True:
+                tls.sendall(block)
+    except (OSError, ssl.SSLError):
+        pass
+"""
+
+
+@pytest.fixture
+def streaming_server(lab_cert_files):
+    """A TLS 1.3 server that sends application data without end, as fast as the client reads (hundreds of
+    MB/s over loopback): Python's ssl module, that is OpenSSL, in a process of its own, on 127.0.0.1.
+    (``openssl s_server`` fed from an endless stdin does this too, but OpenSSL 3.5's stops after one
+    record while it waits for the client.) Stopped by PID."""
+    from gnutls_lab.network._peers import die_with_parent
+
+    server = subprocess.Popen([sys.executable, "-c", STREAMER, *lab_cert_files], stdout=subprocess.PIPE,
+                              text=True, preexec_fn=die_with_parent)
+    port = int(server.stdout.readline())
+    yield port
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_the_wire_tap_of_a_streaming_server_is_capped_and_says_so(streaming_server):
+    """Before: every byte stayed in the tap (385 MB for one connection, 1.1 GB with --resume 3)."""
+    import time
+
+    from gnutls_lab.sessions._transport import MAX_TAP_BYTES
+
+    with connect("127.0.0.1", streaming_server, "1.3", tap_limit=64 * 1024) as conn:
+        assert not conn.session_data.dummy  # the tickets came before the stream
+        deadline = time.monotonic() + 30
+        while not conn.wire_capped and time.monotonic() < deadline:  # read on, whatever the machine's load
+            conn.client.recv()
+        kept = sum(len(chunk.data) for chunk in conn.wire)
+        assert conn.wire_capped and kept <= 64 * 1024 and conn.wire_dropped_bytes > 0
+        for _ in range(100):
+            conn.client.recv()
+        assert sum(len(chunk.data) for chunk in conn.wire) == kept  # nothing more kept, only counted
+        assert observe_connection(conn.wire).server_hellos  # what was kept is the start, handshake whole
+        summary = conn.summary()
+        assert summary.wire_capped and summary.wire_dropped_bytes == conn.wire_dropped_bytes
+    assert "capped" in repr(conn.wire)
+    # The CLI reads for up to a second per connection: several MB from this server, unless the machine
+    # stalls it; every connection stays within the cap, and says whether it was capped.
+    result = subprocess.run([sys.executable, "-m", "gnutls_lab", "connect", f"127.0.0.1:{streaming_server}",
+                             "--resume", "3", "--json"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    connections = json.loads(result.stdout)["connections"]
+    assert [c["resumed"] for c in connections] == [False, True, True, True]
+    for record in connections:
+        tap = record["wire_tap"]
+        assert 0 < tap["kept_bytes"] <= MAX_TAP_BYTES and tap["capped"] == (tap["dropped_bytes"] > 0)
+    assert any(record["wire_tap"]["capped"] for record in connections), connections
+    for _ in range(3):
+        text = subprocess.run([sys.executable, "-m", "gnutls_lab", "connect", f"127.0.0.1:{streaming_server}",
+                               "--resume", "2"], capture_output=True, text=True, timeout=120)
+        assert text.returncode == 0, text.stderr
+        if "wire tap capped: kept the first" in text.stdout:
+            break
+    else:
+        raise AssertionError(f"no connection said it was capped: {text.stdout}")
+
+
+def test_a_quiet_server_leaves_the_tap_whole(real_server):
+    server = real_server("gnutls-serv", "1.3")
+    with connect("127.0.0.1", server.port, "1.3") as conn:
+        conn.session_data
+        assert not conn.wire_capped and conn.wire_dropped_bytes == 0 and len(conn.wire) > 2

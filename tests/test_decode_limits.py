@@ -34,7 +34,7 @@ def test_cli_decode_of_an_endless_file_is_refused_at_once():
     done = subprocess.run([sys.executable, "-m", "gnutls_lab", "decode", "/dev/zero"], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2
-    assert done.stderr.count("\n") == 1 and f"at most {MAX_BLOB_SIZE} bytes" in done.stderr
+    assert done.stderr.count("\n") == 1 and "it is a character device, not a regular file" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -155,8 +155,8 @@ def test_read_user_file_caps_what_it_reads(tmp_path):
     assert read_user_file(small, 100) == b"x" * 100
     with pytest.raises(UsageError, match=r"too large \(100 bytes; at most 99"):
         read_user_file(small, 99, "blob file")
-    with pytest.raises(UsageError, match="endless or unknown size"):
-        read_user_file("/dev/zero", 1000)
+    with pytest.raises(UsageError, match="it is a character device, not a regular file"):
+        read_user_file("/dev/zero", 1000)  # refused before reading: a device is never a blob or key file
     with pytest.raises(UsageError, match="cannot read"):
         read_user_file(tmp_path / "missing", 10)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import pathlib
 import signal
 import socket
 import subprocess
@@ -290,6 +291,27 @@ def test_key_files_accept_exactly_three_forms(tmp_path):
         assert load_ticket_key(path) == key
 
 
+def test_a_string_naming_no_file_is_never_a_raw_key(tmp_path):
+    """Issue 20, 4.8: a 64-character path that does not exist came back as a 64-byte key. The rule (see
+    load_ticket_key's docstring): bytes are the key; a str names a file when one exists, else it is key
+    text (128 hex digits or base64 of 64 bytes), never 64 raw bytes; a pathlib.Path is always a file."""
+    missing = str(tmp_path / "no_such_key.bin")
+    missing += "x" * (64 - len(missing)) if len(missing) < 64 else ""
+    missing = missing[:64] if len(missing) > 64 else missing
+    assert len(missing) == 64 and not os.path.exists(missing)
+    with pytest.raises(TicketKeyError, match="no such ticket key file"):
+        load_ticket_key(missing)
+    with pytest.raises(TicketKeyError, match="no such file"):
+        load_ticket_key(pathlib.Path(missing))
+    key = os.urandom(64)
+    assert load_ticket_key(key.hex()) == key and load_ticket_key(base64.b64encode(key).decode()) == key  # key text
+    assert load_ticket_key(key) == key  # bytes: raw
+    named = tmp_path / "k" / ("a" * 20)
+    named.parent.mkdir()
+    named.write_bytes(key.hex().encode())
+    assert load_ticket_key(str(named)) == key  # a str naming a file that exists: the file
+
+
 @pytest.mark.parametrize("content, found", [
     (os.urandom(32).hex().encode(), "64 hex digits (a 32-byte key)"),  # 64 bytes of file
     (base64.b64encode(os.urandom(48)), "base64 of 48 bytes"),  # 64 bytes of file
@@ -321,5 +343,5 @@ def test_huge_key_file_is_refused_naming_its_size(tmp_path):
         handle.truncate(3 * 1024**3)  # sparse: 3 GiB that take no disk
     with pytest.raises(TicketKeyError, match="3221225472 bytes"):
         load_ticket_key(path)
-    with pytest.raises(TicketKeyError, match="too large"):
+    with pytest.raises(TicketKeyError, match="character device, not a regular file"):
         load_ticket_key("/dev/zero")

@@ -95,6 +95,88 @@ def test_why_the_check_exists_the_raw_call_never_succeeds_and_crashes_today(blob
         assert all(isinstance(v, str) for v in outcomes.values()), outcomes
 
 
+# -- encrypt-then-MAC with a NULL-cipher suite (issue 20, 1.1) ---------------------------------------
+# A CBC suite negotiates encrypt-then-MAC (the anon lab's default does; the certificate lab's GCM does not),
+# so the blob carries etm = 1. Changing only its cipher suite to one whose bulk cipher is NULL makes the
+# resumed handshake dereference a cipher libgnutls never set up. The rule comes from lib/cipher_int.c, and
+# the set of suites from the running library's own table (gnutls_cipher_suite_info).
+CBC = "NORMAL:-VERS-ALL:+VERS-{}:-CIPHER-ALL:+AES-128-CBC"
+ETM_LABS = [("anon", "TLS1.2"), ("certificate", "TLS1.2"), ("psk", "TLS1.2"), ("anon", "TLS1.0")]
+
+
+def _etm_blob(auth: str, version: str) -> tuple:
+    lab = Lab(CBC.format(version), auth=auth)
+    with lab.connect() as conn:
+        data = conn.session_data.data
+    assert decode(data).encrypt_then_mac, "a CBC suite should have negotiated encrypt-then-MAC"
+    return lab, data
+
+
+def test_the_null_cipher_suites_come_from_the_library_table():
+    from gnutls_lab.formats._gnutls_ids import CIPHER_SUITES
+    from gnutls_lab.sessions._preflight import null_cipher_suites
+
+    suites = null_cipher_suites()
+    assert {0x0001, 0x0002, 0xC015} <= suites and len(suites) == 18  # 3.7.9, 3.8.9 and 3.8.13 alike
+    assert suites == {suite for suite, name in CIPHER_SUITES.items() if "_WITH_NULL_" in name}
+
+
+@pytest.mark.parametrize("auth, version", ETM_LABS)
+def test_etm_with_every_null_cipher_suite_is_refused(auth, version):
+    from gnutls_lab.sessions._preflight import null_cipher_suites
+
+    lab, data = _etm_blob(auth, version)
+    session = decode(data)
+    for suite in sorted(null_cipher_suites()):
+        forged = session.rebuilt(cipher_suite=suite)
+        with pytest.raises(BlobFormatError) as err:
+            lab.connect(resume=forged)
+        assert err.value.path == "security_parameters.etm" and f"0x{suite:04X}" in str(err.value)
+        assert forged[err.value.offset:err.value.offset + 4] == b"\x00\x00\x00\x01"
+    assert lab.connect(resume=data).resumed  # the real blob still resumes
+
+
+def test_a_null_suite_without_etm_is_left_to_libgnutls():
+    """The rule is the pair, not the suite: without encrypt-then-MAC libgnutls fails that handshake itself."""
+    lab, data = _etm_blob("anon", "TLS1.2")
+    forged = decode(data).rebuilt({"cipher_suite": 0xC015, "security_parameters.etm": 0})
+    check_session_data(forged, library_info().version_tuple)
+    with pytest.raises(gnutls_lab_error()):
+        lab.connect(resume=forged)
+
+
+def gnutls_lab_error():
+    from gnutls_lab import GnuTLSLabError
+
+    return GnuTLSLabError
+
+
+RAW_RESUME = textwrap.dedent(r'''
+    import sys
+    from gnutls_lab import Lab
+    from gnutls_lab.analysis._decode import decode
+    from gnutls_lab.sessions import _session as session
+    lab = Lab("NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC", auth=sys.argv[1])
+    with lab.connect() as conn:
+        data = decode(conn.session_data.data).rebuilt(cipher_suite=int(sys.argv[2], 0))
+    session._checked_blobs.add(data)  # as if it had passed the preflight: straight to set_data
+    try:
+        with lab.connect(resume=data) as conn:
+            print("resumed" if conn.resumed else "full handshake")
+    except Exception as exc:
+        print(type(exc).__name__, exc)
+''')
+
+
+@pytest.mark.parametrize("auth", ["anon", "certificate", "psk"])
+def test_why_the_etm_rule_exists_the_raw_resumption_crashes(auth):
+    """Without the preflight, the blob unpacks and the resumed handshake dies with SIGSEGV:
+    3.7.9, 3.8.9 and 3.8.13 alike. If a newer libgnutls survives, this test says so."""
+    child = subprocess.run([sys.executable, "-c", RAW_RESUME, auth, "0xC015"], capture_output=True, text=True,
+                           timeout=120)
+    assert child.returncode == -signal.SIGSEGV, (child.returncode, child.stdout, child.stderr[-800:])
+
+
 # --- the protocol version (findings/set-data-crash: tls13-pversion-4, tls13-pversion-1, tls12-pversion-5) ---
 
 def _with_version(blob: bytes, version: int) -> bytes:

@@ -22,10 +22,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from gnutls_lab import Lab
 from gnutls_lab.analysis import decode
-from gnutls_lab.errors import GnuTLSLabError, UsageError
+from gnutls_lab.errors import GnuTLSLabError
 from gnutls_lab.network import connect
 from gnutls_lab.network import LabServer
-from gnutls_lab.sessions import MAX_EXTRA_TICKETS
 from test_server import ServeProcess
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(300)]
@@ -157,27 +156,7 @@ def test_a_ticket_another_key_issued_goes_to_libgnutls_and_is_named_so():
     assert "not issued by this server" in record.log_line() and not record.error
 
 
-# --- how many tickets, and when ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("count", [32, 200_000, -1])
-def test_extra_tickets_are_bounded_everywhere(count, tmp_path):
-    for make in (lambda: Lab("1.3", extra_tickets=count), lambda: LabServer(0, "1.3", extra_tickets=count)):
-        with pytest.raises(UsageError, match=str(MAX_EXTRA_TICKETS)):
-            make()
-    result = subprocess.run([sys.executable, "-m", "gnutls_lab", "serve", "--port", "0", "--tickets", str(count)],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
-    assert "at most 31" in result.stderr and "Traceback" not in result.stderr
-
-
-def test_the_largest_ticket_count_libgnutls_sends_works():
-    lab = Lab("1.3", extra_tickets=MAX_EXTRA_TICKETS)
-    with lab.connect() as conn:
-        assert len(conn.tickets) == 2 + MAX_EXTRA_TICKETS
-    with pytest.raises(GnuTLSLabError, match="GNUTLS_E_INTERNAL_ERROR"):  # the limit is libgnutls's, not ours
-        with Lab("1.3").connect() as conn:
-            conn.server.send_tickets(MAX_EXTRA_TICKETS + 1)
+# --- when the tickets go out (how many: tests/test_bounds.py) ----------------------------------------------------------------------
 
 
 def _names(messages) -> list[str]:

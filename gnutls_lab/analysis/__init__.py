@@ -36,7 +36,16 @@ from ._facts import (
     tickets_without_psk_key_exchange_modes,
 )
 from ._known_crashes import KNOWN_CRASHES, known_crash
-from ._experiments import MECHANISMS, SY2018_REVISIT_CDF, ExperimentConfig, run_experiment, sweep, sweep_reuse
+from ._experiments import (
+    MAX_SWEEP_VISITS,
+    MAX_VISITS,
+    MECHANISMS,
+    SY2018_REVISIT_CDF,
+    ExperimentConfig,
+    run_experiment,
+    sweep,
+    sweep_reuse,
+)
 from ._linkage import TICKET_LINK_KINDS, Linkage, Observer, link_visits
 from ._observer import ObservedConnection, observe_connection
 from ._recorded import read_recorded_resumption, read_recorded_tls12
@@ -74,6 +83,8 @@ __all__ = [
     "sweep_reuse",
     "MECHANISMS",
     "SY2018_REVISIT_CDF",
+    "MAX_VISITS",
+    "MAX_SWEEP_VISITS",
     "replay_case",
     "replay_experiment",
     "replay_sweep",

@@ -28,6 +28,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
+from ..binding import exact_bytes
 from ..errors import BlobFormatError, GnuTLSLabError, UsageError
 from ..formats import (
     CERTIFICATE_TYPES,
@@ -485,10 +486,10 @@ def _set_path(tree: dict, path: str, value) -> None:
 
 def _as_bytes(data) -> bytes:
     if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data)
+        return exact_bytes(data)  # the stored bytes, whatever a subclass's __len__/__getitem__ say
     inner = getattr(data, "data", None)  # gnutls_lab.sessions._session.SessionData
     if isinstance(inner, (bytes, bytearray, memoryview)):
-        return bytes(inner)
+        return exact_bytes(inner)
     raise UsageError(f"decode() takes bytes or a SessionData, not {type(data).__name__}")
 
 

@@ -25,6 +25,8 @@ parse for teaching.
 from __future__ import annotations
 
 import html
+import shutil
+import subprocess
 from typing import Any, Iterable, NamedTuple
 
 from ..errors import UsageError
@@ -193,8 +195,10 @@ def observe_connection(chunks: Iterable, time: float | None = None) -> ObservedC
     ``.data`` (bytes one side pushed into the transport), or ``(sender, data)`` tuples. A chunk may
     hold several records or part of one. ``time``: when the visit happened (seconds), for linkage.
     Raises :class:`~gnutls_lab.errors.BlobFormatError` on bytes that are not a TLS stream or that
-    end inside a record or handshake message.
+    end inside a record or handshake message, except for a tap that says it was cut
+    (:class:`~gnutls_lab.sessions._transport.WireTap` with ``capped`` true): its partial tail is left out.
     """
+    cut = bool(getattr(chunks, "capped", False))
     pending = {"client": b"", "server": b""}  # record bytes not yet complete
     handshake = {"client": b"", "server": b""}  # handshake stream in clear, not yet framed
     consumed = {"client": 0, "server": 0}  # stream offset of pending[sender]
@@ -238,7 +242,7 @@ def observe_connection(chunks: Iterable, time: float | None = None) -> ObservedC
                 handshake[sender] = stream[q:]
         pending[sender] = buf[p:]
         consumed[sender] += p
-    for sender in _SENDERS:
+    for sender in _SENDERS if not cut else ():
         if pending[sender]:
             raise malformed("record (tap ends inside it)", f"{sender}.tls.record", consumed[sender])
         if handshake[sender]:
@@ -252,13 +256,48 @@ def observe_connection(chunks: Iterable, time: float | None = None) -> ObservedC
 # --- values that can link visits --------------------------------------------------------------
 
 #: Wireshark field of each kind of linking value (a ClientHello's session_ticket extension shows as
-#: ``tls.handshake.extensions.session_ticket`` in Wireshark 4.4, ``tls.handshake.extension.data`` in 4.0;
-#: it carries the bytes of an earlier ``tls.handshake.session_ticket``).
+#: :func:`session_ticket_extension_field`; it carries the bytes of an earlier ``tls.handshake.session_ticket``).
 LINK_FIELDS = {
     "session_id": "tls.handshake.session_id",
     "ticket": "tls.handshake.session_ticket",
     "psk_identity": "tls.handshake.extensions.psk.identity.identity",
 }
+
+
+#: The names Wireshark gives a ClientHello's session_ticket extension data: its own field in Wireshark
+#: 4.4 (Debian 13), only the generic raw extension data in 4.0 (Debian 12).
+SESSION_TICKET_EXTENSION_FIELDS = ("tls.handshake.extensions.session_ticket", "tls.handshake.extension.data")
+_installed_ticket_field: list = []
+
+
+def session_ticket_extension_field(known_fields=None) -> str:
+    """The field name for a ClientHello's session_ticket extension that the installed ``tshark`` knows.
+
+    ``known_fields``: the names to choose from (default: ``tshark -G fields``, read once per process).
+    Without tshark, the newer name (Wireshark 4.4's), which is what a Wireshark installed today shows.
+    """
+    if known_fields is None:
+        if not _installed_ticket_field:
+            _installed_ticket_field.append(session_ticket_extension_field(_tshark_fields()))
+        return _installed_ticket_field[0]
+    own, generic = SESSION_TICKET_EXTENSION_FIELDS
+    if own in known_fields or generic not in known_fields:
+        return own
+    return generic
+
+
+def _tshark_fields() -> set:
+    """Which of :data:`SESSION_TICKET_EXTENSION_FIELDS` the installed tshark knows (empty: no tshark)."""
+    tshark = shutil.which("tshark")
+    if tshark is None:
+        return set()
+    try:
+        listing = subprocess.run([tshark, "-G", "fields"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    wanted = set(SESSION_TICKET_EXTENSION_FIELDS)
+    return {name for line in listing.stdout.splitlines() if line.startswith("F\t")
+            for name in line.split("\t")[2:3] if name in wanted}
 
 
 def linking_values(conn: ObservedConnection) -> set:
@@ -300,7 +339,7 @@ def _connection_rows(conn: ObservedConnection) -> list:
         if hello.server_name is not None:
             add("tls.handshake.extensions_server_name", hello.server_name)
         if hello.session_ticket is not None:
-            add("tls.handshake.extensions.session_ticket", hello.session_ticket)  # Wireshark 4.0: extension.data
+            add(session_ticket_extension_field(), hello.session_ticket)  # the installed tshark's name
         for psk in hello.psk_identities:
             add("tls.handshake.extensions.psk.identity.identity", psk.identity)
             add("tls.handshake.extensions.psk.identity.obfuscated_ticket_age", psk.obfuscated_ticket_age)

@@ -81,11 +81,17 @@ class _RealClock:
 
 def replay_case(case: str = "replay", *, window: float = 10.0, context: str = "remembering",
                 resume_after: float = 0.0, replay_after: float = 0.0, early_data: bytes = DEFAULT_EARLY_DATA,
-                reuse_ticket: bool = False, lab=None, real_clock: bool = False) -> ReplayCase:
+                reuse_ticket: bool = False, lab=None, captures: list | None = None,
+                real_clock: bool = False) -> ReplayCase:
     """Run one story (see the module docstring). ``reuse_ticket=True``: instead of a replay, the honest
     client opens a second 0-RTT connection with the same ticket (``replay_*`` then describe that one).
     ``real_clock=True``: real waits instead of a :class:`FakeClock` (``resume_after`` then counts from the
-    anti-replay context's creation, and the reported times are measured)."""
+    anti-replay context's creation, and the reported times are measured).
+
+    ``captures``: a list that receives the story's flights as
+    :class:`~gnutls_lab.sessions._pcapng.TlsCapture` records, for :func:`gnutls_lab.write_pcapng`: the
+    0-RTT connection, then the replayed flight with the server's answer (or the second connection).
+    The sessions then record their secrets, so Wireshark decrypts the early data of both."""
     if context not in ("none", "forgetful", "remembering"):
         raise UsageError(f"context must be 'none', 'forgetful' or 'remembering', not {context!r}")
     if resume_after < 0 or replay_after < 0:
@@ -96,7 +102,8 @@ def replay_case(case: str = "replay", *, window: float = 10.0, context: str = "r
         # Made under the clock: libgnutls refuses early data on tickets older than the context.
         anti_replay = None if context == "none" else AntiReplay(window, remember=context == "remembering")
         real = _RealClock() if real_clock else None
-        zero_rtt = ZeroRttLab(lab, early_data=max(16384, len(early_data)), anti_replay=anti_replay)
+        zero_rtt = ZeroRttLab(lab, early_data=max(16384, len(early_data)), anti_replay=anti_replay,
+                              keylog=True if captures is not None else None)
         ticket = zero_rtt.issue_ticket()
         if real is not None:
             resumed_at = real.until(resume_after)
@@ -105,6 +112,7 @@ def replay_case(case: str = "replay", *, window: float = 10.0, context: str = "r
         with zero_rtt.resume(ticket, early_data) as first:
             first_data = first.server.early_data
             flight = first_flight(first.wire)
+            first_capture = first.capture() if captures is not None else None
         if real is not None:
             replayed_at = real.until(resumed_at + replay_after)
             resume_after, replay_after = round(resumed_at, 3), round(replayed_at - resumed_at, 3)
@@ -114,11 +122,16 @@ def replay_case(case: str = "replay", *, window: float = 10.0, context: str = "r
         if reuse_ticket:
             with zero_rtt.resume(ticket, early_data) as second:
                 again = second.server.early_data
+                second_capture = second.capture() if captures is not None else None
             checked = anti_replay is not None and len(anti_replay.events) > checks_before
         else:
-            outcome = zero_rtt.replay(flight)
+            tap: list | None = [] if captures is not None else None
+            outcome = zero_rtt.replay(flight, tap=tap)
             again, checked = outcome.early_data, outcome.checked
+            second_capture = ZeroRttLab.capture_replay(tap, first_capture) if captures is not None else None
         fresh = anti_replay.events[-1][2] if checked else None
+    if captures is not None:
+        captures += [first_capture, second_capture]
     first_ok, again_ok = first_data == early_data, again == early_data
     return ReplayCase(case=case, anti_replay=context == "remembering", context=context, window=float(window),
                       resume_after=float(resume_after), replay_after=float(replay_after),
@@ -154,8 +167,9 @@ REAL_CLOCK_WINDOWS = (0.5, 10.0)
 
 
 def replay_experiment(window: float | None = None, *, early_data: bytes = DEFAULT_EARLY_DATA, lab=None,
-                      real_clock: bool = False) -> list[ReplayCase]:
-    """The lesson's cases for one anti-replay ``window`` (seconds), in teaching order.
+                      real_clock: bool = False, captures: list | None = None) -> list[ReplayCase]:
+    """The lesson's cases for one anti-replay ``window`` (seconds), in teaching order; ``captures``
+    collects every case's flights (see :func:`replay_case`), two per case, in order.
 
     Fake clock (default): window 1 s or more (default 10 s), instant. ``real_clock=True``: window
     0.5-10 s (default 1 s), real waits of about 3 windows in all; the rollover case resumes half a
@@ -171,7 +185,7 @@ def replay_experiment(window: float | None = None, *, early_data: bytes = DEFAUL
         allowed = f"from {low:g} to {high:g} on the real clock" if real_clock else f"at least {low:g}"
         raise UsageError(f"the window is a number of seconds, {allowed} (got {window!r})")
     w = float(window)
-    run = dict(window=w, early_data=early_data, lab=lab, real_clock=real_clock)
+    run = dict(window=w, early_data=early_data, lab=lab, real_clock=real_clock, captures=captures)
     if real_clock:
         late, rollover = dict(replay_after=1.5 * w), dict(resume_after=0.5 * w, replay_after=0.7 * w)
     else:

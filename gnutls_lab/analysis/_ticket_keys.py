@@ -40,6 +40,7 @@ from typing import Iterable, Iterator
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from ..binding import exact_bytes
 from ..errors import BlobFormatError, TicketKeyError, UsageError
 from ..formats import parse_span
 from ._secrets import Secret
@@ -101,23 +102,35 @@ def load_ticket_key(source) -> bytes:
     Exactly three forms are accepted: 64 raw bytes, 128 hex digits, or base64 of exactly 64 bytes,
     with whitespace around them (base64 may be wrapped in lines). Anything else is refused naming what
     was found: 64 characters of hex text are a 32-byte key, not 64 raw bytes, and so on. A key file
-    larger than 64 KiB is refused without reading it all.
+    larger than 64 KiB, or one that is not a regular file (a named pipe, a device), is refused without
+    reading it.
+
+    What ``source`` is taken for:
+
+    - ``bytes`` (or ``bytearray``/``memoryview``): the key itself, raw or as hex/base64 text.
+    - ``os.PathLike`` (``pathlib.Path``): always a file name; a missing file is an error.
+    - ``str``: the name of a file when that file exists; otherwise the key written as text, which must
+      be 128 hex digits or base64 of 64 bytes. A ``str`` is never taken as 64 *raw* bytes: 64 characters
+      that name no file (a mistyped path) are refused as "no such file", not used as a key.
     """
+    from_text = False
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
+        data = exact_bytes(source, "a ticket key")
     elif isinstance(source, (str, os.PathLike)):
-        if os.path.exists(source):
+        if os.path.lexists(source):
             try:
                 data = read_user_file(source, MAX_KEY_FILE_BYTES, "ticket key file")
             except UsageError as exc:
                 raise TicketKeyError(str(exc)) from None
+        elif not isinstance(source, str):
+            raise TicketKeyError(f"cannot read ticket key file {os.fspath(source)}: no such file")
         else:
-            data = str(source).encode("ascii", "replace")
+            data, from_text = source.encode("ascii", "replace"), True
     else:
         raise TicketKeyError(f"a ticket key is bytes, text or a file name, not {type(source).__name__}")
     text = b"".join(line for line in data.split(b"\n") if not line.startswith(b"-----")).strip()
     compact = b"".join(text.split())
-    if len(data) == MASTER_KEY_SIZE and not (compact and _KEY_TEXT.match(data)):
+    if len(data) == MASTER_KEY_SIZE and not from_text and not (compact and _KEY_TEXT.match(data)):
         return data  # raw bytes (random bytes are almost never all hex or base64 characters)
     found = _describe_key_text(compact)
     if compact and _HEX_DIGITS.match(compact):
@@ -130,6 +143,10 @@ def load_ticket_key(source) -> bytes:
             key = None
         if key is not None and len(key) == MASTER_KEY_SIZE:
             return key
+    if from_text:
+        raise TicketKeyError(
+            f"no such ticket key file {source}, and as key text it is not 128 hex digits or base64 of "
+            f"{MASTER_KEY_SIZE} bytes (found {found})")
     raise TicketKeyError(
         f"not a GnuTLS ticket master key: expected {MASTER_KEY_SIZE} raw bytes, 128 hex digits or base64 "
         f"of 64 bytes, found {found}"

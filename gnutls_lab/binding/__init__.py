@@ -4,7 +4,8 @@ Modules (private; this face re-exports what the layers above use):
 
 - ``_cdef``: the C declarations (libgnutls, libc, the C pipe).
 - ``_library``: finds, loads and version-checks libgnutls (:func:`load`, :func:`library_info`) and turns
-  return codes into :class:`~gnutls_lab.errors.GnuTLSError` (:func:`check`, :func:`make_error`).
+  return codes into :class:`~gnutls_lab.errors.GnuTLSError` (:func:`check`, :func:`make_error`); and
+  :func:`exact_bytes`, the bytes an object really holds, whatever a ``bytes`` subclass claims.
 - ``_callbacks``: the process's C callbacks (transport, hooks, clock, anti-replay), built once.
 - ``_native``: the optional C in-memory pipe (``_memio.c``): :func:`native_pipe`, :func:`native_pipe_status`.
 - ``_preload``: the optional spy library (``_spy.c``) that ``gnutls-lab spy`` preloads into programs.
@@ -16,6 +17,8 @@ from ._library import (
     LibraryInfo,
     c_string,
     check,
+    error_name,
+    exact_bytes,
     library_info,
     load,
     make_error,
@@ -34,9 +37,11 @@ __all__ = [
     "load",
     "check",
     "make_error",
+    "error_name",
     "take_datum",
     "view_datum",
     "c_string",
+    "exact_bytes",
     "callbacks",
     "WireChunk",
     # the optional C parts: the in-memory pipe and the spy library

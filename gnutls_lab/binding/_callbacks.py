@@ -20,7 +20,7 @@ import threading
 from types import SimpleNamespace
 from typing import NamedTuple
 
-from ._library import load
+from ._library import exact_bytes, load
 
 
 class WireChunk(NamedTuple):
@@ -225,6 +225,8 @@ def _build() -> SimpleNamespace:
         cache = from_handle(ptr)
         try:
             value = cache._retrieve(ffi.buffer(key.data, key.size)[:])
+            if value is not None:  # copied from its storage: len() is then what memmove may read
+                value = exact_bytes(value, "a cached session")
         except BaseException as exc:  # noqa: BLE001
             cache._callback_error = exc
             value = None

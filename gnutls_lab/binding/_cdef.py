@@ -54,6 +54,7 @@ typedef struct {
 #define GNUTLS_ECC_CURVE_SECP256R1 2
 #define GNUTLS_DIG_SHA256 6
 #define GNUTLS_SEC_PARAM_MEDIUM 35
+#define GNUTLS_CIPHER_NULL 1
 #define GNUTLS_NAME_DNS 1
 #define GNUTLS_PSK_KEY_RAW 0
 #define GNUTLS_SAN_DNSNAME 1
@@ -87,6 +88,7 @@ typedef struct {
 #define GNUTLS_E_INTERRUPTED -52
 #define GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE -56
 #define GNUTLS_E_INVALID_REQUEST -50
+#define GNUTLS_E_INTERNAL_ERROR -59
 #define GNUTLS_E_PREMATURE_TERMINATION -110
 #define GNUTLS_E_UNAVAILABLE_DURING_HANDSHAKE -408
 #define GNUTLS_E_DB_ENTRY_EXISTS -428
@@ -110,6 +112,9 @@ int gnutls_prf_hash_get(const gnutls_session_t session);
 int gnutls_protocol_get_version(gnutls_session_t session);
 const char *gnutls_protocol_get_name(int version);
 const char *gnutls_ciphersuite_get(gnutls_session_t session);
+/* every suite the library implements, by index (NULL past the last); the enums are unsigned */
+const char *gnutls_cipher_suite_info(size_t idx, unsigned char *cs_id, unsigned int *kx,
+                                     unsigned int *cipher, unsigned int *mac, unsigned int *min_version);
 const char *gnutls_handshake_description_get_name(int type);
 int gnutls_handshake_get_last_in(gnutls_session_t session);
 int gnutls_handshake_get_last_out(gnutls_session_t session);

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from cffi import FFI
 
 from ._cdef import CDEF, LIBC_CDEF, MEMIO_CDEF, PRIVATE_CDEF
-from ..errors import GnuTLSError, LibraryNotFoundError
+from ..errors import GnuTLSError, LibraryNotFoundError, UsageError
 
 __all__ = ["load", "library_info", "check", "make_error", "error_name", "take_datum", "view_datum", "c_string",
-           "LibraryInfo", "MINIMUM_VERSION"]
+           "exact_bytes", "LibraryInfo", "MINIMUM_VERSION"]
 
 MINIMUM_VERSION = "3.7.0"
 INSTALL_HINT = (
@@ -195,3 +195,29 @@ def view_datum(datum) -> bytes:
 
 def c_string(pointer) -> str | None:
     return ffi.string(pointer).decode() if pointer != ffi.NULL else None
+
+
+# The bytes an object really holds: what the lab hands to C, checks, and keys its caches on.
+#
+# A subclass of ``bytes`` or ``bytearray`` can say anything about itself in Python: ``__eq__`` and
+# ``__hash__`` (a cache then takes it for a blob already checked), ``__len__`` (a length larger than the
+# buffer libgnutls is then told to read), ``__bytes__`` (``bytes(x)`` then returns the subclass itself,
+# lies included), ``__getitem__``, and from Python 3.12 ``__buffer__``. :func:`exact_bytes` consults none
+# of them: it copies the content from the object's own storage into an exact ``bytes``, and everything
+# the lab checks, caches or passes to libgnutls is that copy.
+_WHOLE = slice(None)
+
+
+def exact_bytes(value, what: str = "data") -> bytes:
+    """``value`` (``bytes``, ``bytearray``, ``memoryview`` or a subclass of the first two) as an exact
+    ``bytes`` copied from its storage; anything else is a :class:`UsageError` naming ``what``."""
+    kind = type(value)
+    if kind is bytes:
+        return value
+    if isinstance(value, bytes):  # bytes's own slice reads the stored bytes, whatever the subclass says
+        return bytes.__getitem__(value, _WHOLE)
+    if isinstance(value, bytearray):  # an exact bytearray of the stored bytes, then bytes of it
+        return bytes(bytearray.__getitem__(value, _WHOLE))
+    if kind is memoryview:  # memoryview cannot be subclassed; tobytes copies what it views
+        return value.tobytes()
+    raise UsageError(f"{what} must be bytes, not {kind.__name__}")

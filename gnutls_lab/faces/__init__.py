@@ -23,7 +23,7 @@ from ._plots import (
 )
 from ._replay_plots import plot_replay_sweep, plot_zero_rtt_flights
 from ._spy_plots import plot_spy_timelines
-from ._views import decode_session, hexdump, html_view, text_report, ticket_report
+from ._views import decode_session, hexdump, html_view, printable, text_report, ticket_report
 
 #: The widgets, imported from ``_widgets`` on first use (ipywidgets and matplotlib are heavy).
 _WIDGETS = (
@@ -43,6 +43,7 @@ __all__ = [
     "hexdump",
     "html_view",
     "ticket_report",
+    "printable",
     # plots
     "plot_sweep",
     "plot_tracking",

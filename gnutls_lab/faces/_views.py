@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import html
+import unicodedata
 
 from ..analysis import REDACTED, DecodedSession, Field, decode, is_secret, name_of, ticket_state_to_dict
 from ..formats import PACKED_SESSION_MAGIC_BASE, EXTENSION_GIDS, SIGN_ALGORITHMS, SRTP_PROFILES
 
 __all__ = ["text_report", "hexdump", "html_view", "ticket_report", "describe_field", "field_extent", "leaf_fields",
-           "decode_session"]
+           "decode_session", "printable"]
 
 # Okabe & Ito (2008) colour-blind-safe palette, as light tints for backgrounds, one per section.
 _SECTION_COLOURS = {
@@ -30,6 +31,30 @@ _SECTION_COLOURS = {
     "dummy": ("#e0e0e0", "#c8c8c8"),  # grey
 }
 _HEADER_FIELDS = ("magic", "timestamp", "expire_time", "auth_type")
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text) -> str:
+    """``text`` for a terminal: control and format characters (an escape sequence, a newline, a
+    right-to-left override) escaped as ``\\n``, ``\\x1b``, ``\\u202e``, and the undecodable bytes of a
+    file name (``surrogateescape``) as ``\\xff``; one line stays one line, and a name cannot drive the terminal."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif 0xDC80 <= code <= 0xDCFF:  # a byte os.fsdecode could not decode
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _section(path: str) -> str:
@@ -142,7 +167,7 @@ def text_report(session: DecodedSession, show_secrets: bool = False) -> str:
     """The ``openssl sess_id -text`` of a GnuTLS blob, plus what only GnuTLS stores."""
     s = session
     if s.dummy:
-        return "GnuTLS-Session: dummy (4 bytes 00 00 00 00)\n    " + s.dummy_reason + "\n"
+        return "GnuTLS-Session: dummy (4 bytes 00 00 00 00)\n    " + printable(s.dummy_reason) + "\n"
     out = ["SSL-Session:"]
     add = out.append
     add(f"    Protocol  : {s.protocol}")
@@ -185,7 +210,7 @@ def text_report(session: DecodedSession, show_secrets: bool = False) -> str:
         add(f"    Ticket arrived: {_iso(t.arrival_time)}    Max early data: {t.max_early_data_size}")
     for extension in s.extensions:
         add(f"    Extension {extension.gid} ({extension.name}): {_extension_text(extension, show_secrets)}")
-    return "\n".join(out) + "\n"
+    return "\n".join(printable(line) for line in out) + "\n"  # one line per line, whatever a value holds
 
 
 def _extension_text(extension, show_secrets: bool) -> str:
@@ -226,7 +251,7 @@ def hexdump(session: DecodedSession, show_secrets: bool = False, full: bool = Fa
             shown = [f"{b:02x}" for b in raw]
         rows = [shown[i : i + 16] for i in range(0, len(shown), 16)] or [[]]
         limit = min(len(rows), HEXDUMP_FULL_ROWS) if full or len(rows) <= 3 else 2
-        label = f"{field.path} = {describe_field(session, field, show_secrets)}"
+        label = printable(f"{field.path} = {describe_field(session, field, show_secrets)}")
         for n, row in enumerate(rows[:limit]):
             lines.append(f"{field.start + 16 * n:06x}  {' '.join(row):<48} {label if n == 0 else ''}".rstrip())
         if len(rows) > limit:
@@ -295,7 +320,7 @@ def ticket_report(decrypted, show_secrets: bool = False) -> str:
     out.append("    server's packed session:")
     nested = text_report(decode(decrypted.state), show_secrets)
     out.extend("    " + line for line in nested.splitlines())
-    return "\n".join(out) + "\n"
+    return "\n".join(printable(line) for line in out) + "\n"
 
 
 # Decoded sessions show this HTML view in Jupyter (``DecodedSession._repr_html_``).

@@ -2,7 +2,8 @@
 
 Theory of operation. :func:`connect` opens a TCP socket, puts a
 :class:`~gnutls_lab.sessions._session.ClientSession` on a :class:`~gnutls_lab.sessions._transport.SocketEndpoint` (blocking
-reads with a short timeout, every byte recorded in a wire tap) and repeats the non-blocking
+reads with a short timeout, every byte recorded in a wire tap, up to ``tap_limit`` bytes: a
+:class:`~gnutls_lab.sessions._transport.WireTap` that says when it was capped) and repeats the non-blocking
 ``handshake_step`` until done or until a deadline. The result, :class:`RemoteConnection`, answers the
 same questions as the in-process :class:`~gnutls_lab.sessions._lab.Connection` (protocol, resumed, transcript,
 wire, session data), so the CLI prints both the same way.
@@ -28,7 +29,7 @@ from ..sessions import CertificateCredentials
 from ..errors import GnuTLSLabError, UsageError
 from ..sessions import ClientFacts
 from ..sessions import ClientSession, SessionData, as_session_data, resolve_priority
-from ..sessions import SocketEndpoint
+from ..sessions import MAX_TAP_BYTES, SocketEndpoint, WireTap
 
 __all__ = [
     "RemoteConnection",
@@ -145,6 +146,16 @@ class RemoteConnection(ClientFacts):
         self._session_data: SessionData | None = None
 
     @property
+    def wire_capped(self) -> bool:
+        """The wire tap reached its limit: :attr:`wire` holds the start of the connection, not all of it."""
+        return bool(getattr(self.wire, "capped", False))
+
+    @property
+    def wire_dropped_bytes(self) -> int:
+        """Bytes seen on the wire but not kept in :attr:`wire` (0 unless :attr:`wire_capped`)."""
+        return int(getattr(self.wire, "dropped_bytes", 0))
+
+    @property
     def session_data(self) -> SessionData:
         """``gnutls_session_get_data2`` after reading what the server sent within ``ticket_wait`` s."""
         if self._session_data is None:
@@ -163,17 +174,21 @@ class RemoteConnection(ClientFacts):
         self.sock.settimeout(_QUIET_SECONDS)
         try:
             while time.monotonic() < deadline:
-                chunks_before = len(self.wire)
+                chunks_before = self._chunks_seen()
                 data = self.client.recv()
                 if data == b"":
                     return
-                quiet = len(self.wire) == chunks_before  # nothing arrived during a whole poll
+                quiet = self._chunks_seen() == chunks_before  # nothing arrived during a whole poll
                 if quiet and self.client.ticket_received:
                     return
         except GnuTLSLabError:
             return
         finally:
             self.sock.settimeout(_POLL_SECONDS)
+
+    def _chunks_seen(self) -> int:
+        """Chunks read from the socket so far, kept in the tap or not (a capped tap stops growing)."""
+        return len(self.wire) + getattr(self.wire, "dropped_chunks", 0)
 
     def explain(self) -> str:
         where = f"{self.address[0]}:{self.address[1]}"
@@ -204,7 +219,7 @@ class RemoteConnection(ClientFacts):
             protocol=self.protocol, cipher_suite=self.cipher_suite, resumed=self.resumed,
             offered_resumption=self.offered_resumption, session_data=self.session_data,
             transcript=list(self.transcript), wire=list(self.wire), offered=self.offered,
-            explanation=self.explain())
+            explanation=self.explain(), wire_capped=self.wire_capped, wire_dropped_bytes=self.wire_dropped_bytes)
 
     def __enter__(self) -> RemoteConnection:
         return self
@@ -219,12 +234,14 @@ class RemoteConnection(ClientFacts):
 
 def connect(host: str, port: int, tls: str = "1.3", *, resume=None, credentials=None,
             server_name: str | None = None, timeout: float = 10.0, ticket_wait: float = 1.0,
-            allow_remote: bool = False, observe: bool = True) -> RemoteConnection:
+            allow_remote: bool = False, observe: bool = True, tap_limit: int | None = MAX_TAP_BYTES) -> RemoteConnection:
     """A TLS handshake with a real server over TCP; ``resume``: session data (bytes or SessionData).
 
     The client does not verify the server's certificate (it is a lab). ``credentials``: a client
     :class:`~gnutls_lab.sessions._credentials.CertificateCredentials` to share across connections (default: a new
-    one, freed with the connection).
+    one, freed with the connection). ``tap_limit``: the most bytes the wire tap keeps (default 1 MiB;
+    None keeps everything, for a server you know stops talking); :attr:`RemoteConnection.wire_capped`
+    says when it was reached.
     """
     offered = as_session_data(resume) if resume is not None else None
     address = check_host(host, allow_remote)
@@ -236,7 +253,7 @@ def connect(host: str, port: int, tls: str = "1.3", *, resume=None, credentials=
         if owned:
             credentials.close()
         raise UsageError(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
-    wire: list = []
+    wire: list = [] if tap_limit is None else WireTap(tap_limit)
     endpoint = SocketEndpoint(sock, "client", wire, timeout=_POLL_SECONDS)
     try:
         client = ClientSession(credentials, resolve_priority(str(tls)), endpoint=endpoint,
@@ -299,6 +316,8 @@ class ConnectionSummary:
     wire: list
     offered: SessionData | None
     explanation: str
+    wire_capped: bool = False  # the wire tap reached its limit; ``wire`` is the start of the connection
+    wire_dropped_bytes: int = 0
 
     def explain(self) -> str:
         return self.explanation

@@ -22,6 +22,7 @@ from ._early_data import AntiReplay, ZeroRttLab, first_flight
 from ._files import (
     MAX_KEY_FILE_BYTES,
     check_output_path,
+    check_output_targets,
     open_private_log,
     read_user_file,
     write_file,
@@ -30,6 +31,7 @@ from ._files import (
 from ._lab import ClientFacts, Connection, Lab
 from ._pcapng import TlsCapture, write_keylog, write_pcapng
 from ._session import (
+    MAX_EXTRA_TICKETS,
     PRIORITY_PRESETS,
     ClientSession,
     HandshakeMessage,
@@ -37,7 +39,6 @@ from ._session import (
     SessionCache,
     SessionData,
     as_session_data,
-    MAX_EXTRA_TICKETS,
     generate_ticket_key,
     preflight,
     pump,
@@ -45,7 +46,7 @@ from ._session import (
     validate_extra_tickets,
     validate_lifetime,
 )
-from ._transport import SocketEndpoint, WireChunk, memory_pair
+from ._transport import MAX_TAP_BYTES, SocketEndpoint, WireChunk, WireTap, memory_pair
 
 __all__ = [
     # the lab: a server and its client in one object, and what a connection shows
@@ -66,6 +67,8 @@ __all__ = [
     "pump",
     "memory_pair",
     "SocketEndpoint",
+    "WireTap",
+    "MAX_TAP_BYTES",
     "WireChunk",
     "generate_ticket_key",
     "PRIORITY_PRESETS",
@@ -90,6 +93,7 @@ __all__ = [
     "write_private_file",
     "open_private_log",
     "check_output_path",
+    "check_output_targets",
     "read_user_file",
     "MAX_KEY_FILE_BYTES",
 ]

@@ -16,7 +16,7 @@ import os
 import threading
 import time
 
-from ..binding import check, load, take_datum
+from ..binding import check, exact_bytes, load, take_datum
 from ..errors import UsageError
 
 __all__ = ["LabCertificate", "CertificateCredentials", "PskCredentials", "AnonCredentials", "KIND_NAMES"]
@@ -66,7 +66,7 @@ class LabCertificate:
               "gnutls_x509_crt_set_dn")
         check(lib.gnutls_x509_crt_set_key(crt, self._key), "gnutls_x509_crt_set_key")
         for name in dns_names:
-            raw = name.encode()
+            raw = exact_bytes(name.encode(), "a DNS name")
             check(lib.gnutls_x509_crt_set_subject_alt_name(crt, lib.GNUTLS_SAN_DNSNAME, raw, len(raw), 1),
                   "gnutls_x509_crt_set_subject_alt_name")
         usage = lib.GNUTLS_KEY_DIGITAL_SIGNATURE | (lib.GNUTLS_KEY_KEY_ENCIPHERMENT if algorithm == "rsa" else 0)
@@ -230,6 +230,7 @@ class PskCredentials(_Credentials):
         if role == "client":
             if key is None:
                 raise UsageError("a PSK client needs a key")
+            key = exact_bytes(key, "a PSK key")
             p = ffi.new("gnutls_psk_client_credentials_t *")
             check(lib.gnutls_psk_allocate_client_credentials(p), "gnutls_psk_allocate_client_credentials")
             super().__init__(p[0], lib.gnutls_psk_free_client_credentials)
@@ -250,7 +251,8 @@ class PskCredentials(_Credentials):
             check(lib.gnutls_psk_set_server_known_dh_params(self._handle, lib.GNUTLS_SEC_PARAM_MEDIUM),
                   "gnutls_psk_set_server_known_dh_params")
             self.username = None
-            self.keys = dict(keys or ({username: key} if key is not None else {}))
+            given = keys or ({username: key} if key is not None else {})
+            self.keys = {name: exact_bytes(value, "a PSK key") for name, value in given.items()}
         else:
             raise UsageError(f"role must be 'client' or 'server', not {role!r}")
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..binding import callbacks
-from ..binding import check, load, make_error
+from ..binding import check, exact_bytes, load, make_error
 from ..errors import GnuTLSLabError, UsageError
 from ._lab import Connection, Lab
 from ._session import ClientSession, ServerSession, SessionData, as_session_data, pump
@@ -184,7 +184,7 @@ class EarlyDataClientSession(ClientSession):
         """
         if self.handshake_done:
             raise UsageError("early data is sent before the handshake, not after it")
-        data = bytes(data)
+        data = exact_bytes(data, "early data")
         rc = self._lib.gnutls_record_send_early_data(self._ptr, data, len(data))
         self._after_call()
         if rc < 0:
@@ -278,26 +278,32 @@ class ZeroRttLab:
     a fresh ``Lab("1.3")``). ``early_data``: the server's limit in bytes, written into its tickets.
     ``anti_replay``: an :class:`AntiReplay` shared by every server session of this lab (as one server
     process would), or None. Every server session (:meth:`issue_ticket`, :meth:`resume`, :meth:`replay`)
-    uses the same ticket key and the same anti-replay state.
+    uses the same ticket key and the same anti-replay state. ``keylog``: record the secrets of every
+    session, so that :meth:`resume`'s connections (0-RTT included) and replayed flights can be written
+    to a capture Wireshark decrypts (:func:`gnutls_lab.write_pcapng`); None follows the lab's
+    ``Lab(..., keylog=True)``.
     """
 
-    def __init__(self, lab=None, *, early_data: int = 16384, anti_replay: AntiReplay | None = None):
+    def __init__(self, lab=None, *, early_data: int = 16384, anti_replay: AntiReplay | None = None,
+                 keylog: bool | None = None):
         self.lab = lab if lab is not None else Lab("1.3")
         if "VERS-TLS1.3" not in self.lab.priority:
             raise UsageError("early data exists only in TLS 1.3: use a Lab('1.3')")
         self.early_data_limit = early_data
         self.anti_replay = anti_replay
+        self.keylog = self.lab.keylog if keylog is None else bool(keylog)
 
     def _server(self, endpoint) -> EarlyDataServerSession:
         lab = self.lab
         return EarlyDataServerSession(lab.server_credentials, lab.priority, endpoint=endpoint,
                                       ticket_key=lab.ticket_key, lifetime=lab.lifetime,
-                                      early_data=self.early_data_limit, anti_replay=self.anti_replay)
+                                      early_data=self.early_data_limit, anti_replay=self.anti_replay,
+                                      keylog=self.keylog)
 
     def _client(self, endpoint) -> EarlyDataClientSession:
         lab = self.lab
         return EarlyDataClientSession(lab.client_credentials, lab.client_priority, endpoint=endpoint,
-                                      server_name=lab.server_name)
+                                      server_name=lab.server_name, keylog=self.keylog)
 
     def issue_ticket(self) -> SessionData:
         """A full handshake; the client's session data once the server's ticket has arrived."""
@@ -332,14 +338,37 @@ class ZeroRttLab:
             raise
         return Connection(client, server, wire, offered)
 
-    def replay(self, flight: bytes) -> ReplayOutcome:
-        """Send a recorded first flight to a fresh server session of this lab (same key, same anti-replay)."""
-        _, server_end = memory_pair(None)
+    def replay(self, flight: bytes, *, tap: list | None = None) -> ReplayOutcome:
+        """Send a recorded first flight to a fresh server session of this lab (same key, same anti-replay).
+
+        ``tap``: a list that receives the wire of the replay (the flight, then what the server answered),
+        as :class:`~gnutls_lab.sessions._transport.WireChunk`; with :meth:`capture_replay` it goes to a
+        capture file.
+        """
+        _, server_end = memory_pair(tap)
         server = self._server(server_end)
         try:
             return replay_flight(flight, server)
         finally:
             server.close()
+
+    @staticmethod
+    def capture_replay(tap: list, original, started_at: float | None = None):
+        """A :class:`~gnutls_lab.sessions._pcapng.TlsCapture` of a replay (``tap`` from :meth:`replay`);
+        ``original``: the 0-RTT connection whose flight was replayed (a :class:`Connection` still open, or
+        its ``capture()``).
+
+        Its key log is the original connection's: the replayed ClientHello carries the original client
+        random, so Wireshark decrypts the replayed early data with the original CLIENT_EARLY_TRAFFIC_SECRET,
+        as the server did. What the server answered stays encrypted: its keys came from a fresh key
+        exchange that the attacker (and the capture) do not have.
+        """
+        from ._clock import now as clock_now
+        from ._pcapng import TlsCapture
+
+        keylog = original.keylog if isinstance(original, TlsCapture) else tuple(original.keylog_lines())
+        return TlsCapture(tuple((chunk.sender, bytes(chunk.data)) for chunk in tap), tuple(keylog),
+                          clock_now() if started_at is None else started_at)
 
     def __repr__(self) -> str:
         return f"<ZeroRttLab early_data {self.early_data_limit} bytes, anti_replay {self.anti_replay!r}>"

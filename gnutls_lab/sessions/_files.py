@@ -9,8 +9,15 @@ would replace the device or the link instead of writing into it. :func:`write_pr
 same with mode 0600, for anything that holds a secret (session data carries the master or resumption
 secret; a ticket key decrypts every ticket the server issued).
 
-Reading. :func:`read_user_file` reads at most ``limit`` bytes (plus one, to notice a larger file), so a
-multi-gigabyte file or ``/dev/zero`` given by mistake is a one-line error, not a full memory.
+Reading. :func:`read_user_file` reads regular files only, and at most ``limit`` bytes of them (plus one,
+to notice a larger file): a multi-gigabyte file is a one-line error, not a full memory, and a named
+pipe, a device (``/dev/zero``) or a directory is refused at once, as the writers refuse them, instead
+of waiting for a writer that never comes (standard input is read with ``-`` by the commands that take it).
+
+Several outputs. :func:`check_output_targets` checks every output a command was given before any work
+is done: each as :func:`check_output_path` does, its folder exists, and no two options name the same
+file (the same path after resolving links and ``..``, or, for files that exist, the same device and
+inode: a hard link), since the second write would replace the first.
 """
 
 from __future__ import annotations
@@ -21,8 +28,8 @@ import tempfile
 
 from ..errors import UsageError
 
-__all__ = ["write_file", "write_private_file", "open_private_log", "check_output_path", "read_user_file",
-           "MAX_KEY_FILE_BYTES", "MAX_BLOB_FILE_BYTES"]
+__all__ = ["write_file", "write_private_file", "open_private_log", "check_output_path", "check_output_targets",
+           "read_user_file", "MAX_KEY_FILE_BYTES", "MAX_BLOB_FILE_BYTES"]
 
 MAX_KEY_FILE_BYTES = 64 * 1024  # a ticket key is 64 bytes; hex, base64 and whitespace fit easily
 MAX_BLOB_FILE_BYTES = 16 * 1024 * 1024  # session data is a few kilobytes; certificates make it larger
@@ -53,6 +60,40 @@ def check_output_path(path) -> str:
         raise UsageError(f"refusing to write {path}: it is a {_kind(info.st_mode)}, not a regular file "
                          "(name a new or regular file instead)")
     return path
+
+
+def check_output_targets(named, reads_existing=()) -> None:
+    """Check the outputs of one command before it does any work; ``named`` maps each option
+    (``"--pcap"``) to the path it was given (None or ``-``: not a file, skipped).
+
+    Each path: :func:`check_output_path`, and its folder must exist (``reads_existing``: options whose
+    file is read when it exists, such as a ticket key written only when missing; they skip those two
+    checks, their reader refuses what it cannot read). Then no two may name one file:
+    equal after ``os.path.realpath``, or the same ``(st_dev, st_ino)`` where both exist. A
+    :class:`UsageError` names the two options.
+    """
+    seen: list = []
+    for option, path in named.items():
+        if path is None or path == "-":
+            continue
+        path = os.fspath(path)
+        if option not in reads_existing:
+            path = check_output_path(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        if option not in reads_existing and not os.path.isdir(folder):
+            raise UsageError(f"cannot write {path} ({option}): its folder {folder} does not exist")
+        resolved = os.path.realpath(path)
+        try:
+            info = os.stat(path)
+            inode = (info.st_dev, info.st_ino)
+        except OSError:
+            inode = None
+        for other_option, other_path, other_resolved, other_inode in seen:
+            if resolved == other_resolved or (inode is not None and inode == other_inode):
+                how = "the same path" if path == other_path else "the same file"
+                raise UsageError(f"{other_option} {other_path} and {option} {path} name {how}: one would "
+                                 "overwrite the other; give each its own file")
+        seen.append((option, path, resolved, inode))
 
 
 def _umask() -> int:
@@ -121,19 +162,33 @@ def open_private_log(path):
 
 
 def read_user_file(path, limit: int, what: str = "file") -> bytes:
-    """The bytes of ``path``, refused with one line if the file holds more than ``limit`` bytes."""
+    """The bytes of regular file ``path``; one-line refusals for anything else (a named pipe, device,
+    directory or socket) and for a file of more than ``limit`` bytes."""
     path = os.fspath(path)
+    try:  # O_NONBLOCK: opening a named pipe would otherwise wait for a writer before we can look at it
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from None
     try:
-        with open(path, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError(f"refusing to read {what} {path}: it is a {_kind(info.st_mode)}, not a regular "
+                             "file (give a file, or - for standard input where the command takes it)")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as handle:
+            fd = None
             data = handle.read(limit + 1)
     except OSError as exc:
         raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from None
+    finally:
+        if fd is not None:
+            os.close(fd)
     if len(data) > limit:
         try:
             size = f"{os.stat(path).st_size} bytes"
         except OSError:
             size = "unknown size"
-        if size == "0 bytes":  # a device or pipe: its size is not known in advance
-            size = "endless or unknown size"
+        if size == "0 bytes":  # a file that grew while we read it
+            size = "growing or unknown size"
         raise UsageError(f"{what} {path} is too large ({size}; at most {limit} bytes are read)")
     return data

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 
+from ..binding import exact_bytes
 from ._clock import now as clock_now
 from ._credentials import AnonCredentials, CertificateCredentials, LabCertificate, PskCredentials
 from ..errors import UsageError
@@ -146,7 +147,8 @@ class Connection(ClientFacts):
             lines.append(f"CLIENT_RANDOM {self.client.randoms()[0].hex()} {self.client.master_secret().hex()}")
         if self.protocol == "TLS1.3" and not lines:
             raise UsageError("this TLS 1.3 connection has no key log, so its handshake could not be decrypted: "
-                             "connect with keylog=True (Lab(..., keylog=True) or lab.connect(keylog=True))")
+                             "connect with keylog=True (Lab(..., keylog=True), lab.connect(keylog=True) or, "
+                             "for 0-RTT, ZeroRttLab(..., keylog=True))")
         return lines
 
     def capture(self):
@@ -202,8 +204,8 @@ class Lab:
     ``tls``: ``"1.3"``, ``"1.2"``, a preset (``tls1.3``) or a raw priority string. ``auth``:
     ``certificate`` (a fresh ECDSA P-256 lab certificate; ``certificate="rsa"`` for RSA), ``psk`` or
     ``anon`` (TLS 1.2 only). Server policy: ``tickets`` (on/off), ``lifetime`` (seconds, 1..604800;
-    None keeps libgnutls's 21600), ``extra_tickets`` (0 to 31, sent with ``gnutls_session_ticket_send`` after
-    each TLS 1.3 handshake), ``auto_tickets`` (False: ``GNUTLS_NO_AUTO_SEND_TICKET``), ``session_cache``
+    None keeps libgnutls's 21600), ``extra_tickets`` (sent with ``gnutls_session_ticket_send`` after each
+    TLS 1.3 handshake; 0 to ``MAX_EXTRA_TICKETS``, 31), ``auto_tickets`` (False: ``GNUTLS_NO_AUTO_SEND_TICKET``), ``session_cache``
     (TLS 1.2 session-ID cache; default: on when tickets are off, as with gnutls-serv), ``ticket_key`` (64 bytes; default: a fresh one).
     Client: ``client_tickets`` (False: ``GNUTLS_NO_TICKETS``), ``server_name`` (SNI), ``compat_mode``
     (False: ``%DISABLE_TLS13_COMPAT_MODE`` in the client's priority, so its TLS 1.3 ClientHello carries
@@ -232,7 +234,7 @@ class Lab:
             self.priority += _ANON_SUFFIX
         if lifetime is not None:
             validate_lifetime(lifetime)
-        validate_extra_tickets(extra_tickets)  # 0..31: what one gnutls_session_ticket_send can send
+        validate_extra_tickets(extra_tickets)  # 0..MAX_EXTRA_TICKETS (31): libgnutls fails at 32
         self.auth = auth
         self.tickets = tickets
         self.lifetime = lifetime
@@ -249,7 +251,7 @@ class Lab:
         if session_cache is None:  # like gnutls-serv: without tickets, TLS 1.2 resumes by session ID
             session_cache = not tickets
         self.cache = SessionCache() if session_cache else None
-        self.ticket_key = ticket_key if ticket_key is not None else generate_ticket_key()
+        self.ticket_key = exact_bytes(ticket_key, "a ticket key") if ticket_key is not None else generate_ticket_key()
         if len(self.ticket_key) != 64:
             raise UsageError(f"a GnuTLS ticket master key is 64 bytes, not {len(self.ticket_key)}")
         self.certificate = None

@@ -26,15 +26,18 @@ parameters must hold exactly the fields their protocol version calls for, which 
 version flip), counts that fit, a session ID of at most 32 bytes (GnuTLS before 3.8.13 copies up to
 255 bytes into its 32-byte array unless patched, as Debian's 3.7.9 and 3.8.9 are), a protocol version
 and extension ids that exist. Trailing bytes are allowed, as libgnutls allows them.
+One check is not about unpacking: a TLS 1.2 blob that sets encrypt-then-MAC on a NULL-cipher suite
+unpacks fine and crashes the resumed handshake (see :func:`_check_etm_cipher`).
 """
 
 from __future__ import annotations
 
+from ..binding import load
 from ..errors import BlobFormatError
 from ..formats import CREDENTIALS, EXTENSION_GIDS, PROTOCOLS
 from ..formats import DUMMY_SESSION, PROTOCOL_TLS13, magic_of, magic_of_gnutls_version, parse_session
 
-__all__ = ["check_session_data"]
+__all__ = ["check_session_data", "null_cipher_suites"]
 
 #: ``GNUTLS_CRD_IA``: in the credentials table for naming, but no session can have it.
 _CRD_IA = 5
@@ -66,6 +69,43 @@ def check_session_data(data: bytes, version_tuple: tuple) -> None:
         if extension["gid"] not in EXTENSION_GIDS:
             path = f"extensions[{index}].gid"
             raise _refuse(f"unknown extension id {extension['gid']}", path, _offset(data, path))
+    _check_etm_cipher(data, tree["security_parameters"]["body"])
+
+
+def _check_etm_cipher(data: bytes, parameters) -> None:
+    """Encrypt-then-MAC on a suite whose bulk cipher is NULL: the record layer dereferences a cipher
+    it never set up (``lib/cipher_int.c``: ``handle->cipher.e->type`` when ``etm`` is set, and a NULL
+    cipher leaves ``handle->cipher`` zeroed), SIGSEGV at the first protected record of the resumed
+    handshake. libgnutls itself sets ``etm`` only for block ciphers (``lib/ext/etm.c``), so no real
+    session has this pair; the blob's suite is taken without the priority check a ServerHello gets.
+    Every credential kind and TLS 1.0-1.2 alike (a CBC suite negotiates ETM; GCM does not)."""
+    if not parameters.get("etm"):  # absent under TLS 1.3, 0 unless a CBC suite negotiated it
+        return
+    suite = parameters.get("cs")
+    if suite in null_cipher_suites():
+        path = "security_parameters.etm"
+        raise _refuse(f"encrypt-then-MAC with the NULL-cipher suite 0x{suite:04X}, a pair libgnutls never "
+                      "writes and crashes on", path, _offset(data, path))
+
+
+_null_suites: frozenset | None = None
+
+
+def null_cipher_suites() -> frozenset:
+    """The cipher suite ids (e.g. 0x0001) whose bulk cipher is ``GNUTLS_CIPHER_NULL``, read from the
+    running library's own table (``gnutls_cipher_suite_info``)."""
+    global _null_suites
+    if _null_suites is None:
+        ffi, lib = load()[:2]
+        suite_id = ffi.new("unsigned char[2]")
+        cipher = ffi.new("unsigned int *")
+        found, index = set(), 0
+        while lib.gnutls_cipher_suite_info(index, suite_id, ffi.NULL, cipher, ffi.NULL, ffi.NULL) != ffi.NULL:
+            if cipher[0] == lib.GNUTLS_CIPHER_NULL:
+                found.add(suite_id[0] << 8 | suite_id[1])
+            index += 1
+        _null_suites = frozenset(found)
+    return _null_suites
 
 
 def _version_mismatch(data: bytes) -> tuple | None:

@@ -20,7 +20,7 @@ from collections import deque
 from typing import NamedTuple
 
 from ..binding import callbacks
-from ..binding import c_string, check, load, make_error, take_datum, view_datum
+from ..binding import c_string, check, exact_bytes, load, make_error, take_datum, view_datum
 from ..errors import GnuTLSError, GnuTLSLabError, UsageError
 
 __all__ = [
@@ -51,6 +51,12 @@ PRIORITY_PRESETS = {
 }
 _ALIASES = {"1.3": "tls1.3", "1.2": "tls1.2", "TLS1.3": "tls1.3", "TLS1.2": "tls1.2", "13": "tls1.3", "12": "tls1.2"}
 MAX_LIFETIME = 604800  # RFC 8446 4.6.1, and libgnutls's own cap
+#: The most TLS 1.3 tickets one ``gnutls_session_ticket_send`` call can send: each ticket is a record
+#: queued for one flush, and ``_gnutls_io_write_flush`` (``lib/buffers.c``) refuses a 32nd queued record
+#: (``MAX_QUEUE`` 32) with ``GNUTLS_E_INTERNAL_ERROR``. Measured in 3.7.9, 3.8.9 and 3.8.13 alike: 31
+#: works, 32 fails. The bound of ``Lab(extra_tickets=)``, ``LabServer(extra_tickets=)``, ``gnutls-lab serve
+#: --tickets`` and ``ServerSession.send_tickets`` (all through :func:`validate_extra_tickets`).
+MAX_EXTRA_TICKETS = 31
 #: The 4-byte dummy of gnutls_session_get_data2 (``formats.DUMMY_SESSION``, defined with the blob layout;
 #: spelled out here so that ``import gnutls_lab`` does not load the formats layer and construct).
 DUMMY = bytes(4)
@@ -160,7 +166,7 @@ class SessionData:
                  waited_ms: tuple = (), from_library: bool = False):
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise UsageError(f"session data is bytes, not {type(data).__name__}")
-        data = bytes(data)
+        data = exact_bytes(data)  # the stored bytes: a subclass's __eq__/__hash__/__bytes__ are not asked
         dummy = data == DUMMY
         init = object.__setattr__
         #: True when these bytes came from gnutls_session_get_data2 of this process's library
@@ -190,7 +196,7 @@ class SessionData:
         if isinstance(other, SessionData):
             return self.data == other.data
         if isinstance(other, (bytes, bytearray)):
-            return self.data == bytes(other)
+            return self.data == exact_bytes(other)
         return NotImplemented
 
     def __hash__(self) -> int:
@@ -222,7 +228,9 @@ class SessionData:
 
 
 # Blobs that passed the preflight, by content (bytes are immutable, so equal bytes pass equally):
-# resuming with the same blob again, as the experiments do in loops, does not walk it again.
+# resuming with the same blob again, as the experiments do in loops, does not walk it again. Keys and
+# look-ups are exact bytes (session_data_bytes): a bytes subclass whose __eq__/__hash__ claim to be a
+# checked blob is never asked.
 _checked_blobs: set = set()
 
 
@@ -235,7 +243,8 @@ def preflight(data: bytes, version_tuple: tuple | None = None) -> None:
     """
     from ._preflight import check_session_data  # imports the decoder's reader: only when needed
 
-    check_session_data(bytes(data), tuple(version_tuple) if version_tuple is not None else load()[3].version_tuple)
+    version = tuple(version_tuple) if version_tuple is not None else load()[3].version_tuple
+    check_session_data(exact_bytes(data, "a packed session"), version)  # the stored bytes, as set_data's
 
 
 def session_data_bytes(data) -> bytes:
@@ -244,10 +253,10 @@ def session_data_bytes(data) -> bytes:
     Anything else (an int, which ``bytes()`` would turn into that many zero bytes, a str, None) is a
     :class:`UsageError` naming its type.
     """
-    if isinstance(data, SessionData):
-        return data.data
+    if isinstance(data, SessionData):  # a subclass may redefine .data: its bytes are taken as stored too
+        return exact_bytes(data.data, "session data")
     if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data)
+        return exact_bytes(data)
     raise UsageError(f"session data to resume from must be bytes or SessionData, not {type(data).__name__}")
 
 
@@ -403,7 +412,8 @@ class Session:
         self.keylog.append((label, secret))
 
     def _psk_lookup(self, username: str):
-        return self.credentials.keys.get(username)
+        key = self.credentials.keys.get(username)
+        return None if key is None else exact_bytes(key, "a PSK key")
 
     def _after_call(self) -> None:
         """After a call into libgnutls: complete the wire tap, re-raise a callback's exception."""
@@ -440,6 +450,7 @@ class Session:
     # -- records ---------------------------------------------------------------------------
     def send(self, data: bytes) -> int:
         """``gnutls_record_send``; returns the number of bytes sent."""
+        data = exact_bytes(data, "record data")  # the length libgnutls reads is the stored one
         rc = self._lib.gnutls_record_send(self._ptr, data, len(data))
         self._after_call()
         return check(rc, "gnutls_record_send")
@@ -653,7 +664,7 @@ class ClientSession(Session):
             flags |= 1024
         super().__init__(credentials, priority, endpoint=endpoint, flags=flags, observe=observe, keylog=keylog)
         if server_name:
-            raw = server_name.encode()
+            raw = exact_bytes(server_name.encode(), "server name")
             check(self._lib.gnutls_server_name_set(self._ptr, 1, raw, len(raw)), "gnutls_server_name_set")
 
     def read_tickets(self) -> list[SessionData]:
@@ -680,19 +691,16 @@ class ClientSession(Session):
         return found
 
 
-#: The most NewSessionTickets one ``gnutls_session_ticket_send`` call can send: libgnutls queues each
-#: ticket as one record and flushes at most 31 records at once (``lib/buffers.c``, ``MAX_QUEUE`` 32:
-#: the 32nd fails with ``GNUTLS_E_INTERNAL_ERROR``), on 3.7.9, 3.8.9 and 3.8.13 alike.
-MAX_EXTRA_TICKETS = 31
-
-
-def validate_extra_tickets(count) -> int:
-    """``count`` extra TLS 1.3 tickets per connection, 0 to :data:`MAX_EXTRA_TICKETS`, or a UsageError."""
+def validate_extra_tickets(count, what: str = "extra_tickets") -> int:
+    """``count`` as a number of extra TLS 1.3 tickets per handshake, 0 to :data:`MAX_EXTRA_TICKETS`;
+    a one-line :class:`UsageError` naming the limit otherwise (``what`` names the option). The one check
+    of ``Lab(extra_tickets=)``, ``LabServer(extra_tickets=)``, ``gnutls-lab serve --tickets`` and
+    ``ServerSession.send_tickets``."""
     if isinstance(count, bool) or not isinstance(count, int):
-        raise UsageError(f"extra tickets must be a whole number, not {count!r}")
+        raise UsageError(f"{what} is a whole number of tickets, 0 to {MAX_EXTRA_TICKETS}, not {count!r}")
     if not 0 <= count <= MAX_EXTRA_TICKETS:
-        raise UsageError(f"{count} extra tickets refused: 0 to {MAX_EXTRA_TICKETS} (libgnutls sends at most "
-                         f"{MAX_EXTRA_TICKETS} tickets in one gnutls_session_ticket_send call)")
+        raise UsageError(f"{what} {count} refused: 0 to {MAX_EXTRA_TICKETS}, at most {MAX_EXTRA_TICKETS} tickets "
+                         "per gnutls_session_ticket_send call (libgnutls flushes at most 31 records at once)")
     return count
 
 
@@ -755,6 +763,8 @@ class ServerSession(Session):
             lib.gnutls_db_set_store_function(self._ptr, cb.db_store)
             lib.gnutls_db_set_retrieve_function(self._ptr, cb.db_retrieve)
             lib.gnutls_db_set_remove_function(self._ptr, cb.db_remove)
+        if ticket_key is not None:
+            ticket_key = exact_bytes(ticket_key, "a ticket key")
         self.ticket_key = ticket_key
         if ticket_key is not None:
             if len(ticket_key) != 64:
@@ -773,8 +783,7 @@ class ServerSession(Session):
 
     def send_tickets(self, count: int = 1) -> None:
         """``gnutls_session_ticket_send(session, count, 0)``: more TLS 1.3 tickets, now."""
-        if count < 0:
-            raise UsageError("cannot send a negative number of tickets")
+        validate_extra_tickets(count, "the number of tickets to send")
         if count:
             rc = self._lib.gnutls_session_ticket_send(self._ptr, count, 0)
             self._after_call()
@@ -791,7 +800,8 @@ _ticket_key_datums: dict = {}
 
 def _ticket_key_datum(key: bytes):
     ffi = load()[0]
-    buffer = ffi.new("unsigned char[]", bytes(key))
+    key = exact_bytes(key, "a ticket key")
+    buffer = ffi.new("unsigned char[]", key)
     datum = ffi.new("gnutls_datum_t *")
     datum.data, datum.size = buffer, len(key)
     if len(_ticket_key_datums) > 64:  # labs that rotate keys a lot: keep the cache small

@@ -12,7 +12,9 @@ NewSessionTicket. It answers at once ("data ready" or "timeout"), and records th
 library asked to wait, so the wait is visible instead of slow.
 
 The wire tap records every chunk a side pushes, as :class:`WireChunk` (sender, bytes): exactly what a
-passive observer on the wire sees, before any parsing.
+passive observer on the wire sees, before any parsing. A tap is a list; over a real socket it is a
+:class:`WireTap`, which keeps at most :data:`MAX_TAP_BYTES` (a server that streams application data
+would otherwise fill the memory: 385 MB in one second over loopback) and counts what it did not keep.
 
 Two implementations of the in-memory pipe behave the same: :class:`MemoryEndpoint` keeps the inbox in a
 ``bytearray`` and moves bytes in Python callbacks; :class:`NativeMemoryEndpoint` keeps it in C
@@ -32,7 +34,47 @@ import time
 from ..binding import WireChunk, native_pipe, native_pipe_status
 from ..errors import UsageError
 
-__all__ = ["WireChunk", "Endpoint", "MemoryEndpoint", "NativeMemoryEndpoint", "SocketEndpoint", "memory_pair"]
+__all__ = ["WireChunk", "WireTap", "MAX_TAP_BYTES", "Endpoint", "MemoryEndpoint", "NativeMemoryEndpoint",
+           "SocketEndpoint", "memory_pair"]
+
+#: What a :class:`WireTap` keeps of one connection by default: a handshake with its tickets takes a few
+#: KB (a long certificate chain some tens), so 1 MiB keeps every handshake whole.
+MAX_TAP_BYTES = 1 << 20
+
+
+class WireTap(list):
+    """A wire tap (a list of :class:`WireChunk`) that keeps at most ``limit`` bytes.
+
+    It keeps the chunks that fit, in order; from the first chunk that does not fit on, it counts chunks
+    and bytes (``dropped_chunks``, ``dropped_bytes``) instead of keeping them, so what it holds is always
+    a prefix of the conversation. ``capped`` says whether anything was left out.
+    """
+
+    def __init__(self, limit: int = MAX_TAP_BYTES):
+        super().__init__()
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise UsageError(f"a wire tap limit is a number of bytes, 0 or more, not {limit!r}")
+        self.limit = limit
+        self.kept_bytes = 0
+        self.dropped_bytes = 0
+        self.dropped_chunks = 0
+
+    def append(self, chunk) -> None:
+        size = len(chunk.data)
+        if self.dropped_chunks or self.kept_bytes + size > self.limit:
+            self.dropped_chunks += 1
+            self.dropped_bytes += size
+            return
+        self.kept_bytes += size
+        super().append(chunk)
+
+    @property
+    def capped(self) -> bool:
+        return self.dropped_chunks > 0
+
+    def __repr__(self) -> str:
+        cut = f", capped: {self.dropped_bytes} bytes in {self.dropped_chunks} chunks not kept" if self.capped else ""
+        return f"<WireTap {len(self)} chunks, {self.kept_bytes} of at most {self.limit} bytes{cut}>"
 
 
 class Endpoint:

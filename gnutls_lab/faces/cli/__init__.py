@@ -5,6 +5,12 @@ Each sub-command lives in its own private module of this package (``_core``, ``_
 ``register(subparsers)``, which adds its parser and sets ``func`` (``func(args) -> int``). Errors never show a traceback:
 any :class:`~gnutls_lab.errors.GnuTLSLabError` becomes one line on stderr and exit status 2.
 Set ``GNUTLS_LAB_DEBUG=1`` to see the traceback of an unexpected error.
+
+Output files: a command adds each option that names a file it writes with :func:`add_output_argument`;
+before the command runs, all of them are checked together (``sessions.check_output_targets``:
+not a device, directory or link, the folder exists, no two options naming one file), so a bad path
+costs no work and one file never overwrites another. Every user-given name the CLI prints goes through
+:func:`printable` (control characters escaped), and so does every error line.
 """
 
 from __future__ import annotations
@@ -15,7 +21,27 @@ import importlib
 import os
 import sys
 
-__all__ = ["main", "build_parser", "LabArgumentParser"]
+from .. import printable  # one escaping for every name and value the CLI prints
+
+__all__ = ["main", "build_parser", "LabArgumentParser", "add_output_argument", "printable"]
+
+def add_output_argument(parser, *flags, reads_existing: bool = False, **kwargs):
+    """``parser.add_argument(*flags, **kwargs)`` for an option naming a file the command writes; main()
+    checks every such option of the command before it runs. ``reads_existing``: the command reads the
+    file when it exists (``serve --ticket-key``), so only the "one file, two options" check applies."""
+    action = parser.add_argument(*flags, **kwargs)
+    outputs = dict(parser.get_default("output_options") or {})
+    outputs["/".join(action.option_strings)] = (action.dest, reads_existing)
+    parser.set_defaults(output_options=outputs)
+    return action
+
+
+def _check_outputs(args) -> None:
+    from ...sessions import check_output_targets
+
+    outputs = getattr(args, "output_options", None) or {}
+    check_output_targets({option: getattr(args, dest, None) for option, (dest, _) in outputs.items()},
+                         reads_existing={option for option, (_, reads) in outputs.items() if reads})
 
 # Order = order in --help (each a private module of this package: _core.py, _decode.py, ...).
 _COMMAND_MODULES = ("core", "decode", "experiment", "peers", "spy")
@@ -76,9 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{parser.prog}: a command is required (see {parser.prog} --help)", file=sys.stderr)
         return 2
     try:
+        _check_outputs(args)  # every output path, before any work
         return int(args.func(args) or 0)
     except GnuTLSLabError as exc:
-        print(f"gnutls-lab {args.command}: error: {exc}", file=sys.stderr)
+        print(f"gnutls-lab {args.command}: error: {printable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"gnutls-lab {args.command}: interrupted", file=sys.stderr)
@@ -87,13 +114,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except OSError as exc:  # files and sockets the user named
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"gnutls-lab {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(f"gnutls-lab {args.command}: error: {printable(f'{exc.strerror or exc}{where}')}", file=sys.stderr)
         return 2
     except Exception as exc:  # never a traceback for users; one line, and how to see more
         if os.environ.get("GNUTLS_LAB_DEBUG"):
             raise
         print(
-            f"gnutls-lab {args.command}: internal error: {type(exc).__name__}: {exc} "
+            f"gnutls-lab {args.command}: internal error: {type(exc).__name__}: {printable(exc)} "
             "(set GNUTLS_LAB_DEBUG=1 for the traceback, and please report it)",
             file=sys.stderr,
         )

@@ -6,7 +6,8 @@ import json
 import sys
 
 from ...errors import UsageError
-from ...sessions import check_output_path, write_private_file
+from ...sessions import write_private_file
+from . import add_output_argument, printable
 
 __all__ = ["register", "connection_record", "print_connections", "add_capture_arguments", "write_capture_files"]
 
@@ -16,10 +17,10 @@ def add_tls_argument(parser) -> None:
 
 
 def add_capture_arguments(parser) -> None:
-    parser.add_argument("--pcap", metavar="FILE",
+    add_output_argument(parser, "--pcap", metavar="FILE",
                         help="also write the connections as a pcapng file for Wireshark, secrets embedded "
                              "so it decrypts without a key log (the file holds secrets: mode 0600)")
-    parser.add_argument("--keylog", metavar="FILE",
+    add_output_argument(parser, "--keylog", metavar="FILE",
                         help="also write the key log (SSLKEYLOGFILE format; holds secrets: mode 0600)")
 
 
@@ -36,6 +37,10 @@ def connection_record(conn) -> dict:
         # In wire order where the server's side is known (in-process), else as the client saw them.
         "messages": [{"sender": m.sender, "type": m.name} for m in getattr(conn, "transcript_on_wire", conn.transcript)],
         "explanation": conn.explain(),
+        # what the wire tap kept: over TCP at most MAX_TAP_BYTES, and said so
+        "wire_tap": {"kept_bytes": sum(len(chunk.data) for chunk in conn.wire),
+                     "capped": bool(getattr(conn, "wire_capped", False)),
+                     "dropped_bytes": int(getattr(conn, "wire_dropped_bytes", 0))},
     }
 
 
@@ -49,6 +54,10 @@ def print_connection(index: int, record: dict, out=None) -> None:
         print(f"   {arrow}  {message['type']}", file=out)
     dummy = " (DUMMY: cannot resume)" if record["session_data_dummy"] else ""
     print(f"   session data: {record['session_data_length']} bytes{dummy}", file=out)
+    tap = record.get("wire_tap") or {}
+    if tap.get("capped"):
+        print(f"   wire tap capped: kept the first {tap['kept_bytes']} bytes, {tap['dropped_bytes']} more bytes "
+              "seen and not kept", file=out)
     print(f"   {record['explanation']}", file=out)
 
 
@@ -129,11 +138,11 @@ def write_capture_files(captures: list, pcap: str | None, keylog: str | None, qu
                    "keylog_lines": write_keylog(captures, keylog), "keylog_path": keylog}
     if not quiet:
         if pcap:
-            print(f"wrote {written['connections']} connections ({written['packets']} packets) to {pcap}, "
+            print(f"wrote {written['connections']} connections ({written['packets']} packets) to {printable(pcap)}, "
                   "with their TLS secrets embedded (mode 0600): Wireshark decrypts it as it is", file=sys.stderr)
         if keylog:
             print(f"wrote the key log ({written['keylog_lines']} lines, SSLKEYLOGFILE format, mode 0600) "
-                  f"to {keylog}", file=sys.stderr)
+                  f"to {printable(keylog)}", file=sys.stderr)
     return {"pcapng": written["path"], "connections": written["connections"], "packets": written["packets"],
             "keylog": written["keylog_path"], "keylog_lines": written["keylog_lines"], "holds_secrets": True}
 
@@ -168,12 +177,10 @@ def _capture(args) -> int:
             raise UsageError("--json describes the file written: give -o FILE, not -")
         sys.stdout.buffer.write(data.data)
         return 0
-    if args.ticket_key_out:
-        check_output_path(args.ticket_key_out)  # both paths checked before either file is written
-    data.save(args.output)  # mode 0600 (the blob holds the session's secret), never half-written
+    data.save(args.output)  # both paths were checked (and told apart) before the handshake  # mode 0600 (the blob holds the session's secret), never half-written
     if args.ticket_key_out:
         write_private_file(args.ticket_key_out, lab.ticket_key)
-        print(f"wrote the server's 64-byte ticket key to {args.ticket_key_out} (mode 0600; it decrypts "
+        print(f"wrote the server's 64-byte ticket key to {printable(args.ticket_key_out)} (mode 0600; it decrypts "
               "the ticket in the session data)", file=sys.stderr)
     if args.json:
         json.dump({"path": args.output, "bytes": len(data), "protocol": protocol, "dummy": data.dummy,
@@ -181,7 +188,7 @@ def _capture(args) -> int:
         print()
     else:
         kind = "dummy" if data.dummy else protocol
-        print(f"wrote {len(data)} bytes of {kind} client session data to {args.output}", file=sys.stderr)
+        print(f"wrote {len(data)} bytes of {kind} client session data to {printable(args.output)}", file=sys.stderr)
     return 0
 
 
@@ -204,8 +211,8 @@ def register(subparsers) -> None:
     add_tls_argument(p)
     p.add_argument("--no-tickets", action="store_true", help="client and server without session tickets")
     p.add_argument("--allow-dummy", action="store_true", help="write the 4-byte dummy too")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout")
-    p.add_argument("--ticket-key-out", metavar="FILE",
+    add_output_argument(p, "-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout")
+    add_output_argument(p, "--ticket-key-out", metavar="FILE",
                    help="also write the lab server's 64-byte ticket key (mode 0600), for decode --ticket-key")
     p.add_argument("--json", action="store_true", help="describe the file written, as JSON")
     p.set_defaults(func=_capture)

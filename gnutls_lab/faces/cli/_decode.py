@@ -78,7 +78,7 @@ def run(args) -> int:
             key_source = sys.stdin.buffer.read(MAX_KEY_FILE_BYTES + 1)
             if len(key_source) > MAX_KEY_FILE_BYTES:
                 raise UsageError(f"standard input holds more than {MAX_KEY_FILE_BYTES} bytes: not a ticket key")
-        elif not os.path.isfile(args.ticket_key):
+        elif not os.path.lexists(args.ticket_key):  # a file: never key text typed on the command line
             raise UsageError(f"cannot read ticket key file {args.ticket_key}: no such file")
         else:
             key_source = args.ticket_key

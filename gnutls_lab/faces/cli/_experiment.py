@@ -23,6 +23,7 @@ from dataclasses import replace
 
 from ...errors import UsageError
 from ...sessions import write_file
+from . import add_output_argument, printable
 from ._core import add_tls_argument, write_capture_files
 
 __all__ = ["register"]
@@ -36,7 +37,7 @@ _MECHANISM = {("1.3", "ticket"): "tls13-psk", ("1.2", "ticket"): "tls12-ticket",
 
 def _reuse(args) -> int:
     from ...binding import library_info
-    from ...analysis import ExperimentConfig, sweep_reuse
+    from ...analysis import MAX_SWEEP_VISITS, ExperimentConfig, sweep_reuse
 
     if args.max_reuse < 1:
         raise UsageError(f"--max-reuse must be at least 1 (got {args.max_reuse}); k = 1 is single use")
@@ -46,10 +47,14 @@ def _reuse(args) -> int:
     if mechanism is None:
         raise UsageError("--mechanism session-id exists only with --tls 1.2 (TLS 1.3 resumes with PSK tickets)")
     if args.plot and os.path.splitext(args.plot)[1].lower() not in (".png", ".svg"):
-        raise UsageError(f"--plot writes .png or .svg files, not {args.plot!r}")
+        raise UsageError(f"--plot writes .png or .svg files, not {printable(args.plot)}")
     config = ExperimentConfig(mechanism=mechanism, visits=args.visits, choice=args.choice, gaps=args.gaps,
                               gap=args.gap, seed=args.seed, lifetime=args.lifetime,
                               rotate_every=args.rotate_every, compat_mode=args.compat_mode)
+    runs = args.max_reuse + (1 if args.unlimited else 0)
+    if runs * args.visits > MAX_SWEEP_VISITS:  # before a list of runs is even made
+        raise UsageError(f"{runs} runs of {args.visits} visits refused: at most {MAX_SWEEP_VISITS} visits in one "
+                         "sweep (every run's results stay in memory); lower --max-reuse or --visits")
     ks = list(range(1, args.max_reuse + 1)) + ([None] if args.unlimited else [])
     if args.pcap or args.keylog:
         config = replace(config, keep_wire=True)
@@ -84,7 +89,7 @@ def _reuse(args) -> int:
         print(f"{k:>9}  {r['resumed']:>4}/{r['attempts']:<4}  {rate:>20}  {r['linkable_pair_fraction']:>14.1%}  "
               f"{r['ticket_linkable_pair_fraction']:>9.1%}  {r['max_tracking_seconds']:>10g} s")
     if args.plot:
-        print(f"figure written to {args.plot}", file=sys.stderr)
+        print(f"figure written to {printable(args.plot)}", file=sys.stderr)
     return 0
 
 
@@ -103,8 +108,10 @@ def register(subparsers) -> None:
     add_tls_argument(r)
     r.add_argument("--mechanism", choices=("ticket", "session-id"), default="ticket",
                    help="TLS 1.2 only: resume with tickets (default) or the server's session-ID cache")
-    r.add_argument("--visits", type=int, default=20, metavar="N", help="visits per run, 2 or more (default 20)")
-    r.add_argument("--max-reuse", type=int, default=3, metavar="K", help="runs for k = 1..K (default 3)")
+    r.add_argument("--visits", type=int, default=20, metavar="N",
+                   help="visits per run, 2 to 100000 (default 20)")
+    r.add_argument("--max-reuse", type=int, default=3, metavar="K",
+                   help="runs for k = 1..K (default 3); at most 200000 visits in all runs together")
     r.add_argument("--unlimited", action="store_true", help="also run k = unlimited (reuse_limit null in JSON)")
     r.add_argument("--choice", choices=("reuse", "newest", "pool"), default="reuse",
                    help="which ticket the client offers (default reuse: the same one k times, then the newest)")
@@ -118,11 +125,11 @@ def register(subparsers) -> None:
                    help="TLS 1.3: the client sends an empty legacy_session_id (%%DISABLE_TLS13_COMPAT_MODE) "
                         "instead of the stored one that links its visits")
     r.add_argument("--json", action="store_true", help="machine-readable output (no progress bar)")
-    r.add_argument("--plot", metavar="FILE", help="write the figure to FILE.png or FILE.svg")
-    r.add_argument("--pcap", metavar="FILE",
+    add_output_argument(r, "--plot", metavar="FILE", help="write the figure to FILE.png or FILE.svg")
+    add_output_argument(r, "--pcap", metavar="FILE",
                    help="also write every visit of every run as a pcapng file for Wireshark (one TCP stream per "
                         "visit, runs in order of k, fake-clock times, secrets embedded: mode 0600)")
-    r.add_argument("--keylog", metavar="FILE", help="also write the key log (SSLKEYLOGFILE format; mode 0600)")
+    add_output_argument(r, "--keylog", metavar="FILE", help="also write the key log (SSLKEYLOGFILE format; mode 0600)")
     r.set_defaults(func=_reuse)
     for name in _MORE_EXPERIMENTS:
         importlib.import_module(f"{__package__}._{name}").register(sub)

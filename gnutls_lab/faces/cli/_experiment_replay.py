@@ -3,7 +3,9 @@
 Every case is real in-process handshakes under a fake clock (see :mod:`gnutls_lab.analysis._replay`), or
 with ``--real-clock`` on the real clock with real waits (default window 1 s; about 3 windows in all), where
 every GnuTLS version accepts the replay across a period rollover.
-JSON (``--json``)::
+``--pcap FILE`` writes every case's flights for Wireshark, two TCP streams per case in order (the 0-RTT
+connection, then the replayed flight and what the server answered), secrets embedded so the early data
+of both decrypts; ``--keylog FILE`` the key log. JSON (``--json``)::
 
     {"experiment": "replay", "gnutls_version": "3.8.9", "clock": "fake", "clock_drives_anti_replay": true,
      "window": 10.0,
@@ -17,6 +19,7 @@ import json
 import sys
 
 from ...errors import UsageError
+from ._core import add_capture_arguments, write_capture_files
 
 __all__ = ["register"]
 
@@ -33,13 +36,16 @@ def _replay(args) -> int:
     if not (low <= window <= high):
         raise UsageError(f"--window must be between {low:g} and {high:g} seconds"
                          f"{' with --real-clock' if args.real_clock else ''} (got {window:g})")
-    cases = replay_experiment(window, real_clock=args.real_clock)
+    captures: list | None = [] if args.pcap or args.keylog else None
+    cases = replay_experiment(window, real_clock=args.real_clock, captures=captures)
     drives = True if args.real_clock else FakeClock().drives_ticket_age
     version = library_info().version
+    capture = write_capture_files(captures, args.pcap, args.keylog, args.json) if captures is not None else None
     if args.json:
         json.dump({"experiment": "replay", "gnutls_version": version, "clock": "real" if args.real_clock else "fake",
                    "clock_drives_anti_replay": drives, "window": float(window),
-                   "cases": [c.to_dict() for c in cases]}, sys.stdout, indent=2)
+                   "cases": [c.to_dict() for c in cases], **({"capture": capture} if capture else {})},
+                  sys.stdout, indent=2)
         print()
         return 0
     if args.real_clock:
@@ -71,5 +77,6 @@ def register(sub) -> None:
     r.add_argument("--real-clock", action="store_true",
                    help="run on the real clock with real waits instead of a fake clock (window 0.5-10 s; a run "
                         "takes about 3 windows): every GnuTLS version then shows the replay across a period rollover")
+    add_capture_arguments(r)  # two TCP streams per case: the 0-RTT connection, then the replayed flight
     r.add_argument("--json", action="store_true", help="machine-readable output")
     r.set_defaults(func=_replay)

@@ -19,7 +19,8 @@ import signal
 import sys
 
 from ...errors import UsageError
-from ...sessions import check_output_path, open_private_log
+from ...sessions import open_private_log
+from . import add_output_argument, printable
 from ._core import add_tls_argument, connection_record, print_connections
 
 _TICKET_TIMINGS = ("with-finished", "after-handshake")  # network's TICKET_TIMINGS, without importing it here
@@ -36,10 +37,11 @@ def _ticket_key(path: str | None) -> tuple[bytes | None, str]:
     if path is None:
         return None, "a fresh ticket key (not saved; use --ticket-key FILE to keep it)"
     if os.path.exists(path):
-        return load_ticket_key(path), f"ticket key loaded from {path}"
+        return load_ticket_key(path), f"ticket key loaded from {printable(path)}"
     key = generate_ticket_key()
     save_ticket_key(path, key)
-    return key, f"new ticket key written to {path} (mode 0600; it decrypts every ticket this server issues)"
+    return key, (f"new ticket key written to {printable(path)} (mode 0600; it decrypts every ticket this "
+                 "server issues)")
 
 
 class _LogLines:
@@ -102,7 +104,7 @@ def _serve(args) -> int:
 
     if args.lifetime is not None:
         validate_lifetime(args.lifetime)  # before anything, and long before libgnutls sees it
-    validate_extra_tickets(args.tickets)
+    validate_extra_tickets(args.tickets, "--tickets")
     if args.max_connections is not None and args.max_connections < 1:
         raise UsageError("--max-connections takes a count of 1 or more")
     if (args.close_after is not None or args.root is not None) and not args.http:
@@ -151,15 +153,13 @@ def _connect(args) -> int:
 
     host, port = parse_address(args.address)
     check_host(host, args.allow_remote)
-    if args.save:
-        check_output_path(args.save)  # before any connection is made
     summaries = connect_and_resume(host, port, args.tls, resume=args.resume, fresh_ticket=args.fresh_ticket,
                                    server_name=args.server_name, allow_remote=args.allow_remote)
     records = [connection_record(summary) for summary in summaries]
     if args.save:
         _save([summary.session_data for summary in summaries], args.save)
     result = {"gnutls_version": library_info().version, "server": f"{host}:{port}", "connections": records}
-    print_connections(result, args.json, f"lab client against {host}:{port}")
+    print_connections(result, args.json, f"lab client against {printable(host)}:{port}")
     return 0
 
 
@@ -169,7 +169,8 @@ def _save(datas: list, path: str) -> None:
     if not real:
         raise UsageError(f"not writing {path}: every connection gave the dummy session data ({datas[-1].reason})")
     real[-1].save(path)  # mode 0600 through an exclusive temporary file, never in place
-    print(f"wrote {len(real[-1])} bytes of {real[-1].protocol} client session data to {path}", file=sys.stderr)
+    print(f"wrote {len(real[-1])} bytes of {real[-1].protocol} client session data to {printable(path)}",
+          file=sys.stderr)
 
 
 def register(subparsers) -> None:
@@ -177,8 +178,8 @@ def register(subparsers) -> None:
     p.add_argument("--port", type=int, required=True, metavar="P", help="TCP port on 127.0.0.1 (0: any free one)")
     add_tls_argument(p)
     p.add_argument("--lifetime", type=int, metavar="S", help="ticket lifetime / cache expiry, 1..604800 s")
-    p.add_argument("--ticket-key", metavar="FILE",
-                   help="64-byte ticket master key: loaded if FILE exists, else a new one is written there")
+    add_output_argument(p, "--ticket-key", metavar="FILE", reads_existing=True,
+                        help="64-byte ticket master key: loaded if FILE exists, else a new one is written there")
     p.add_argument("--tickets", type=int, default=0, metavar="K",
                    help="extra TLS 1.3 tickets per connection, 0-31 (libgnutls sends at most 31 at once)")
     p.add_argument("--ticket-timing", choices=_TICKET_TIMINGS, default="with-finished",
@@ -200,9 +201,9 @@ def register(subparsers) -> None:
                         "it), e.g. a bare git repository after git update-server-info, for git clone")
     p.add_argument("--close-after", type=int, metavar="N",
                    help="with --http: close each connection after N requests, so clients connect (and resume) again")
-    p.add_argument("--log", metavar="FILE",
-                   help="append one JSON line per connection (resumed, ticket_id); a line that cannot be "
-                        "written (or a failed standard output) stops the server, exit status 2")
+    add_output_argument(p, "--log", metavar="FILE",
+                        help="append one JSON line per connection (resumed, ticket_id); a line that cannot be "
+                             "written (or a failed standard output) stops the server, exit status 2")
     p.add_argument("--json", action="store_true", help="one JSON object per connection")
     p.set_defaults(func=_serve)
 
@@ -212,7 +213,7 @@ def register(subparsers) -> None:
     p.add_argument("--resume", type=int, default=0, metavar="N", help="resumption attempts (new connections)")
     p.add_argument("--fresh-ticket", action="store_true",
                    help="resume each time with the newest session data instead of the first")
-    p.add_argument("--save", metavar="FILE", help="write the newest session data (the blob to resume from)")
+    add_output_argument(p, "--save", metavar="FILE", help="write the newest session data (the blob to resume from)")
     p.add_argument("--server-name", metavar="NAME", help="SNI to send")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow a host that is not this machine (only servers you control)")

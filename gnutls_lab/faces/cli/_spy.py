@@ -20,6 +20,7 @@ import shlex
 import sys
 
 from ...errors import UsageError
+from . import printable
 
 __all__ = ["register", "format_report"]
 
@@ -28,15 +29,23 @@ def _ms(value) -> str:
     return "-" if value is None else f"{value:g} ms"
 
 
+def _error_name(code: int) -> str:
+    """A GnuTLS error code's name (``GNUTLS_E_PREMATURE_TERMINATION``), from the running library."""
+    from ...binding import error_name
+
+    return error_name(code)
+
+
 def format_report(report: dict) -> str:
     """The text form of a report dict (``SpyReport.to_dict()``)."""
-    lines = [f"Program: {shlex.join(report['program'])} (exit status {report['returncode']})",
+    lines = [f"Program: {printable(shlex.join(report['program']))} (exit status {report['returncode']})",
              f"GnuTLS: {report['gnutls_version']}", ""]
     for s in report["sessions"]:
         program = f", {s['program']}" if s.get("program") else ""
         lines.append(f"TLS session #{s['index']} (pid {s['pid']}{program}, {s['role']})")
         rc = s["handshake_rc"]
-        failed = f"failed ({s.get('handshake_error') or rc}, {rc})" if s.get("handshake_error") else f"failed ({rc})"
+        # the GnuTLS error name with its number, from the report (a recorded run) or from the library
+        failed = f"failed ({s.get('handshake_error') or _error_name(rc)}, {rc})" if rc not in (0, None) else ""
         lines.append(f"    Handshake:        {'ok' if rc == 0 else ('never run' if rc is None else failed)}"
                      f"{' at ' + _ms(s['handshake_ms']) if s['handshake_ms'] is not None else ''}")
         if s.get("local_port") is not None:
@@ -94,7 +103,7 @@ def _spy(args) -> int:
               "it started", file=sys.stderr)
     report = analyse_spy_log(run.records, argv, library_info().version, run.returncode)
     if run.log_path:
-        print(f"gnutls-lab spy: the spy's log is in {run.log_path} (it holds session data: keep it private)",
+        print(f"gnutls-lab spy: the spy's log is in {printable(run.log_path)} (it holds session data: keep it private)",
               file=sys.stderr)
     if not report.sessions:
         why = report.nothing_seen
