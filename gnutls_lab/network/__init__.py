@@ -10,9 +10,12 @@ Modules (private; this face re-exports what users and the faces use):
 - ``_peers``: gnutls-cli/gnutls-serv and openssl s_client/s_server run as peers.
 - ``_clients_experiment``: other TLS clients (gnutls-cli, openssl, Python's ssl) against the lab server.
 - ``_spy``: real programs run under the spy library, and the recorded scenarios of notebook 07.
+- ``_audit``: the connections of ``gnutls-lab audit`` (a real server's resumption, tickets and 0-RTT).
+- ``_starttls``: the SMTP STARTTLS preamble (RFC 3207), for the audit's client and the lab server.
 """
 
-from ._client import check_host, connect, connect_and_resume, parse_address
+from ._audit import DEFAULT_MAX_WAIT, DEFAULT_TRIES, REMOTE_CAP, REMOTE_RATE, audit
+from ._client import check_host, connect, connect_and_resume, linger_close, parse_address
 from ._clients_experiment import run_clients
 from ._peers import (
     ExternalServer,
@@ -23,6 +26,7 @@ from ._peers import (
     require_program,
 )
 from ._server import TICKET_TIMINGS, LabServer, ServedConnection, save_ticket_key
+from ._starttls import STARTTLS_PROTOCOLS
 from ._static import StaticFolder
 from ._ticket_guard import TicketGuard, TicketRefused
 from ._spy import SCENARIOS, build_curl_client, links_libgnutls, program_version, recorded_runs_for, run_spied, \
@@ -41,6 +45,14 @@ __all__ = [
     "connect_and_resume",
     "parse_address",
     "check_host",
+    "linger_close",
+    "STARTTLS_PROTOCOLS",
+    # auditing a real server (gnutls-lab audit)
+    "audit",
+    "DEFAULT_MAX_WAIT",
+    "DEFAULT_TRIES",
+    "REMOTE_RATE",
+    "REMOTE_CAP",
     # real programs as peers
     "require_program",
     "ExternalServer",
