@@ -138,7 +138,7 @@ class AuditReport:
 
     # -- facts ---------------------------------------------------------------------------------
     def findings(self) -> dict:
-        """The facts, computed once (secrets stay :class:`~gnutls_lab.analysis.secrets.Secret`)."""
+        """The facts, computed once (secrets stay :class:`~gnutls_lab.analysis.Secret`)."""
         if self._findings is None:
             found: dict = {}
             found["resumption"] = self._resumption()

@@ -3,7 +3,7 @@
 Theory of operation. Notebook 04 measures the tracking period on real handshakes with a lab server: the
 visits of one client, linked whenever a value crosses the wire in clear in two of them, grouped into
 clusters; the tracking period is the longest time one cluster spans (Sy et al., ACSAC 2018;
-:attr:`gnutls_lab.analysis.linkage.Linkage.max_tracking_seconds`). An audited server cannot be driven
+:attr:`gnutls_lab.analysis.Linkage.max_tracking_seconds`). An audited server cannot be driven
 for days, so :func:`tracking_window` replays the same computation on the *policy* the audit measured:
 
 - ``lifetime``: how long the server accepts a ticket (or a session ID);
@@ -24,7 +24,7 @@ The client visits every ``gap`` seconds, from 0 to ``horizon``, and behaves one 
 does, notebook 07), ``"single-use"`` offers each ticket once, as RFC 8446 C.4 asks, and without a fresh
 one makes a full handshake. Both send a fresh ``legacy_session_id`` (a GnuTLS client in compatibility
 mode does not, and is linked on every visit whatever the server does: notebook 04). Each visit's visible
-values go through the same union-find as :class:`~gnutls_lab.analysis.linkage.Linkage`; a cluster that
+values go through the same union-find as :class:`~gnutls_lab.analysis.Linkage`; a cluster that
 spans the whole horizon means the observer follows the client for as long as it keeps coming back.
 """
 

@@ -111,7 +111,7 @@ WEAK_KEYS = (
 
 class KnownSecret(NamedTuple):
     """A secret the client knows about a ticket: ``kind`` names it (master_secret, resumption_master_secret,
-    psk). ``value`` is a :class:`~gnutls_lab.analysis.secrets.Secret` (redacted when printed)."""
+    psk). ``value`` is a :class:`~gnutls_lab.analysis.Secret` (redacted when printed)."""
 
     kind: str
     value: bytes

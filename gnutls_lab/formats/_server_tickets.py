@@ -38,7 +38,7 @@ format; the sizes were read from those sources (the versions named), not measure
 
       IV[16] | encrypted_state (AES-128-CTR) | HMAC-SHA256[32]
 
-- **GnuTLS** 3.6.4 to 3.8.x: :data:`gnutls_lab.formats.ticket.TicketEnvelope` (``key_name[16] | IV[16] |
+- **GnuTLS** 3.6.4 to 3.8.x: :data:`gnutls_lab.formats._ticket.TicketEnvelope` (``key_name[16] | IV[16] |
   u16 len | state | HMAC-SHA1[20]``), listed in :data:`SERVER_TICKET_LAYOUTS` beside the others.
 """
 

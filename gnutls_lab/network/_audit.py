@@ -1,7 +1,7 @@
 """``gnutls-lab audit``: the connections that probe a real server's resumption, tickets and 0-RTT.
 
 Theory of operation. Every probe is a handful of real handshakes made by the lab's client (libgnutls,
-:func:`gnutls_lab.network.client.connect`), each one observed on the wire; this module only makes the
+:func:`gnutls_lab.network.connect`), each one observed on the wire; this module only makes the
 connections, in a bounded number and with bounded waits, and writes down what each one showed in an
 :class:`~gnutls_lab.analysis.AuditReport`. What the records mean is computed there (layer 4).
 
