@@ -87,9 +87,9 @@ class TrackingWindow:
 
 
 def default_gap(lifetime: float) -> float:
-    """A revisit gap well inside the lifetime (an eighth of it, at most 6 hours), so that the observed
-    span is close to what the lifetime allows rather than a multiple of a coarse gap."""
-    return max(min(lifetime / 8.0, 6 * 3600.0), 1.0)
+    """A revisit gap well inside the lifetime (1/32 of it, at most 6 hours), so that the observed span is
+    close to what the lifetime allows rather than a multiple of a coarse gap."""
+    return max(min(lifetime / 32.0, 6 * 3600.0), 1.0)
 
 
 class _Ticket:

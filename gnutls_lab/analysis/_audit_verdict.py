@@ -126,8 +126,14 @@ def verdict(report, found: dict) -> dict:
         label = names[mechanism]
         if keeps is not None and keeps.unbounded:
             parts.append(f"over {label} for as long as the client keeps coming back")
+        elif keeps is not None and keeps.seconds > keeps.gap:
+            # bounded by the lifetime: the span runs from the first revisit to the last one inside it
+            span = (f"{human_seconds(keeps.policy.lifetime)} (the ticket lifetime)"
+                    if keeps.seconds >= keeps.policy.lifetime - 2 * keeps.gap else human_seconds(keeps.seconds))
+            parts.append(f"over {label} for up to {span} when the client reuses its ticket")
         elif keeps is not None and keeps.seconds:
-            parts.append(f"over {label} for up to {human_seconds(keeps.seconds)} when the client reuses its ticket")
+            parts.append(f"over {label} across two visits in a row when the client reuses its ticket (the second "
+                         "offer of a ticket is refused, but shows it again)")
         if careful is not None and careful.unbounded:
             parts.append(f"over {label} even when the client uses each ticket once")
         for w in (keeps, careful):

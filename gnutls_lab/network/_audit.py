@@ -16,8 +16,9 @@ The probes, per protocol the server speaks (``tls``):
   1/4, 1/2 and all of ``max_wait`` seconds old (ages under 1 s are skipped; a refusal ends the series);
 - ``sni``: with ``server_names`` a second name: a full handshake under it, and the first name's ticket
   offered under it;
-- ``tls13-0rtt``: when a ticket allows early data, a resumption that sends a small request as 0-RTT; with
-  ``replay=True`` its first flight is sent again, byte for byte, on a new TCP connection.
+- ``tls13-0rtt``: when a ticket allows early data, a full handshake for a fresh ticket, then a resumption
+  that sends a small request as 0-RTT; with ``replay=True`` its first flight is sent again, byte for byte,
+  on a new TCP connection.
 
 Politeness. Loopback is the default, as for ``connect``; ``allow_remote=True`` audits another host at
 most ``rate`` connections per second (default 2) and ``max_connections`` in all (default 80); the
@@ -294,7 +295,7 @@ def _is_name(host: str) -> bool:
 
 def _planned(tls, tries, max_wait, replay, names) -> int:
     ages = len(_ages(max_wait))
-    per = {"1.3": 1 + tries + 2 + ages + 1 + (1 if replay else 0), "1.2": 1 + tries + tries + 2 * ages}
+    per = {"1.3": 1 + tries + 2 + ages + 2 + (1 if replay else 0), "1.2": 1 + tries + tries + 2 * ages}
     return sum(per[v] + 2 * (names - 1) for v in tls)
 
 
@@ -393,7 +394,11 @@ def _probe_zero_rtt(run: _Run, state: dict) -> None:
     if run.starttls is not None:
         run.report.not_done.append("0-RTT: not tried over STARTTLS (early data would carry SMTP commands)")
         return
-    held = next((h for h in reversed(state["pool"]) if h.uses == 0), state["first"])
+    # A ticket from a full handshake made just now: a server checks a 0-RTT ticket's age against its
+    # anti-replay window (GnuTLS: 10 s by default), so the probe must not depend on how long the others took.
+    _, held = run.connect("tls13-0rtt", "1.3", note="full handshake for a fresh ticket")
+    if held is None:
+        held = next((h for h in reversed(state["pool"]) if h.uses == 0), state["first"])
     name = run.names[0] or run.host
     request = (f"HEAD / HTTP/1.1\r\nHost: {name}\r\nUser-Agent: gnutls-lab-audit ({_UA_NOTE})\r\n"
                "Connection: close\r\n\r\n").encode("ascii", "replace")
