@@ -171,7 +171,8 @@ def tracking_window(policy: TrackingPolicy, client: str = "keeps", *, gap: float
 
 
 def _explain(policy: TrackingPolicy, client: str, seconds: float, unbounded: bool, gap: float) -> str:
-    who = "a client that keeps its ticket" if client == "keeps" else "a client that uses each ticket once"
+    thing = "session" if policy.mechanism == "tls12-session-id" else "ticket"
+    who = f"a client that keeps its {thing}" if client == "keeps" else f"a client that uses each {thing} once"
     if unbounded:
         if policy.mechanism == "tls12-ticket":
             why = ("each TLS 1.2 ticket is issued in clear and shown again on the next visit, so the chain "

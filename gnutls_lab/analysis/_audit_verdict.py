@@ -128,8 +128,7 @@ def verdict(report, found: dict) -> dict:
             parts.append(f"over {label} for as long as the client keeps coming back")
         elif keeps is not None and keeps.seconds > keeps.gap:
             # bounded by the lifetime: the span runs from the first revisit to the last one inside it
-            span = (f"{human_seconds(keeps.policy.lifetime)} (the ticket lifetime)"
-                    if keeps.seconds >= keeps.policy.lifetime - 2 * keeps.gap else human_seconds(keeps.seconds))
+            span = _window_text(keeps)
             parts.append(f"over {label} for up to {span} when the client reuses its ticket")
         elif keeps is not None and keeps.seconds:
             parts.append(f"over {label} across two visits in a row when the client reuses its ticket (the second "
@@ -288,9 +287,22 @@ def verdict(report, found: dict) -> dict:
         "tracking": None if worst is None else {
             "mechanism": worst.policy.mechanism, "client": worst.client, "seconds": worst.seconds,
             "unbounded": worst.unbounded,
-            "text": ("for as long as the client keeps coming back" if worst.unbounded
-                     else human_seconds(worst.seconds) if worst.seconds else "not at all")},
+            "text": _window_text(worst)},
     }
+
+
+def _window_text(window) -> str:
+    """A tracking window in words; one bounded by the lifetime says so (the model's span runs from the first
+    revisit to the last one inside the lifetime, a gap or two short of it)."""
+    if window.unbounded:
+        return "for as long as the client keeps coming back"
+    if not window.seconds:
+        return "not at all"
+    if window.seconds <= window.gap:
+        return "two visits in a row"
+    if window.seconds >= window.policy.lifetime - 2 * window.gap:
+        return f"{human_seconds(window.policy.lifetime)} (the ticket lifetime)"
+    return human_seconds(window.seconds)
 
 
 def _weak_labels() -> list:

@@ -33,8 +33,9 @@ def audit_text(report, show_secrets: bool = False) -> str:
     lines += _wrap(verdict["summary"])
     if verdict["tracking"]:
         worst = verdict["tracking"]
+        thing = "session" if worst["mechanism"] == "tls12-session-id" else "ticket"
         lines.append(f"  Longest tracking window: {worst['text']} ({worst['mechanism']}, a client that "
-                     f"{'keeps its ticket' if worst['client'] == 'keeps' else 'uses each ticket once'}).")
+                     f"{'keeps its ' + thing if worst['client'] == 'keeps' else 'uses each ' + thing + ' once'}).")
     lines += ["", "Evidence"] + _bullets(verdict["evidence"])
     if verdict["advice"]:
         lines += ["", "What to change"] + _bullets(verdict["advice"])
