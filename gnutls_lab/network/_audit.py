@@ -403,6 +403,10 @@ def _probe_zero_rtt(run: _Run, state: dict) -> None:
     request = (f"HEAD / HTTP/1.1\r\nHost: {name}\r\nUser-Agent: gnutls-lab-audit ({_UA_NOTE})\r\n"
                "Connection: close\r\n\r\n").encode("ascii", "replace")
     conn, _ = run.connect("tls13-0rtt", "1.3", resume=held, early_data=request, note="0-RTT request")
+    if conn.error:  # a transport failure (a reset) says nothing about 0-RTT: one more try, on a fresh ticket
+        _, again = run.connect("tls13-0rtt", "1.3", note="full handshake for a fresh ticket (second try)")
+        conn, _ = run.connect("tls13-0rtt", "1.3", resume=again or held, early_data=request,
+                              note=f"0-RTT request, second try (the first failed: {conn.error[:80]})")
     run.report.sent.append(f"one 0-RTT request as early data: {request.decode().splitlines()[0]!r} with a "
                            f"User-Agent naming gnutls-lab-audit ({len(request)} bytes)")
     if not run.replay:
