@@ -8,6 +8,9 @@ Modules (private; this face re-exports what users and the faces use):
 - ``_peers``: gnutls-cli/gnutls-serv and openssl s_client/s_server run as peers.
 - ``_clients_experiment``: other TLS clients (gnutls-cli, openssl, Python's ssl) against the lab server.
 - ``_spy``: real programs run under the spy library, and the recorded scenarios of notebook 07.
+- ``_real_servers`` (with ``_real_server_kinds``, ``_real_server_basics``, ``_real_servers_lab``): nginx,
+  Apache, HAProxy, Caddy, lighttpd (four TLS libraries), Exim, gnutls-serv, openssl s_server and the lab's own
+  server started on 127.0.0.1 with a chosen configuration, with the facts their documentation implies.
 """
 
 from ._client import check_host, connect, connect_and_resume, parse_address
@@ -20,6 +23,10 @@ from ._peers import (
     openssl_session_text,
     require_program,
 )
+from ._real_server_kinds import CAPABILITIES, unsupported_reason
+from ._real_servers import (LAB_NAMES, LONG_LIFETIME, REAL_SERVERS, SHORT_LIFETIME, TICKET_KEY_FORMATS, Expected,
+                            RealServer, RealServerConfig, ServerMissing, ServerStartError, TicketKeyFormat,
+                            UnsupportedConfig, server_version, start_real_server, write_ticket_key_file)
 from ._server import LabServer, save_ticket_key
 from ._spy import SCENARIOS, build_curl_client, links_libgnutls, program_version, run_spied, scenario_runs, \
     spy_against_lab
@@ -48,4 +55,8 @@ __all__ = [
     "scenario_runs",
     "build_curl_client",
     "SCENARIOS",
+    # real servers with a chosen configuration (tests/test_real_servers.py, the audit, notebook 08)
+    "start_real_server", "RealServerConfig", "RealServer", "REAL_SERVERS", "Expected", "ServerMissing",
+    "ServerStartError", "UnsupportedConfig", "server_version", "write_ticket_key_file", "TicketKeyFormat",
+    "TICKET_KEY_FORMATS", "CAPABILITIES", "unsupported_reason", "LAB_NAMES", "SHORT_LIFETIME", "LONG_LIFETIME",
 ]
