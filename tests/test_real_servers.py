@@ -12,7 +12,6 @@ installed fails its tests with one line (``nginx: not installed (apt-get install
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import time
 
@@ -84,8 +83,10 @@ def check_tls12(server, tmp_path, name: str) -> dict:
     assert bool(first.tickets) == expected["tls12.ticket_issued"], first.output[-800:]
     if first.tickets and "tls12.lifetime_hint" in expected:
         assert first.tickets[0].lifetime == expected["tls12.lifetime_hint"]
+    if not (tmp_path / f"{name}-12a").exists():  # nothing resumable was saved (no ticket, no session ID)
+        assert not expected["tls12.ticket_issued"] and not expected["tls12.session_id_resumes"]
+        return {"tickets": first.tickets}
     again = openssl_visit(server, "1.2", resume_from=str(tmp_path / f"{name}-12a"), server_name=name)
-    resumed_by_ticket = again.resumed and bool(first.tickets)
     if expected["tls12.ticket_issued"]:
         assert again.resumed == expected["tls12.ticket_resumes"]
         assert bool(again.tickets) == expected["tls12.new_ticket_on_resumption"], again.output[-800:]
@@ -97,7 +98,7 @@ def check_tls12(server, tmp_path, name: str) -> dict:
     by_id = saved.exists() and openssl_visit(server, "1.2", resume_from=str(saved), server_name=name,
                                              no_ticket=True).resumed
     assert by_id == expected["tls12.session_id_resumes"]
-    return {"tickets": first.tickets, "resumed_by_ticket": resumed_by_ticket}
+    return {"tickets": first.tickets}
 
 
 def check_tls13(server, tmp_path, name: str) -> dict:
@@ -146,12 +147,18 @@ def test_peers_confirm_what_the_configuration_implies(kind, name, keywords, tmp_
             size = len(bytes.fromhex(expected["key.name"]))
             assert {t.ticket[:size].hex() for t in tickets} == {expected["key.name"]}
         if len(server.names) > 1 and tickets:
-            names_a = {t.ticket[:16] for t in seen[server.names[0]] if len(t.ticket) > 40}
-            names_b = {t.ticket[:16] for t in seen[server.names[1]] if len(t.ticket) > 40}
+            fmt = TICKET_KEY_FORMATS.get(kind)
+            size = fmt.name[1] if fmt is not None and fmt.name is not None else 16
+            names_a = {t.ticket[:size] for t in seen[server.names[0]] if len(t.ticket) > 40}
+            names_b = {t.ticket[:size] for t in seen[server.names[1]] if len(t.ticket) > 40}
             if names_a and names_b:  # stateless tickets: the key name leads them
                 assert (names_a == names_b) == expected["key.shared_across_names"]
         # gnutls-cli agrees about resumption
-        if "1.3" in config.tls:
+        if "1.3" in config.tls and kind == "lighttpd-wolfssl":
+            # gnutls-cli 3.7.9 and lighttpd's wolfSSL 5.5.4 do not complete a TLS 1.3 handshake (docs/servers.md)
+            with pytest.raises(AssertionError, match="completed no handshake"):
+                gnutls_cli_resumes(server, "1.3", wait_for_ticket=False)
+        elif "1.3" in config.tls:
             waits = expected["tls13.tickets_per_handshake"] > 0
             assert gnutls_cli_resumes(server, "1.3", wait_for_ticket=waits) == expected["tls13.resumes"]
         if "1.2" in config.tls:
@@ -178,36 +185,49 @@ def _listening_addresses(pid: int) -> set:
 
 # --- key files: the documented layouts decrypt the servers' own tickets ---------------------------------
 
-OPENSSL_LAYOUT = ["nginx", "apache", "haproxy", "lighttpd-openssl", "lighttpd-wolfssl"]
+def _hmac_ok(key: bytes, data: bytes, tag: bytes) -> bool:
+    mac = hmac.HMAC(key, hashes.SHA256())
+    mac.update(data)
+    return mac.finalize() == tag
 
 
-def _openssl_layout_open(ticket: bytes, key: bytes, fmt) -> bytes:
-    """Verify and decrypt an OpenSSL-layout ticket (name 16, IV 16, ciphertext, HMAC-SHA256 32) with ``key``."""
-    hmac_key, aes_key = key[fmt.hmac[0]:fmt.hmac[1]], key[fmt.aes[0]:fmt.aes[1]]
-    mac = hmac.HMAC(hmac_key, hashes.SHA256())
-    mac.update(ticket[:-32])
-    mac.verify(ticket[-32:])  # raises InvalidSignature for a wrong layout
-    decryptor = Cipher(algorithms.AES(aes_key), modes.CBC(ticket[16:32])).decryptor()
-    plain = decryptor.update(ticket[32:-32]) + decryptor.finalize()
+def _cbc_decrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    plain = decryptor.update(data) + decryptor.finalize()
+    assert 1 <= plain[-1] <= 16 and plain.endswith(bytes([plain[-1]]) * plain[-1]), "bad padding: wrong AES key"
     return plain[:-plain[-1]]
 
 
 @pytest.mark.realservers
-@pytest.mark.parametrize("kind", OPENSSL_LAYOUT + ["lighttpd-mbedtls"])
+@pytest.mark.parametrize("kind", ["nginx", "haproxy", "lighttpd-openssl", "apache", "lighttpd-wolfssl",
+                                  "lighttpd-mbedtls"])
 def test_key_file_layout_opens_the_servers_tickets(kind, tmp_path):
+    """The documented layout (TICKET_KEY_FORMATS) authenticates and decrypts the server's own TLS 1.2 ticket."""
     fmt = TICKET_KEY_FORMATS[kind]
     path = str(tmp_path / "ticket.key")
     keys = write_ticket_key_file(kind, path)
     key = keys[-fmt.keys:][fmt.encrypting]
     with start_real_server(kind, RealServerConfig(tls=("1.2",), ticket_key_file=path)) as server:
         ticket = openssl_visit(server, "1.2").tickets[0].ticket
-    assert ticket[:fmt.name[1] - fmt.name[0]] == fmt.key_name(key)
+    name_size = fmt.name[1] - fmt.name[0]
+    assert ticket[:name_size] == fmt.key_name(key)
+    aes = key[fmt.aes[0]:fmt.aes[1]]
     if kind == "lighttpd-mbedtls":  # name 4, IV 12, length 2, ciphertext, tag 16; AAD: name, IV, length
-        plain = AESGCM(key[fmt.aes[0]:fmt.aes[1]]).decrypt(ticket[4:16], ticket[18:], ticket[:18])
+        plain = AESGCM(aes).decrypt(ticket[4:16], ticket[18:], ticket[:18])
         assert len(plain) == int.from_bytes(ticket[16:18], "big")
-    else:
-        plain = _openssl_layout_open(ticket, key, fmt)
+    elif kind == "lighttpd-wolfssl":  # name 16, IV 16, length 2, ciphertext, HMAC-SHA256 of the ciphertext only
+        length = int.from_bytes(ticket[32:34], "big")
+        encrypted = ticket[34:34 + length]
+        assert _hmac_ok(key[fmt.hmac[0]:fmt.hmac[1]], encrypted, ticket[34 + length:34 + length + 32])
+        _cbc_decrypt(aes, ticket[16:32], encrypted)
+    else:  # OpenSSL's layout: name 16, IV 16, ciphertext, HMAC-SHA256 over all before it
+        plain = _cbc_decrypt(aes, ticket[16:32], ticket[32:-32])
         assert plain[:1] == b"\x30"  # an ASN.1 SSL_SESSION
+        authentic = _hmac_ok(key[fmt.hmac[0]:fmt.hmac[1]], ticket[:-32], ticket[-32:])
+        # Apache 2.4 built with OpenSSL 3 hands OpenSSL a pointer to its stack buffer as the HMAC key
+        # (ssl_init_ticket_key: OSSL_PARAM_construct_octet_string(..., buf + 16, 16)); by the time tickets
+        # are made that memory holds something else, so the file's HMAC half is not the key in use.
+        assert authentic == (kind != "apache")
 
 
 @pytest.mark.parametrize("kind", [pytest.param("lab"),
@@ -274,7 +294,7 @@ def test_a_server_that_does_not_start_says_why_with_its_log(tmp_path):
     with pytest.raises(Exception) as caught:
         start_real_server("nginx", RealServerConfig(ticket_key_file=str(bad)), start_timeout=10)
     text = str(caught.value)
-    assert text.startswith("nginx (nginx/") and "did not start" in text and "ssl_session_ticket_key" in text
+    assert text.startswith("nginx (nginx/") and "did not start" in text and "must be 48 or 80 bytes" in text
 
 
 @pytest.mark.realservers

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 
 from ..sessions.credentials import LabCertificate
 from ..sessions.files import write_file
-from ._real_servers import (LAB_NAMES, TICKET_KEY_FORMATS, Expected, Launch, UnsupportedConfig, version_tuple)
+from ._real_server_basics import (LAB_NAMES, STEK_VALID_FOR, TICKET_KEY_FORMATS, Expected, Launch, UnsupportedConfig,
+                                  version_tuple)
 
 __all__ = ["BUILDERS", "CAPABILITIES", "Context", "check_supported", "unsupported_reason"]
 
@@ -181,6 +182,15 @@ def check_supported(kind: str, config, version: str = "") -> None:
     reason = unsupported_reason(kind, config)
     if reason:
         raise UnsupportedConfig(reason)
+
+
+def _openssl_reissue(callback: bool, why: str) -> Expected:
+    """Whether an OpenSSL 3.0 server sends a ticket after a TLS 1.3 resumption: always with its own keys,
+    only when the application's key callback returns 2 (renew) otherwise (measured; docs/servers.md)."""
+    if callback:
+        return E(False, f"OpenSSL sends no ticket after a TLS 1.3 resumption unless the ticket key callback asks "
+                        f"for renewal (SSL_CTX_set_tlsext_ticket_key_evp_cb(3): return 2); {why}")
+    return E(True, "OpenSSL sends a ticket after a TLS 1.3 resumption with its own keys (SSL_CTX_set_num_tickets(3))")
 
 
 # --------------------------------------------------------------------------------------- gnutls-serv
@@ -409,7 +419,8 @@ def _apache(ctx: Context) -> Launch:
             "tls13.tickets_per_handshake": E(2, "OpenSSL: 2 tickets (SSL_CTX_set_num_tickets(3))"),
             "tls13.ticket_lifetime": E(lifetime, f"{doc}: SSLSessionCacheTimeout"),
             "tls13.resumes": E(tickets or cache, f"{doc}: SSLSessionTickets, SSLSessionCache"),
-            "tls13.new_ticket_on_resumption": E(True, "OpenSSL sends a ticket after a resumption"),
+            "tls13.new_ticket_on_resumption": _openssl_reissue(bool(config.ticket_key_file),
+                                                               "mod_ssl's key callback returns 1 for its key"),
             "tls13.max_early_data": E(0, f"{doc}: mod_ssl has no early-data directive"),
         })
     if config.ticket_key_file:
@@ -470,8 +481,11 @@ def _haproxy(ctx: Context) -> Launch:
             "tls13.tickets_per_handshake": E(2, "OpenSSL: 2 tickets (SSL_CTX_set_num_tickets(3))"),
             "tls13.ticket_lifetime": E(lifetime, f"{doc}: tune.ssl.lifetime"),
             "tls13.resumes": E(tickets or cache, f"{doc}: no-tls-tickets, tune.ssl.cachesize"),
-            "tls13.new_ticket_on_resumption": E(True, "OpenSSL sends a ticket after a resumption"),
-            "tls13.max_early_data": E(16384 if config.early_data else 0, f"{doc}: bind allow-0rtt"),
+            "tls13.new_ticket_on_resumption": _openssl_reissue(bool(config.ticket_key_file),
+                                                               "HAProxy's key callback returns 1 for the encrypting "
+                                                               "key"),
+            "tls13.max_early_data": E(15360 if config.early_data else 0, f"{doc}: bind allow-0rtt; the size is "
+                                      "tune.bufsize minus tune.maxrewrite (16384 - 1024), ssl_sock.c"),
         })
     if config.ticket_key_file:
         expected["key.name"] = E(ctx.key_name(), f"{doc}: tls-ticket-keys ('the penultimate one [is used] for "
@@ -543,7 +557,7 @@ def _caddy(ctx: Context) -> Launch:
                                  "12h), max_keys (default 4)")
     if len(config.names) > 1:
         expected["key.shared_across_names"] = E(True, f"{doc}: one set of keys for the whole tls app")
-    return Launch(argv, expected)
+    return Launch(argv, expected, env=env)
 
 
 # --------------------------------------------------------------------------------------- Exim
@@ -670,13 +684,19 @@ def _lighttpd(ctx: Context) -> Launch:
             "tls12.session_id_resumes": E(cache, f"{src}: server.feature-flags ssl.session-cache (default off)"),
             "tls12.new_ticket_on_resumption": E(False, "a new ticket only for a ticket of an older key"),
         })
+        if library == "mbedtls" and config.ticket_key_file:
+            hint, why = STEK_VALID_FOR, (f"{src}: with ssl.stek-file mbedTLS's lifetime is the key's expiry minus "
+                                         f"its activation ({STEK_VALID_FOR} s as write_ticket_key_file writes it)")
         if hint is not None:
             expected["tls12.lifetime_hint"] = E(hint if tickets else 0, why)
     if ctx.tls13:
+        # wolfSSL applies SSL_OP_NO_TICKET (lighttpd's "-SessionTicket") to TLS 1.2 only (measured, 5.5.4)
+        tickets13 = tickets or library == "wolfssl"
+        off = "" if tickets13 == tickets else "; -SessionTicket leaves TLS 1.3 tickets on with wolfSSL (measured)"
         expected.update({
-            "tls13.tickets_per_handshake": E(per_handshake if tickets else 0, why),
-            "tls13.resumes": E(tickets, f"{src}: Options -SessionTicket"),
-            "tls13.new_ticket_on_resumption": E(tickets and reissue, why),
+            "tls13.tickets_per_handshake": E(per_handshake if tickets13 else 0, why + off),
+            "tls13.resumes": E(tickets13, f"{src}: Options -SessionTicket{off}"),
+            "tls13.new_ticket_on_resumption": E(tickets13 and reissue, why + off),
             "tls13.max_early_data": E(0, f"{src}: lighttpd enables no early data"),
         })
         if lifetime is not None:
