@@ -31,8 +31,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from ..sessions.credentials import LabCertificate
-from ..sessions.files import write_file
+from ..sessions import LabCertificate, write_file, write_private_file
 from ._real_server_basics import (LAB_NAMES, STEK_VALID_FOR, TICKET_KEY_FORMATS, Expected, Launch, UnsupportedConfig,
                                   version_tuple)
 
@@ -441,7 +440,6 @@ def _haproxy(ctx: Context) -> Launch:
     cert, key = ctx.certificate()
     with open(cert) as c, open(key) as k:
         combined = c.read() + k.read()
-    from ..sessions.files import write_private_file
 
     bundle = write_private_file(ctx.path("lab-bundle.pem"), combined.encode())
     tickets = config.tickets is not False

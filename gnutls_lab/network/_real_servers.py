@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass, replace
 
 from ..errors import UsageError
-from ..sessions.files import write_private_file
+from ..sessions import write_private_file
 from . import _real_server_kinds as kinds
 from ._peers import die_with_parent, free_port
 from ._real_server_basics import (LAB_NAMES, LONG_LIFETIME, LOOPBACK, SHORT_LIFETIME, STEK_VALID_FOR,
@@ -226,7 +226,7 @@ def server_version(kind: str) -> str:
     if reason:
         raise ServerMissing(reason)
     if kind == "lab":
-        from ..binding.library import library_info
+        from ..binding import library_info
 
         return f"gnutls-lab serve (libgnutls {library_info().version})"
     command, pattern, shape = _VERSION_COMMANDS["lighttpd" if kind.startswith("lighttpd") else kind]

@@ -12,7 +12,7 @@ import argparse
 import signal
 import sys
 
-from ..analysis.ticket_keys import load_ticket_key
+from ..analysis import load_ticket_key
 from ._server import LabServer
 
 __all__ = ["main"]
