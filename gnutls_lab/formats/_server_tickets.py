@@ -46,10 +46,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from construct import Rebuild, Struct, len_, this
+from construct import Rebuild, len_, this
 
 from ..errors import BlobFormatError
-from ._layout import Bytes, Ended, Int, Rest, parse_span
+from ._layout import Bytes, Ended, Fields, Int, Rest, parse_span
 from ._session_blob import Spanned
 from ._ticket import TicketEnvelope
 
@@ -67,7 +67,7 @@ __all__ = [
 #: ``ssl/statem/statem_srvr.c:construct_stateless_ticket`` (OpenSSL 1.1.0-3.x): no length field, the
 #: ciphertext runs up to the 32-byte HMAC-SHA256.
 OpenSslTicket = Spanned(
-    Struct(
+    Fields(
         "key_name" / Bytes(16),
         "IV" / Bytes(16),
         "encrypted_state" / Rest(leave=32),
@@ -78,7 +78,7 @@ OpenSslTicket = Spanned(
 #: ``src/internal.c:CreateTicket`` (wolfSSL), ``struct ExternalTicket``.
 WolfSslTicket = Spanned(
     Ended(
-        Struct(
+        Fields(
             "key_name" / Bytes(16),
             "IV" / Bytes(16),
             "encrypted_state_len" / Rebuild(Int(2), len_(this.encrypted_state)),
@@ -86,14 +86,13 @@ WolfSslTicket = Spanned(
             "mac" / Bytes(32),
         ),
         "{n} bytes after the MAC: not a wolfSSL ticket",
-        path="ticket",
     )
 )
 
 #: ``library/ssl_ticket.c:mbedtls_ssl_ticket_write`` (Mbed TLS 2.x-3.x).
 MbedTlsTicket = Spanned(
     Ended(
-        Struct(
+        Fields(
             "key_name" / Bytes(4),
             "IV" / Bytes(12),
             "encrypted_state_len" / Rebuild(Int(2), len_(this.encrypted_state)),
@@ -101,13 +100,12 @@ MbedTlsTicket = Spanned(
             "tag" / Bytes(16),
         ),
         "{n} bytes after the tag: not an Mbed TLS ticket",
-        path="ticket",
     )
 )
 
 #: ``crypto/tls/ticket.go:Config.encryptTicket`` (Go 1.21+).
 GoTicket = Spanned(
-    Struct(
+    Fields(
         "IV" / Bytes(16),
         "encrypted_state" / Rest(leave=32),
         "mac" / Bytes(32),
