@@ -77,6 +77,7 @@ class AuditConnection:
     note: str = ""
     observed: Any = field(default=None, repr=False)
     wire: list = field(default_factory=list, repr=False)  # kept for the 0-RTT connection (the replay sends it)
+    local_port: int | None = field(default=None, repr=False)  # the client's TCP port (a server's logs name it)
 
     def to_dict(self) -> dict:
         return {

@@ -193,6 +193,10 @@ class _Run:
 
     def _record(self, conn: AuditConnection, remote, tls: str, no_tickets: bool) -> _Held | None:
         conn.protocol, conn.cipher_suite, conn.resumed = remote.protocol, remote.cipher_suite, remote.resumed
+        try:
+            conn.local_port = remote.sock.getsockname()[1]
+        except OSError:
+            pass
         data = remote.session_data  # first: a TLS 1.3 client reads the tickets that arrive after the handshake
         try:
             seen = observe_connection(remote.wire)
