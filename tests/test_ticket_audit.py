@@ -137,6 +137,23 @@ def test_mbedtls_and_go_layouts_with_weak_keys_are_opened():
         ("mbedtls", "all-zero", "master_secret"), ("go", "all-0xff", "master_secret")}
 
 
+def test_go_before_1_21_shows_its_key_name_and_a_weak_key_opens_it():
+    """crypto/tls/ticket.go (Go 1.20): key name = SHA-512(key)[:16], AES-128-CTR, HMAC-SHA256 over the rest."""
+    hashed = hashlib.sha512(bytes(32)).digest()
+    iv = os.urandom(16)
+    state = state_with(SECRET) + b"x"  # CTR: no padding, any length
+    encryptor = Cipher(algorithms.AES(hashed[16:32]), modes.CTR(iv)).encryptor()
+    body = hashed[:16] + iv + encryptor.update(state) + encryptor.finalize()
+    ticket = OpenSslTicket.build({"key_name": hashed[:16], "IV": iv, "encrypted_state": body[32:],
+                                  "mac": hmac.new(hashed[32:48], body, hashlib.sha256).digest()})
+    hits = try_weak_keys([as_audited(ticket, SECRET, "TLS1.3")])
+    assert [(h.layout, h.key_label, h.secret_kind) for h in hits] == [("go-legacy", "all-zero", "master_secret")]
+    assert fingerprint([ticket], {"go-legacy"}).best.layout == "go-legacy"
+    random_name = [OpenSslTicket.build({"key_name": b"K" * 16, "IV": os.urandom(16), "encrypted_state": os.urandom(n),
+                                        "mac": os.urandom(32)}) for n in (101, 117)]
+    assert fingerprint(random_name).best.layout == "go-legacy"  # a key name, and a ciphertext of no block size
+
+
 def test_a_secret_in_clear_is_found_in_a_real_decrypted_gnutls_state():
     """A ticket that is the server's state unencrypted (what a broken server sends) holds the secret in clear."""
     ticket = lab_ticket("1.2", bytes(64))

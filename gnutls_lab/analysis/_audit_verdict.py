@@ -55,6 +55,7 @@ ADVICE = {
         "per_name": "a separate tls.Config (and keys) per name",
     },
 }
+ADVICE["go-legacy"] = ADVICE["go"]
 ADVICE["wolfssl"] = ADVICE["mbedtls"] = {
     "server": "a server on wolfSSL or Mbed TLS (lighttpd mod_wolfssl, mod_mbedtls)",
     "tickets_off": "turn session tickets off in the server's TLS settings",

@@ -13,7 +13,7 @@ Talk About Session Tickets", USENIX Security 2023) without any help from the ser
    are the ones :mod:`gnutls_lab.formats` describes: GnuTLS (the 64-byte master key, its period keys
    derived as ``lib/stek.c`` does), OpenSSL's (AES-128/256-CBC, HMAC-SHA256, keys taken directly and
    as nginx/Apache/HAProxy key files split them), Mbed TLS (AES-128/256-GCM) and Go (``SHA-512`` of the
-   32-byte key);
+   32-byte key; up to Go 1.20 its first 16 bytes are the key name in clear);
 3. **repeating keystreams** (:func:`find_keystream_reuse`): two tickets XORed give the XOR of their
    secrets at the same offset, which happens when a stream cipher or GCM reuses its nonce.
 
@@ -368,11 +368,34 @@ def _try_go(ticket: AuditedTicket) -> list[WeakKeyHit]:
     for label, key in _keys((32,)):
         hashed = hashlib.sha512(key).digest()
         aes_key, hmac_key = hashed[16:32], hashed[32:48]
+        if data[:16] == hashed[:16]:
+            continue  # the key name of Go up to 1.20 in front: that layout's trial reads it
         if not hmac.compare_digest(hmac.new(hmac_key, data[:-32], hashlib.sha256).digest(), tree["mac"]):
             continue
         plaintext = _ctr(aes_key, tree["IV"], tree["encrypted_state"])
         found = _contains_secret(plaintext, ticket.secrets)
         return [WeakKeyHit(ticket.index, ticket.protocol, "go", label, "32-byte session ticket key",
+                           "decrypted", Secret(key), found[0] if found else None, found[1] if found else None,
+                           len(plaintext))]
+    return []
+
+
+def _try_go_legacy(ticket: AuditedTicket) -> list[WeakKeyHit]:
+    """Go up to 1.20: the key name is the first 16 bytes of SHA-512(key): a weak key shows by its name."""
+    data = bytes(ticket.ticket)
+    try:
+        tree = parse_server_ticket(SERVER_TICKET_LAYOUTS[5], data)
+    except BlobFormatError:
+        return []
+    for label, key in _keys((32,)):
+        hashed = hashlib.sha512(key).digest()
+        if not hmac.compare_digest(hashed[:16], tree["key_name"]):
+            continue
+        if not hmac.compare_digest(hmac.new(hashed[32:48], data[:-32], hashlib.sha256).digest(), tree["mac"]):
+            return []
+        plaintext = _ctr(hashed[16:32], tree["IV"], tree["encrypted_state"])
+        found = _contains_secret(plaintext, ticket.secrets)
+        return [WeakKeyHit(ticket.index, ticket.protocol, "go-legacy", label, "32-byte session ticket key",
                            "decrypted", Secret(key), found[0] if found else None, found[1] if found else None,
                            len(plaintext))]
     return []
@@ -390,7 +413,7 @@ def try_weak_keys(tickets: Sequence[AuditedTicket], per_layout: int = 4) -> list
         if count >= per_layout:
             continue
         tried[ticket.protocol] = count + 1
-        for trial in (_try_gnutls, _try_openssl, _try_mbedtls, _try_go):
+        for trial in (_try_gnutls, _try_openssl, _try_mbedtls, _try_go, _try_go_legacy):
             for hit in trial(ticket):
                 key = (hit.protocol, hit.layout, hit.key_label, hit.role, hit.what)
                 first = hits.get(key)

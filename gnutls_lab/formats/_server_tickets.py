@@ -33,10 +33,15 @@ format; the sizes were read from those sources (the versions named), not measure
 - **Go** ``crypto/tls`` 1.21 and later (``ticket.go:Config.encryptTicket``; Caddy's tickets): no key name
   (the server tries each of its keys), AES-128-CTR, so no padding, and HMAC-SHA256; each key is
   ``SHA-512(32-byte ticket key)`` split as (unused 16, AES key 16, HMAC key 16)
-  (``common.go:ticketKeyFromBytes``). Go 1.20 and earlier put those first 16 bytes in front as a key
-  name::
+  (``common.go:ticketKeyFromBytes``)::
 
       IV[16] | encrypted_state (AES-128-CTR) | HMAC-SHA256[32]
+
+  Go 1.20 and earlier (``ticket.go:Conn.encryptTicket``; Caddy 2.6 on Go 1.19) put those first 16 bytes
+  of the hash in front as a key name, which makes OpenSSL's shape with a CTR ciphertext of any length
+  (the ``go-legacy`` layout, read with :data:`OpenSslTicket`)::
+
+      key_name[16] | IV[16] | encrypted_state (AES-128-CTR) | HMAC-SHA256[32]
 
 - **GnuTLS** 3.6.4 to 3.8.x: :data:`gnutls_lab.formats._ticket.TicketEnvelope` (``key_name[16] | IV[16] |
   u16 len | state | HMAC-SHA1[20]``), listed in :data:`SERVER_TICKET_LAYOUTS` beside the others.
@@ -148,6 +153,8 @@ SERVER_TICKET_LAYOUTS = (
                  "AES-256-GCM by default (AEAD)", "AEAD tag", True, "library/ssl_ticket.c:mbedtls_ssl_ticket_write"),
     TicketLayout("go", GoTicket, "Go crypto/tls 1.21+ (Caddy)", 0, 16, 32, 1, "AES-128-CTR", "HMAC-SHA256",
                  False, "crypto/tls/ticket.go:Config.encryptTicket"),
+    TicketLayout("go-legacy", OpenSslTicket, "Go crypto/tls up to 1.20 (Caddy 2.6 on Go 1.19)", 16, 16, 32, 1,
+                 "AES-128-CTR", "HMAC-SHA256", False, "crypto/tls/ticket.go:Conn.encryptTicket (Go 1.20)"),
 )
 
 #: How servers on OpenSSL's layout split their key files: size → ((part, offset, length), ...).
