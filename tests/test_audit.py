@@ -154,9 +154,11 @@ def test_short_lifetime_is_refused_after_it_expires():
     row13, row12 = lifetimes["TLS1.3"], lifetimes["TLS1.2"]
     assert row13["hint"] == row12["hint"] == 5
     assert row13["accepted_ages"] and max(row13["accepted_ages"]) <= 5
-    assert row13["not_offered_ages"] == [6.0] and not row13["refused_ages"]  # a refusal ends the series
+    assert len(row13["not_offered_ages"]) == 1 and 6 <= row13["not_offered_ages"][0] < 8, row13  # and ends the series
+    assert not row13["refused_ages"]
     for row in (row12, lifetimes["TLS1.2 session ID"]):
-        assert row["accepted_ages"] == [3.0] and row["refused_at"] == 6.0 and row["not_waited"] is None
+        assert len(row["accepted_ages"]) == 1 and 3 <= row["accepted_ages"][0] < 5, row  # offered at 3 s, or a little later
+        assert 6 <= row["refused_at"] < 8 and row["not_waited"] is None, row
     sources = {w["window"].policy.mechanism: w["lifetime_source"] for w in report.findings()["tracking"]}
     assert sources["tls12-ticket"].startswith("measured") and sources["tls13-psk"].startswith("announced")
 
