@@ -50,7 +50,9 @@ test: $(VENV)/.test-installed
 	scripts/system-packages.sh test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The library tests (no notebooks, no browser) in another Debian root filesystem, each with its own venv:
+# The library tests (no notebooks, no browser, no real servers but gnutls-serv, openssl and the lab's: those
+# root filesystems lack nginx, Apache, lighttpd, HAProxy, Caddy, Exim; docs/servers.md says why) in another
+# Debian root filesystem, each with its own venv:
 # GnuTLS 3.8.9 (Debian 13) and the newest GnuTLS Debian ships (sid, 3.8.13).
 # $(call library-tests,GNUTLS-ENV NAME,VENV)
 GNUTLS_ENV ?= ../shared/tools/gnutls-env
@@ -60,7 +62,7 @@ $(GNUTLS_ENV) $(1) -- sh -c 'set -e; { command -v openssl && command -v tshark &
         gcc libc6-dev pkg-config wget wget2 libcurl4-gnutls-dev git >/dev/null; }; \
     [ -x $(2)/bin/python ] || python3 -m venv $(2); \
     $(2)/bin/pip install -q --disable-pip-version-check -e ".[libtest]" && \
-    $(2)/bin/python -m pytest -m "not notebooks and not browser" \
+    $(2)/bin/python -m pytest -m "not notebooks and not browser and not realservers" \
         --ignore=tests/test_notebooks.py --ignore=tests/test_browser.py $(PYTEST_ARGS)'
 endef
 

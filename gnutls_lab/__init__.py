@@ -64,7 +64,11 @@ _LAZY = {
         "replay_sweep": "replay_sweep",
         "analyse_spy_log": "analyse_spy_log",
     },
-    "gnutls_lab.network": {"spy_against_lab": "spy_against_lab"},
+    "gnutls_lab.network": {"spy_against_lab": "spy_against_lab", "audit": "audit",
+                           # real servers (nginx, Apache, Exim...) on 127.0.0.1: notebook 08, the audit
+                           "start_real_server": "start_real_server", "RealServerConfig": "RealServerConfig",
+                           "REAL_SERVERS": "REAL_SERVERS", "ServerMissing": "ServerMissing",
+                           "write_ticket_key_file": "write_ticket_key_file"},
     "gnutls_lab.faces": {
         "decode_session": "decode_session",  # the analysis layer's decode, with the faces' HTML view
         "plot_sweep": "plot_sweep",
@@ -74,6 +78,9 @@ _LAZY = {
         "plot_replay_sweep": "plot_replay_sweep",
         "plot_zero_rtt_flights": "plot_zero_rtt_flights",
         "plot_spy_timelines": "plot_spy_timelines",
+        "audit_text": "audit_text",
+        "plot_tracking_window": "plot_tracking_window",
+        "plot_audit_key_timeline": "plot_audit_key_timeline",
     },
 }
 _HOME = {name: (face, attribute) for face, names in _LAZY.items() for name, attribute in names.items()}

@@ -36,7 +36,7 @@ IDS = [p.stem for p in NOTEBOOKS]
 def test_the_workshop_notebooks_are_there():
     names = {p.stem for p in NOTEBOOKS}
     for expected in ("00-setup-check", "01-live-handshake", "02-session-data", "03-resumption-mechanisms",
-                     "06-zero-rtt-replay", "07-real-programs"):
+                     "06-zero-rtt-replay", "07-real-programs", "08-audit-a-server"):
         assert expected in names
     assert all(re.fullmatch(r"\d\d-[a-z0-9-]+", n) for n in names), names
 

@@ -16,8 +16,14 @@ Modules (private; this face re-exports what users and the layers above use):
 - ``_spy_server``: a spy report paired with a lab server's record of the same connections.
 - ``_facts``: what libgnutls does with resumption, measured live (the notebooks' checks).
 - ``_known_crashes``: library versions with a known crash on one of the tamper lab's changes.
+- ``_audit``: what an audit of a real server found (``AuditReport``: its records and findings);
+  ``_audit_tracking`` (tracking periods from a measured policy), ``_audit_verdict`` (the paragraph,
+  evidence and advice) and ``_ticket_audit`` (ticket layouts, guessable keys, secrets in clear) beside it.
 """
 
+from ._audit import AUDIT_SCHEMA_VERSION, AuditConnection, AuditReport, ProbeRecord, judge_replay
+from ._audit_tracking import CLIENT_BEHAVIOURS, TrackingPolicy, TrackingWindow, tracking_window
+from ._audit_verdict import ADVICE, human_seconds
 from ._decode import REDACTED, DecodedSession, Field, decode, is_secret, name_of, ticket_state_to_dict
 from ._facts import (
     Attempt,
@@ -51,7 +57,20 @@ from ._observer import ObservedConnection, observe_connection
 from ._recorded import read_recorded_resumption, read_recorded_tls12
 from ._replay import REAL_CLOCK_WINDOWS, replay_case, replay_experiment, replay_sweep
 from ._spy import analyse as analyse_spy_log, identity_id, pair_with_server, server_disagreements
-from ._ticket_keys import decrypt_ticket, load_ticket_key, period_key, period_of
+from ._secrets import Secret, reveal
+from ._ticket_audit import (
+    WEAK_KEYS,
+    AuditedTicket,
+    Fingerprint,
+    KnownSecret,
+    WeakKeyHit,
+    find_keystream_reuse,
+    find_plain_secrets,
+    fingerprint,
+    tls13_ticket_psk,
+    try_weak_keys,
+)
+from ._ticket_keys import COMMON_EXPIRE_TIMES, decrypt_ticket, load_ticket_key, period_key, period_of
 
 __all__ = [
     # the session blob
@@ -89,6 +108,31 @@ __all__ = [
     "replay_experiment",
     "replay_sweep",
     "REAL_CLOCK_WINDOWS",
+    # auditing a real server (gnutls-lab audit)
+    "AuditReport",
+    "AuditConnection",
+    "AuditedTicket",
+    "ProbeRecord",
+    "KnownSecret",
+    "AUDIT_SCHEMA_VERSION",
+    "judge_replay",
+    "tls13_ticket_psk",
+    "try_weak_keys",
+    "WEAK_KEYS",
+    "WeakKeyHit",
+    "find_plain_secrets",
+    "find_keystream_reuse",
+    "fingerprint",
+    "Fingerprint",
+    "TrackingPolicy",
+    "TrackingWindow",
+    "tracking_window",
+    "CLIENT_BEHAVIOURS",
+    "ADVICE",
+    "human_seconds",
+    "COMMON_EXPIRE_TIMES",
+    "Secret",
+    "reveal",
     # the spy's log
     "analyse_spy_log",
     "identity_id",

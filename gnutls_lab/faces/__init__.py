@@ -7,9 +7,13 @@ Modules (private; this face re-exports what the notebooks and the CLI use):
   ``_replay_plots`` (0-RTT replay) and ``_spy_plots`` (real programs' timelines) beside it.
 - ``_widgets``: the notebooks' ipywidgets (handshake stepper, blob inspector, experiment explorer,
   tamper lab) and the sequence diagram. They load ipywidgets, so they are imported on first use.
+- ``_audit_plots``: the tracking window and the key timeline of ``gnutls-lab audit``.
+- ``_audit_report``: the audit's text report (:func:`audit_text`).
 - ``cli/``: the ``gnutls-lab`` command (its face: :func:`gnutls_lab.faces.cli.main`).
 """
 
+from ._audit_plots import plot_audit, plot_audit_key_timeline, plot_tracking_window
+from ._audit_report import audit_text
 from ._plots import (
     plot_clients,
     plot_compare,
@@ -57,6 +61,11 @@ __all__ = [
     "plot_replay_sweep",
     "plot_zero_rtt_flights",
     "plot_spy_timelines",
+    "plot_tracking_window",
+    "plot_audit_key_timeline",
+    "plot_audit",
+    # the audit's text report
+    "audit_text",
     # widgets
     *_WIDGETS,
 ]

@@ -14,6 +14,8 @@ Modules (private; this face re-exports what the layers above use):
 - ``_wire``: TLS records and the handshake messages a passive observer can read (RFC 8446, RFC 5246,
   RFC 5077), fields named as in Wireshark, and the observer's fast readers beside them.
 - ``_framing``: records and handshake messages cut from a byte stream (no construct needed).
+- ``_server_tickets``: other servers' ticket layouts (OpenSSL and the servers on its callback, wolfSSL,
+  Mbed TLS, Go), read by ``gnutls-lab audit``.
 
 This layer imports only :mod:`gnutls_lab.errors`, and no module above it reads a byte layout by hand
 (``tests/test_layers.py``). Importing it loads ``construct``: the sessions layer imports it only when it
@@ -37,6 +39,16 @@ from ._gnutls_ids import (
     SRTP_PROFILES,
 )
 from ._layout import parse_span
+from ._server_tickets import (
+    KEY_FILE_SPLITS,
+    SERVER_TICKET_LAYOUTS,
+    GoTicket,
+    MbedTlsTicket,
+    OpenSslTicket,
+    TicketLayout,
+    WolfSslTicket,
+    parse_server_ticket,
+)
 from ._session_blob import (
     MAX_BLOB_SIZE,
     PROTOCOL_TLS13,
@@ -92,6 +104,15 @@ __all__ = [
     "TICKET_KEY_NAME_SIZE",
     "TICKET_MAC_SIZE",
     "TICKET_OVERHEAD",
+    # other servers' tickets (gnutls-lab audit)
+    "SERVER_TICKET_LAYOUTS",
+    "TicketLayout",
+    "OpenSslTicket",
+    "WolfSslTicket",
+    "MbedTlsTicket",
+    "GoTicket",
+    "KEY_FILE_SPLITS",
+    "parse_server_ticket",
     # GnuTLS's id tables
     "ENTITIES",
     "CREDENTIALS",

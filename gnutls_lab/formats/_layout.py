@@ -259,14 +259,25 @@ class ByteList(Blob):
 
 
 class Rest(Construct):
-    """Every byte left in the enclosing section (a payload this schema does not interpret)."""
+    """Every byte left in the enclosing section (a payload this schema does not interpret).
+
+    ``leave``: stop that many bytes before the end, for a trailer of fixed size after a payload of
+    no stated length (a MAC after a ciphertext: ``"encrypted_state" / Rest(leave=32), "mac" / Bytes(32)``).
+    """
+
+    def __init__(self, leave: int = 0):
+        super().__init__()
+        self.leave = leave
 
     def _parse(self, stream, context, path):
         p = stream.pos
-        value = stream.data[p : stream.end]
-        stream.pos = stream.end
+        end = stream.end - self.leave
+        if end < p:
+            raise _short(stream, path, self.leave, p)
+        value = stream.data[p:end]
+        stream.pos = end
         if stream.fields is not None:
-            stream.fields.append((path, stream.base + p, stream.base + stream.end, value))
+            stream.fields.append((path, stream.base + p, stream.base + end, value))
         return value
 
     def _build(self, obj, stream, context, path):

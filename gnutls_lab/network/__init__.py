@@ -10,9 +10,15 @@ Modules (private; this face re-exports what users and the faces use):
 - ``_peers``: gnutls-cli/gnutls-serv and openssl s_client/s_server run as peers.
 - ``_clients_experiment``: other TLS clients (gnutls-cli, openssl, Python's ssl) against the lab server.
 - ``_spy``: real programs run under the spy library, and the recorded scenarios of notebook 07.
+- ``_audit``: the connections of ``gnutls-lab audit`` (a real server's resumption, tickets and 0-RTT).
+- ``_starttls``: the SMTP STARTTLS preamble (RFC 3207), for the audit's client and the lab server.
+- ``_real_servers`` (with ``_real_server_kinds``, ``_real_server_basics``, ``_real_servers_lab``): nginx,
+  Apache, HAProxy, Caddy, lighttpd (four TLS libraries), Exim, gnutls-serv, openssl s_server and the lab's own
+  server started on 127.0.0.1 with a chosen configuration, with the facts their documentation implies.
 """
 
-from ._client import check_host, connect, connect_and_resume, parse_address
+from ._audit import DEFAULT_MAX_WAIT, DEFAULT_TRIES, REMOTE_CAP, REMOTE_RATE, audit
+from ._client import check_host, connect, connect_and_resume, linger_close, parse_address
 from ._clients_experiment import run_clients
 from ._peers import (
     ExternalServer,
@@ -22,7 +28,12 @@ from ._peers import (
     openssl_session_text,
     require_program,
 )
+from ._real_server_kinds import CAPABILITIES, unsupported_reason
+from ._real_servers import (LAB_NAMES, LONG_LIFETIME, REAL_SERVERS, SHORT_LIFETIME, TICKET_KEY_FORMATS, Expected,
+                            RealServer, RealServerConfig, ServerMissing, ServerStartError, TicketKeyFormat,
+                            UnsupportedConfig, server_version, start_real_server, write_ticket_key_file)
 from ._server import TICKET_TIMINGS, LabServer, ServedConnection, save_ticket_key
+from ._starttls import STARTTLS_PROTOCOLS
 from ._static import StaticFolder
 from ._ticket_guard import TicketGuard, TicketRefused
 from ._spy import SCENARIOS, build_curl_client, links_libgnutls, program_version, recorded_runs_for, run_spied, \
@@ -41,6 +52,14 @@ __all__ = [
     "connect_and_resume",
     "parse_address",
     "check_host",
+    "linger_close",
+    "STARTTLS_PROTOCOLS",
+    # auditing a real server (gnutls-lab audit)
+    "audit",
+    "DEFAULT_MAX_WAIT",
+    "DEFAULT_TRIES",
+    "REMOTE_RATE",
+    "REMOTE_CAP",
     # real programs as peers
     "require_program",
     "ExternalServer",
@@ -58,4 +77,8 @@ __all__ = [
     "recorded_runs_for",
     "build_curl_client",
     "SCENARIOS",
+    # real servers with a chosen configuration (tests/test_real_servers.py, the audit, notebook 08)
+    "start_real_server", "RealServerConfig", "RealServer", "REAL_SERVERS", "Expected", "ServerMissing",
+    "ServerStartError", "UnsupportedConfig", "server_version", "write_ticket_key_file", "TicketKeyFormat",
+    "TICKET_KEY_FORMATS", "CAPABILITIES", "unsupported_reason", "LAB_NAMES", "SHORT_LIFETIME", "LONG_LIFETIME",
 ]

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from ..sessions import CertificateCredentials
 from ..errors import GnuTLSLabError, UsageError
 from ..sessions import ClientFacts
-from ..sessions import ClientSession, SessionData, as_session_data, resolve_priority
-from ..sessions import MAX_TAP_BYTES, SocketEndpoint, WireTap
+from ..sessions import ClientSession, EarlyDataClientSession, SessionData, as_session_data, resolve_priority
+from ..sessions import MAX_TAP_BYTES, SocketEndpoint, TlsCapture, WireTap
+from ._starttls import starttls_client
 
 __all__ = [
     "RemoteConnection",
@@ -135,7 +136,8 @@ class RemoteConnection(ClientFacts):
     :class:`~gnutls_lab.sessions._lab.ClientFacts`; after :meth:`close` reading them is a ``UsageError``."""
 
     def __init__(self, client: ClientSession, sock: socket.socket, wire: list, offered: SessionData | None,
-                 address: tuple[str, int], ticket_wait: float, owned_credentials=None):
+                 address: tuple[str, int], ticket_wait: float, owned_credentials=None, started_at: float | None = None,
+                 starttls_sent: tuple = ()):
         self.client = client
         self._owned_credentials = owned_credentials
         self.sock = sock
@@ -144,6 +146,21 @@ class RemoteConnection(ClientFacts):
         self.address = address
         self.ticket_wait = ticket_wait
         self._session_data: SessionData | None = None
+        #: When the TCP connection was opened (Unix seconds).
+        self.started_at = time.time() if started_at is None else started_at
+        #: The plaintext commands sent before TLS (``starttls="smtp"``: EHLO, STARTTLS).
+        self.starttls_sent = tuple(starttls_sent)
+
+    @property
+    def early_data_accepted(self) -> bool:
+        """The server accepted the early data sent with ``connect(..., early_data=...)``."""
+        return isinstance(self.client, EarlyDataClientSession) and self.client.early_data_accepted
+
+    def capture(self):
+        """The wire tap, key log and start time as a :class:`gnutls_lab.sessions.TlsCapture`
+        (connect with ``keylog=True`` for TLS 1.3). Only the TLS bytes: a STARTTLS preamble is not in it."""
+        return TlsCapture(tuple((c.sender, bytes(c.data)) for c in self.wire), tuple(self.keylog_lines()),
+                          self.started_at)
 
     @property
     def wire_capped(self) -> bool:
@@ -234,36 +251,57 @@ class RemoteConnection(ClientFacts):
 
 def connect(host: str, port: int, tls: str = "1.3", *, resume=None, credentials=None,
             server_name: str | None = None, timeout: float = 10.0, ticket_wait: float = 1.0,
-            allow_remote: bool = False, observe: bool = True, tap_limit: int | None = MAX_TAP_BYTES) -> RemoteConnection:
+            allow_remote: bool = False, observe: bool = True, tap_limit: int | None = MAX_TAP_BYTES,
+            keylog: bool = False, no_tickets: bool = False, early_data: bytes | None = None,
+            starttls: str | None = None) -> RemoteConnection:
     """A TLS handshake with a real server over TCP; ``resume``: session data (bytes or SessionData).
 
     The client does not verify the server's certificate (it is a lab). ``credentials``: a client
-    :class:`~gnutls_lab.sessions._credentials.CertificateCredentials` to share across connections (default: a new
-    one, freed with the connection). ``tap_limit``: the most bytes the wire tap keeps (default 1 MiB;
-    None keeps everything, for a server you know stops talking); :attr:`RemoteConnection.wire_capped`
-    says when it was reached.
+    :class:`~gnutls_lab.sessions.CertificateCredentials` to share across connections (default: a new
+    one, freed with the connection). ``tls``: ``"1.3"``, ``"1.2"`` or a GnuTLS priority string.
+    ``tap_limit``: the most bytes the wire tap keeps (default 1 MiB; None keeps everything, for a server
+    you know stops talking); :attr:`RemoteConnection.wire_capped` says when it was reached.
+    ``keylog``: record the key log (for :meth:`RemoteConnection.capture`). ``no_tickets``: a client that
+    neither offers nor asks for tickets (``GNUTLS_NO_TICKETS``: TLS 1.2 resumes by session ID only).
+    ``early_data``: bytes sent as TLS 1.3 0-RTT data with ``resume`` (the session data's ticket must
+    allow it). ``starttls``: ``"smtp"`` runs the SMTP STARTTLS exchange (RFC 3207) before the handshake.
     """
     offered = as_session_data(resume) if resume is not None else None
+    if early_data is not None and offered is None:
+        raise UsageError("early data needs session data to resume from (resume=...)")
     address = check_host(host, allow_remote)
     owned = credentials is None
     credentials = credentials or CertificateCredentials()
+    started_at = time.time()
     try:
         sock = _connect_to(address, port, timeout)
     except OSError as exc:
         if owned:
             credentials.close()
         raise UsageError(f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
-    wire: list = [] if tap_limit is None else WireTap(tap_limit)
-    endpoint = SocketEndpoint(sock, "client", wire, timeout=_POLL_SECONDS)
     try:
-        client = ClientSession(credentials, resolve_priority(str(tls)), endpoint=endpoint,
-                               server_name=server_name, observe=observe)
+        sent = starttls_client(starttls, sock, f"{host}:{port}", timeout)
     except BaseException:
         sock.close()
+        if owned:
+            credentials.close()
+        raise
+    wire: list = [] if tap_limit is None else WireTap(tap_limit)
+    endpoint = SocketEndpoint(sock, "client", wire, timeout=_POLL_SECONDS)
+    session_class = ClientSession if early_data is None else EarlyDataClientSession
+    try:
+        client = session_class(credentials, resolve_priority(str(tls)), endpoint=endpoint, server_name=server_name,
+                               observe=observe, keylog=keylog, no_tickets=no_tickets)
+    except BaseException:
+        sock.close()
+        if owned:
+            credentials.close()
         raise
     try:
         if offered is not None:
             client.set_data(offered)
+        if early_data is not None:
+            client.send_early_data(early_data)
         deadline = time.monotonic() + timeout
         while not client.handshake_step():
             if time.monotonic() > deadline:
@@ -275,7 +313,8 @@ def connect(host: str, port: int, tls: str = "1.3", *, resume=None, credentials=
             credentials.close()
         raise
     return RemoteConnection(client, sock, wire, offered, (host, port), ticket_wait,
-                            owned_credentials=credentials if owned else None)
+                            owned_credentials=credentials if owned else None, started_at=started_at,
+                            starttls_sent=sent)
 
 
 def connect_and_resume(host: str, port: int, tls: str = "1.3", *, resume: int = 1, fresh_ticket: bool = False,

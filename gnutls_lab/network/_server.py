@@ -52,10 +52,13 @@ from ._client import linger_close
 from ._http import HttpResponder
 from ._static import StaticFolder
 from ._ticket_guard import TicketGuard
+from ._starttls import STARTTLS_PROTOCOLS, smtp_server_starttls
 from ..analysis import identity_id
 from ..errors import GnuTLSLabError, UsageError
 from ..formats import read_client_hello
 from ..sessions import (
+    AntiReplay,
+    EarlyDataServerSession,
     CertificateCredentials,
     LabCertificate,
     ServerSession,
@@ -125,6 +128,7 @@ class ServedConnection:
     messages: list = field(default_factory=list)
     wire: list = field(default_factory=list, repr=False)  # WireChunks, with LabServer(record_wire=True)
     http_requests: int = 0  # requests answered, with LabServer(http=True)
+    early_data: bytes = field(default=b"", repr=False)  # 0-RTT data delivered, with LabServer(early_data=N)
 
     def offered(self) -> str:
         """What the client offered to resume with, for the log line: ``presented nothing``, ``presented
@@ -165,6 +169,7 @@ class ServedConnection:
     def to_dict(self) -> dict:
         record = asdict(self)
         record.pop("wire", None)  # raw bytes; observe them with gnutls_lab.analysis (observe_connection)
+        record["early_data"] = len(self.early_data)  # a length: the bytes are the client's request
         record["identity"] = self.identity.hex()
         record["identity_length"] = len(self.identity)
         return record
@@ -205,7 +210,9 @@ class _Slot:
 class LabServer:
     """A TLS server on 127.0.0.1:``port`` (0 = any free port) with one resumption policy.
 
-    ``tls``: ``"1.3"``/``"1.2"`` or a priority string. ``ticket_key``: 64 bytes (default: fresh);
+    ``tls``: ``"1.3"``/``"1.2"`` or a priority string (``"NORMAL:-VERS-ALL:+VERS-TLS1.3:+ECDHE-PSK:+DHE-PSK:+PSK"``
+    also resumes TLS 1.3 with ``psk_ke``, no new key exchange; with ``+PSK`` alone libgnutls takes only
+    ``psk_ke`` and refuses a ``psk_dhe_ke`` resumption). ``ticket_key``: 64 bytes (default: fresh);
     ``tickets=False`` turns tickets off (TLS 1.2 then resumes by session ID only).
     ``lifetime``: seconds, 1..604800 (None: libgnutls's 21600). ``ticket_timing``: one of
     :data:`TICKET_TIMINGS`. ``extra_tickets``: 0-31 more TLS 1.3 tickets after each handshake.
@@ -218,6 +225,13 @@ class LabServer:
     (:class:`gnutls_lab.network._http.HttpResponder`), with the files of folder ``root`` if given, and
     close after ``close_after`` requests if given. Use as a context manager; :meth:`close` stops, waits
     for the connections in progress and frees the socket and credentials.
+
+    ``early_data``: TLS 1.3 0-RTT bytes accepted per connection (0: off; the size is written into the
+    tickets), kept in each record's ``early_data``. ``anti_replay``: ``"remember"`` (one anti-replay
+    context for the whole server whose store reports duplicates: a replayed first flight gets no early
+    data), ``"forget"`` (a context whose store forgets: every replay delivers its early data again, as
+    a server without a shared replay cache would) or None (no context: libgnutls then refuses all early
+    data). ``starttls``: ``"smtp"`` speaks the SMTP STARTTLS preamble (RFC 3207) before each handshake.
     """
 
     def __init__(self, port: int = 0, tls: str = "1.3", *, lifetime: int | None = None,
@@ -225,7 +239,9 @@ class LabServer:
                  ticket_timing: str = "with-finished", certificate: LabCertificate | None = None,
                  handshake_timeout: float = 5.0, idle_timeout: float = 2.0, request_timeout: float = 10.0,
                  log=None, record_wire: bool = False, max_clients: int = 128, keep_records: int = 1000,
-                 http: bool = False, close_after: int | None = None, root=None):
+                 http: bool = False, close_after: int | None = None, root=None, early_data: int = 0,
+                 anti_replay: str | None = "remember", anti_replay_window: float = 10.0,
+                 starttls: str | None = None):
         if lifetime is not None:
             validate_lifetime(lifetime)
         validate_extra_tickets(extra_tickets)
@@ -245,6 +261,18 @@ class LabServer:
             raise UsageError("close_after and root are for HTTP: use them with http=True (--http)")
         if not 0 <= port <= 65535:
             raise UsageError(f"port {port} is not a TCP port (0-65535; 0 picks a free one)")
+        if isinstance(early_data, bool) or not isinstance(early_data, int) or early_data < 0:
+            raise UsageError(f"early_data is a number of bytes, 0 or more, not {early_data!r}")
+        if anti_replay not in ("remember", "forget", None):
+            raise UsageError(f"anti_replay must be 'remember', 'forget' or None, not {anti_replay!r}")
+        if starttls is not None and starttls not in STARTTLS_PROTOCOLS:
+            raise UsageError(f"unknown STARTTLS protocol {starttls!r}: use one of {', '.join(STARTTLS_PROTOCOLS)}")
+        self.early_data = early_data
+        self.starttls = starttls
+        # One context for the whole server, made before it issues a ticket (libgnutls refuses early data
+        # on tickets older than the context).
+        self.anti_replay = (AntiReplay(anti_replay_window, remember=anti_replay == "remember")
+                            if early_data and anti_replay is not None else None)
         self.priority = resolve_priority(str(tls))
         self.lifetime = lifetime
         self.tickets = tickets
@@ -430,10 +458,17 @@ class LabServer:
         if self.guard is not None:
             check = lambda body: offers.append(self.guard.check_hello(body))  # noqa: E731 - runs in the hook
         try:
-            session = ServerSession(self.credentials, self.priority, endpoint=endpoint,
-                                    ticket_key=self.ticket_key if self.tickets else None,
-                                    lifetime=self.lifetime, cache=self.cache,
-                                    auto_tickets=self.ticket_timing == "with-finished", client_hello_check=check)
+            if self.starttls == "smtp":
+                smtp_server_starttls(sock, record.peer, timeout=self.handshake_timeout)
+                sock.settimeout(_POLL_SECONDS)  # the endpoint's short reads again
+            options = dict(endpoint=endpoint, ticket_key=self.ticket_key if self.tickets else None,
+                           lifetime=self.lifetime, cache=self.cache,
+                           auto_tickets=self.ticket_timing == "with-finished", client_hello_check=check)
+            if self.early_data:
+                session = EarlyDataServerSession(self.credentials, self.priority, early_data=self.early_data,
+                                                 anti_replay=self.anti_replay, **options)
+            else:
+                session = ServerSession(self.credentials, self.priority, **options)
             self._run(session, record, endpoint, offers)
         except GnuTLSLabError as exc:
             record.error = self._failure(exc, endpoint, session)
@@ -508,6 +543,8 @@ class LabServer:
                 record.identity_issued = record.identity in self._issued_ids
         elif record.identity_kind is not None and offers:
             record.identity_issued = record.identity in offers[-1].tickets_opened
+        if isinstance(session, EarlyDataServerSession):
+            record.early_data = session.early_data  # delivered as soon as the first flight was read
         if not session.handshake_done:
             return
         record.cipher_suite = session.cipher_suite

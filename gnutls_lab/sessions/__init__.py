@@ -18,7 +18,7 @@ The formats layer (and construct) is imported only where a function needs it, so
 
 from ._clock import CLOCK_HORIZON, FakeClock, check_clock_value, check_seconds
 from ._credentials import AnonCredentials, CertificateCredentials, LabCertificate, PskCredentials
-from ._early_data import AntiReplay, ZeroRttLab, first_flight
+from ._early_data import AntiReplay, EarlyDataClientSession, EarlyDataServerSession, ZeroRttLab, first_flight
 from ._files import (
     MAX_KEY_FILE_BYTES,
     check_output_path,
@@ -56,6 +56,8 @@ __all__ = [
     "FakeClock",
     "ZeroRttLab",
     "AntiReplay",
+    "EarlyDataClientSession",
+    "EarlyDataServerSession",
     "first_flight",
     # sessions one by one
     "ClientSession",

@@ -71,6 +71,24 @@ class ClientFacts:
         """Every handshake message, in order, as the client saw them (sent and received)."""
         return self.client.transcript
 
+    def keylog_lines(self) -> list[str]:
+        """The client's NSS key log lines (``SSLKEYLOGFILE`` format). They hold secrets.
+
+        TLS 1.3 needs the key log recorded during the handshake (``Lab(..., keylog=True)``,
+        ``lab.connect(keylog=True)`` or ``network.connect(..., keylog=True)``). TLS 1.2 gets its
+        ``CLIENT_RANDOM`` line from the master secret when the key log has none: libgnutls logs nothing
+        on a resumed TLS 1.2 handshake, whose master secret comes from the session data, not from a key
+        exchange.
+        """
+        lines = self.client.keylog_lines()
+        if self.protocol == "TLS1.2" and not any(line.startswith("CLIENT_RANDOM ") for line in lines):
+            lines.append(f"CLIENT_RANDOM {self.client.randoms()[0].hex()} {self.client.master_secret().hex()}")
+        if self.protocol == "TLS1.3" and not lines:
+            raise UsageError("this TLS 1.3 connection has no key log, so its handshake could not be decrypted: "
+                             "connect with keylog=True (Lab(..., keylog=True), lab.connect(keylog=True), "
+                             "network.connect(..., keylog=True) or, for 0-RTT, ZeroRttLab(..., keylog=True))")
+        return lines
+
 
 class Connection(ClientFacts):
     """One in-process connection: both sessions (open until :meth:`close`), transcript, wire tap."""
@@ -134,23 +152,6 @@ class Connection(ClientFacts):
                 "key it no longer holds, unknown session ID, or tickets off)")
 
     # -- capture file ----------------------------------------------------------------------
-    def keylog_lines(self) -> list[str]:
-        """The client's NSS key log lines (``SSLKEYLOGFILE`` format). They hold secrets.
-
-        TLS 1.3 needs the key log recorded during the handshake (``Lab(..., keylog=True)`` or
-        ``lab.connect(keylog=True)``). TLS 1.2 gets its ``CLIENT_RANDOM`` line from the master
-        secret when the key log has none: libgnutls logs nothing on a resumed TLS 1.2 handshake,
-        whose master secret comes from the session data, not from a key exchange.
-        """
-        lines = self.client.keylog_lines()
-        if self.protocol == "TLS1.2" and not any(line.startswith("CLIENT_RANDOM ") for line in lines):
-            lines.append(f"CLIENT_RANDOM {self.client.randoms()[0].hex()} {self.client.master_secret().hex()}")
-        if self.protocol == "TLS1.3" and not lines:
-            raise UsageError("this TLS 1.3 connection has no key log, so its handshake could not be decrypted: "
-                             "connect with keylog=True (Lab(..., keylog=True), lab.connect(keylog=True) or, "
-                             "for 0-RTT, ZeroRttLab(..., keylog=True))")
-        return lines
-
     def capture(self):
         """The wire tap, key log and start time as a :class:`gnutls_lab.sessions._pcapng.TlsCapture`
         (plain data that outlives :meth:`close`)."""

@@ -44,7 +44,7 @@ def _check_outputs(args) -> None:
                          reads_existing={option for option, (_, reads) in outputs.items() if reads})
 
 # Order = order in --help (each a private module of this package: _core.py, _decode.py, ...).
-_COMMAND_MODULES = ("core", "decode", "experiment", "peers", "spy")
+_COMMAND_MODULES = ("core", "decode", "experiment", "peers", "spy", "audit")
 
 
 class LabArgumentParser(argparse.ArgumentParser):
