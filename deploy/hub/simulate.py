@@ -389,6 +389,7 @@ def markdown(figures: dict, command: str) -> str:
         f"Hub and proxy: {figures['hub_and_proxy_rss_mb']['before']} MB RSS before, "
         f"{figures['hub_and_proxy_rss_mb']['after']} MB after, {figures['hub_and_proxy_cpu_s']} CPU s over the run; "
         f"all participants' processes after the run: {figures['participant_rss_after_total_mb']} MB RSS.",
+        *(f"\nFailed: {error}" for error in figures.get("errors", [])),
     ])
 
 
