@@ -25,7 +25,8 @@ from gnutls_lab import decrypt_ticket
 from gnutls_lab.network import (CAPABILITIES, LAB_NAMES, LONG_LIFETIME, REAL_SERVERS, SHORT_LIFETIME,
                                 TICKET_KEY_FORMATS, RealServerConfig, ServerMissing, UnsupportedConfig,
                                 start_real_server, unsupported_reason, write_ticket_key_file)
-from peer_scanners import gnutls_cli_resumes, openssl_visit, sslyze_resumption, testssl_ticket_hint
+from peer_scanners import gnutls_cli_resumes, openssl_visit, sslyze_resumption
+from peer_scanners import testssl_ticket_hint as testssl_findings  # (a test_* name would be collected)
 
 EVERYWHERE = {"gnutls-serv", "openssl", "lab"}  # programs every test environment has (gnutls-bin, openssl)
 
@@ -113,7 +114,8 @@ def check_tls13(server, tmp_path, name: str) -> dict:
     if first.tickets:
         again = openssl_visit(server, "1.3", resume_from=session, server_name=name)
         assert again.resumed == expected["tls13.resumes"]
-        assert bool(again.tickets) == expected["tls13.new_ticket_on_resumption"], again.output[-800:]
+        if again.resumed:  # (a full handshake instead gets the tickets of a full handshake)
+            assert bool(again.tickets) == expected["tls13.new_ticket_on_resumption"], again.output[-800:]
     else:
         assert not expected["tls13.resumes"]
     if expected["tls13.max_early_data"]:  # a fresh ticket: with anti-replay a ticket admits 0-RTT once at most
@@ -154,11 +156,7 @@ def test_peers_confirm_what_the_configuration_implies(kind, name, keywords, tmp_
             if names_a and names_b:  # stateless tickets: the key name leads them
                 assert (names_a == names_b) == expected["key.shared_across_names"]
         # gnutls-cli agrees about resumption
-        if "1.3" in config.tls and kind == "lighttpd-wolfssl":
-            # gnutls-cli 3.7.9 and lighttpd's wolfSSL 5.5.4 do not complete a TLS 1.3 handshake (docs/servers.md)
-            with pytest.raises(AssertionError, match="completed no handshake"):
-                gnutls_cli_resumes(server, "1.3", wait_for_ticket=False)
-        elif "1.3" in config.tls:
+        if "1.3" in config.tls:
             waits = expected["tls13.tickets_per_handshake"] > 0
             assert gnutls_cli_resumes(server, "1.3", wait_for_ticket=waits) == expected["tls13.resumes"]
         if "1.2" in config.tls:
@@ -325,7 +323,13 @@ def test_sslyze_agrees_with_the_expected_resumption(kind, name, keywords, tmp_pa
         found = sslyze_resumption(server.host, server.port, server_name=server.names[0], starttls=server.starttls)
         expected = {k: v.value for k, v in server.expected.items()}
     successes, attempts = found["session_id"]
-    assert attempts >= 1 and (successes == attempts) == expected["tls12.session_id_resumes"], found
+    if kind == "openssl" and expected["tls12.session_id_resumes"]:
+        # sslyze closes each connection without close_notify, and s_server then drops the session from its
+        # cache (an unclean shutdown makes an OpenSSL session non-resumable): 0 of n, where s_client, which
+        # closes cleanly, resumes (test_peers_confirm_what_the_configuration_implies)
+        assert attempts >= 1 and successes == 0, found
+    else:
+        assert attempts >= 1 and (successes == attempts) == expected["tls12.session_id_resumes"], found
     ticket_ok = expected["tls12.ticket_issued"] and expected["tls12.ticket_resumes"]
     assert (found["ticket"] == "FULLY_SUPPORTED") == ticket_ok, found
     if found["early_data"] is not None and "tls13.max_early_data" in expected:
@@ -335,11 +339,19 @@ def test_sslyze_agrees_with_the_expected_resumption(kind, name, keywords, tmp_pa
 @pytest.mark.parametrize("kind,name,keywords", SCANNED)
 def test_testssl_reports_the_expected_lifetime_hint(kind, name, keywords, tmp_path):
     with start_real_server(kind, make_config(kind, keywords, tmp_path)) as server:
-        found = testssl_ticket_hint(server.host, server.port, server_name=server.names[0], starttls=server.starttls)
         expected = {k: v.value for k, v in server.expected.items()}
-    hint = expected.get("tls13.ticket_lifetime") if "tls13.tickets_per_handshake" in expected and \
-        expected["tls13.tickets_per_handshake"] else expected.get("tls12.lifetime_hint")
-    if expected["tls12.ticket_issued"] or expected.get("tls13.tickets_per_handshake"):
-        assert found["lifetime_hint"] == hint, found
+        tls13_tickets = bool(expected.get("tls13.tickets_per_handshake"))
+        hint = expected.get("tls13.ticket_lifetime") if tls13_tickets else expected.get("tls12.lifetime_hint")
+        runs = []
+        for _ in range(3):
+            runs.append(testssl_findings(server.host, server.port, server_name=server.names[0],
+                                         starttls=server.starttls))
+            if not tls13_tickets or runs[-1]["lifetime_hint"] is not None:
+                break
+            # testssl's s_client may close before a TLS 1.3 NewSessionTicket arrives (it comes after the
+            # handshake): then it says "no lifetime advertised". Another run reads it (docs/audit.md).
+    hints = [run["lifetime_hint"] for run in runs]
+    if expected["tls12.ticket_issued"] or tls13_tickets:
+        assert hints[-1] == hint and set(hints) <= {hint, None}, runs
     else:
-        assert found["lifetime_hint"] is None, found
+        assert hints == [None], runs
