@@ -26,7 +26,7 @@ from gnutls_lab.network import (CAPABILITIES, LAB_NAMES, LONG_LIFETIME, REAL_SER
                                 TICKET_KEY_FORMATS, RealServerConfig, ServerMissing, UnsupportedConfig,
                                 start_real_server, unsupported_reason, write_ticket_key_file)
 from peer_scanners import gnutls_cli_resumes, openssl_visit, sslyze_resumption
-from peer_scanners import testssl_ticket_hint as testssl_findings  # (a test_* name would be collected)
+from peer_scanners import testssl_ticket_hint as scan_with_testssl  # (a name starting "test" is collected)
 
 EVERYWHERE = {"gnutls-serv", "openssl", "lab"}  # programs every test environment has (gnutls-bin, openssl)
 
@@ -344,7 +344,7 @@ def test_testssl_reports_the_expected_lifetime_hint(kind, name, keywords, tmp_pa
         hint = expected.get("tls13.ticket_lifetime") if tls13_tickets else expected.get("tls12.lifetime_hint")
         runs = []
         for _ in range(3):
-            runs.append(testssl_findings(server.host, server.port, server_name=server.names[0],
+            runs.append(scan_with_testssl(server.host, server.port, server_name=server.names[0],
                                          starttls=server.starttls))
             if not tls13_tickets or runs[-1]["lifetime_hint"] is not None:
                 break
