@@ -46,7 +46,15 @@ print(gnutls_lab.library_info())
 from course import exercises
 from course.checks import check
 from gnutls_lab import FakeClock, Lab, observe_connection
-from gnutls_lab.analysis import decode
+from gnutls_lab.analysis import (
+    client_lifetime_copy,
+    decode,
+    expiry_on_each_clock,
+    partial_set_data,
+    server_expiry_rules,
+    tickets_without_psk_key_exchange_modes,
+    version_flip_in_set_data,
+)
 from gnutls_lab.faces import plot_mechanisms, tamper_lab, tamper_outcome
 
 plot_mechanisms()
@@ -109,6 +117,18 @@ check([psk.identity for psk in hello.psk_identities] == [blob_psk.ticket],
 check(len(again_psk.tickets) == 2, "a TLS 1.3 resumption brings two new tickets")
 
 # %% [markdown]
+# A client says which PSK key exchanges it can use in a `psk_key_exchange_modes` extension; a client
+# that sends none can never resume with a ticket. RFC 8446 §4.2.9: "Servers SHOULD NOT send
+# NewSessionTicket with tickets that are not compatible with the advertised modes." A GnuTLS client
+# made with `GNUTLS_NO_TICKETS` sends no such extension. Does the server still send tickets?
+
+# %%
+modes_sent, tickets_sent = tickets_without_psk_key_exchange_modes()
+check(modes_sent == () and tickets_sent > 0,
+      f"a ClientHello without psk_key_exchange_modes, and the GnuTLS server still sent {tickets_sent} tickets "
+      "the client can never use (bytes on the wire, and work for the server)")
+
+# %% [markdown]
 # ## Expiry, with a fake clock
 # `FakeClock` replaces libgnutls's clock (`gnutls_global_set_time_function`), so hours pass in
 # microseconds. A server with a 2-hour lifetime accepts its ticket one hour later, not after two.
@@ -141,13 +161,53 @@ check(not offered or expired_reply.psk_selected_identity is None,
 check(observe_connection(one_hour_later.wire).client_hello.psk_identities,
       "the same client offered the ticket one hour earlier")
 version = gnutls_lab.library_info().version
-check(dropped_by.startswith("the client" if gnutls_lab.library_info().version_tuple >= (3, 8, 1) else "the server"),
-      f"GnuTLS {version}: the expired ticket was dropped by {dropped_by}")
+print(f"GnuTLS {version}, fake clock: the expired ticket was dropped by {dropped_by}")
 
 # %% [markdown]
-# The fake clock drives the server's expiry check in every version, and, from GnuTLS 3.8.1, the
-# client's own ticket-age clock too (`gnutls_global_set_time_function`). GnuTLS 3.7 still offers the
-# stale ticket (an observer sees it) and the server refuses it; from 3.8.1 the client drops it.
+# Both ends check. The client checks before it offers: in `lib/ext/pre_shared_key.c` it compares the
+# ticket's age with its copy of the lifetime and drops an expired ticket. The server checks what it
+# finds inside the ticket (below). So which end dropped the ticket above depends on **which clock the
+# client's check reads**: libgnutls's high-resolution clock, which `gnutls_global_set_time_function`
+# (the fake clock) reaches only from GnuTLS 3.8.1. On an older library the client measures the ticket's
+# age in real time, a few milliseconds, and offers a ticket the fake clock made stale; the server, on
+# the fake clock, refuses it. On the **real clock** every version's client drops an expired ticket.
+# Both, live on the loaded library: a ticket of 60 s offered 120 fake seconds later, and a ticket of
+# 1 s offered 2.2 real seconds later.
+
+# %%
+clocks = expiry_on_each_clock(real_wait=2.2)
+print(f"GnuTLS {version}: the client's age check reads the {clocks.client_clock} clock; fake clock: "
+      f"{clocks.fake_clock.who}; real clock: {clocks.real_clock.who}")
+check(clocks.real_clock.who == "the client dropped the ticket",
+      "real clock: the client itself drops the expired ticket (no pre_shared_key leaves it)")
+check(clocks.fake_clock.who == ("the client dropped the ticket" if clocks.client_clock == "fake"
+                                else "the server refused it"),
+      f"fake clock: the client's check reads the {clocks.client_clock} clock, so "
+      f"{clocks.fake_clock.who} (as in the cell above: {dropped_by})")
+check(clocks.fake_clock.who.startswith(dropped_by.split(" (")[0]),
+      "the same answer as the 2-hour ticket above")
+
+# %% [markdown]
+# **The server's two checks.** Inside the ticket the server finds the session's original timestamp
+# (when the *first*, full handshake happened) and the ticket's lifetime; from the ClientHello it gets
+# the age the client claims (`obfuscated_ticket_age` minus `ticket_age_add`). It refuses a ticket when
+# the session began longer ago than **its own** lifetime setting (`lib/db.c`), or when the claimed
+# age exceeds the **ticket's** lifetime (`lib/ext/pre_shared_key.c`). Each check refuses on its own;
+# the client's copies were tampered with below so that the client offers what it otherwise would not:
+
+# %%
+rules = server_expiry_rules()
+for case, attempt in rules.items():
+    print(f"{case:42} → {attempt.who}")
+check(rules["control"].resumed, "control: the untouched ticket, 10 s later, resumes")
+check(rules["older claim on a fresh session"].who == "the server refused it",
+      "a claimed age of 160 s on a 100 s ticket: refused by the claimed-age check, the session is 10 s old")
+check(rules["younger claim past the session's end"].who == "the server refused it",
+      "a claimed age of 70 s, but the session began 130 s ago: refused by the timestamp check")
+check(rules["server lifetime shortened"].who == "the server refused it",
+      "a 600 s ticket after the server's lifetime became 150 s: refused 200 s later by its own lifetime")
+check(rules["chain: a fresh ticket of an old session"].who == "the server refused it",
+      "a ticket from a resumption at 60 s, offered 50 s later: the session began 110 s ago, refused")
 
 # %% [markdown]
 # The TLS 1.2 session cache expires the same way (`gnutls_db_set_cache_expiration`).
@@ -200,8 +260,9 @@ for what, blob in attempts.items():
 # %% [markdown]
 # What the library told us:
 #
-# * Fields only the **client** reads (its copy of the lifetime, the timestamps) change nothing the
-#   server checks: still resumed.
+# * Fields only the **client** reads (its copy of the lifetime, the timestamps) are never sent to the
+#   server, which checks its own copies inside the ticket: still resumed. But the client *uses* its
+#   lifetime copy: it decides whether to offer the ticket at all (below).
 # * The **obfuscated ticket age** is checked, loosely: an hour off still fits in the 6-hour lifetime,
 #   seven hours off does not.
 # * The **ticket** is authenticated (HMAC-SHA1): one flipped bit and the server quietly falls back to a
@@ -210,12 +271,12 @@ for what, blob in attempts.items():
 #   handshake.
 # * `set_data` itself refuses blobs of another release: it reads the magic first.
 # * A blob of the running release that is **malformed** (truncated here) never reaches libgnutls:
-#   gnutls-lab walks it first and refuses it, because GnuTLS 3.7.9 and 3.8.9 can kill the whole
-#   process on some one-bit corruptions of their own blobs. Mostly `gnutls_session_set_data` returns
-#   an error and the process dies later, in the next handshake or in `gnutls_deinit` (after a bad
-#   certificate or OCSP count it freed the certificate list but kept its count); only a TLS 1.2
-#   extension id out of range aborts inside `set_data`. The repository's
-#   `findings/set-data-crash/` has minimal C programs that show it.
+#   gnutls-lab walks it first and refuses it, because GnuTLS 3.7.9, 3.8.9 and 3.8.13 can kill the
+#   whole process on some one-field corruptions of their own blobs. Mostly `gnutls_session_set_data`
+#   returns an error and the process dies later, in the next handshake or in `gnutls_deinit` (after a
+#   bad certificate or OCSP count it freed the certificate list but kept its count). Two kinds abort
+#   inside `set_data` itself: a TLS 1.2 extension id out of range, and a TLS 1.3 blob whose protocol
+#   version was changed (below). The repository's `findings/set-data-crash/` has minimal C programs.
 
 # %%
 check(outcome["unchanged"] == "resumed", "the unchanged blob resumes")
@@ -231,6 +292,73 @@ check(outcome["magic of another GnuTLS release"] == "refused by libgnutls"
       and detail["magic of another GnuTLS release"].startswith("GNUTLS_E_DB_ERROR"),
       "set_data refuses another release's magic (GNUTLS_E_DB_ERROR)")
 check(outcome["truncated to 100 bytes"] == "refused by gnutls-lab", "gnutls-lab refuses a truncated blob itself")
+
+# %% [markdown]
+# **The client's lifetime copy decides when it stops offering.** Set to 1 s, the ticket resumes at
+# once (its age is under a second), and a moment later the *client* drops it: no `pre_shared_key`
+# leaves it, although the server, whose own lifetime is 6 hours, would still accept the ticket. Real
+# clock, so every version measures the same age (its check compares whole seconds, so "a moment" is
+# two of them):
+
+# %%
+copy = client_lifetime_copy(lifetime=1, wait=2.2)
+check(copy.at_once.offered and copy.at_once.resumed, "lifetime copy 1 s: offered and resumed at once")
+check(copy.later.who == "the client dropped the ticket",
+      f"{copy.wait:g} s later: {copy.later.who} (its ClientHello has no pre_shared_key); the server never saw it")
+
+# %% [markdown]
+# **A protocol version changed by hand.** GnuTLS numbers its versions (4 = TLS 1.2, 5 = TLS 1.3, 1 =
+# SSL 3.0). A TLS 1.3 blob whose version says TLS 1.2 or SSL 3.0 is not refused by `set_data`:
+# `unpack_security_parameters` reads the TLS 1.2 fields on into the ticket, then reads the ticket's
+# bytes as a TLS 1.2 extension list, and **aborts the process** on an assertion whenever the count it
+# reads there is positive. Whether it is depends on the ticket's bytes, so on the server's ticket key:
+# about one key in two. gnutls-lab refuses every such flip before libgnutls sees it:
+
+# %%
+as_tls12 = original.flipped("security_parameters.pversion", 3, 5 ^ 4)  # 5 → 4 in the low byte
+as_ssl3 = original.flipped("security_parameters.pversion", 3, 5 ^ 1)  # 5 → 1
+for what, blob in (("TLS 1.3 blob saying TLS 1.2", as_tls12), ("TLS 1.3 blob saying SSL 3.0", as_ssl3)):
+    verdict, why = tamper_outcome(lab, blob)
+    print(f"{what}: {verdict}: {why}")
+    check(verdict == "refused by gnutls-lab" and "protocol version" in why,
+          f"{what}: gnutls-lab's preflight refuses it and says why")
+
+# %% [markdown]
+# What libgnutls itself does with those bytes, on servers with new ticket keys: each blob goes to a raw
+# `gnutls_session_set_data` in a forked child process, so an abort kills the child, not this notebook.
+
+# %%
+for to in (4, 1):
+    flip = version_flip_in_set_data("1.3", to, keys=16)
+    print(f"5 → {to}: of {flip.keys} blobs, set_data aborted the process on {flip.aborted}, "
+          f"returned 0 on {flip.accepted}, an error on {flip.error}")
+    check(flip.aborted > 0 and flip.other_death == 0,
+          f"5 → {to}: libgnutls {version} aborts inside set_data on {flip.aborted} of {flip.keys} ticket keys")
+
+# %% [markdown]
+# **A failed `set_data` is not a clean failure.** When `gnutls_session_set_data` returns an error, it
+# has already copied into the session whatever it unpacked before the bad byte. A TLS 1.3 blob missing
+# its last 4 bytes (`max_early_data_size`) gets `GNUTLS_E_PARSING_ERROR`, and the next handshake on
+# the same session **resumes anyway**; cut 17 bytes or more (into the resumption master secret), the
+# ticket is kept but its secret is not set, and the handshake fails with `GNUTLS_E_INTERNAL_ERROR`.
+# wget2 stores such a short blob and ignores the error (`docs/spy.md`). Live, raw calls in a child
+# process (`findings/set-data-partial/` is the C reproducer):
+
+# %%
+short4, short17 = partial_set_data(4), partial_set_data(17)
+for partial in (short4, short17):
+    print(f"{partial.cut} bytes cut: set_data {partial.set_data}; the handshake: "
+          f"{'succeeded' if partial.handshake == '0' else partial.handshake}, resumed: {partial.resumed}")
+check(short4.set_data == "GNUTLS_E_PARSING_ERROR" and short4.resumed,
+      "4 bytes short: set_data returns an error, and the handshake on that session resumes all the same")
+check(short17.set_data == "GNUTLS_E_PARSING_ERROR" and short17.handshake == "GNUTLS_E_INTERNAL_ERROR",
+      "17 bytes short: set_data returns an error, and the next handshake fails with GNUTLS_E_INTERNAL_ERROR")
+
+# %% [markdown]
+# *What should a client do?* Treat any error from `gnutls_session_set_data` as "this session object is
+# spoiled": throw the data away, `gnutls_deinit` the session and start a new one (`gnutls_init`) for a
+# full handshake, never go on with the session `set_data` failed on. A resumption that happens after an
+# error is luck, and the internal error is what the luck looks like when it runs out.
 
 # %% [markdown]
 # ## Real bugs, as exercises
@@ -305,9 +433,14 @@ for c in (first_id, again_id, first_t12, again_t12, first_psk, again_psk, one_ho
 # * TLS 1.2 session IDs need the server's cache; TLS 1.2 tickets and TLS 1.3 PSKs carry the session
 #   to the server, encrypted under its ticket key. All three show their credential in clear.
 # * A TLS 1.2 ticket resumption brings no new ticket; a TLS 1.3 one brings two.
-# * Expiry follows the fake clock; GnuTLS 3.7 offers an expired TLS 1.3 ticket and the server
-#   refuses it, 3.8.1 and later drop it in the client: the ClientHello's `pre_shared_key` tells which.
-# * The server checks what it encrypted (the ticket, the ticket age, the binder), not the client's
-#   copies; gnutls-lab refuses malformed blobs before `gnutls_session_set_data`, which can crash on them.
+# * Both ends check expiry. The client drops an expired ticket itself, by its own lifetime copy, on
+#   whatever clock its check reads (the fake clock from 3.8.1, the real clock before); the
+#   ClientHello's `pre_shared_key` tells which end dropped it.
+# * The server checks what it encrypted: the session's original timestamp against its own lifetime,
+#   the claimed age against the ticket's lifetime, the binder. It sends tickets even to a client that
+#   cannot use them (no `psk_key_exchange_modes`).
+# * gnutls-lab refuses malformed blobs before `gnutls_session_set_data`, which can abort on them (a
+#   changed protocol version, on about one key in two); and a `set_data` that returns an error has
+#   already loaded part of the blob: start a new session.
 # * Resumption data is real only after a ticket arrived, and a connection resumed only if
 #   `gnutls_session_is_resumed` says so.

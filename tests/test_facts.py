@@ -24,6 +24,7 @@ from gnutls_lab.analysis._facts import (
     stored_max_early_data_size,
     ticket_timing,
     tickets_without_psk_key_exchange_modes,
+    version_flip_in_set_data,
 )
 
 VERSION = library_info().version_tuple
@@ -45,9 +46,9 @@ def test_which_clock_the_clients_expiry_check_reads():
     clocks = expiry_on_each_clock()
     assert clocks.real_clock.who == "the client dropped the ticket"
     if VERSION >= (3, 8, 1):
-        assert clocks.fake_clock.who == "the client dropped the ticket"
+        assert clocks.fake_clock.who == "the client dropped the ticket" and clocks.client_clock == "fake"
     else:
-        assert clocks.fake_clock.who == "the server refused it"
+        assert clocks.fake_clock.who == "the server refused it" and clocks.client_clock == "real"
 
 
 def test_the_clients_lifetime_copy_decides_when_it_stops_offering():
@@ -158,3 +159,18 @@ def test_a_failed_set_data_leaves_the_session_half_loaded(cut, handshake, resume
 def test_a_cut_tls12_blob_only_fails_set_data():
     outcome = partial_set_data(4, "1.2")
     assert outcome.set_data == "GNUTLS_E_PARSING_ERROR" and outcome.handshake == "0" and not outcome.resumed
+
+
+@pytest.mark.parametrize("to", [4, 1])
+def test_a_tls13_blob_that_says_another_version_aborts_in_set_data_on_some_keys(to):
+    """§1: 5 -> 4 (TLS 1.2) or 5 -> 1 (SSL 3.0): set_data reads the ticket as TLS 1.2 fields and extensions
+    and aborts (SIGABRT) whenever the count it reads is positive, about one key in two; otherwise it returns
+    0 (3.7.9, 3.8.9, 3.8.13). 16 keys: all 16 escaping the abort by chance is about 1 in 65536."""
+    flip = version_flip_in_set_data("1.3", to, keys=16)
+    assert flip.aborted > 0 and flip.other_death == 0, flip
+    assert flip.aborted + flip.accepted == 16, flip
+
+
+def test_a_tls12_blob_that_says_tls13_only_gets_an_error():
+    flip = version_flip_in_set_data("1.2", 5, keys=8)
+    assert (flip.aborted, flip.error, flip.other_death) == (0, 8, 0), flip

@@ -53,27 +53,42 @@ def kernel_specs(tmp_path_factory) -> KernelSpecManager:
     return KernelSpecManager(kernel_dirs=[str(directory.parent)])
 
 
+class _Executed(dict):
+    """Notebook name -> (error or None, seconds, executed notebook), each notebook run on first use only,
+    so ``-k 03`` runs notebook 03 and no other."""
+
+    def __init__(self, kernel_specs):
+        super().__init__()
+        self.kernel_specs = kernel_specs
+
+    def __missing__(self, name):
+        self[name] = _execute(NOTEBOOK_DIR / f"{name}.ipynb", self.kernel_specs)
+        return self[name]
+
+
 @pytest.fixture(scope="module")
 def executed(kernel_specs) -> dict:
-    """Run every notebook once, in its own directory; keep each one's error (or None) and duration."""
-    results = {}
-    for path in NOTEBOOKS:
-        nb = nbformat.read(path, as_version=4)
-        km = KernelManager(kernel_name=KERNEL, kernel_spec_manager=kernel_specs)
-        client = NotebookClient(nb, km=km, timeout=120, resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-        start = time.perf_counter()
-        try:
-            client.execute()
-            error = None
-        except CellExecutionError as exc:
-            error = str(exc)
-        finally:  # a kernel manager we made is ours to stop (nbclient only stops the ones it made)
-            if client.kc is not None:
-                client.kc.stop_channels()
-            if km.has_kernel:
-                km.shutdown_kernel(now=True)
-        results[path.stem] = (error, time.perf_counter() - start, nb)
-    return results
+    """Each notebook run once, in its own directory, when a test first asks for it."""
+    return _Executed(kernel_specs)
+
+
+def _execute(path, kernel_specs) -> tuple:
+    """Run one notebook; its error (or None), duration and executed cells."""
+    nb = nbformat.read(path, as_version=4)
+    km = KernelManager(kernel_name=KERNEL, kernel_spec_manager=kernel_specs)
+    client = NotebookClient(nb, km=km, timeout=120, resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+        error = None
+    except CellExecutionError as exc:
+        error = str(exc)
+    finally:  # a kernel manager we made is ours to stop (nbclient only stops the ones it made)
+        if client.kc is not None:
+            client.kc.stop_channels()
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+    return error, time.perf_counter() - start, nb
 
 
 @pytest.mark.parametrize("name", IDS)

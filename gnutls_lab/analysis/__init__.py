@@ -40,6 +40,7 @@ from ._facts import (
     stored_max_early_data_size,
     ticket_timing,
     tickets_without_psk_key_exchange_modes,
+    version_flip_in_set_data,
 )
 from ._known_crashes import KNOWN_CRASHES, known_crash
 from ._experiments import (
@@ -153,6 +154,7 @@ __all__ = [
     "stored_max_early_data_size",
     "ticket_timing",
     "tickets_without_psk_key_exchange_modes",
+    "version_flip_in_set_data",
     # library versions with a known crash on a tamper-lab change
     "KNOWN_CRASHES",
     "known_crash",

@@ -40,6 +40,7 @@ __all__ = [
     "server_expiry_rules",
     "public_ticket_key_exposure",
     "partial_set_data",
+    "version_flip_in_set_data",
 ]
 
 #: RFC 8446 §4.2.8 ``key_share``: in a resumed ServerHello, (EC)DHE was mixed in (``psk_dhe_ke``).
@@ -108,10 +109,13 @@ def compat_mode_switch(visits: int = 4) -> CompatSwitch:
 
 class ExpiryClocks(NamedTuple):
     """An expired TLS 1.3 ticket offered again: ``fake_clock`` (lifetime 60 s, 120 s later on a
-    :class:`FakeClock`) and ``real_clock`` (lifetime 1 s, 2.2 real seconds later)."""
+    :class:`FakeClock`) and ``real_clock`` (lifetime 1 s, 2.2 real seconds later). ``client_clock``: the
+    clock the client's ticket-age check reads, measured: ``"fake"`` when the ticket's arrival time the
+    client stored under the fake clock is the fake clock's time, ``"real"`` otherwise."""
 
     fake_clock: Attempt
     real_clock: Attempt
+    client_clock: str = ""
 
 
 def expiry_on_each_clock(real_wait: float = 2.2) -> ExpiryClocks:
@@ -119,17 +123,19 @@ def expiry_on_each_clock(real_wait: float = 2.2) -> ExpiryClocks:
     (``lib/ext/pre_shared_key.c``: age in ms / 1000 > lifetime) reads libgnutls's high-resolution clock,
     which the fake clock drives only from 3.8.1: under it a 3.7 client still offers the ticket and the
     server refuses it; on the real clock every version's client drops it."""
-    with FakeClock() as clock:
+    start = 1_000_000  # far from today: a stored time that equals it came from the fake clock
+    with FakeClock(start) as clock:
         lab = Lab("1.3", lifetime=60)
         with lab.connect(observe=False) as conn:
             data = conn.session_data
+        arrival = decode(data.data).tls13.arrival_time_raw[0]
         clock.advance(120)
         fake = attempt_resumption(lab, data)
     lab = Lab("1.3", lifetime=1)
     with lab.connect(observe=False) as conn:
         data = conn.session_data
     time.sleep(real_wait)
-    return ExpiryClocks(fake, attempt_resumption(lab, data))
+    return ExpiryClocks(fake, attempt_resumption(lab, data), "fake" if abs(arrival - start) < 10 else "real")
 
 
 class LifetimeCopy(NamedTuple):
@@ -419,3 +425,62 @@ def partial_set_data(cut: int = 4, tls: str = "1.3") -> PartialSetData:
         raise GnuTLSLabError(f"the set_data child failed: {child.stderr.strip().splitlines()[-1:]}")
     out = json.loads(child.stdout.strip().splitlines()[-1])
     return PartialSetData(cut, out["blob_bytes"], out["set_data"], out["handshake"], out["resumed"], "")
+
+
+# --- a TLS 1.3 blob that says TLS 1.2: set_data aborts on some keys (notebook 03, findings/set-data-crash) ---
+
+_FLIP_CHILD = textwrap.dedent(r"""
+    import json, os, sys
+    from gnutls_lab import ClientSession, Lab, memory_pair
+    from gnutls_lab.analysis import decode
+    from gnutls_lab.binding import load
+    tls, to, keys = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    ffi, lib = load()[:2]
+    counts = {"aborted": 0, "error": 0, "accepted": 0, "other death": 0}
+    for _ in range(keys):
+        lab = Lab(tls)  # a new ticket key each time: the ticket's bytes are what set_data misreads
+        with lab.connect(observe=False) as conn:
+            session = decode(conn.session_data.data)
+        flipped = session.flipped("security_parameters.pversion", 3, session.tree["security_parameters"]
+                                  ["body"]["pversion"] ^ to)
+        client = ClientSession(lab.client_credentials, lab.client_priority, endpoint=memory_pair()[0])
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:  # raw call, no preflight, as a client that trusts its own cache calls it
+            rc = lib.gnutls_session_set_data(client._ptr, flipped, len(flipped))
+            os._exit(0 if rc == 0 else 1)
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            counts["aborted" if os.WTERMSIG(status) == 6 else "other death"] += 1
+        else:
+            counts["accepted" if os.WEXITSTATUS(status) == 0 else "error"] += 1
+    print(json.dumps(counts))
+""")
+
+
+class VersionFlip(NamedTuple):
+    """``keys`` blobs (each from a server with a new ticket key) whose protocol version was overwritten
+    with ``to``, each handed to a raw ``gnutls_session_set_data`` in a forked process: how many
+    ``aborted`` (SIGABRT), returned an ``error``, were ``accepted`` (returned 0) or died otherwise."""
+
+    tls: str
+    to: int
+    keys: int
+    aborted: int
+    error: int
+    accepted: int
+    other_death: int
+
+
+def version_flip_in_set_data(tls: str = "1.3", to: int = 4, keys: int = 12) -> VersionFlip:
+    """A TLS 1.3 blob whose protocol version says TLS 1.2 (4) or SSL 3.0 (1): ``unpack_security_parameters``
+    reads TLS 1.2 fields on into the ticket, then the ticket's bytes as a TLS 1.2 extension list, and aborts
+    on the extension-id assertion whenever the count it reads there is positive: about one ticket key in
+    two (``findings/set-data-crash``). The lab's preflight refuses every such flip, so the raw calls run in
+    forked children of a child process."""
+    child = subprocess.run([sys.executable, "-c", _FLIP_CHILD, tls, str(int(to)), str(int(keys))],
+                           capture_output=True, text=True, timeout=120)
+    if child.returncode != 0:
+        raise GnuTLSLabError(f"the set_data child failed: {child.stderr.strip().splitlines()[-1:]}")
+    out = json.loads(child.stdout.strip().splitlines()[-1])
+    return VersionFlip(tls, int(to), int(keys), out["aborted"], out["error"], out["accepted"], out["other death"])
