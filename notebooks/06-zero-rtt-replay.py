@@ -38,8 +38,8 @@ print(gnutls_lab.library_info())
 #    sends it (`gnutls_record_send_early_data`);
 # 2. what a recorded first flight does when it is replayed to the server: without anti-replay, with a
 #    store that forgets, with GnuTLS's anti-replay (`gnutls_anti_replay_*`);
-# 3. what the anti-replay window and time change, and where the fake clock reaches libgnutls's clock
-#    (3.8) or not (3.7);
+# 3. what the anti-replay window and time change, where the fake clock reaches libgnutls's clock
+#    (from 3.8.1) or not (3.7), and the replay that gets through on the real clock, on every version;
 # 4. why reusing a ticket is not a replay, and why single-use tickets on the client do not stop one.
 
 # %%
@@ -56,7 +56,12 @@ from gnutls_lab import (
     ZeroRttLab,
 )
 from gnutls_lab.sessions import first_flight
-from gnutls_lab.analysis import decode, replay_case
+from gnutls_lab.analysis import (
+    decode,
+    early_data_on_a_ticket_without_it,
+    early_data_with_a_larger_claimed_age,
+    replay_case,
+)
 
 version = library_info().version_tuple
 clock_reaches_anti_replay = FakeClock().drives_ticket_age  # GnuTLS >= 3.8.1
@@ -89,17 +94,26 @@ check(stored == 4096, "the session data carries the server's early-data limit, 4
 
 # %% [markdown]
 # A server without early data writes no limit into its tickets; what the client then stores depends
-# on the version:
+# on the release: 0xFFFFFFFF ("no limit") in 3.7.x and 3.8.0 to 3.8.8, 0 from 3.8.9 (gnutls#1619). So a
+# program must test the stored value, not the version. And what the client does with that value
+# matters: RFC 8446 §4.2.10 says a client must not send early data on a ticket that did not allow it.
+# Here a ticket issued without early data is used for a 0-RTT attempt against a server that now allows
+# it:
 
 # %%
 with lab.connect() as plain:
     plain_limit = decode(plain.session_data).tls13.max_early_data_size
-print("without early data on the server:", plain_limit)
-if version >= (3, 8):
-    check(plain_limit == 0, "GnuTLS 3.8 stores 0: its client refuses to queue early data for this ticket")
+without = early_data_on_a_ticket_without_it()
+print(f"GnuTLS {library_info().version}, without early data on the server: max_early_data_size {plain_limit:#x}; "
+      f"0-RTT on that ticket: {without}")
+check(plain_limit in (0, 0xFFFFFFFF), f"the stored limit is {plain_limit:#x}: 0 or 'no limit'")
+if plain_limit == 0:
+    check(without.error == "GNUTLS_E_RECORD_LIMIT_REACHED" and not without.client_sent_early_data,
+          "0 stored: gnutls_record_send_early_data refuses (GNUTLS_E_RECORD_LIMIT_REACHED), nothing is sent")
 else:
-    check(plain_limit == 0xFFFFFFFF, "GnuTLS 3.7 stores 0xFFFFFFFF ('no limit'): its client queues early data "
-          "that the server will skip")
+    check(without.client_sent_early_data and without.resumed and not without.early_data_accepted,
+          "0xFFFFFFFF stored: the client sends early data on a ticket that did not allow it (RFC 8446 §4.2.10: "
+          "it must not); the server resumes and skips the early data")
 
 # %% [markdown]
 # ## The client sends early data, the attacker records the first flight
@@ -170,18 +184,53 @@ check(not cases["replay after the window"].replay_accepted, "a replay after the 
 late = cases["replay after the window"]
 rollover = cases["replay across a period rollover"]
 if clock_reaches_anti_replay:
-    check(not late.checked, "3.8: 11 s later the ticket age gives the replay away; the store is not even asked")
-    check(rollover.replay_accepted, "3.8: resumed 9 s after the ticket and replayed 2 s later, across the "
+    check(not late.checked, "fake clock: 11 s later the ticket age gives the replay away; the store is not even asked")
+    check(rollover.replay_accepted, "fake clock: resumed 9 s after the ticket and replayed 2 s later, across the "
           "period rollover at 10 s: the same early data is delivered twice")
 else:
-    check(late.checked, "3.7: 11 fake seconds are milliseconds of real time for the anti-replay; the store "
-          "finds the duplicate")
-    check(not rollover.replay_accepted, "3.7: the fake clock cannot move the anti-replay into a new period, "
-          "so the store catches this replay too")
+    check(late.checked, f"GnuTLS {library_info().version}: 11 fake seconds are milliseconds of real time for "
+          "the anti-replay; the store finds the duplicate")
+    check(not rollover.replay_accepted, f"GnuTLS {library_info().version}: the fake clock cannot move the "
+          "anti-replay into a new period, so this fake-clock story says nothing about the rollover: the real "
+          "clock below does")
 
 # %% [markdown]
-# A sweep: the client resumes 8 s after getting its ticket, the attacker replays after 0 to 30 s,
-# for three windows. A filled dot is a replay whose early data the server delivered.
+# First, though, step one of the check: a client that claims an *older* ticket than the server's own
+# age of it (here its `ticket_age_add` copy was raised by 5 s) is refused by
+# `lib/tls13/anti_replay.c` before the store is asked. Only the early data is refused: the handshake
+# goes on and resumes.
+
+# %%
+older_claim = early_data_with_a_larger_claimed_age(5.0)
+check(older_claim.client_sent_early_data and not older_claim.early_data_accepted and not older_claim.store_asked,
+      "client age > server age: the early data is refused, and the store is not even asked")
+check(older_claim.resumed, "but the handshake goes on: the connection resumes, without its early data")
+
+# %% [markdown]
+# ## The rollover, on the real clock, on every version
+# The rollover is not a fake-clock effect nor a 3.8 one. On the real clock, with a short window (1 s) so
+# it takes seconds: the anti-replay context starts its first recording period, the client resumes half
+# a window later, and the attacker replays 0.7 window after that. The replay's check starts a new
+# period (a window has passed since the first began), its flight is within a window of the original,
+# and the store is asked with the new period's key, which it has never seen:
+
+# %%
+real_cases = {case.case: case for case in replay_experiment(window=1.0, real_clock=True)}
+for case in real_cases.values():
+    print(f"{case.case:<32} resumed at {case.resume_after:5.3f} s, replay {case.replay_after:5.3f} s later: "
+          f"first {'accepted' if case.first_accepted else 'refused':<8}  "
+          f"replay {'accepted' if case.replay_accepted else 'refused':<8}")
+check(not real_cases["replay at once"].replay_accepted, "real clock: a replay at once, in the same period, is refused")
+check(not real_cases["replay after the window"].replay_accepted, "real clock: a replay 1.5 windows later is refused")
+check(real_cases["replay across a period rollover"].replay_accepted,
+      f"real clock, GnuTLS {library_info().version}: the replay across the rollover is delivered a second time "
+      "(findings/anti-replay-rollover is the standalone C reproducer)")
+
+# %% [markdown]
+# A sweep on the fake clock: the client resumes 8 s after getting its ticket, the attacker replays
+# after 0 to 30 s, for three windows. A filled dot is a replay whose early data the server delivered.
+# (Where the fake clock does not reach the anti-replay, every dot is the same story: a replay
+# milliseconds later. The real-clock sweep below is the one to read there.)
 
 # %%
 sweep = replay_sweep(windows=(5, 10, 20), delays=tuple(range(0, 31)), resume_after=8)
@@ -194,8 +243,21 @@ if clock_reaches_anti_replay:
     check(sweep.accepted_delays(5) == [], "window 5 s: resumed after the window, the period rolls over at "
           "once, and a later check refuses the now older ticket")
 else:
-    check(not any(any(row) for row in sweep.accepted), "3.7: every replay refused; the delays live on the "
-          "fake clock only")
+    check(not any(any(row) for row in sweep.accepted), f"GnuTLS {library_info().version}, fake clock: every "
+          "replay refused, because every delay is milliseconds for the anti-replay (not because it is immune)")
+
+# %% [markdown]
+# The same sweep on the real clock, for one 1 s window: the client resumes 0.5 s after the context
+# began, the attacker replays 0, 0.25, 0.7 and 1.6 s later (about 5 s of waiting):
+
+# %%
+real_sweep = replay_sweep(windows=(1,), delays=(0, 0.25, 0.7, 1.6), resume_after=0.5, real_clock=True)
+plot_replay_sweep(real_sweep)
+
+# %%
+check(real_sweep.accepted_delays(1) == [0.7],
+      f"real clock, GnuTLS {library_info().version}: only the replay that crosses the rollover (at 1 s) within "
+      "a window of the original gets through; before it the store finds it, after a window its age gives it away")
 
 # %% [markdown]
 # ## Ticket reuse and single-use tickets
@@ -216,12 +278,16 @@ check(not single_use.replay_accepted and single_use.checked,
 # %% [markdown]
 # ## Recap
 # - A ticket allows early data when the server says so: `max_early_data_size` travels in the ticket
-#   and sits in the client's session data (3.7 stores `0xFFFFFFFF` for tickets without it, 3.8 `0`).
+#   and sits in the client's session data. For tickets without it, 3.7.x and 3.8.0-3.8.8 store
+#   `0xFFFFFFFF` and their client sends early data anyway; 3.8.9 and later store `0` and refuse to send.
+#   Test the value, not the version.
 # - The first flight (ClientHello, early data) can be replayed by anyone who recorded it, and the
 #   server decrypts the early data before any proof that the peer is live.
 # - libgnutls refuses early data unless an anti-replay context is enabled; the context is only as good
 #   as its add function's store, which must be shared by every process that holds the ticket key.
-# - The window bounds how late a replay may come; on 3.8 (fake clock) a replay across a recording-period
-#   rollover gets through within the window; on 3.7 the anti-replay runs on real time.
+# - The window bounds how late a replay may come; a replay across a recording-period rollover gets
+#   through within the window, on every version, on the real clock. The fake clock shows it only where
+#   it reaches libgnutls's clock (3.8.1 and later).
+# - A client claiming an older ticket than the server measured loses its early data, not its handshake.
 # - Ticket reuse by the client is not a replay; single-use tickets on the client do not prevent one.
 #   Only send in 0-RTT what is safe to receive twice.
