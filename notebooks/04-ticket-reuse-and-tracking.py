@@ -70,7 +70,7 @@ from gnutls_lab import (
     sweep_reuse,
     UsageError,
 )
-from gnutls_lab.analysis import decode, sweep, SY2018_REVISIT_CDF
+from gnutls_lab.analysis import compat_mode_switch, decode, expiry_on_each_clock, sweep, SY2018_REVISIT_CDF
 from gnutls_lab.faces import experiment_explorer, plot_links, time_unit
 
 single = run_experiment(mechanism="tls13-psk", visits=20, max_reuse=1, gap=600)
@@ -203,6 +203,26 @@ check(no_compat_reused.summary()["linkable_pair_fraction"] > 0.0,
       "compat mode off is not enough alone: a ticket shown twice still links its two visits")
 
 # %% [markdown]
+# **The switch needs fresh session data.** The runs above had compat mode off from their first
+# handshake. A client that already holds session data from a compat-mode handshake and then turns
+# `%DISABLE_TLS13_COMPAT_MODE` on is another story: the `legacy_session_id` it sends comes from its
+# session data, and every blob it gets on resuming keeps it. Two clients of one server, four visits
+# each: one switched compat mode off after its first (full) handshake, one had it off from the start.
+
+# %%
+switch = compat_mode_switch(visits=4)
+for name, ids in (("switched after visit 1", switch.switched), ("off from the start", switch.fresh)):
+    print(f"{name:24}", [f"{len(i)} bytes" + (f" {i[:4].hex()}…" if i else "") for i in ids])
+check(switch.resumed[1:] == (True, True, True), "the switched client resumes on every later visit")
+check(len(switch.switched[0]) == 32 and set(switch.switched) == {switch.switched[0]},
+      "and keeps sending its first handshake's 32-byte ID with compat mode off: the visits stay linked")
+check(switch.fresh == (b"",) * 4, "only data from a handshake with compat mode off sends an empty ID")
+
+# %% [markdown]
+# So the fix takes one full handshake with compat mode off: drop the stored session data when you turn
+# it off (`findings/legacy-session-id` shows the same with a standalone C program).
+
+# %% [markdown]
 # ## Other clients on the wire: a GnuTLS habit, or what every client does?
 # The lab's client is libgnutls. Do other TLS clients resend their `legacy_session_id` too? Here
 # real programs resume against a lab server on 127.0.0.1, each **the way it does by itself**, for
@@ -267,15 +287,19 @@ for (name, protocol), run in ran.items():
 # %%
 by_k13 = sweep_reuse((1, 2, 3, 5, None), mechanism="tls13-psk", visits=30, gap=600)
 by_k12 = sweep_reuse((1, 2, 3, 5, None), mechanism="tls12-ticket", visits=30, gap=600)
-plot_compare([by_k13, by_k12])
+compare = plot_compare([by_k13, by_k12])
+compare
 
 # %% [markdown]
-# * TLS 1.3: resumption always succeeds; what tickets alone reveal grows with k, from nothing at
-#   k = 1. The session ID links everything at every k.
+# * The left panel reads resumption two ways: per attempt (filled: of the visits where the client
+#   offered a ticket, how many resumed) and per visit (open, dashed: of all visits).
+# * TLS 1.3: every attempt succeeds, and the client has a ticket on every visit but the first; what
+#   tickets alone reveal grows with k, from nothing at k = 1. The session ID links everything at every k.
 # * TLS 1.2: the server's NewSessionTicket travels **in clear**, so the observer sees a ticket issued
 #   and then presented. And a GnuTLS TLS 1.2 server issues **no new ticket on a ticket resumption**,
 #   so a client with k = 1 has nothing left after one resumption: every other visit is a full
-#   handshake, and the chain of linked visits breaks into pairs. A client that reuses its ticket
+#   handshake (every attempt succeeds, but only half the visits resume), and the chain of linked
+#   visits breaks into pairs. A client that reuses its ticket
 #   shows the same one every time: one chain.
 
 # %%
@@ -291,6 +315,11 @@ check(all(r["tickets_received"] == 0 for r in tls12_k1 if r["resumed"]),
 check([r["resumed"] for r in tls12_k1] == [False, True] * 15,
       f"so a TLS 1.2 client with k = 1 resumes every other visit only ({r12[0]['resumed']} of 30; "
       f"TLS 1.3: {r13[0]['resumed']})")
+drawn = {line.get_label(): list(line.get_ydata()) for line in compare.axes[0].get_lines()}
+per_visit_13, per_visit_12 = (values for label, values in drawn.items() if label.endswith("per visit"))
+check(per_visit_12[0] == r12[0]["resumed"] / r12[0]["visits"] == 0.5 and per_visit_13[0] == 29 / 30,
+      f"the panel's per-visit line shows it: TLS 1.2, k = 1 at {per_visit_12[0]:.0%} of visits "
+      f"({r12[0]['resumed']} of {r12[0]['visits']}), TLS 1.3 at {per_visit_13[0]:.0%}, while every attempt succeeds")
 check(r12[-1]["ticket_linkable_pair_fraction"] == 1.0, "TLS 1.2, unlimited reuse: one ticket links every visit")
 
 # %% [markdown]
@@ -410,8 +439,10 @@ print(f"{USERS} users × {VISITS} visits each; a median user's run lasts {run_da
 # * **Every value in clear**: the `legacy_session_id` above. It is never renewed, so the observer
 #   follows every user for the whole run, whatever the lifetime. Even a refused resumption passes it
 #   on: the client sends its stored ID, the server echoes it, and the new session keeps it. That
-#   holds in every version: GnuTLS 3.7 offers the expired ticket and the server refuses it, 3.8.1 and
-#   later drop the ticket in the client (notebook 03), and both still send the stored session ID.
+#   holds whichever end drops the expired ticket. Which end does, in these fake-clock runs, depends on
+#   which clock the client's age check reads (notebook 03): the fake clock from GnuTLS 3.8.1, so the
+#   client drops the ticket; the real clock before, so a 3.7 client offers it and the server refuses
+#   it. On the real clock every version's client drops it. Either way the stored session ID goes out.
 # * **TLS 1.2 tickets** (Sy et al.'s setting in 2018): a client that keeps its ticket is followed
 #   for the whole run too. When a ticket is refused (too old), the server runs a full handshake and
 #   issues a new ticket, in clear, in the same connection: the observer sees the old ticket go in
@@ -444,6 +475,11 @@ check(refused_seen.client_hello.session_id == refused_seen.server_hello.session_
       f"TLS 1.3, GnuTLS {gnutls_lab.library_info().version}: a refused resumption still sends the stored "
       "session ID, and the server echoes it")
 check(next_seen.client_hello.session_id == first_id, "and the new session data keeps it for the next visit")
+client_clock = expiry_on_each_clock().client_clock  # which clock the loaded client's age check reads
+offered = bool(refused_seen.client_hello.psk_identities)
+check(offered == (client_clock == "real"),
+      f"the client's age check reads the {client_clock} clock, so in this fake-clock run "
+      f"{'the client offered the old ticket and the server refused it' if offered else 'the client dropped the old ticket itself'}")
 session_ids = {len({seen.client_hello.session_id for seen in run.observed}) for run in runs13[300]}
 check(session_ids == {1}, "one legacy_session_id per user's whole run (TLS 1.3, 5-minute lifetime)")
 check(all(measured[lifetime]["whole13"] and measured[lifetime]["whole12"] for lifetime in LIFETIMES),
@@ -482,7 +518,7 @@ published = [
     ("TLS 1.3 ticket_lifetime upper bound", "604800 s (7 days)", "RFC 8446 §4.6.1",
      f"a server set to 604800 s sends lifetime {week}; "
      f"the lab refuses 604801 before libgnutls sees it: {longer_refused}"),
-    ("GnuTLS server defaults", "2 TLS 1.3 tickets, lifetime 21600 s", "tracking-measurements.md",
+    ("GnuTLS server defaults", "2 TLS 1.3 tickets, lifetime 21600 s", "docs/servers.md (gnutls-serv, the lab)",
      f"{len(default_tickets)} tickets, lifetimes {default_tickets}"),
     ("most common ticket lifetime hint", "5 min (46 % of the top 1M)", "Sy et al. 2018",
      f"what a scan reads: tls.handshake.session_ticket_lifetime_hint = {hint_seen} from a 5-minute lab server"),
