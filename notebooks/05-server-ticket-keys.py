@@ -61,7 +61,7 @@ from gnutls_lab import (
     read_recorded_tls12,
     ServerSession,
 )
-from gnutls_lab.analysis import decode, period_key, period_of
+from gnutls_lab.analysis import decode, period_key, period_of, psk_ke_resumption, public_ticket_key_exposure
 from gnutls_lab.faces import plot_key_timeline, ticket_report
 
 lab = Lab("1.3")
@@ -383,6 +383,20 @@ client.close()
 server.close()
 
 # %% [markdown]
+# Nothing warned anyone. The server's priority *added* `+PSK`, the plain PSK key exchange, and no
+# (EC)DHE-PSK one (`+DHE-PSK`, `+ECDHE-PSK`), so `psk_ke` is the only PSK mode it can resume with.
+# The client listed `psk_dhe_ke` too; rather than a full handshake with ECDHE, the server resumes with
+# `psk_ke`, the client accepts what the server picks, and `gnutls_session_is_resumed` says "resumed"
+# either way. A default GnuTLS TLS 1.3 client against such a server:
+
+# %%
+silent = psk_ke_resumption()
+print("client's psk_key_exchange_modes:", silent.client_modes, "| resumption:", silent.attempt)
+check(1 in silent.client_modes and silent.attempt.resumed and not silent.attempt.key_share,
+      "the client offered psk_dhe_ke; the +PSK server resumed with psk_ke (no key_share): no forward secrecy, "
+      "and no error or warning on either side")
+
+# %% [markdown]
 # ### Resuming as someone else
 # The ticket on the wire is a bearer credential that needs its secret: a client resumes with the
 # ticket *and* the resumption master secret (for the PSK binder). An eavesdropper has only the
@@ -405,6 +419,32 @@ with lab.connect(resume=key_thief) as attempt:
     presented = observe_connection(attempt.wire).client_hello.psk_identities[0].identity
 check(not eavesdropper_resumed, "the recorded ticket alone does not resume")
 check(thief_resumed and presented == recorded_ticket, "with the secrets from inside it, the victim's ticket resumes")
+
+# %% [markdown]
+# ### A key everyone knows: CVE-2020-13777
+# GnuTLS 3.6.4 to 3.6.13 had a server bug: until its first key rotation, it encrypted and
+# authenticated session tickets with **all-zero key material** instead of the key the application set
+# (fixed in 3.6.14, GNUTLS-SA-2020-06-03). For the first rotation period of every server process,
+# every ticket was under a key anyone could know. Today's libgnutls derives each period key from the
+# master key, so the lab gives a server an all-zero *master* key: the observer's position is the same.
+# What could someone who never touched the server do with recordings of that period?
+
+# %%
+zero_key = bytes(64)
+public = public_ticket_key_exposure(zero_key)
+print("TLS 1.2 connection that received a ticket:", public.tls12_data)
+print("TLS 1.3 resumption, psk_dhe_ke (default server):", public.tls13_psk_dhe_data)
+print("TLS 1.3 resumption, psk_ke (+PSK server):", public.tls13_psk_ke_data)
+print("another server (another certificate, same known ticket key) resumed the client:", public.impersonated)
+
+# %%
+request, answer = b"GET /account HTTP/1.1\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\nbalance: 42"
+check(public.tls12_data == (request, answer),
+      "an observer with the all-zero key decrypts a recorded TLS 1.2 connection, both directions")
+check(public.tls13_psk_ke_data == (request, answer), "and a TLS 1.3 resumption under psk_ke")
+check(public.tls13_psk_dhe_data == (None, None), "but not a TLS 1.3 resumption under psk_dhe_ke")
+check(public.impersonated, "and anyone can resume a client's TLS 1.3 session as the server, with no certificate of "
+      "the server's: the authentication the full handshake gave is bypassed")
 
 # %% [markdown]
 # ### Exercise: which recordings does a stolen key open?
@@ -435,8 +475,9 @@ tracking.check_exposed(exposed)
 # | TLS 1.3, resumption with `psk_dhe_ke` (GnuTLS's default) | the ticket as PSK identity | the PSK and early secrets (0-RTT data), not the connection |
 # | TLS 1.3, resumption with `psk_ke` (server allows plain PSK) | the ticket as PSK identity | **everything** |
 #
-# And with any recorded ticket, the key's holder resumes as that ticket's client. Keep ticket master
-# keys out of backups, replace them (forced rotation) on a schedule, and prefer `psk_dhe_ke`.
+# And with any recorded ticket, the key's holder resumes as that ticket's client, or acts as the server
+# to that ticket's client. Keep ticket master keys out of backups, replace them (forced rotation) on a
+# schedule, and prefer `psk_dhe_ke`.
 
 # %%
 for c in (conn, recorded, first13, resumed13):
@@ -451,3 +492,7 @@ for c in (conn, recorded, first13, resumed13):
 #   live ticket; a forced new master key or a restart with another lifetime refuses them all.
 # * Whoever holds the master key opens every ticket of every period: all of TLS 1.2, TLS 1.3 early
 #   data and plain-PSK resumptions, and can resume as any recorded client.
+# * A server that adds `+PSK` without (EC)DHE-PSK resumes with `psk_ke` silently: no forward secrecy.
+# * A known key is a stolen key for everyone: GnuTLS 3.6.4-3.6.13 used an all-zero one until its first
+#   rotation (CVE-2020-13777), which opened TLS 1.2 recordings and let anyone act as the server on a
+#   TLS 1.3 resumption.
