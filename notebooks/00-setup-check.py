@@ -13,6 +13,9 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # 00 · Setup check
+
 # %%
 # Environment check: run this cell first. If it fails, its message says how to fix it.
 import sys
@@ -27,8 +30,6 @@ except ImportError as exc:
 print(gnutls_lab.library_info(), "| gnutls_lab", gnutls_lab.__version__, "| Python", sys.version.split()[0])
 
 # %% [markdown]
-# # 00 · Setup check
-#
 # This notebook answers three questions before the workshop starts:
 #
 # 1. **Which libgnutls is this?** gnutls-lab binds the real library with cffi. It looks, in order, at
@@ -102,12 +103,20 @@ check(int(ipywidgets.__version__.split(".")[0]) >= 8, f"ipywidgets {ipywidgets._
 ipywidgets.IntSlider(value=3, min=0, max=5, description="works?")
 
 # %%
-figure, ax = plt.subplots(figsize=(4, 1.6))
-ax.bar(["full", "resumed"], [len(first.transcript), len(again.transcript)], color=["#D55E00", "#0072B2"])
-ax.set_ylabel("handshake messages")
-ax.set_title("A resumed TLS 1.3 handshake skips the certificate")
-check(len(again.transcript) < len(first.transcript),
-      f"the resumed handshake has fewer messages: {len(again.transcript)} instead of {len(first.transcript)}")
+from matplotlib.ticker import MaxNLocator
+
+full_names, resumed_names = [m.name for m in first.transcript], [m.name for m in again.transcript]
+figure, ax = plt.subplots(figsize=(5, 2.6), layout="constrained")  # constrained: the title clears the y label
+ax.bar(["full handshake", "resumed"], [len(full_names), len(resumed_names)], color=["#D55E00", "#0072B2"])
+ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # messages are whole: no tick at 2.5
+ax.set_ylabel("messages")
+ax.set_title(f"A resumed TLS 1.3 handshake skips the certificate:\n{len(resumed_names)} messages instead of "
+             f"{len(full_names)}", fontsize=10)
+check(len(resumed_names) < len(full_names),
+      f"the resumed handshake has fewer messages: {len(resumed_names)} instead of {len(full_names)}")
+check("CERTIFICATE" in full_names and "CERTIFICATE" not in resumed_names,
+      "the full handshake carries the server's certificate, the resumed one does not")
+check(all(float(tick).is_integer() for tick in ax.get_yticks()), "the plot's ticks are whole messages")
 
 # %% [markdown]
 # ## How to fix what does not work

@@ -13,6 +13,9 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # 01 · A live handshake, message by message
+
 # %%
 # Environment check: run this cell first. If it fails, open 00-setup-check.ipynb: it says how to fix it.
 import sys
@@ -25,8 +28,6 @@ except ImportError as exc:
 print(gnutls_lab.library_info())
 
 # %% [markdown]
-# # 01 · A live handshake, message by message
-#
 # A TLS client and a TLS server, both the real libgnutls, run in this Python process and talk over an
 # in-memory pipe. Two taps record what happens:
 #

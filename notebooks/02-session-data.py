@@ -13,6 +13,9 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # 02 · `gnutls_session_get_data2`, as the man page tells it
+
 # %%
 # Environment check: run this cell first. If it fails, open 00-setup-check.ipynb: it says how to fix it.
 import sys
@@ -25,8 +28,6 @@ except ImportError as exc:
 print(gnutls_lab.library_info())
 
 # %% [markdown]
-# # 02 · `gnutls_session_get_data2`, as the man page tells it
-#
 # A client that wants to resume keeps the bytes `gnutls_session_get_data2()` returns and gives them
 # to the next session with `gnutls_session_set_data()`. The man page promises, in short:
 #

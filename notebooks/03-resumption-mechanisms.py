@@ -13,6 +13,9 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # 03 · Three ways to resume, expiry, tampering, and real bugs
+
 # %%
 # Environment check: run this cell first. If it fails, open 00-setup-check.ipynb: it says how to fix it.
 import sys
@@ -25,8 +28,6 @@ except ImportError as exc:
 print(gnutls_lab.library_info())
 
 # %% [markdown]
-# # 03 · Three ways to resume, expiry, tampering, and real bugs
-#
 # | mechanism | where the server keeps the session | what the client presents |
 # |---|---|---|
 # | TLS 1.2 **session ID** | in a server-side cache, keyed by the ID | the 32-byte session ID, in clear |

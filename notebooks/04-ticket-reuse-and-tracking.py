@@ -13,6 +13,9 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # 04 · Ticket reuse and tracking
+
 # %%
 # Environment check: run this cell first. If it fails, open 00-setup-check.ipynb: it says how to fix it.
 import sys
@@ -25,8 +28,6 @@ except ImportError as exc:
 print(gnutls_lab.library_info())
 
 # %% [markdown]
-# # 04 · Ticket reuse and tracking
-#
 # A resumption credential (a TLS 1.2 session ID or ticket, a TLS 1.3 PSK identity) crosses the wire
 # **in clear**. If a client shows the same one twice, anyone on the path learns that the two
 # connections come from the same client, even though both are encrypted. RFC 8446 Appendix C.4

@@ -13,6 +13,9 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # 05 · The server's ticket keys
+
 # %%
 # Environment check: run this cell first. If it fails, open 00-setup-check.ipynb: it says how to fix it.
 import sys
@@ -25,8 +28,6 @@ except ImportError as exc:
 print(gnutls_lab.library_info())
 
 # %% [markdown]
-# # 05 · The server's ticket keys
-#
 # A ticket is the server's own session state, encrypted by the server for itself. A GnuTLS server
 # needs one secret for that: a 64-byte **ticket master key** (`gnutls_session_ticket_key_generate`,
 # given to `gnutls_session_ticket_enable_server`). Every lab server holds one (`lab.ticket_key`). With

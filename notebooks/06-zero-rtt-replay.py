@@ -13,6 +13,9 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # 06 · 0-RTT and replay
+
 # %%
 # Environment check: run this cell first. If it fails, open 00-setup-check.ipynb: it says how to fix it.
 import sys
@@ -25,8 +28,6 @@ except ImportError as exc:
 print(gnutls_lab.library_info())
 
 # %% [markdown]
-# # 06 · 0-RTT and replay
-#
 # A TLS 1.3 client that resumes may send application data in its very first flight, before the server
 # has said anything: **early data**, or 0-RTT. It saves a round trip. It also gives away something TLS
 # otherwise guarantees: nothing in that first flight depends on the server's fresh randomness, so

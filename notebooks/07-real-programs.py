@@ -13,6 +13,9 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # 07 · What real programs do with session data
+
 # %%
 # Environment check: run this cell first. If it fails, open 00-setup-check.ipynb: it says how to fix it.
 import sys
@@ -25,8 +28,6 @@ except ImportError as exc:
 print(gnutls_lab.library_info())
 
 # %% [markdown]
-# # 07 · What real programs do with session data
-#
 # The earlier notebooks asked `gnutls_session_get_data2()` questions about sessions the lab made itself.
 # Here we ask them about programs you use: `gnutls-cli`, `wget`, `wget2` and a small libcurl client
 # (Debian's GnuTLS flavour of libcurl), unmodified, against the lab server on 127.0.0.1.

@@ -13,6 +13,9 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # 08 · Auditing a server
+
 # %%
 # Environment check: run this cell first. If it fails, open 00-setup-check.ipynb: it says how to fix it.
 import sys
@@ -25,8 +28,6 @@ except ImportError as exc:
 print(gnutls_lab.library_info())
 
 # %% [markdown]
-# # 08 · Auditing a server
-#
 # The earlier notebooks looked at resumption from inside: the lab made both ends and read their secrets.
 # An operator has only the outside of their server: what a client sees. `gnutls-lab audit HOST:PORT`
 # asks the questions of notebooks 03 to 06 from there, with the lab's client (the real libgnutls) and its

@@ -1,5 +1,5 @@
 """The workshop notebooks: each runs headless without error, is committed without outputs, matches its
-py:percent twin, and keeps to STYLE.md (environment check first, no library code in the notebook).
+py:percent twin, and keeps to STYLE.md (the title, then the environment check, no library code in the notebook).
 
 Every ``notebooks/*.ipynb`` is picked up, so a notebook added later is covered without editing this file.
 The kernel is this interpreter (``sys.executable``), registered in a temporary kernelspec directory, so
@@ -134,7 +134,9 @@ def test_every_twin_has_a_notebook():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_keeps_to_the_style(path):
     nb = nbformat.read(path, as_version=4)
-    first = nb.cells[0]
+    title, first = nb.cells[0], nb.cells[1]  # the title, then the environment check before anything runs
+    assert title.cell_type == "markdown" and re.fullmatch(rf"# {path.stem[:2]} · [^\n]+", title.source.strip()), (
+        f"{path.name}: the first cell is the title alone ('# NN · ...')")
     assert first.cell_type == "code" and "Environment check" in first.source and "gnutls_lab" in first.source
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and re.search(r"^\s*(def|class)\s", cell.source, re.M):
