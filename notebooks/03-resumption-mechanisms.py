@@ -37,8 +37,10 @@ print(gnutls_lab.library_info())
 # **What you will learn**
 #
 # * who keeps what in each of the three mechanisms, and what crosses the wire in clear;
-# * how expiry works under a fake clock, and which side drops an expired TLS 1.3 ticket;
-# * what libgnutls does with session data you change by hand (the tamper lab);
+# * how expiry works, which side drops an expired TLS 1.3 ticket and which clock decides that, and
+#   the server's two checks;
+# * what libgnutls does with session data you change by hand (the tamper lab), including the changes
+#   that abort `gnutls_session_set_data` and the errors after which a session is half-loaded;
 # * three mistakes from real client code, as exercises.
 #
 # We run each one live and check the table. First the picture:

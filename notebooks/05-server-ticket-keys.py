@@ -39,8 +39,9 @@ print(gnutls_lab.library_info())
 # * what is inside a GnuTLS ticket, and how the server's key opens it;
 # * how GnuTLS derives a key per period from its master key, and why its own rotation never refuses
 #   a live ticket, while a forced rotation or a restart with another lifetime refuses them all;
-# * what a stolen ticket key opens: TLS 1.2 connections, TLS 1.3 early data, plain-PSK resumptions,
-#   and resumption as someone else.
+# * what a stolen ticket key opens: TLS 1.2 connections, TLS 1.3 early data, plain-PSK resumptions
+#   (which a `+PSK` server chooses silently), and resumption as someone else;
+# * what a ticket key everyone knew gave away (CVE-2020-13777, GnuTLS 3.6.4-3.6.13).
 
 # %%
 import hashlib
