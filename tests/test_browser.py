@@ -43,7 +43,7 @@ NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb
 VENV = pathlib.Path(sys.prefix)
 KERNEL_START = 90_000  # ms: a first kernel on a busy 2-core machine
 WIDGET_OUTPUT = ".jp-OutputArea-output:has(> .jupyter-widgets)"  # a widget view shown by a cell
-# The widgets the notebooks show, by the CSS class of their root: gnutls-lab's own (gnutls_lab.faces._widgets,
+# The widgets the notebooks show, by the CSS class of their root: gnutls-lab's own (gnutls_lab.faces: _stepper, _blob_inspector...,
 # class "gl-...") and a plain ipywidgets slider (00); anything else fails the test.
 PLAIN_WIDGETS = ("widget-slider",)
 

@@ -15,16 +15,10 @@ matplotlib.use("Agg")
 
 from gnutls_lab import Lab  # noqa: E402
 from gnutls_lab.errors import UsageError  # noqa: E402
-from gnutls_lab.faces._widgets import (  # noqa: E402
-    blob_inspector,
-    framed,
-    handshake_stepper,
-    hex_dump_html,
-    message_fields,
-    record_fields,
-    sequence_diagram,
-    split_records,
-)
+from gnutls_lab.faces import blob_inspector, sequence_diagram  # noqa: E402
+from gnutls_lab.faces._stepper import framed, handshake_stepper, message_fields, split_records  # noqa: E402
+from gnutls_lab.faces._views import hex_dump_html  # noqa: E402
+from gnutls_lab.formats import record_spans as record_fields  # noqa: E402
 
 
 def _text(html_text: str) -> str:
@@ -220,21 +214,30 @@ def test_stepper_refuses_a_connection_recorded_without_observation():
             handshake_stepper(conn)
 
 
-def test_widgets_module_is_not_imported_by_the_layers_below():
+WIDGET_MODULES = ("_stepper", "_blob_inspector", "_explorer", "_tamper_lab", "_tamper_policy", "_sequence_diagram",
+                  "_widget_parts")
+
+
+def test_widget_modules_are_one_per_widget_and_imported_by_no_layer_below():
     import pathlib
 
-    package = pathlib.Path(__file__).resolve().parent.parent / "gnutls_lab"
-    ours = re.compile(r"^\s*(from\s+(\.|gnutls_lab)\S*\s+import\s+.*\bwidgets\b|from\s+(\.|gnutls_lab\.)widgets\b"
-                      r"|import\s+gnutls_lab\.widgets\b)", re.M)
-    assert ours.search("from .widgets import blob_inspector") and ours.search("from . import views, widgets")
-    for module in package.rglob("*.py"):
-        if module.name != "widgets.py":
-            assert not ours.search(module.read_text()), f"{module} imports gnutls_lab.faces._widgets"
+    faces = pathlib.Path(__file__).resolve().parent.parent / "gnutls_lab" / "faces"
+    assert not (faces / "_widgets.py").exists()
+    for name in WIDGET_MODULES:
+        assert (faces / f"{name}.py").exists(), name
+    ours = re.compile(r"\b(" + "|".join(WIDGET_MODULES) + r")\b|\bipywidgets\b")
+    assert ours.search("from ..faces._stepper import handshake_stepper") and ours.search("import ipywidgets")
+    for module in faces.parent.rglob("*.py"):
+        if module.parent != faces:  # the faces layer itself (its face imports them on first use)
+            assert not ours.search(module.read_text()), f"{module} imports a widget module"
+    # each widget module holds one widget: at most a few hundred lines
+    for name in WIDGET_MODULES:
+        assert len((faces / f"{name}.py").read_text().splitlines()) <= 300, name
 
 
 def test_explorer_reruns_the_experiment_when_a_control_changes():
     from gnutls_lab.analysis._experiments import ExperimentConfig
-    from gnutls_lab.faces._widgets import experiment_explorer
+    from gnutls_lab.faces import experiment_explorer
 
     explorer = experiment_explorer(ExperimentConfig(visits=12, gap=60.0))
     first = explorer.result
@@ -257,7 +260,7 @@ def test_explorer_reruns_the_experiment_when_a_control_changes():
 
 def test_explorer_sweep_views_and_mechanism():
     from gnutls_lab.analysis._experiments import ExperimentConfig
-    from gnutls_lab.faces._widgets import experiment_explorer
+    from gnutls_lab.faces import experiment_explorer
 
     explorer = experiment_explorer(ExperimentConfig(visits=8), reuse_values=(1, None))
     explorer.view.value = "sweep"
@@ -282,7 +285,7 @@ def test_explorer_sweep_views_and_mechanism():
 
 def test_explorer_keeps_a_config_value_that_is_not_a_preset():
     from gnutls_lab.analysis._experiments import ExperimentConfig
-    from gnutls_lab.faces._widgets import experiment_explorer
+    from gnutls_lab.faces import experiment_explorer
 
     explorer = experiment_explorer(ExperimentConfig(visits=4, lifetime=1234, gap=90.0, rotate_every=777.0))
     assert explorer.config().lifetime == 1234 and explorer.config().gap == 90.0
@@ -310,7 +313,7 @@ def test_inspector_detail_shows_the_selected_fields_own_rows(tls13):
 
 def test_explorer_switches_compat_mode_and_keeps_its_summary_compact():
     from gnutls_lab.analysis._experiments import ExperimentConfig
-    from gnutls_lab.faces._widgets import experiment_explorer
+    from gnutls_lab.faces import experiment_explorer
 
     explorer = experiment_explorer(ExperimentConfig(visits=6, max_reuse=1, gap=60.0))
     assert explorer.result.summary()["linkable_pair_fraction"] == 1.0  # the legacy_session_id links all
@@ -327,7 +330,7 @@ def test_explorer_switches_compat_mode_and_keeps_its_summary_compact():
 
 def test_tamper_lab_says_who_refused_each_change():
     from gnutls_lab import Lab
-    from gnutls_lab.faces._widgets import tamper_lab
+    from gnutls_lab.faces import tamper_lab
 
     lab = Lab("1.3")
     tamper = tamper_lab(lab)
@@ -369,7 +372,7 @@ def test_tamper_lab_says_who_refused_each_change():
 
 
 def test_stepper_legend_matches_the_dump_and_says_why_each_hello_field_is_there(tls13):
-    from gnutls_lab.faces._widgets import FIELD_PURPOSES, field_purpose, handshake_stepper, message_fields
+    from gnutls_lab.faces._stepper import FIELD_PURPOSES, field_purpose, handshake_stepper, message_fields
 
     first, again = tls13
     stepper = handshake_stepper(again)  # a resumption: its ClientHello has pre_shared_key too

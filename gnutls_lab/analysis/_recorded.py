@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
 from ..errors import UsageError
-from ..formats import RECORD_HEADER_SIZE, split_handshake, split_records
+from ..formats import RECORD_HEADER_SIZE, frame_handshake, split_handshake, split_records
 from ._decode import decode
 from ._observer import chunk_pairs, observe_connection
 from ._secrets import Secret
@@ -100,13 +100,9 @@ def _traffic_decryptor(suite: int, hash_, secret: bytes):
     return decrypt
 
 
-def _frame(kind: int, body: bytes) -> bytes:
-    """A handshake message with its 4-byte header, as the transcript hash takes it (RFC 8446 §4.4.1)."""
-    return bytes([kind]) + len(body).to_bytes(3, "big") + body
-
-
 def _handshake_messages(stream: bytes) -> list:
-    return [_frame(kind, body) for kind, body in split_handshake(stream)[0]]
+    """The messages with their 4-byte header, as the transcript hash takes them (RFC 8446 §4.4.1)."""
+    return [frame_handshake(kind, body) for kind, body in split_handshake(stream)[0]]
 
 
 def _decrypt_side(records, suite, hash_, handshake_secret: bytes, transcript_after=None):
@@ -151,7 +147,7 @@ def read_recorded_resumption(wire, master_key, **hints) -> RecordedResumption:
     ticket = client_hello.psk_identities[server_hello.psk_selected_identity].identity
     state = decrypt_ticket(ticket, master_key, tls13=True, **hints).fields
     psk = _expand_label(hash_, state["resumption_master_secret"], b"resumption", state["nonce"], size)
-    hello_messages = [_frame(1, client_hello.body), _frame(2, server_hello.body)]
+    hello_messages = [frame_handshake(1, client_hello.body), frame_handshake(2, server_hello.body)]
     early = _extract(hash_, b"\0" * size, psk)
     secrets = {"CLIENT_EARLY_TRAFFIC_SECRET": _expand_label(hash_, early, b"c e traffic",
                                                             hash_(hello_messages[0]).digest(), size)}

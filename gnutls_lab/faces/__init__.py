@@ -5,8 +5,10 @@ Modules (private; this face re-exports what the notebooks and the CLI use):
 - ``_views``: text, hex and HTML reports of a decoded session and of a decrypted ticket.
 - ``_plots``: matplotlib figures of the experiments (one style, colour-blind-safe colours);
   ``_replay_plots`` (0-RTT replay) and ``_spy_plots`` (real programs' timelines) beside it.
-- ``_widgets``: the notebooks' ipywidgets (handshake stepper, blob inspector, experiment explorer,
-  tamper lab) and the sequence diagram. They load ipywidgets, so they are imported on first use.
+- the notebooks' widgets, one module each, imported on first use (ipywidgets and matplotlib are heavy):
+  ``_stepper`` (the handshake stepper), ``_blob_inspector``, ``_explorer`` (the experiment explorer),
+  ``_tamper_lab`` with ``_tamper_policy`` beside it (what may be changed, what is refused) and
+  ``_sequence_diagram``; ``_widget_parts`` holds what they share. Their hex dump is ``_views``'s.
 - ``_audit_plots``: the tracking window and the key timeline of ``gnutls-lab audit``.
 - ``_audit_report``: the audit's text report (:func:`audit_text`).
 - ``cli/``: the ``gnutls-lab`` command (its face: :func:`gnutls_lab.faces.cli.main`).
@@ -29,16 +31,16 @@ from ._replay_plots import plot_replay_sweep, plot_zero_rtt_flights
 from ._spy_plots import plot_spy_timelines
 from ._views import decode_session, hexdump, html_view, printable, text_report, ticket_report
 
-#: The widgets, imported from ``_widgets`` on first use (ipywidgets and matplotlib are heavy).
-_WIDGETS = (
-    "handshake_stepper",
-    "blob_inspector",
-    "experiment_explorer",
-    "tamper_lab",
-    "tamper_outcome",
-    "sequence_diagram",
-    "split_records",
-)
+#: The widgets, each imported from its module on first use (ipywidgets and matplotlib are heavy).
+_WIDGETS = {
+    "handshake_stepper": "_stepper",
+    "split_records": "_stepper",  # the wire tap as (sender, record) pairs, as the stepper shows it
+    "blob_inspector": "_blob_inspector",
+    "experiment_explorer": "_explorer",
+    "tamper_lab": "_tamper_lab",
+    "tamper_outcome": "_tamper_lab",
+    "sequence_diagram": "_sequence_diagram",
+}
 
 __all__ = [
     # views of a decoded session and a decrypted ticket
@@ -74,9 +76,9 @@ __all__ = [
 def __getattr__(name: str):
     if name not in _WIDGETS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from . import _widgets
+    import importlib
 
-    value = getattr(_widgets, name)
+    value = getattr(importlib.import_module(f"{__name__}.{_WIDGETS[name]}"), name)
     globals()[name] = value
     return value
 

@@ -18,8 +18,8 @@ import unicodedata
 from ..analysis import REDACTED, DecodedSession, Field, decode, is_secret, name_of, ticket_state_to_dict
 from ..formats import PACKED_SESSION_MAGIC_BASE, EXTENSION_GIDS, SIGN_ALGORITHMS, SRTP_PROFILES
 
-__all__ = ["text_report", "hexdump", "html_view", "ticket_report", "describe_field", "field_extent", "leaf_fields",
-           "decode_session", "printable"]
+__all__ = ["text_report", "hexdump", "html_view", "hex_dump_html", "span_tints", "ticket_report", "describe_field",
+           "field_extent", "leaf_fields", "decode_session", "printable"]
 
 # Okabe & Ito (2008) colour-blind-safe palette, as light tints for backgrounds, one per section.
 _SECTION_COLOURS = {
@@ -307,6 +307,58 @@ def html_view(session: DecodedSession, show_secrets: bool = False) -> str:
         + f'<div class="gl-grid">{"".join(rows)}</div>'
         + f"<table><tr><th>bytes</th><th>field</th><th>value</th></tr>{''.join(legend)}</table></div>"
     )
+
+
+#: The tints :func:`hex_dump_html` gives its spans in turn (Okabe-Ito, light): sky blue, orange, bluish
+#: green, reddish purple; the highlighted range is Okabe-Ito yellow, masked bytes show as ``··``.
+_SPAN_TINTS = ("#cde9f8", "#fbe3b3", "#b8e6d6", "#f3d4e6")
+_HIGHLIGHT = "#F0E442"
+_MASK = "··"
+
+
+def span_tints(spans) -> list:
+    """The tint :func:`hex_dump_html` gives each span: the colour legend of a dump."""
+    return [_SPAN_TINTS[i % len(_SPAN_TINTS)] for i in range(len(spans))]
+
+
+def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int = 16, window=None,
+                  max_height: str | None = None) -> str:
+    """An HTML hex dump of any bytes (a blob, a record, a handshake message): offsets, bytes tinted per span
+    ``(name, start, end)``, the ``highlight`` range ``(start, end)`` marked, ``masked`` ranges shown as ``··``
+    (their bytes never reach the page). ``window=(start, end)`` shows only the rows holding those bytes (at
+    most 6; a gap is marked ``…``); ``max_height`` makes the dump scroll."""
+    tint = [None] * len(data)
+    title = [""] * len(data)
+    for tone, (name, start, end) in zip(span_tints(spans), spans):
+        for k in range(max(start, 0), min(end, len(data))):
+            tint[k] = tone
+            title[k] = name
+    hidden = bytearray(len(data))
+    for start, end in masked:
+        for k in range(max(start, 0), min(end, len(data))):
+            hidden[k] = 1
+    lo, hi = highlight if highlight else (-1, -1)
+    starts = list(range(0, len(data), width))
+    if window is not None:
+        first, last = window[0] // width * width, max(window[1] - 1, window[0]) // width * width
+        starts = [r for r in starts if first <= r <= last]
+        if len(starts) > 6:
+            starts = starts[:4] + [None] + starts[-1:]
+    rows = []
+    for row in starts:
+        if row is None:
+            rows.append("<span style='color:#777'>   …</span>")
+            continue
+        cells = []
+        for k in range(row, min(row + width, len(data))):
+            text = _MASK if hidden[k] else f"{data[k]:02x}"
+            style = f"background:{_HIGHLIGHT};font-weight:bold" if lo <= k < hi else (
+                f"background:{tint[k]}" if tint[k] else "")
+            cells.append(f"<span class='gl-byte' style='{style}' title='{html.escape(title[k])}'>{text}</span>")
+        rows.append(f"<span style='color:#777'>{row:06x}</span>  " + " ".join(cells))
+    scroll = f";max-height:{max_height};overflow-y:auto" if max_height else ""
+    return (f"<pre class='gl-hexdump' style='font-size:12px;line-height:1.35;margin:0{scroll}'>"
+            + "\n".join(rows) + "</pre>")
 
 
 def ticket_report(decrypted, show_secrets: bool = False) -> str:

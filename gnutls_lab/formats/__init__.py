@@ -22,8 +22,20 @@ This layer imports only :mod:`gnutls_lab.errors`, and no module above it reads a
 needs it, so that ``import gnutls_lab`` stays light.
 """
 
-from ._framing import MAX_RECORD_LENGTH, RECORD_HEADER_SIZE, number, record_header, split_handshake, split_records, \
-    split_tap_log
+from ._framing import (
+    MAX_RECORD_LENGTH,
+    RECORD_HEADER_SIZE,
+    clear_handshake_streams,
+    frame_handshake,
+    number,
+    record_fragment,
+    record_header,
+    record_spans,
+    split_handshake,
+    split_records,
+    split_tap_log,
+    split_tap_records,
+)
 from ._gnutls_ids import (
     CERTIFICATE_TYPES,
     CIPHER_SUITES,
@@ -75,6 +87,7 @@ from ._wire import (
     RecordSeen,
     ServerHello,
     ServerHelloSeen,
+    handshake_spans,
     malformed,
     message_spans,
     read_client_hello,
@@ -132,7 +145,13 @@ __all__ = [
     "split_records",
     "split_handshake",
     "split_tap_log",
+    "split_tap_records",
+    "clear_handshake_streams",
+    "frame_handshake",
+    "record_fragment",
+    "record_spans",
     "message_spans",
+    "handshake_spans",
     "ContentType",
     "HandshakeType",
     "ExtensionType",

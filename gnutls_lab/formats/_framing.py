@@ -17,6 +17,11 @@ __all__ = [
     "split_records",
     "split_handshake",
     "split_tap_log",
+    "frame_handshake",
+    "record_fragment",
+    "record_spans",
+    "split_tap_records",
+    "clear_handshake_streams",
 ]
 
 #: RFC 5246 §6.2.3: ``TLSCiphertext.length`` is at most 2^14 + 2048.
@@ -24,6 +29,8 @@ MAX_RECORD_LENGTH = 2**14 + 2048
 #: Bytes of a record header (RFC 8446 §5.1) and of a handshake message header (§4).
 RECORD_HEADER_SIZE = 5
 HANDSHAKE_HEADER_SIZE = 4
+#: RFC 8446 §5.1 ContentType values the framing tells apart.
+CHANGE_CIPHER_SPEC, HANDSHAKE, APPLICATION_DATA = 20, 22, 23
 
 
 def number(value: bytes) -> int:
@@ -68,3 +75,51 @@ def split_tap_log(raw: bytes, byteorder: str) -> list[tuple[bool, bytes]]:
         out.append((bool(raw[p]), raw[p + 5 : p + 5 + length]))
         p += 5 + length
     return out
+
+
+def frame_handshake(msg_type: int, body: bytes) -> bytes:
+    """A handshake message with its header (RFC 8446 §4: u8 type, u24 length), as it is hashed and sent."""
+    return bytes([msg_type & 0xFF]) + len(body).to_bytes(3, "big") + bytes(body)
+
+
+def record_fragment(record: bytes) -> bytes:
+    """The fragment of one record (what follows its 5-byte header)."""
+    return record[RECORD_HEADER_SIZE:]
+
+
+def record_spans(record: bytes) -> list[tuple[str, int, int]]:
+    """``[(Wireshark field, start, end)]`` of one record: the header fields (RFC 8446 §5.1) and the fragment."""
+    content_type = record_header(record)[0]
+    fragment = "tls.app_data (encrypted)" if content_type == APPLICATION_DATA else "tls.record.fragment"
+    return [("tls.record.content_type", 0, 1), ("tls.record.version", 1, 3),
+            ("tls.record.length", 3, RECORD_HEADER_SIZE), (fragment, RECORD_HEADER_SIZE, len(record))]
+
+
+def split_tap_records(chunks) -> list[tuple[str, bytes]]:
+    """A wire tap cut into TLS records: ``[(sender, record)]`` in the order they were sent.
+
+    ``chunks``: objects with ``.sender`` ("client"/"server") and ``.data``; a record may span chunks.
+    An incomplete record at the end of a direction is left out.
+    """
+    pending: dict = {}
+    records = []
+    for chunk in chunks:
+        buf = pending.get(chunk.sender, b"") + bytes(chunk.data)
+        complete, used = split_records(buf)
+        records += [(chunk.sender, record) for record in complete]
+        pending[chunk.sender] = buf[used:]
+    return records
+
+
+def clear_handshake_streams(chunks) -> dict[str, bytes]:
+    """Per sender, the handshake stream a passive observer reads in clear: the fragments of the handshake
+    records that side sent before its ChangeCipherSpec (TLS 1.3 sends its encrypted ones as application_data)."""
+    streams = {"client": b"", "server": b""}
+    after_ccs: set = set()
+    for sender, record in split_tap_records(chunks):
+        content_type = record_header(record)[0]
+        if content_type == CHANGE_CIPHER_SPEC:
+            after_ccs.add(sender)
+        elif content_type == HANDSHAKE and sender not in after_ccs:
+            streams[sender] = streams.get(sender, b"") + record_fragment(record)
+    return streams

@@ -63,6 +63,11 @@ from ._framing import (
     split_handshake,
     split_records,
     split_tap_log,
+    frame_handshake,
+    record_fragment,
+    record_spans,
+    split_tap_records,
+    clear_handshake_streams,
 )
 
 __all__ = [
@@ -84,6 +89,7 @@ __all__ = [
     "split_handshake",
     "split_tap_log",
     "message_spans",
+    "handshake_spans",
     "HELLO_RETRY_REQUEST_RANDOM",
     "ContentType",
     "HandshakeType",
@@ -717,3 +723,21 @@ def message_spans(msg_type: int, body: bytes, tls13: bool = True) -> list[tuple[
         spans.append((f"tls.handshake.{sub.name}", at, at + size))
         at += size
     return spans if at == len(body) else None
+
+
+def handshake_spans(msg_type: int, body: bytes, tls13: bool = True) -> list[tuple[str, int, int]]:
+    """``[(field, start, end)]`` over a handshake message as it is framed (:func:`frame_handshake`): the
+    4-byte header, then the body's fields (:func:`message_spans` for hellos and tickets, ``verify_data``
+    for a Finished). A body with no schema here, or one that does not parse, is one ``body`` span; every
+    byte is in exactly one span."""
+    spans = [("tls.handshake.type", 0, 1), ("tls.handshake.length", 1, HANDSHAKE_HEADER_SIZE)]
+    fields = message_spans(msg_type, body, tls13=tls13)
+    if msg_type == 20:  # Finished: RFC 8446 §4.4.4
+        fields = [("tls.handshake.verify_data", 0, len(body))]
+    covered = 0
+    for name, start, end in fields or ():
+        spans.append((name, HANDSHAKE_HEADER_SIZE + start, HANDSHAKE_HEADER_SIZE + end))
+        covered = end
+    if covered < len(body):
+        spans.append(("body", HANDSHAKE_HEADER_SIZE + covered, HANDSHAKE_HEADER_SIZE + len(body)))
+    return spans
