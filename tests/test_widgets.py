@@ -386,3 +386,44 @@ def test_stepper_legend_matches_the_dump_and_says_why_each_hello_field_is_there(
     in_dump = re.findall(r"class='gl-byte' style='background:(#[0-9a-f]{6})'", detail)
     assert len(swatches) == len(names) and set(in_dump) <= set(swatches)
     assert field_purpose("extension key_share (51)") == FIELD_PURPOSES["extension key_share"]
+
+
+def test_tamper_verdicts_say_who_did_what_from_the_wire():
+    """The client's copy of the lifetime, set to 1 s: resumed at once; two seconds later the client itself
+    drops the ticket (no pre_shared_key in its ClientHello), which is not the server refusing it. A flipped
+    MAC bit: the client offers the ticket and the server does not take it."""
+    import time
+
+    from gnutls_lab import Lab
+    from gnutls_lab.faces import tamper_lab
+
+    tamper = tamper_lab(Lab("1.3"))
+    tamper.field.value = "lifetime"
+    tamper.value.value = "1"
+    assert tamper.try_it() == "resumed"
+    assert "the client offered the ticket (pre_shared_key, 1 identity)" in tamper.detail
+    assert "the server took it" in tamper.detail
+    time.sleep(2.1)  # the client's copy says the ticket expired
+    assert tamper.try_it() == "not offered by the client"
+    assert "the client did not offer the ticket (no pre_shared_key in its ClientHello)" in tamper.detail
+    assert "its copy of the lifetime is 1 s" in tamper.detail and "server" not in tamper.detail
+    assert "not offered by the client" in _text(tamper.verdict.value)
+    tamper.field.value = "tls13.ticket.mac"
+    tamper.value.value = "0"
+    assert tamper.try_it() == "full handshake"
+    assert "the client offered the ticket" in tamper.detail and "the server did not take it" in tamper.detail
+    tamper.field.value = "tls13.resumption_master_secret"
+    assert tamper.try_it() == "handshake failed" and tamper.detail.startswith("the server ended the handshake")
+
+
+def test_tamper_outcome_reads_tls12_offers_from_the_wire():
+    from gnutls_lab import Lab
+    from gnutls_lab.faces import tamper_outcome
+
+    lab = Lab("1.2")
+    data = bytes(lab.connect().session_data)
+    outcome, detail = tamper_outcome(lab, data)
+    assert outcome == "resumed" and "a ticket in session_ticket" in detail and "the server resumed" in detail
+    outcome, detail = tamper_outcome(Lab("1.2", observe=False), data)  # another server: cannot read the ticket
+    assert outcome == "full handshake"
+    assert "the client offered a ticket in session_ticket" in detail and "the server did not resume" in detail

@@ -1,5 +1,6 @@
 """The tamper lab: change one field of a live session blob, rebuild it, offer it to the lab server, and
-see what happened.
+see what happened, and who did it: whether the client offered the stored session (read from its
+ClientHello) and whether the server took it (its ServerHello), as a passive observer reads the wire.
 
 What may be changed and how is :mod:`gnutls_lab.faces._tamper_policy`; :func:`tamper_outcome` runs one
 attempt against a :class:`~gnutls_lab.Lab` and names the verdict.
@@ -8,40 +9,94 @@ attempt against a :class:`~gnutls_lab.Lab` and names the verdict.
 from __future__ import annotations
 
 import html
+import time
 
 import ipywidgets as widgets
 
-from ..analysis import DecodedSession, decode
+from ..analysis import DecodedSession, decode, observe_connection
 from ..binding import library_info
-from ..errors import BlobFormatError, GnuTLSError, UsageError
+from ..errors import BlobFormatError, GnuTLSError, GnuTLSLabError, UsageError
 from ._plots import OKABE_ITO
 from ._tamper_policy import TAMPER_FIELDS, current_value, field_present, refusal, tampered_blob, value_hint
 from ._widget_parts import SERVER_COLOUR
 
-__all__ = ["TamperLab", "tamper_lab", "tamper_outcome", "TAMPER_FIELDS"]
+__all__ = ["TamperLab", "tamper_lab", "tamper_outcome", "offer_and_answer", "TAMPER_FIELDS"]
+
+_TLS1_3 = 0x0304  # tls.handshake.extensions.supported_version of TLS 1.3 (RFC 8446 §4.2.1)
+
+
+def offer_and_answer(conn) -> tuple:
+    """What the wire of ``conn`` shows, as a passive observer reads it: ``(offered, taken, sentence)``.
+
+    ``offered``: the client presented what it stored (TLS 1.3: a ``pre_shared_key`` identity in its
+    ClientHello; TLS 1.2: a ticket in ``session_ticket`` or a session ID); ``taken``: the server resumed with
+    it (TLS 1.3: ``pre_shared_key`` in its ServerHello; TLS 1.2: the session ID echoed or the abbreviated
+    handshake). ``sentence`` says it in words with the Wireshark fields."""
+    seen = observe_connection(conn.wire)
+    hello, answer = seen.client_hello, seen.server_hello
+    if hello is None or answer is None:
+        return None, None, "the wire shows no ClientHello and ServerHello"
+    if answer.selected_version >= _TLS1_3:
+        count = len(hello.psk_identities)
+        offered = count > 0
+        taken = answer.psk_selected_identity is not None
+        said = (f"the client offered the ticket (pre_shared_key, {count} identit{'y' if count == 1 else 'ies'})"
+                if offered else "the client did not offer the ticket (no pre_shared_key in its ClientHello)")
+        said += ("; the server took it (pre_shared_key in its ServerHello)" if taken else
+                 "; the server did not take it (no pre_shared_key in its ServerHello)" if offered else "")
+        return offered, taken, said
+    presented = [what for what, value in (("a ticket in session_ticket", hello.session_ticket),
+                                          ("a session ID", hello.session_id)) if value]
+    offered, taken = bool(presented), seen.resumed
+    said = (f"the client offered {' and '.join(presented)}" if offered else
+            "the client offered nothing to resume (empty session_ticket and session ID)")
+    said += (f"; the server resumed ({seen.resumption_evidence})" if taken else
+             "; the server did not resume (a full handshake)" if offered else "")
+    return offered, taken, said
+
+
+def _client_copy(blob: bytes) -> str:
+    """The client's own copy of the lifetime and how old its ticket is, when the blob holds them."""
+    try:
+        stored = decode(blob).tls13
+    except GnuTLSLabError:
+        return ""
+    if stored is None or stored.arrival_time is None:
+        return ""
+    age = time.time() - stored.arrival_time.timestamp()
+    return f"; its copy of the lifetime is {stored.lifetime} s and the ticket arrived {age:.1f} s ago (wall clock)"
 
 
 def tamper_outcome(lab, blob: bytes) -> tuple:
     """Offer ``blob`` to ``lab`` (a :class:`~gnutls_lab.Lab`) and say what happened, as
     ``(verdict, detail)``: ``"refused by gnutls-lab"`` (the preflight walk, before libgnutls sees the
     bytes), ``"refused by libgnutls"`` (``gnutls_session_set_data`` returned an error),
-    ``"handshake failed"``, ``"resumed"`` or ``"full handshake"`` (accepted, but the server did not
-    resume)."""
+    ``"handshake failed"`` (the detail names the side that ended it), or the handshake completed, as the
+    wire shows it (:func:`offer_and_answer`): ``"resumed"``, ``"not offered by the client"`` (set_data
+    took the bytes but the client's ClientHello presented nothing to resume) or ``"full handshake"`` (the
+    client offered it and the server did not take it)."""
+    observe = None if lab.observe in (True, "wire") else "wire"  # the verdict reads the wire
     try:
-        conn = lab.connect(resume=blob)
+        conn = lab.connect(resume=blob, observe=observe)
     except BlobFormatError as exc:
         return "refused by gnutls-lab", str(exc)
     except GnuTLSError as exc:
         if exc.function == "gnutls_session_set_data":
             return "refused by libgnutls", f"{exc.name} from gnutls_session_set_data"
-        return "handshake failed", f"{exc.name} from {exc.function or 'the handshake'}"
+        side = next((who for who in ("server", "client") if f"({who})" in (exc.function or "")), None)
+        ended = f"the {side} ended the handshake" if side else "the handshake ended"
+        return "handshake failed", f"{ended}: {exc.name} from {exc.function or 'the handshake'}"
     with conn:
+        offered, taken, said = offer_and_answer(conn)
         if conn.resumed:
-            return "resumed", "set_data accepted the bytes and the server resumed the session"
-        return "full handshake", "set_data accepted the bytes; the server did not resume (a full handshake)"
+            return "resumed", f"set_data accepted the bytes; {said}"
+        if offered is False:
+            return "not offered by the client", f"set_data accepted the bytes; {said}{_client_copy(blob)}"
+        return "full handshake", f"set_data accepted the bytes; {said}"
 
 
 _VERDICT_COLOURS = {"resumed": OKABE_ITO["bluish_green"], "full handshake": OKABE_ITO["orange"],
+                    "not offered by the client": OKABE_ITO["sky_blue"],
                     "refused by libgnutls": SERVER_COLOUR, "handshake failed": SERVER_COLOUR,
                     "refused by gnutls-lab": OKABE_ITO["reddish_purple"], "cannot build": "#666666"}
 
