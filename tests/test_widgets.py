@@ -427,3 +427,26 @@ def test_tamper_outcome_reads_tls12_offers_from_the_wire():
     outcome, detail = tamper_outcome(Lab("1.2", observe=False), data)  # another server: cannot read the ticket
     assert outcome == "full handshake"
     assert "the client offered a ticket in session_ticket" in detail and "the server did not resume" in detail
+
+
+def test_tamper_lab_shows_a_known_crash_refusal_and_its_reason():
+    """GnuTLS 3.8.11 (CVE-2026-1584) is not a version the suite runs on: the function that decides is given
+    the version; the widget on the loaded library (3.7.9, 3.8.9, 3.8.13) shows no refusal and tries it."""
+    from gnutls_lab import Lab, library_info
+    from gnutls_lab.faces import tamper_lab
+    from gnutls_lab.faces._tamper_lab import refusal_html
+    from gnutls_lab.faces._tamper_policy import refusal
+
+    field = "tls13.resumption_master_secret"
+    reason = refusal(field, (3, 8, 11))
+    assert reason.startswith("not tried on GnuTLS 3.8.11: ") and "CVE-2026-1584" in reason
+    note = _text(refusal_html(reason))
+    assert note.startswith("refused by gnutls-lab: not tried on GnuTLS 3.8.11") and "fixed in 3.8.12" in note
+    assert refusal(field, (3, 8, 11), psk_credentials=True) is None
+    assert refusal(field, (3, 8, 12)) is None and refusal("lifetime", (3, 8, 11)) is None and refusal_html(None) == ""
+
+    tamper = tamper_lab(Lab("1.3"))
+    tamper.field.value = field
+    assert refusal(field, library_info().version_tuple) is None
+    assert tamper.refused() is None and "gl-refusal" not in tamper.about.value
+    assert tamper.try_it() == "handshake failed"  # tried, on this library: the server refuses the binder

@@ -20,7 +20,7 @@ from ._plots import OKABE_ITO
 from ._tamper_policy import TAMPER_FIELDS, current_value, field_present, refusal, tampered_blob, value_hint
 from ._widget_parts import SERVER_COLOUR
 
-__all__ = ["TamperLab", "tamper_lab", "tamper_outcome", "offer_and_answer", "TAMPER_FIELDS"]
+__all__ = ["TamperLab", "tamper_lab", "tamper_outcome", "offer_and_answer", "refusal_html", "TAMPER_FIELDS"]
 
 _TLS1_3 = 0x0304  # tls.handshake.extensions.supported_version of TLS 1.3 (RFC 8446 §4.2.1)
 
@@ -101,6 +101,14 @@ _VERDICT_COLOURS = {"resumed": OKABE_ITO["bluish_green"], "full handshake": OKAB
                     "refused by gnutls-lab": OKABE_ITO["reddish_purple"], "cannot build": "#666666"}
 
 
+def refusal_html(reason: str | None) -> str:
+    """The note the tamper lab shows under a field it will not try (empty when it tries it)."""
+    if reason is None:
+        return ""
+    return (f"<p class='gl-refusal' style='margin:2px 0;color:{_VERDICT_COLOURS['refused by gnutls-lab']}'>"
+            f"<b>refused by gnutls-lab</b>: {html.escape(reason)}.</p>")
+
+
 class TamperLab(widgets.VBox):
     """Change one field of a live session blob, rebuild it, and offer it to the lab server.
 
@@ -142,11 +150,16 @@ class TamperLab(widgets.VBox):
         """The selected field's value in the original blob, as the value box shows it."""
         return current_value(self.original, self.field.value)
 
+    def refused(self) -> str | None:
+        """Why the selected change is not tried with the loaded libgnutls (:func:`refusal`), or None."""
+        return refusal(self.field.value, library_info().version_tuple, psk_credentials=self.lab.auth == "psk")
+
     def _show_field(self) -> None:
         key = self.field.value
         about = TAMPER_FIELDS[key][2]
         self.about.value = (f"<p style='margin:2px 0'>{html.escape(about)}. <i>Value: "
-                            f"{html.escape(value_hint(self.original, key))}; now {html.escape(self.current())}.</i></p>")
+                            f"{html.escape(value_hint(self.original, key))}; now {html.escape(self.current())}.</i></p>"
+                            + refusal_html(self.refused()))
         self.value.value = self.current()
 
     def built(self) -> bytes:
@@ -155,7 +168,7 @@ class TamperLab(widgets.VBox):
 
     def try_it(self) -> str:
         """Rebuild with the current field and value, offer the bytes to the lab server, show the verdict."""
-        crash = refusal(self.field.value, library_info().version_tuple, psk_credentials=self.lab.auth == "psk")
+        crash = self.refused()
         try:
             blob = self.built()
         except (UsageError, ValueError) as exc:  # the value does not fit the field

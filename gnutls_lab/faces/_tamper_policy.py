@@ -110,5 +110,9 @@ def tampered_blob(session, key: str, text: str) -> bytes:
 
 def refusal(key: str, version: tuple, *, psk_credentials: bool = False) -> str | None:
     """Why the tamper lab will not offer a change of ``key`` to libgnutls ``version`` (a tuple such as
-    ``(3, 8, 11)``), or None: a release known to crash on it (:func:`gnutls_lab.analysis.known_crash`)."""
-    return known_crash(key, version, psk_credentials=psk_credentials)
+    ``(3, 8, 11)``), or None: a release known to crash on it (:func:`gnutls_lab.analysis.known_crash`).
+    This is the one place the widget decides it; the sentence is what the participant reads."""
+    reason = known_crash(key, version, psk_credentials=psk_credentials)
+    if reason is None:
+        return None
+    return f"not tried on GnuTLS {'.'.join(str(part) for part in tuple(version)[:3])}: {reason}"
