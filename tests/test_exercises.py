@@ -36,7 +36,7 @@ def test_instructor_solutions_pass(check, answer):
 # The stubs the notebooks start from, read from the notebooks' py:percent twins: each has the real bug
 # the exercise is about, so its check must fail (and by the expected number of scenarios).
 NOTEBOOKS = SOLUTIONS.parent
-FAILING = {"is_resumable": 2, "ticket_lifetime": 2, "resumable_data": 1, "nonblocking_data": 2, "did_resume": 3}
+FAILING = {"is_resumable": 3, "ticket_lifetime": 2, "resumable_data": 1, "nonblocking_data": 2, "did_resume": 3}
 
 
 def _stubs():
@@ -107,29 +107,59 @@ def _solution(name: str):
 
 
 @pytest.mark.parametrize("notebook,stub", STUBS)
-def test_hints_are_graded_from_a_nudge_to_the_formula_and_said_once(notebook, stub):
+def test_hints_come_when_asked_and_the_starting_code_is_no_attempt(notebook, stub):
     name = stub.__name__
     exercises.reset_hints(name)
     check = _check(name)
-    runs = [check(stub) for _ in range(4)]
+    # Run All: the starting code, run twice, is no attempt and gives no hint
+    assert exercises.is_starting_code(name, stub)
+    runs = [check(stub) for _ in range(2)]
     hints = runs[0].hints
     assert len(hints) == 3 and len(set(hints)) == 3
-    assert [r.hint_level for r in runs] == [1, 2, 3, 3]  # one more hint per failing run, then all
-    first = repr(runs[0])
+    assert [r.hint_level for r in runs] == [0, 0] and all(r.starting_code for r in runs)
+    assert "starting code" in repr(runs[0]) and "hint 1 of 3" not in repr(runs[0])
+    # a changed function that fails: the first hint, a nudge, however often it runs
+    def attempt(*args):
+        return stub(*args)
+
+    assert not exercises.is_starting_code(name, attempt)
+    tries = [check(attempt) for _ in range(3)]
+    assert [r.hint_level for r in tries] == [1, 1, 1]
+    first = repr(tries[0])
     assert f"hint 1 of 3: {hints[0]}" in first and hints[1] not in first and hints[2] not in first
-    assert "run the check again for the next hint" in first
-    assert "why:" not in first  # the reasons come after the formula, not before
-    for s in runs[0].scenarios:  # the first hint never gives away what the cases explain
+    assert "next hint" in first and "why:" not in first  # the reasons come after the formula, not before
+    for s in tries[0].scenarios:  # the first hint never gives away what the cases explain
         assert s.why not in first
-    last = repr(runs[-1])
-    assert hints[2] in last and "next hint" not in last
+    # the button gives the next hint, then the formula and the reasons, each once
+    box = tries[-1].widget()
+    assert "gl-check-hints" in box._dom_classes and not tries[-1].button.disabled
+    tries[-1].button.click()
+    shown = box.children[0].value
+    assert tries[-1].hint_level == 2 and html.escape(hints[1]) in shown and html.escape(hints[2]) not in shown
+    tries[-1].button.click()
+    last = repr(tries[-1])
+    assert hints[2] in last and "next hint" not in last and tries[-1].button.disabled
     reasons = [line for line in last.splitlines() if line.strip().startswith("why:")]
     assert reasons and len(reasons) == len(set(reasons))  # each reason once, not row by row
-    assert html.escape(hints[0]) in runs[0]._repr_html_()
+    assert tries[-1].next_hint() == 3  # no more than there are
+    assert html.escape(hints[0]) in tries[0]._repr_html_()
+    assert check(attempt).hint_level == 3  # what was asked for stays shown in this kernel
     passed = check(_solution(name))
     assert passed.passed and passed.shown_hints() == [] and "hint" not in repr(passed)
     exercises.reset_hints(name)
-    assert check(stub).hint_level == 1
+    assert check(attempt).hint_level == 1 and check(stub).hint_level == 1
+
+
+def test_length_does_not_tell_whether_data_resumes():
+    """The hint says so; the check holds a case that makes it true, built live: real TLS 1.3 session data
+    (hundreds of bytes) whose ticket the client no longer offers, by its own copy of the lifetime."""
+    result = exercises.check_is_resumable(lambda data: len(data) > 4)
+    failing = [s for s in result.scenarios if not s.passed]
+    assert [s.name for s in failing] == [
+        f"TLS 1.3 data whose ticket lifetime ({exercises.SHORT_LIFETIME} s) ran out "
+        f"{exercises.SHORT_LIFETIME_WAIT:g} s ago"]
+    assert failing[0].expected == "False" and failing[0].got == "True"
+    assert "bytes of real session data" in failing[0].why
 
 
 @pytest.mark.parametrize("path", sorted(SOLUTIONS.glob("*.py")), ids=lambda p: p.stem)

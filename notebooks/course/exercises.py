@@ -19,15 +19,19 @@ Exercises (notebook → check):
 Reference solutions for instructors live in ``notebooks/solutions/`` (tests run them through these
 checks).
 
-Hints are graded: a check that fails shows the first hint, a nudge that never gives the answer; each
-further failing run of the same check shows one more, the last being the formula, and only then the
-reasons behind each failing case, each said once.
+Hints come when asked. The starting code of an exercise (what the notebook's cell holds, run by "Run
+All") is not an attempt: its check shows what fails and no hint. A changed function that fails shows the
+first hint, a nudge that never gives the answer; each further hint, the last being the formula, and then
+the reasons behind each failing case (each said once) come only from the check's "next hint" button
+(:meth:`CheckResult.next_hint`), never from running the check again.
 """
 
 from __future__ import annotations
 
 import html
 import random
+import time
+import types
 from typing import Callable, NamedTuple
 
 from gnutls_lab import ClientSession, FakeClock, Lab, memory_pair, pump, ServerSession, SessionData
@@ -45,6 +49,8 @@ __all__ = [
     "lab_sessions",
     "nonblocking_client",
     "reset_hints",
+    "is_starting_code",
+    "STARTING_CODE",
 ]
 
 GNUTLS_NONBLOCK = 8  # gnutls_init flag: the session never waits, not even get_data2 for a ticket
@@ -60,40 +66,87 @@ class Scenario(NamedTuple):
     why: str
 
 
-_failed_runs: dict = {}  # exercise -> failing runs so far in this kernel: how many hints to show
+#: The function each exercise cell starts with, as the notebooks hold it (tests/test_exercises.py checks
+#: that every notebook stub is recognised): running it unchanged is not an attempt.
+STARTING_CODE = {
+    "is_resumable": "def is_resumable(data):\n    return len(data) > 0\n",
+    "ticket_lifetime": "def ticket_lifetime(data):\n    return 21600\n",
+    "resumable_data": "def resumable_data(client):\n    return client.get_data()\n",
+    "nonblocking_data": "def nonblocking_data(client):\n    return client.get_data()\n",
+    "did_resume": "def did_resume(conn):\n    return conn.offered is not None\n",
+    "linkable": ("def linkable(first, second):\n"
+                 "    identities = lambda visit: {psk.identity for hello in visit.client_hellos"
+                 " for psk in hello.psk_identities}\n"
+                 "    return bool(identities(first) & identities(second))\n"),
+    "key_name": "def key_name(master_key, unix_time, lifetime):\n    return master_key[:16]\n",
+    "exposed": "def exposed(seen):\n    return bool(seen.client_hello.psk_identities)\n",
+}
+
+
+def _fingerprint(code: types.CodeType) -> tuple:
+    """What a function does, without where it was written (line numbers, file, qualified names)."""
+    consts = tuple(_fingerprint(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return code.co_code, consts, code.co_names, code.co_varnames, code.co_argcount
+
+
+def is_starting_code(exercise: str, function) -> bool:
+    """Whether ``function`` is the exercise's starting code, unchanged (:data:`STARTING_CODE`)."""
+    source, code = STARTING_CODE.get(exercise), getattr(function, "__code__", None)
+    if source is None or code is None:
+        return False
+    namespace: dict = {}
+    exec(compile(source, f"<starting code of {exercise}>", "exec"), namespace)  # noqa: S102 - our own text
+    start = next(v for k, v in namespace.items() if k != "__builtins__")
+    return _fingerprint(start.__code__) == _fingerprint(code)
+
+
+_hints_shown: dict = {}  # exercise -> how many of its hints this kernel has shown (asked for)
 
 
 def reset_hints(exercise: str | None = None) -> None:
-    """Start the graded hints over (for one exercise, or all): the next failing check shows hint 1."""
+    """Start the hints over (for one exercise, or all): the next failing attempt shows hint 1."""
     if exercise is None:
-        _failed_runs.clear()
+        _hints_shown.clear()
     else:
-        _failed_runs.pop(exercise, None)
+        _hints_shown.pop(exercise, None)
 
 
 class CheckResult:
     """The verdict of one check: truthy when every scenario passed.
 
-    ``hints``: from a nudge to the formula. A failing result shows ``hint_level`` of them: 1 on the
-    first failing run of this exercise, one more on each later one.
+    ``hints``: from a nudge to the formula. ``attempt``: the participant's function; its starting code
+    (:func:`is_starting_code`) is no attempt and shows no hint. A failing attempt shows the hints asked
+    for so far, at least the first (never the last, the formula, unless there is only one);
+    :meth:`next_hint` (the "next hint" button) shows one more.
     """
 
-    def __init__(self, exercise: str, scenarios: list[Scenario], hints: tuple = ()):
+    def __init__(self, exercise: str, scenarios: list[Scenario], hints: tuple = (), attempt=None):
         self.exercise = exercise
         self.scenarios = scenarios
         self.hints = tuple(hints)
-        self.hint_level = 0
-        if not self.passed:
-            _failed_runs[exercise] = _failed_runs.get(exercise, 0) + 1
-            self.hint_level = min(_failed_runs[exercise], len(self.hints)) if self.hints else 0
+        self.starting_code = attempt is not None and is_starting_code(exercise, attempt)
+        if not self.passed and not self.starting_code and self.hints:
+            _hints_shown[exercise] = max(_hints_shown.get(exercise, 0), 1)
+        self.hint_level = 0 if self.passed else min(_hints_shown.get(exercise, 0), len(self.hints))
+
+    def next_hint(self) -> int:
+        """Show one more hint (the "next hint" button); returns how many are shown."""
+        if not self.passed and self.hint_level < len(self.hints):
+            self.hint_level += 1
+            _hints_shown[self.exercise] = max(_hints_shown.get(self.exercise, 0), self.hint_level)
+        return self.hint_level
 
     def shown_hints(self) -> list:
         """The hint lines a failing result shows (none when it passed), reasons last."""
         if self.passed:
             return []
-        lines = [f"hint {i + 1} of {len(self.hints)}: {self.hints[i]}" for i in range(self.hint_level)]
+        lines = []
+        if self.starting_code:
+            lines.append("this is the starting code, unchanged: not an attempt. Change the function, run its "
+                         "cell, then this check.")
+        lines += [f"hint {i + 1} of {len(self.hints)}: {self.hints[i]}" for i in range(self.hint_level)]
         if self.hint_level < len(self.hints):
-            lines.append("(run the check again for the next hint)")
+            lines.append("(press “next hint” when you want one)")
         else:
             reasons = []
             for s in self.scenarios:
@@ -108,6 +161,33 @@ class CheckResult:
 
     def __bool__(self) -> bool:
         return self.passed
+
+    def widget(self):
+        """The result with its "next hint" button (no button once it passed or every hint is shown)."""
+        import ipywidgets as widgets
+
+        view = widgets.HTML(self._repr_html_())
+        button = widgets.Button(description="next hint", icon="lightbulb-o", tooltip="show the next hint")
+
+        def more(_):
+            self.next_hint()
+            view.value = self._repr_html_()
+            button.disabled = self.hint_level >= len(self.hints)
+
+        button.on_click(more)
+        button.disabled = self.passed or self.hint_level >= len(self.hints)
+        box = widgets.VBox([view, button])
+        box.add_class("gl-check-hints")
+        self.button = button
+        return box
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        if self.passed or self.hint_level >= len(self.hints):
+            display(HTML(self._repr_html_()))  # nothing left to ask
+        else:
+            display(self.widget())
 
     def __repr__(self) -> str:
         head = (f"✓ {self.exercise}: right, in all {len(self.scenarios)} live scenarios." if self.passed
@@ -189,33 +269,56 @@ def nonblocking_client(lab: Lab):
 # --- notebook 02 ----------------------------------------------------------------------------------
 
 
+#: The ticket lifetime of the expired-ticket case of :func:`check_is_resumable`, and how long after the
+#: ticket came the participant's function sees it (real clock: the client's own check reads it).
+SHORT_LIFETIME, SHORT_LIFETIME_WAIT = 1, 2.2
+
+
 def check_is_resumable(is_resumable: Callable) -> CheckResult:
-    """``is_resumable(data) -> bool``: True only for data that can resume a session."""
+    """``is_resumable(data) -> bool``: True only for data that can resume a session. The expected answer of
+    each case with real data is what a resumption with it does, right after the function answered."""
     scenarios = []
+    short = Lab("1.3", lifetime=SHORT_LIFETIME)
+    with short.connect() as conn:
+        expiring = conn.session_data  # the clock runs from here: the cases below take some of the wait
+    came = time.monotonic()
     with Lab("1.3", auto_tickets=False).connect() as conn:
         dummy = conn.client.get_data()  # no ticket was sent: the dummy
-    with Lab("1.3").connect() as conn:
+    fresh = Lab("1.3")
+    with fresh.connect() as conn:
         real13 = conn.session_data
-    with Lab("1.2").connect() as conn:
+    tls12 = Lab("1.2")
+    with tls12.connect() as conn:
         real12 = conn.session_data
     cases = [
-        ("TLS 1.3 client, no ticket yet (a SessionData)", dummy, False,
+        ("TLS 1.3 client, no ticket yet (a SessionData)", dummy, fresh,
          "get_data2 returned successfully, but these 4 bytes are the dummy: set_data accepts them and "
          "the next handshake is a full one. Length or a return code does not tell; the content does."),
-        ("the same dummy as plain bytes", bytes(dummy), False,
+        ("the same dummy as plain bytes", bytes(dummy), fresh,
          "the dummy is 00 00 00 00 whatever type holds it"),
-        ("TLS 1.3 client after a NewSessionTicket", real13, True, "a real blob (magic FA E1 ...) resumes"),
-        ("TLS 1.2 client with a ticket", real12, True, "TLS 1.2 session data is never the dummy"),
-        ("the same TLS 1.3 blob as plain bytes", bytes(real13), True, "bytes or SessionData: same answer"),
+        ("TLS 1.3 client after a NewSessionTicket", real13, fresh, "a real blob (magic FA E1 ...) resumes"),
+        ("TLS 1.2 client with a ticket", real12, tls12, "TLS 1.2 session data is never the dummy"),
+        ("the same TLS 1.3 blob as plain bytes", bytes(real13), fresh, "bytes or SessionData: same answer"),
+        (f"TLS 1.3 data whose ticket lifetime ({SHORT_LIFETIME} s) ran out {SHORT_LIFETIME_WAIT:g} s ago",
+         expiring, short,
+         f"{len(expiring)} bytes of real session data, and still no use: the client itself stops offering a "
+         "ticket older than its copy of the lifetime (tls13.lifetime, from tls13.arrival_time on)"),
     ]
-    for name, data, expected, why in cases:
-        scenarios.append(yes_no_scenario(name, expected, is_resumable, (data,), why))
+    for name, data, lab, why in cases:
+        if lab is short:
+            time.sleep(max(0.0, came + SHORT_LIFETIME_WAIT - time.monotonic()))
+        result, error = call_student(is_resumable, data)
+        with lab.connect(resume=bytes(data)) as again:  # the dummy too: set_data takes it and does nothing
+            expected = again.resumed
+        scenarios.append(make_scenario(name, repr(expected), result, error,
+                                       lambda r, e=expected: isinstance(r, bool) and r == e, why))
     return CheckResult("is_resumable", scenarios, (
         "print what your function receives in the cases that fail: what do those bytes look like?",
-        "get_data2 reports success even when it has nothing to give: neither the type nor the return code "
-        "tells, the content does",
-        "the dummy is exactly 00 00 00 00, in a SessionData or in bytes: compare bytes(data) with it",
-    ))
+        "get_data2 reports success even when it has nothing to give: neither the type, the length nor the return "
+        "code tells; the content does, and for TLS 1.3 so does the ticket's age",
+        "not the dummy (bytes(data) != bytes(4)), and for TLS 1.3 (decode(data).tls13) a ticket younger than "
+        "tls13.lifetime seconds since tls13.arrival_time",
+    ), attempt=is_resumable)
 
 
 def check_ticket_lifetime(ticket_lifetime: Callable) -> CheckResult:
@@ -235,7 +338,7 @@ def check_ticket_lifetime(ticket_lifetime: Callable) -> CheckResult:
         "the lifetime is one of the blob's fields: find it in the inspector above",
         "decode(data) names every field; the TLS 1.3 part keeps what the last NewSessionTicket said",
         "decode(data).tls13.lifetime",
-    ))
+    ), attempt=ticket_lifetime)
 
 
 # --- notebook 03 ----------------------------------------------------------------------------------
@@ -281,7 +384,7 @@ def check_resumable_data(resumable_data: Callable) -> CheckResult:
         "client.ticket_received is GNUTLS_SFLAGS_SESSION_TICKET; tickets sent with the handshake count only once "
         "the client has read them",
         "client.read_available(); then None if not client.ticket_received, else client.get_data()",
-    ))
+    ), attempt=resumable_data)
 
 
 def check_nonblocking_data(nonblocking_data: Callable) -> CheckResult:
@@ -305,7 +408,7 @@ def check_nonblocking_data(nonblocking_data: Callable) -> CheckResult:
         "in this mode get_data2 never waits: what has to happen before you ask it?",
         "the server's tickets are already in the client's inbox, unread",
         "client.read_available(), then client.get_data()",
-    ))
+    ), attempt=nonblocking_data)
 
 
 def check_did_resume(did_resume: Callable) -> CheckResult:
@@ -342,4 +445,4 @@ def check_did_resume(did_resume: Callable) -> CheckResult:
         "offering session data is the client's wish: who decides whether it is taken?",
         "libgnutls says so after the handshake, on the client's session",
         "conn.client.is_resumed() (gnutls_session_is_resumed); conn.resumed says the same",
-    ))
+    ), attempt=did_resume)

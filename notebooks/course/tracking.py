@@ -115,7 +115,7 @@ def check_linkable(linkable: Callable) -> CheckResult:
         "per visit, collect the non-empty session_id of every ClientHello and ServerHello, every "
         "session_ticket, every PSK identity and every NewSessionTicket's ticket; two visits link when the "
         "two sets share a value",
-    ))
+    ), attempt=linkable)
 
 
 # --- notebook 05 ----------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def check_key_name(key_name: Callable) -> CheckResult:
         "GnuTLS derives a key per period of 3 × lifetime seconds from the master key (lib/stek.c), and the "
         "key name is part of it",
         "t = unix_time // (3 * lifetime); hashlib.sha3_512(struct.pack('>Q', t) + master_key).digest()[:16]",
-    ))
+    ), attempt=key_name)
 
 
 # --- notebook 05, exercise 2: which recordings does the key open? ------------------------------------
@@ -240,4 +240,4 @@ def check_exposed(exposed: Callable) -> CheckResult:
         "TLS 1.2: exposed when a NewSessionTicket or a ClientHello session_ticket is on the wire; TLS 1.3: "
         "when the server selected a PSK (psk_selected_identity is not None) and its ServerHello has no "
         "key_share (51)",
-    ))
+    ), attempt=exposed)

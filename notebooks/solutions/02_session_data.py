@@ -6,6 +6,7 @@ course.exercises with them. Keep this folder out of the handout if you want the 
 
 import pathlib
 import sys
+import time
 
 # course/ (the exercise checks) sits beside this folder, in notebooks/ as in a participant's workspace/:
 # `python notebooks/solutions/THIS.py` runs from any folder.
@@ -17,7 +18,11 @@ from gnutls_lab.analysis import decode
 
 def is_resumable(data):
     # The dummy is exactly 00 00 00 00, whatever holds it; get_data2 returned success for it.
-    return bytes(data) != b"\x00\x00\x00\x00"
+    if bytes(data) == bytes(4):
+        return False
+    # A TLS 1.3 client stops offering a ticket older than its own copy of the lifetime.
+    tls13 = decode(data).tls13
+    return tls13 is None or time.time() - tls13.arrival_time.timestamp() < tls13.lifetime
 
 
 def ticket_lifetime(data):
