@@ -189,7 +189,7 @@ check(decoded.gnutls_version == library_info().version, f"the magic number names
 check(decoded.entity == "CLIENT" and decoded.protocol == "TLS1.3", "a TLS 1.3 client's session")
 check(decoded.tls13.lifetime == 21600, "the ticket lifetime is the server's default, 21600 s (6 hours)")
 check(conn.session_data.data[end - len(decoded.ticket):end] == decoded.ticket,
-      f"the ticket: bytes {start}–{end - 1}, {end - start - len(decoded.ticket)} bytes of length, then "
+      f"the ticket: bytes [{start}:{end}], {end - start - len(decoded.ticket)} bytes of length, then "
       f"{len(decoded.ticket)} of ticket")
 
 inspector = blob_inspector(decoded)

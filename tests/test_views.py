@@ -106,9 +106,9 @@ def test_a_field_after_a_length_prefix_says_so_and_its_sizes_add_up():
     field = next(f for f in session.fields if f.path == "tls13.resumption_master_secret")
     size = field.end - field.start
     assert size == len(field.value) + 1  # a u8 length, then the secret
-    assert field_extent(field) == (f"bytes {field.start}–{field.end - 1} ({size} bytes: a 1-byte length, "
+    assert field_extent(field) == (f"bytes [{field.start}:{field.end}] ({size} bytes: a 1-byte length, "
                                    f"then the {len(field.value)}-byte value)")
     assert describe_field(session, field) == f"({len(field.value)} bytes after a 1-byte length, redacted)"
     mac = next(f for f in session.fields if f.path == "tls13.ticket.mac")  # no prefix: nothing added
-    assert field_extent(mac) == f"bytes {mac.start}–{mac.end - 1} (20 bytes)"
+    assert field_extent(mac) == f"bytes [{mac.start}:{mac.end}] (20 bytes)"
     assert describe_field(session, mac).startswith("20 bytes: ")

@@ -450,3 +450,28 @@ def test_tamper_lab_shows_a_known_crash_refusal_and_its_reason():
     assert refusal(field, library_info().version_tuple) is None
     assert tamper.refused() is None and "gl-refusal" not in tamper.about.value
     assert tamper.try_it() == "handshake failed"  # tried, on this library: the server refuses the binder
+
+
+def test_one_byte_range_notation_in_stepper_inspector_and_html_view(tls13):
+    """``[start:end]``, Python's half-open slice (faces._views.byte_range), in every place a range is shown."""
+    from gnutls_lab.faces import html_view
+    from gnutls_lab.faces._views import byte_range
+
+    conn, _ = tls13
+    digits_range = re.compile(r"\b\d+\s*(?:–|&ndash;|-)\s*\d+\b")
+    stepper = handshake_stepper(conn)
+    step = _text(stepper.detail.value)
+    spans = message_fields(conn.transcript[0], conn.protocol)
+    assert all(byte_range(start, end) in step for _, start, end in spans)
+    stepper.source.value = "wire"
+    assert "[0:1]" in _text(stepper.detail.value) and "[3:5]" in _text(stepper.detail.value)
+    inspector = blob_inspector(conn.session_data)
+    inspector.select("tls13.nonce")
+    start, end = inspector.session.ranges["tls13.nonce"]
+    assert f"bytes [{start}:{end}] (" in _text(inspector.detail.value)
+    assert [label for label, path in inspector.field_list.options if path == "tls13.nonce"][0].startswith(
+        f"[{start}:{end}] tls13.nonce")
+    page = html_view(inspector.session)
+    assert f"<td>[{start}:{end}]</td>" in page
+    for shown in (step, _text(inspector.detail.value), str(inspector.field_list.options), page):
+        assert not digits_range.search(re.sub(r"\b(?:19|20)\d\d-\d\d-\d\d", "", shown)), digits_range.search(shown)

@@ -13,7 +13,7 @@ import ipywidgets as widgets
 
 from ..analysis import DecodedSession, decode, is_secret
 from ..errors import UsageError
-from ._views import describe_field, field_extent, hex_dump_html, leaf_fields, text_report
+from ._views import byte_range, describe_field, field_extent, hex_dump_html, leaf_fields, text_report
 
 __all__ = ["BlobInspector", "blob_inspector"]
 
@@ -59,7 +59,7 @@ class BlobInspector(widgets.VBox):
                 f" {s.protocol}, {s.cipher_suite}. Select a field to highlight its bytes.</p>")
 
     def _options(self) -> list:
-        return [(f"[{f.start}:{f.end}] {f.path} = {describe_field(self.session, f, self.reveal.value)}"[:100], f.path)
+        return [(f"{byte_range(f.start, f.end)} {f.path} = {describe_field(self.session, f, self.reveal.value)}"[:100], f.path)
                 for f in self.leaves]
 
     def _toggle(self, _change) -> None:

@@ -28,7 +28,7 @@ from ..formats import (
     record_spans,
     split_tap_records,
 )
-from ._views import hex_dump_html, span_tints
+from ._views import byte_range, hex_dump_html, span_tints
 from ._widget_parts import CLIENT_COLOUR, SERVER_COLOUR, field_table, sender_arrow, short_bytes
 
 __all__ = ["HandshakeStepper", "handshake_stepper", "message_fields", "framed", "split_records",
@@ -170,7 +170,7 @@ class HandshakeStepper(widgets.VBox):
                 shown = str(number(value)) + (" s" if "lifetime" in name else "")
             else:
                 shown = short_bytes(value)
-            rows.append((name, f"{start}–{end}", shown))
+            rows.append((name, byte_range(start, end), shown))
         seen = "in clear" if data in self._clear[message.sender] else "encrypted (only record lengths show)"
         return (f"<div class='gl-step'><p>Message {index + 1} of {len(self.messages)}: {sender_arrow(message.sender)}"
                 f" <b class='gl-message-name'>{html.escape(message.name)}</b> (type {message.type}),"
@@ -186,7 +186,7 @@ class HandshakeStepper(widgets.VBox):
         kind = _CONTENT_TYPES.get(content_type, f"unknown({content_type})")
         shown = {"tls.record.content_type": f"{content_type} ({kind})", "tls.record.version": f"0x{version:04x}",
                  "tls.record.length": str(length)}
-        rows = [(name, f"{start}–{end}", shown.get(name) or short_bytes(record_fragment(record)))
+        rows = [(name, byte_range(start, end), shown.get(name) or short_bytes(record_fragment(record)))
                 for name, start, end in spans]
         return (f"<div class='gl-step'><p>Record {index + 1} of {len(self.records)}: {sender_arrow(sender)}"
                 f" <b class='gl-message-name'>{kind}</b>, {len(record)} bytes on the wire.</p>"

@@ -18,7 +18,7 @@ import unicodedata
 from ..analysis import REDACTED, DecodedSession, Field, decode, is_secret, name_of, ticket_state_to_dict
 from ..formats import PACKED_SESSION_MAGIC_BASE, EXTENSION_GIDS, SIGN_ALGORITHMS, SRTP_PROFILES
 
-__all__ = ["text_report", "hexdump", "html_view", "hex_dump_html", "span_tints", "ticket_report", "describe_field",
+__all__ = ["text_report", "hexdump", "html_view", "hex_dump_html", "span_tints", "byte_range", "ticket_report", "describe_field",
            "field_extent", "leaf_fields", "decode_session", "printable"]
 
 # Okabe & Ito (2008) colour-blind-safe palette, as light tints for backgrounds, one per section.
@@ -83,11 +83,18 @@ def _prefix(field: Field) -> int:
     return max(0, field.end - field.start - len(field.value))
 
 
+def byte_range(start: int, end: int) -> str:
+    """The one notation of a byte range in every view, widget, check and doc: Python's half-open slice,
+    ``[802:851]``, the end excluded (so its length is ``end - start``), as ``data[802:851]`` and
+    ``DecodedSession.ranges`` have it."""
+    return f"[{start}:{end}]"
+
+
 def field_extent(field: Field) -> str:
-    """Where a field sits, first and last byte inclusive, and why its size may exceed its value's:
-    ``bytes 802–850 (49 bytes: a 1-byte length, then the 48-byte value)``."""
+    """Where a field sits (:func:`byte_range`), and why its size may exceed its value's:
+    ``bytes [802:851] (49 bytes: a 1-byte length, then the 48-byte value)``."""
     size = field.end - field.start
-    text = f"bytes {field.start}–{field.end - 1} ({size} byte{'s' if size != 1 else ''}"
+    text = f"bytes {byte_range(field.start, field.end)} ({size} byte{'s' if size != 1 else ''}"
     prefix = _prefix(field)
     if prefix and field.value:
         text += f": a {prefix}-byte length, then the {len(field.value)}-byte value"
@@ -273,7 +280,7 @@ def html_view(session: DecodedSession, show_secrets: bool = False) -> str:
         rules.append(f".gl-blob .f{index}{{background:{light if index % 2 else dark}}}")
         rules.append(f".gl-blob:has(.f{index}:hover) .f{index}{{outline:2px solid #000;background:#fff}}")
         legend.append(
-            f'<tr class="f{index}"><td>{field.start}&ndash;{field.end - 1}</td><td>{html.escape(field.path)}</td>'
+            f'<tr class="f{index}"><td>{byte_range(field.start, field.end)}</td><td>{html.escape(field.path)}</td>'
             f"<td>{html.escape(describe_field(session, field, show_secrets))}</td></tr>"
         )
     if len(leaves) > HTML_LEGEND_FIELDS:
