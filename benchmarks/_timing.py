@@ -64,6 +64,12 @@ def describe(figures: dict) -> str:
             f"IQR {figures['q1']:,.0f}-{figures['q3']:,.0f}, {figures['rounds']} rounds)")
 
 
+def describe_seconds(figures: dict, what: str = "rounds") -> str:
+    """``median S s (min-max, IQR, n what)`` of a spread of durations, for printing."""
+    return (f"median {figures['median']:.3f} s (min-max {figures['min']:.3f}-{figures['max']:.3f}, "
+            f"IQR {figures['q1']:.3f}-{figures['q3']:.3f}, {figures['rounds']} {what})")
+
+
 def rate(function, seconds: float, rounds: int = ROUNDS) -> float:
     """Median calls per second of one function over ``rounds`` rounds (kept for older callers)."""
     return spread(interleaved({"f": function}, seconds, rounds)["f"])["median"]

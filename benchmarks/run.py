@@ -9,8 +9,9 @@ three loops that do the same work per iteration, each in its own process:
 
 Each loop's module docstring (or header comment) says exactly what one iteration does. Then it
 measures gnutls_lab with observation (hook transcript + wire tap) on against off, and, when the
-modules exist, prints the rows of ``bench_decode.py`` and ``bench_observer.py`` (each exposes
-``run(seconds=1.0) -> list[dict]`` with ``name``, ``per_second`` and ``target``).
+modules exist, prints the rows of ``bench_decode.py``, ``bench_observer.py``, ``bench_experiment.py``
+and ``bench_explorer.py`` (each exposes ``run(seconds=1.0) -> list[dict]`` with ``name``, ``per_second``
+and ``target``; the explorer's rows are seconds per redraw after a control moves).
 
 Targets (ratios from the same run): gnutls_lab >= 0.9 of C for TLS 1.3 full, TLS 1.3 resumed
 and TLS 1.2 full, >= 0.5 of C for TLS 1.2 resumed, faster than ``ssl`` in every mode;
@@ -52,7 +53,7 @@ MODES = ["tls13-full", "tls13-resumed", "tls12-full", "tls12-resumed"]
 C_TARGETS = {"tls13-full": 0.9, "tls13-resumed": 0.9, "tls12-full": 0.9, "tls12-resumed": 0.5}
 OBSERVATION_MODE = "tls13-full"
 OBSERVATION_MAX_COST = 0.20  # extra time per handshake with observation on
-EXTRA_MODULES = ["bench_decode", "bench_observer", "bench_experiment"]
+EXTRA_MODULES = ["bench_decode", "bench_observer", "bench_experiment", "bench_explorer"]
 
 
 class LoopFailed(Exception):
@@ -209,7 +210,7 @@ def measure_observation(seconds: float, repeat: int, skip: dict[str, str]) -> di
 
 
 def run_extra_modules(seconds: float) -> list[dict]:
-    """Rows from bench_decode.py, bench_observer.py and bench_experiment.py."""
+    """Rows from bench_decode.py, bench_observer.py, bench_experiment.py and bench_explorer.py."""
     rows = []
     if str(HERE.parent) not in sys.path:  # they import the working tree's gnutls_lab, like the loops
         sys.path.insert(0, str(HERE.parent))
@@ -281,10 +282,12 @@ def print_table(report: dict) -> None:
     if report["extra"]:
         print()
         for row in report["extra"]:
-            rate = format_rate(row.get("per_second"))
+            rate = format_rate(row.get("per_second")) + "/s"
             if row.get("spread"):
-                rate = _timing.describe(row["spread"])
-            line = f"{row['module']}: {row.get('name')}: {rate}/s"
+                rate = _timing.describe(row["spread"]) + "/s"
+            if row.get("seconds_per_redraw") is not None:  # bench_explorer: a latency, in seconds
+                rate = _timing.describe_seconds(row["seconds_spread"], "redraws")
+            line = f"{row['module']}: {row.get('name')}: {rate}"
             if row.get("target") is not None:
                 line += f" (target {row['target']})"
             if row.get("verdict"):

@@ -36,3 +36,6 @@ def test_the_benchmark_harness_measures_every_loop_and_mode():
     extra = {row["name"]: row["per_second"] for row in report["extra"]}
     assert any(name.startswith("decode annotated") and rate > 0 for name, rate in extra.items()), extra
     assert any(name.startswith("experiment: 1,000 TLS 1.3 visits") and rate > 0 for name, rate in extra.items()), extra
+    redraws = [row for row in report["extra"] if row["module"] == "bench_explorer"]
+    assert len(redraws) == 5 and all(row["seconds_per_redraw"] > 0 and row["verdict"] in ("PASS", "MISS")
+                                     for row in redraws), redraws

@@ -475,3 +475,34 @@ def test_one_byte_range_notation_in_stepper_inspector_and_html_view(tls13):
     assert f"<td>[{start}:{end}]</td>" in page
     for shown in (step, _text(inspector.detail.value), str(inspector.field_list.options), page):
         assert not digits_range.search(re.sub(r"\b(?:19|20)\d\d-\d\d-\d\d", "", shown)), digits_range.search(shown)
+
+
+def test_explorer_labels_fit_and_compat_mode_is_for_tls13_only():
+    from gnutls_lab.analysis import ExperimentConfig
+    from gnutls_lab.faces import experiment_explorer
+
+    explorer = experiment_explorer(ExperimentConfig(visits=4, gap=60.0))
+    assert explorer.view.style.button_width == "auto"  # "this run: who is linked" was cut at 12em
+    assert explorer.result.config.mechanism == "tls13-psk" and not explorer.compat_mode.disabled
+    png = bytes(explorer.image.value)
+    assert png.startswith(b"\x89PNG") and explorer.image.format == "png"
+    explorer.mechanism.value = "tls12-ticket"
+    assert explorer.compat_mode.disabled and "compat mode n/a" in explorer.summary.value
+    assert bytes(explorer.image.value) != png  # redrawn for the new run
+    explorer.mechanism.value = "tls13-psk"
+    assert not explorer.compat_mode.disabled and "compat mode on" in explorer.summary.value
+
+
+def test_inspector_dump_starts_at_the_selected_bytes(tls13):
+    conn, _ = tls13
+    inspector = blob_inspector(conn.session_data)
+    inspector.select("tls13.ticket.mac")
+    start, end = inspector.session.ranges["tls13.ticket.mac"]
+    page = inspector.hexdump.value
+    above, shown = page.split("</details>", 1)
+    first_row = (start // 16 - 1) * 16  # one row of context above the selection
+    assert _text(shown).split("\n", 1)[1].startswith(f"{first_row:06x}")
+    assert f"bytes [0:{first_row}]" in _text(above) and f"{first_row - 16:06x}" in _text(above)  # folded, not lost
+    assert len(re.findall(r"font-weight:bold'[^>]*>", shown)) == end - start  # the selection is in view
+    inspector.select(inspector.leaves[0].path)  # the first field: nothing to fold
+    assert "<details" not in inspector.hexdump.value

@@ -74,7 +74,8 @@ class BlobInspector(widgets.VBox):
         spans = [(f.path, f.start, f.end) for f in self.leaves]
         masked = () if shown else self.secret_ranges
         self.hexdump.value = hex_dump_html(self.session.data, spans, highlight=(field.start, field.end) if field
-                                           else None, masked=masked, max_height="460px")
+                                           else None, masked=masked, max_height="460px",
+                                           scroll_to=field.start if field else None)
         self.report.value = f"<pre style='font-size:11px'>{html.escape(text_report(self.session, shown))}</pre>"
         if field is None:
             self.detail.value = "<p>No field selected.</p>"

@@ -329,11 +329,13 @@ def span_tints(spans) -> list:
 
 
 def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int = 16, window=None,
-                  max_height: str | None = None) -> str:
+                  max_height: str | None = None, scroll_to: int | None = None) -> str:
     """An HTML hex dump of any bytes (a blob, a record, a handshake message): offsets, bytes tinted per span
     ``(name, start, end)``, the ``highlight`` range ``(start, end)`` marked, ``masked`` ranges shown as ``··``
     (their bytes never reach the page). ``window=(start, end)`` shows only the rows holding those bytes (at
-    most 6; a gap is marked ``…``); ``max_height`` makes the dump scroll."""
+    most 6; a gap is marked ``…``); ``max_height`` makes the dump scroll. ``scroll_to=offset`` starts what
+    shows at that byte's row (one row of context above it): the rows before fold into a ``<details>`` that
+    opens on a click, so a long dump is "scrolled" to the selection without a script."""
     tint = [None] * len(data)
     title = [""] * len(data)
     for tone, (name, start, end) in zip(span_tints(spans), spans):
@@ -363,6 +365,12 @@ def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int =
                 f"background:{tint[k]}" if tint[k] else "")
             cells.append(f"<span class='gl-byte' style='{style}' title='{html.escape(title[k])}'>{text}</span>")
         rows.append(f"<span style='color:#777'>{row:06x}</span>  " + " ".join(cells))
+    if scroll_to is not None and window is None:
+        folded = sum(1 for row in starts if row is not None and row < (scroll_to // width - 1) * width)
+        if folded:
+            rows[:folded] = [f"<details class='gl-rows-above'><summary style='color:#777;cursor:pointer'>▲ {folded} "
+                             f"row{'s' if folded != 1 else ''} above: bytes {byte_range(0, folded * width)}</summary>"
+                             + "\n".join(rows[:folded]) + "</details>"]
     scroll = f";max-height:{max_height};overflow-y:auto" if max_height else ""
     return (f"<pre class='gl-hexdump' style='font-size:12px;line-height:1.35;margin:0{scroll}'>"
             + "\n".join(rows) + "</pre>")
