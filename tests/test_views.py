@@ -76,9 +76,9 @@ def test_html_view_is_self_contained_highlights_and_redacts():
     for index, field in enumerate(leaves):
         assert f".gl-blob:has(.f{index}:hover) .f{index}" in page
         assert field.path in page
-    assert page.count('<span class="f') == len(s.data)
+    assert page.count("<span class='gl-byte f") == len(s.data)  # the one HTML hex dump, faces._views.hex_dump_html
     assert s.tls13.resumption_master_secret.hex() not in page.replace(" ", "")
-    assert "••" in page and "••" not in html_view(s, show_secrets=True)
+    assert "··" in page and "··" not in html_view(s, show_secrets=True)
     assert "#f9f4b8" in page  # Okabe-Ito yellow tint marks the TLS 1.3 section
 
 

@@ -269,12 +269,7 @@ def hexdump(session: DecodedSession, show_secrets: bool = False, full: bool = Fa
 def html_view(session: DecodedSession, show_secrets: bool = False) -> str:
     """A self-contained HTML block: summary, coloured byte grid with hover, and a field legend."""
     leaves = leaf_fields(session)
-    owner = [None] * len(session.data)
-    for index, field in enumerate(leaves):
-        for offset in range(field.start, field.end):
-            owner[offset] = index
     rules, legend = [], []
-    shown_bytes = min(len(session.data), HTML_GRID_BYTES)
     for index, field in enumerate(leaves[:HTML_LEGEND_FIELDS]):
         light, dark = _SECTION_COLOURS[_section(field.path) if field.path != "dummy" else "dummy"]
         rules.append(f".gl-blob .f{index}{{background:{light if index % 2 else dark}}}")
@@ -285,33 +280,20 @@ def html_view(session: DecodedSession, show_secrets: bool = False) -> str:
         )
     if len(leaves) > HTML_LEGEND_FIELDS:
         legend.append(f"<tr><td></td><td>... {len(leaves) - HTML_LEGEND_FIELDS} more fields</td><td></td></tr>")
-    rows = []
-    for at in range(0, shown_bytes, 16):
-        cells = []
-        for offset in range(at, min(at + 16, shown_bytes)):
-            index = owner[offset]
-            field = leaves[index] if index is not None else None
-            secret = field is not None and is_secret(field.path) and not show_secrets
-            if secret and offset - field.start >= _prefix(field):
-                text = "••"
-            else:
-                text = f"{session.data[offset]:02x}"
-            title = html.escape(field.path) if field else "?"
-            cells.append(f'<span class="f{index}" title="{title} (byte {offset})">{text}</span>')
-        rows.append(f'<div><span class="gl-off">{at:06x}</span> {" ".join(cells)}</div>')
-    if shown_bytes < len(session.data):
-        rows.append(f"<div>... {len(session.data) - shown_bytes} more bytes (the first {shown_bytes} are shown)</div>")
+    masked = [] if show_secrets else [(f.start + _prefix(f), f.end) for f in leaves if is_secret(f.path)]
+    grid = hex_dump_html(session.data, [(f.path, f.start, f.end) for f in leaves], masked=masked,
+                         span_classes=True, limit=HTML_GRID_BYTES)
     summary = html.escape(repr(session))
     style = (
         ".gl-blob{font-family:ui-monospace,monospace;font-size:12px;color:#000}"
-        ".gl-blob .gl-grid span{padding:0 1px}.gl-off{color:#555;margin-right:1ch}"
+        ".gl-blob .gl-byte{padding:0 1px}"
         ".gl-blob table{border-collapse:collapse;margin-top:8px}.gl-blob td{padding:1px 6px;text-align:left}"
         + "".join(rules)
     )
     return (
         f'<div class="gl-blob"><style>{style}</style><div><b>{summary}</b></div>'
         + (f"<div>{html.escape(session.dummy_reason)}</div>" if session.dummy else "")
-        + f'<div class="gl-grid">{"".join(rows)}</div>'
+        + f'<div class="gl-grid">{grid}</div>'
         + f"<table><tr><th>bytes</th><th>field</th><th>value</th></tr>{''.join(legend)}</table></div>"
     )
 
@@ -329,25 +311,30 @@ def span_tints(spans) -> list:
 
 
 def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int = 16, window=None,
-                  max_height: str | None = None, scroll_to: int | None = None) -> str:
+                  max_height: str | None = None, scroll_to: int | None = None, span_classes: bool = False,
+                  limit: int | None = None) -> str:
     """An HTML hex dump of any bytes (a blob, a record, a handshake message): offsets, bytes tinted per span
     ``(name, start, end)``, the ``highlight`` range ``(start, end)`` marked, ``masked`` ranges shown as ``··``
     (their bytes never reach the page). ``window=(start, end)`` shows only the rows holding those bytes (at
     most 6; a gap is marked ``…``); ``max_height`` makes the dump scroll. ``scroll_to=offset`` starts what
     shows at that byte's row (one row of context above it): the rows before fold into a ``<details>`` that
-    opens on a click, so a long dump is "scrolled" to the selection without a script."""
-    tint = [None] * len(data)
+    opens on a click, so a long dump is "scrolled" to the selection without a script. ``span_classes``: each
+    byte gets the class ``f<span index>`` instead of a tint, for a page that colours (and hovers) spans with
+    its own CSS (:func:`html_view`); ``limit``: show the first ``limit`` bytes and say how many more there are.
+    Every byte's title names its span and offset."""
+    tint: list = [None] * len(data)
     title = [""] * len(data)
-    for tone, (name, start, end) in zip(span_tints(spans), spans):
+    owner: list = [None] * len(data)
+    for index, (tone, (name, start, end)) in enumerate(zip(span_tints(spans), spans)):
         for k in range(max(start, 0), min(end, len(data))):
-            tint[k] = tone
-            title[k] = name
+            tint[k], title[k], owner[k] = tone, name, index
     hidden = bytearray(len(data))
     for start, end in masked:
         for k in range(max(start, 0), min(end, len(data))):
             hidden[k] = 1
     lo, hi = highlight if highlight else (-1, -1)
-    starts = list(range(0, len(data), width))
+    shown = len(data) if limit is None else min(len(data), limit)
+    starts = list(range(0, shown, width))
     if window is not None:
         first, last = window[0] // width * width, max(window[1] - 1, window[0]) // width * width
         starts = [r for r in starts if first <= r <= last]
@@ -359,18 +346,23 @@ def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int =
             rows.append("<span style='color:#777'>   …</span>")
             continue
         cells = []
-        for k in range(row, min(row + width, len(data))):
+        for k in range(row, min(row + width, shown)):
             text = _MASK if hidden[k] else f"{data[k]:02x}"
-            style = f"background:{_HIGHLIGHT};font-weight:bold" if lo <= k < hi else (
-                f"background:{tint[k]}" if tint[k] else "")
-            cells.append(f"<span class='gl-byte' style='{style}' title='{html.escape(title[k])}'>{text}</span>")
-        rows.append(f"<span style='color:#777'>{row:06x}</span>  " + " ".join(cells))
+            if lo <= k < hi:
+                style = f" style='background:{_HIGHLIGHT};font-weight:bold'"
+            else:
+                style = "" if span_classes else f" style='background:{tint[k]}'" if tint[k] else " style=''"
+            kind = f"gl-byte f{owner[k]}" if span_classes else "gl-byte"
+            cells.append(f"<span class='{kind}'{style} title='{html.escape(title[k] or '?')} (byte {k})'>{text}</span>")
+        rows.append(f"<span class='gl-off' style='color:#777'>{row:06x}</span>  " + " ".join(cells))
     if scroll_to is not None and window is None:
         folded = sum(1 for row in starts if row is not None and row < (scroll_to // width - 1) * width)
         if folded:
             rows[:folded] = [f"<details class='gl-rows-above'><summary style='color:#777;cursor:pointer'>▲ {folded} "
                              f"row{'s' if folded != 1 else ''} above: bytes {byte_range(0, folded * width)}</summary>"
                              + "\n".join(rows[:folded]) + "</details>"]
+    if shown < len(data) and window is None:
+        rows.append(f"... {len(data) - shown} more bytes (the first {shown} are shown)")
     scroll = f";max-height:{max_height};overflow-y:auto" if max_height else ""
     return (f"<pre class='gl-hexdump' style='font-size:12px;line-height:1.35;margin:0{scroll}'>"
             + "\n".join(rows) + "</pre>")
