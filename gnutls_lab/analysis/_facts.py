@@ -48,8 +48,9 @@ KEY_SHARE = 51
 
 
 class Attempt(NamedTuple):
-    """One TLS 1.3 resumption attempt, read off the wire: ``offered`` (the ClientHello carried a
-    ``pre_shared_key``), ``accepted`` (the ServerHello selected one), ``resumed``
+    """One resumption attempt, read off the wire: ``offered`` (TLS 1.3: the ClientHello carried a
+    ``pre_shared_key``; TLS 1.2: a ticket in ``session_ticket`` or a session ID), ``accepted`` (TLS 1.3: the
+    ServerHello selected a PSK; TLS 1.2: the observer saw a resumption), ``resumed``
     (``gnutls_session_is_resumed`` on the client) and whether the ServerHello carried a ``key_share``."""
 
     offered: bool
@@ -66,11 +67,15 @@ class Attempt(NamedTuple):
 
 
 def attempt_resumption(lab, data) -> Attempt:
-    """Resume with ``data`` on ``lab`` (TLS 1.3) and read the attempt off the wire."""
+    """Resume with ``data`` on ``lab`` and read the attempt off the wire."""
     with lab.connect(resume=data, observe="wire") as conn:
         seen = observe_connection(conn.wire)
-        server = seen.server_hello
-        return Attempt(offered=bool(seen.client_hello.psk_identities),
+        hello, server = seen.client_hello, seen.server_hello
+        version = seen.version or 0
+        if version and version < 0x0304:  # TLS 1.2: a ticket or a session ID offered, the session resumed
+            return Attempt(offered=bool(hello.session_ticket or hello.session_id), accepted=seen.resumed,
+                           resumed=conn.resumed, key_share=False)
+        return Attempt(offered=bool(hello.psk_identities),
                        accepted=server is not None and server.psk_selected_identity is not None,
                        resumed=conn.resumed,
                        key_share=server is not None and KEY_SHARE in server.extension_types)

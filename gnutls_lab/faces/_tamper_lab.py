@@ -13,46 +13,37 @@ import time
 
 import ipywidgets as widgets
 
-from ..analysis import DecodedSession, decode, observe_connection
+from ..analysis import DecodedSession, attempt_resumption, decode
 from ..binding import library_info
 from ..errors import BlobFormatError, GnuTLSError, GnuTLSLabError, UsageError
 from ._plots import OKABE_ITO
 from ._tamper_policy import TAMPER_FIELDS, current_value, field_present, refusal, tampered_blob, value_hint
 from ._widget_parts import SERVER_COLOUR
 
-__all__ = ["TamperLab", "tamper_lab", "tamper_outcome", "offer_and_answer", "refusal_html", "TAMPER_FIELDS"]
-
-_TLS1_3 = 0x0304  # tls.handshake.extensions.supported_version of TLS 1.3 (RFC 8446 §4.2.1)
+__all__ = ["TamperLab", "tamper_lab", "tamper_outcome", "who_did_what", "refusal_html", "TAMPER_FIELDS"]
 
 
-def offer_and_answer(conn) -> tuple:
-    """What the wire of ``conn`` shows, as a passive observer reads it: ``(offered, taken, sentence)``.
+def who_did_what(attempt, tls13: bool = True) -> str:
+    """An :class:`~gnutls_lab.analysis.Attempt` (read off the wire) of a TLS 1.3 (or 1.2) client in words,
+    with the Wireshark fields: whether the client offered what it stored, and whether the server took it."""
+    if tls13:
+        said = ("the client offered the ticket (pre_shared_key in its ClientHello)" if attempt.offered
+                else "the client did not offer the ticket (no pre_shared_key in its ClientHello)")
+        taken = ("the server took it (pre_shared_key in its ServerHello)" if attempt.accepted
+                 else "the server did not take it (no pre_shared_key in its ServerHello)")
+    else:
+        said = ("the client offered its ticket or session ID (session_ticket, session_id in its ClientHello)"
+                if attempt.offered else "the client offered nothing to resume (empty session_ticket and session ID)")
+        taken = "the server resumed" if attempt.accepted else "the server did not resume (a full handshake)"
+    return f"{said}; {taken}" if attempt.offered else said
 
-    ``offered``: the client presented what it stored (TLS 1.3: a ``pre_shared_key`` identity in its
-    ClientHello; TLS 1.2: a ticket in ``session_ticket`` or a session ID); ``taken``: the server resumed with
-    it (TLS 1.3: ``pre_shared_key`` in its ServerHello; TLS 1.2: the session ID echoed or the abbreviated
-    handshake). ``sentence`` says it in words with the Wireshark fields."""
-    seen = observe_connection(conn.wire)
-    hello, answer = seen.client_hello, seen.server_hello
-    if hello is None or answer is None:
-        return None, None, "the wire shows no ClientHello and ServerHello"
-    if answer.selected_version >= _TLS1_3:
-        count = len(hello.psk_identities)
-        offered = count > 0
-        taken = answer.psk_selected_identity is not None
-        said = (f"the client offered the ticket (pre_shared_key, {count} identit{'y' if count == 1 else 'ies'})"
-                if offered else "the client did not offer the ticket (no pre_shared_key in its ClientHello)")
-        said += ("; the server took it (pre_shared_key in its ServerHello)" if taken else
-                 "; the server did not take it (no pre_shared_key in its ServerHello)" if offered else "")
-        return offered, taken, said
-    presented = [what for what, value in (("a ticket in session_ticket", hello.session_ticket),
-                                          ("a session ID", hello.session_id)) if value]
-    offered, taken = bool(presented), seen.resumed
-    said = (f"the client offered {' and '.join(presented)}" if offered else
-            "the client offered nothing to resume (empty session_ticket and session ID)")
-    said += (f"; the server resumed ({seen.resumption_evidence})" if taken else
-             "; the server did not resume (a full handshake)" if offered else "")
-    return offered, taken, said
+
+def _protocol_of(blob: bytes) -> str:
+    """The protocol the session data was made with ("" when it does not decode)."""
+    try:
+        return decode(blob).protocol or ""
+    except GnuTLSLabError:
+        return ""
 
 
 def _client_copy(blob: bytes) -> str:
@@ -72,12 +63,11 @@ def tamper_outcome(lab, blob: bytes) -> tuple:
     ``(verdict, detail)``: ``"refused by gnutls-lab"`` (the preflight walk, before libgnutls sees the
     bytes), ``"refused by libgnutls"`` (``gnutls_session_set_data`` returned an error),
     ``"handshake failed"`` (the detail names the side that ended it), or the handshake completed, as the
-    wire shows it (:func:`offer_and_answer`): ``"resumed"``, ``"not offered by the client"`` (set_data
+    wire shows it (:func:`gnutls_lab.analysis.attempt_resumption`, :func:`who_did_what`): ``"resumed"``, ``"not offered by the client"`` (set_data
     took the bytes but the client's ClientHello presented nothing to resume) or ``"full handshake"`` (the
     client offered it and the server did not take it)."""
-    observe = None if lab.observe in (True, "wire") else "wire"  # the verdict reads the wire
     try:
-        conn = lab.connect(resume=blob, observe=observe)
+        attempt = attempt_resumption(lab, blob)  # the verdict reads the wire
     except BlobFormatError as exc:
         return "refused by gnutls-lab", str(exc)
     except GnuTLSError as exc:
@@ -86,13 +76,12 @@ def tamper_outcome(lab, blob: bytes) -> tuple:
         side = next((who for who in ("server", "client") if f"({who})" in (exc.function or "")), None)
         ended = f"the {side} ended the handshake" if side else "the handshake ended"
         return "handshake failed", f"{ended}: {exc.name} from {exc.function or 'the handshake'}"
-    with conn:
-        offered, taken, said = offer_and_answer(conn)
-        if conn.resumed:
-            return "resumed", f"set_data accepted the bytes; {said}"
-        if offered is False:
-            return "not offered by the client", f"set_data accepted the bytes; {said}{_client_copy(blob)}"
-        return "full handshake", f"set_data accepted the bytes; {said}"
+    said = who_did_what(attempt, _protocol_of(blob) != "TLS1.2")
+    if attempt.resumed:
+        return "resumed", f"set_data accepted the bytes; {said}"
+    if not attempt.offered:
+        return "not offered by the client", f"set_data accepted the bytes; {said}{_client_copy(blob)}"
+    return "full handshake", f"set_data accepted the bytes; {said}"
 
 
 _VERDICT_COLOURS = {"resumed": OKABE_ITO["bluish_green"], "full handshake": OKABE_ITO["orange"],
