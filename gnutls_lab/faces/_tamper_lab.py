@@ -63,9 +63,9 @@ def tamper_outcome(lab, blob: bytes) -> tuple:
     ``(verdict, detail)``: ``"refused by gnutls-lab"`` (the preflight walk, before libgnutls sees the
     bytes), ``"refused by libgnutls"`` (``gnutls_session_set_data`` returned an error),
     ``"handshake failed"`` (the detail names the side that ended it), or the handshake completed, as the
-    wire shows it (:func:`gnutls_lab.analysis.attempt_resumption`, :func:`who_did_what`): ``"resumed"``, ``"not offered by the client"`` (set_data
-    took the bytes but the client's ClientHello presented nothing to resume) or ``"full handshake"`` (the
-    client offered it and the server did not take it)."""
+    wire shows it (:func:`gnutls_lab.analysis.attempt_resumption`, :func:`who_did_what`): ``"resumed"``,
+    ``"not offered by the client"`` (set_data took the bytes but the client's ClientHello presented nothing
+    to resume) or ``"full handshake"`` (the client offered it and the server did not take it)."""
     try:
         attempt = attempt_resumption(lab, blob)  # the verdict reads the wire
     except BlobFormatError as exc:
