@@ -235,6 +235,27 @@ def _exercise_widgets(page, name: str) -> list:
     return done
 
 
+def _cut_labels(page, root: str) -> list:
+    """Labels of the buttons and of every option of the lists inside ``root`` (in the notebook on show) that
+    do not fit their control: an ellipsis where a participant should read the whole label."""
+    return page.evaluate(
+        """root => {
+            const panel = [...document.querySelectorAll('.jp-NotebookPanel')].find(p => p.offsetParent !== null);
+            const canvas = document.createElement('canvas').getContext('2d');
+            const cut = [];
+            for (const widget of panel.querySelectorAll(root)) {
+                for (const button of widget.querySelectorAll('button'))
+                    if (button.scrollWidth > button.clientWidth + 1) cut.push(button.textContent.trim());
+                for (const select of widget.querySelectorAll('select')) {
+                    canvas.font = getComputedStyle(select).font;
+                    for (const option of select.options)  // the arrow and padding take about 24 px
+                        if (canvas.measureText(option.text).width > select.clientWidth - 24) cut.push(option.text);
+                }
+            }
+            return cut;
+        }""", root)
+
+
 def _run_in_terminal(page, command: str, marker: str) -> str:
     """Open a lab terminal, type ``command``, and return its output once ``marker`` appears."""
     return page.evaluate(
@@ -283,6 +304,8 @@ def test_the_workshop_in_jupyterlab(lab, page):
         errors = _errors(page)
         assert not errors, f"{name}: {errors[0][:2000]}"
         widgets_moved[name] = _exercise_widgets(page, name)
+        if name == "04-ticket-reuse-and-tracking.ipynb":
+            assert not _cut_labels(page, ".gl-experiment-explorer"), _cut_labels(page, ".gl-experiment-explorer")
         if name == NOTEBOOKS[0]:
             # A kernel's subprocess finds the command line as the README writes it.
             found = _run_in_kernel(page, "import shutil, subprocess\nprint(shutil.which('gnutls-lab'))\n"
