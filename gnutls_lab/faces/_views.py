@@ -357,10 +357,10 @@ def hex_dump_html(data: bytes, spans=(), highlight=None, masked=(), width: int =
         rows.append(f"<span class='gl-off' style='color:#777'>{row:06x}</span>  " + " ".join(cells))
     if scroll_to is not None and window is None:
         folded = sum(1 for row in starts if row is not None and row < (scroll_to // width - 1) * width)
-        if folded:
-            rows[:folded] = [f"<details class='gl-rows-above'><summary style='color:#777;cursor:pointer'>▲ {folded} "
-                             f"row{'s' if folded != 1 else ''} above: bytes {byte_range(0, folded * width)}</summary>"
-                             + "\n".join(rows[:folded]) + "</details>"]
+        if folded:  # the <details> is a block of its own: it opens the first row shown, no blank line after it
+            rows[:folded + 1] = [f"<details class='gl-rows-above'><summary style='color:#777;cursor:pointer'>▲ {folded} "
+                                 f"row{'s' if folded != 1 else ''} above: bytes {byte_range(0, folded * width)}</summary>"
+                                 + "\n".join(rows[:folded]) + "</details>" + rows[folded]]
     if shown < len(data) and window is None:
         rows.append(f"... {len(data) - shown} more bytes (the first {shown} are shown)")
     scroll = f";max-height:{max_height};overflow-y:auto" if max_height else ""
