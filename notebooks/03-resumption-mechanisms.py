@@ -228,9 +228,10 @@ with FakeClock() as clock:
 # ## The tamper lab
 # Your session data is just bytes: what if you change one field? Pick a field below, type a new
 # value, and press **rebuild and resume**: gnutls-lab rebuilds the blob (lengths recomputed) and
-# offers it to the lab server. Four things can happen: gnutls-lab refuses it before libgnutls sees it
-# (a malformed blob), `gnutls_session_set_data` refuses it, the handshake fails, or the handshake
-# succeeds, resumed or not. Try the lifetime first, then one bit of the ticket's MAC.
+# offers it to the lab server. Five things can happen: gnutls-lab refuses it before libgnutls sees it
+# (a malformed blob), `gnutls_session_set_data` refuses it, the client does not offer it (its own copy of
+# the lifetime says it expired), the handshake fails, or the handshake succeeds, resumed or not. The
+# verdict says which end did what, read from the wire. Try the lifetime first, then one bit of the ticket's MAC.
 
 # %%
 lab = Lab("1.3")
