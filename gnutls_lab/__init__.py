@@ -102,6 +102,33 @@ def __dir__():
     return sorted(set(globals()) | set(_HOME))
 
 
+def _decoded_session_html(session) -> str:
+    from .faces import html_view
+
+    return html_view(session)
+
+
+def _show_decoded_sessions_as_html() -> None:
+    """Jupyter shows a decoded session as :func:`gnutls_lab.faces.html_view`, whatever was imported first.
+
+    The analysis layer's ``DecodedSession`` may not import a view (a higher layer), and a view that patched
+    the class on import made the display depend on import order. IPython's formatters take a renderer for a
+    class by its module and name without importing it (``for_type_by_name``); this package's face runs before
+    any of its modules, so registering here holds for every import order. Outside IPython there is nothing
+    to display HTML, so nothing to register."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    formatters = getattr(getattr(shell, "display_formatter", None), "formatters", None)
+    if formatters and "text/html" in formatters:
+        formatters["text/html"].for_type_by_name("gnutls_lab.analysis._decode", "DecodedSession",
+                                                 _decoded_session_html)
+
+
+_show_decoded_sessions_as_html()
+
+
 __all__ = [
     "MINIMUM_VERSION",
     "LibraryInfo",

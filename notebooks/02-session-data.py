@@ -53,7 +53,7 @@ from course.checks import check
 from gnutls_lab import ClientSession, GnuTLSError, Lab, library_info, memory_pair, pump, ServerSession
 from gnutls_lab.formats import NewSessionTicketTLS13
 from gnutls_lab.analysis import decode
-from gnutls_lab.faces import blob_inspector, text_report
+from gnutls_lab.faces import blob_inspector, session_to_dict, text_report
 
 lab = Lab("1.3", auto_tickets=False)  # this server sends tickets only when we tell it to
 client_end, server_end = memory_pair([])
@@ -205,9 +205,9 @@ print(text_report(decoded))
 
 # %%
 secret = decoded.tls13.resumption_master_secret
-check(decoded.to_dict()["tls13"]["resumption_master_secret"] == "redacted" and secret.hex() not in text_report(decoded),
+check(session_to_dict(decoded)["tls13"]["resumption_master_secret"] == "redacted" and secret.hex() not in text_report(decoded),
       "the resumption master secret is redacted by default")
-check(decoded.to_dict(show_secrets=True)["tls13"]["resumption_master_secret"] == secret.hex(),
+check(session_to_dict(decoded, show_secrets=True)["tls13"]["resumption_master_secret"] == secret.hex(),
       f"and revealed on request ({len(secret)} bytes)")
 
 # %% [markdown]
@@ -455,7 +455,7 @@ if have_openssl:
                    "tls13.max_early_data_size"}
     restated = {"dummy", "size", "gnutls_version", "cipher_suite_id", "timestamp_utc", "expires_at_utc",
                 "tls13.arrival_time_raw"}  # other spellings of fields listed already
-    gnutls_dict = gnutls_decoded.to_dict()
+    gnutls_dict = session_to_dict(gnutls_decoded)
     gnutls_fields = {**{k: v for k, v in gnutls_dict.items() if k != "tls13"},
                      **{f"tls13.{k}": v for k, v in gnutls_dict["tls13"].items()}}
     only_openssl = {label: value for label, value in openssl_fields.items() if label not in used_openssl}

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from blob_fixtures import session_corpus, sessions
 from gnutls_lab import Lab
 from gnutls_lab.analysis._decode import REDACTED, decode
+from gnutls_lab.faces import session_to_dict
 from gnutls_lab.errors import BlobFormatError, GnuTLSError, UsageError
 from gnutls_lab.formats import DUMMY_SESSION, parse_session
 from gnutls_lab.formats._session_blob import SessionBlob
@@ -34,7 +35,7 @@ def test_corpus_blob_decodes_to_the_manifest(name, entry, blob):
     s = decode(blob)
     if blob == b"\0\0\0\0":
         assert s.dummy and "no-op" in s.dummy_reason and s.protocol is None
-        assert s.to_dict()["dummy"] is True
+        assert session_to_dict(s)["dummy"] is True
         return
     assert s.gnutls_version == entry["gnutls_version"] == name.split("_")[0].split("-")[1]
     assert s.protocol == entry["protocol"]
@@ -70,7 +71,7 @@ def test_plain_and_annotated_decodes_are_the_schema_parse_on_generated_sessions(
     decoded = decode(blob, annotate=False)
     assert decoded.tree == SessionBlob.parse(blob) == decode(blob).tree
     assert decoded.to_bytes() == blob
-    decoded.to_dict(show_secrets=True)  # every generated value has a JSON view (no exception)
+    session_to_dict(decoded, show_secrets=True)  # every generated value has a JSON view (no exception)
 
 
 def test_byte_ranges_locate_each_value():
@@ -106,18 +107,18 @@ def test_names_types_and_times():
 
 def test_json_view_has_the_cli_keys_and_redacts():
     name, entry, blob = next(c for c in REAL if c[1]["case"] == "tls12_ticket_client")
-    view = decode(blob).to_dict()
+    view = session_to_dict(decode(blob))
     for key in ("gnutls_version", "dummy", "entity", "timestamp", "expire_time", "auth_type", "protocol",
                 "cipher_suite", "session_id", "peer_certificates", "master_secret", "tls13"):
         assert key in view
     assert view["master_secret"] == REDACTED and view["entity"] == "client" and view["auth_type"] == "certificate"
-    assert decode(blob).to_dict(show_secrets=True)["master_secret"] == entry["master_secret"]
+    assert session_to_dict(decode(blob), show_secrets=True)["master_secret"] == entry["master_secret"]
     name, entry, blob = next(c for c in REAL if c[1]["case"] == "tls13_client")
-    tls13 = decode(blob).to_dict()["tls13"]
+    tls13 = session_to_dict(decode(blob))["tls13"]
     assert set(tls13) >= {"lifetime", "ticket_age_add", "nonce", "ticket", "resumption_master_secret",
                           "arrival_time", "max_early_data_size"}
     assert tls13["resumption_master_secret"] == REDACTED
-    assert len(decode(blob).to_dict(show_secrets=True)["tls13"]["resumption_master_secret"]) == 96
+    assert len(session_to_dict(decode(blob), show_secrets=True)["tls13"]["resumption_master_secret"]) == 96
 
 
 # -- errors --------------------------------------------------------------------------------------
@@ -263,7 +264,7 @@ def test_random_mutations_only_raise_blob_format_errors(case, edits):
         _assert_refusal_contract(exc, data)
         return
     assert s.to_bytes() == bytes(data)  # whatever decodes also rebuilds byte-identically
-    s.to_dict()
+    session_to_dict(s)
 
 
 @settings(max_examples=1500, deadline=None)

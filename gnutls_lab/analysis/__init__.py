@@ -3,7 +3,8 @@
 Modules (private; this face re-exports what users and the layers above use):
 
 - ``_decode``: the session blob decoded (``DecodedSession``), its secrets redacted (``_secrets``),
-  tampered and rebuilt.
+  tampered and rebuilt (``_tamper``). Its views (JSON, text, hex, HTML) are in ``gnutls_lab.faces``.
+- ``_tamper``: the tamper lab's path language: which field a change names, the blob rebuilt with it.
 - ``_secrets``: bytes that print redacted.
 - ``_ticket_keys``: server tickets decrypted with their key, key periods.
 - ``_recorded``: recorded traffic read with a stolen ticket key.
@@ -24,7 +25,7 @@ Modules (private; this face re-exports what users and the layers above use):
 from ._audit import AUDIT_SCHEMA_VERSION, AuditConnection, AuditReport, ProbeRecord, judge_replay
 from ._audit_tracking import CLIENT_BEHAVIOURS, TrackingPolicy, TrackingWindow, tracking_window
 from ._audit_verdict import ADVICE, human_seconds
-from ._decode import REDACTED, DecodedSession, Field, decode, is_secret, name_of, ticket_state_to_dict
+from ._decode import REDACTED, DecodedSession, Field, decode, is_secret, name_of
 from ._facts import (
     Attempt,
     attempt_resumption,
@@ -81,7 +82,6 @@ __all__ = [
     "is_secret",
     "name_of",
     "REDACTED",
-    "ticket_state_to_dict",
     # server tickets and their keys
     "load_ticket_key",
     "decrypt_ticket",

@@ -23,8 +23,6 @@ byte offset.
 
 from __future__ import annotations
 
-import copy
-import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
@@ -46,12 +44,12 @@ from ..formats import (
     SessionBlob,
     check_size,
     gnutls_version_of_magic,
-    magic_of_gnutls_version,
     parse_session,
     version_text,
 )
 from ..formats import parse_envelope, with_envelopes
 from ._secrets import Secret
+from ._tamper import flip, rebuild
 
 __all__ = [
     "REDACTED",
@@ -63,7 +61,6 @@ __all__ = [
     "decode",
     "is_secret",
     "name_of",
-    "ticket_state_to_dict",
 ]
 
 REDACTED = "redacted"
@@ -96,10 +93,6 @@ def _utc(seconds: int, nanoseconds: int = 0) -> datetime | None:
         return None
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
 class Field(NamedTuple):
     """One field of a blob: its path, the half-open byte range ``[start, end)`` and its raw value."""
 
@@ -128,34 +121,6 @@ class Extension(NamedTuple):
     gid: int
     name: str
     data: Any
-
-
-_ALIASES = {
-    "entity": "security_parameters.entity",
-    "prf": "security_parameters.prf",
-    "session_id": "security_parameters.session_id",
-    "protocol": "security_parameters.pversion",
-    "cipher_suite": "security_parameters.cs",
-    "master_secret": "security_parameters.master_secret",
-    "client_random": "security_parameters.client_random",
-    "server_random": "security_parameters.server_random",
-    "group": "security_parameters.grp",
-    "lifetime": "tls13.lifetime",
-    "ticket_age_add": "tls13.age_add",
-    "nonce": "tls13.nonce",
-    "ticket": "tls13.ticket",
-    "resumption_master_secret": "tls13.resumption_master_secret",
-    "max_early_data_size": "tls13.max_early_data_size",
-    "peer_certificates": "auth_info.raw_certificate_list",
-}
-
-
-def _parse_version(text: str) -> int:
-    try:
-        major, minor, patch = (int(part) for part in str(text).split("."))
-    except ValueError:
-        raise UsageError(f"gnutls_version must look like '3.8.9', not {text!r}") from None
-    return (major << 16) | (minor << 8) | patch
 
 
 class DecodedSession:
@@ -350,14 +315,7 @@ class DecodedSession:
                 best = field
         return best
 
-    # -- plain views --------------------------------------------------------------------------
-    def to_dict(self, show_secrets: bool = False) -> dict:
-        """A JSON-ready dict (bytes as hex, secrets ``"redacted"`` unless ``show_secrets``)."""
-        return _session_to_dict(self, show_secrets)
-
-    def to_json(self, show_secrets: bool = False, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(show_secrets), indent=indent)
-
+    # -- plain view (the JSON, text, hex and HTML views: gnutls_lab.faces) ---------------------
     def __repr__(self) -> str:
         if self.dummy:
             return "<DecodedSession dummy (no TLS 1.3 ticket yet): 00 00 00 00>"
@@ -366,14 +324,6 @@ class DecodedSession:
             f"<DecodedSession GnuTLS {self.gnutls_version} {self.entity} {self.protocol} {self.cipher_suite} "
             f"auth={self.auth_type} session_id={self.session_id.hex()[:16]}...{extra} ({len(self.data)} bytes)>"
         )
-
-    #: Renders the HTML view for Jupyter; the presentation layer (``faces.views``) installs it, so that
-    #: decoding never imports a view. Until then Jupyter shows the text repr.
-    html_renderer = None
-
-    def _repr_html_(self) -> str | None:
-        renderer = type(self).html_renderer
-        return renderer(self) if renderer is not None else None
 
     # -- the tamper lab -----------------------------------------------------------------------
     def to_bytes(self) -> bytes:
@@ -390,30 +340,13 @@ class DecodedSession:
     def rebuilt(self, changes: dict | None = None, **named) -> bytes:
         """The bytes of this session with fields changed; lengths are recomputed, nothing is checked.
 
-        Keys are field names (``lifetime``, ``ticket_age_add``, ``nonce``, ``ticket``, ``session_id``,
-        ``protocol``, ``cipher_suite``, ``timestamp``, ``expire_time``...) or paths as in :attr:`ranges`
-        (``"security_parameters.etm"``). Enum fields take a name or a number.
-        ``gnutls_version="3.8.9"`` (or ``magic=0x...``) rewrites only the 4 magic bytes, keeping the
-        layout: what the cross-version experiment needs (libgnutls refuses another release's magic).
+        Keys are field names (``lifetime``, ``ticket_age_add``, ``session_id``, ``protocol``...) or paths
+        as in :attr:`ranges` (``"security_parameters.etm"``); enum fields take a name or a number;
+        ``gnutls_version="3.8.9"`` rewrites only the magic. The path language: :mod:`._tamper`.
         """
         if self.dummy:
             raise UsageError("the dummy has no fields to change")
-        tree = copy.deepcopy(self.tree)
-        magic = None
-        for key, value in {**(changes or {}), **named}.items():
-            if key in ("gnutls_version", "magic"):  # only the 4 bytes change; the layout stays
-                magic = magic_of_gnutls_version(_parse_version(value)) if key == "gnutls_version" else value
-                continue
-            _set_path(tree, _ALIASES.get(key, key), value)
-        try:
-            data = SessionBlob.build(tree)
-        except Exception as exc:
-            raise UsageError(f"cannot build the changed session: {type(exc).__name__}: {exc}") from None
-        if magic is not None:
-            if not isinstance(magic, int) or not 0 <= magic <= 0xFFFFFFFF:
-                raise UsageError(f"magic must be a u32, not {magic!r}")
-            data = magic.to_bytes(4, "big") + data[4:]
-        return data
+        return rebuild(self.tree, {**(changes or {}), **named})
 
     def replace(self, changes: dict | None = None, **named) -> "DecodedSession":
         """:meth:`rebuilt`, decoded again (so it must still be a valid blob)."""
@@ -421,14 +354,7 @@ class DecodedSession:
 
     def flipped(self, path: str, index: int = 0, mask: int = 0x01) -> bytes:
         """The blob with byte ``index`` of field ``path`` XORed with ``mask`` (e.g. corrupt the ticket)."""
-        if path not in self.ranges:
-            raise UsageError(f"no field {path!r} in this blob (an annotated decode lists them in .ranges)")
-        start, end = self.ranges[path]
-        if not 0 <= index < end - start:
-            raise UsageError(f"{path} has {end - start} bytes; index {index} is outside it")
-        data = bytearray(self.data)
-        data[start + index] ^= mask
-        return bytes(data)
+        return flip(self.data, self.ranges, path, index, mask)
 
     def decrypt_ticket(self, master_key, **hints):
         """Decrypt :attr:`ticket` with the server's 64-byte master key; see :mod:`gnutls_lab.analysis._ticket_keys`.
@@ -444,44 +370,6 @@ class DecodedSession:
             times.append(self.tls13.arrival_time_raw[0])
         hints.setdefault("time_hints", times)
         return decrypt_ticket(self.ticket, master_key, tls13=self.protocol == "TLS1.3", **hints)
-
-
-def _set_path(tree: dict, path: str, value) -> None:
-    node: Any = tree
-    parts = path.replace("]", "").replace("[", ".").split(".")
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise UsageError(f"no element {part} in {path!r}")
-            if last:
-                node[int(part)] = value
-                return
-            node = node[int(part)]
-            continue
-        if not isinstance(node, dict):
-            raise UsageError(f"no field {path!r} in this session")
-        for holder in (node, node.get("body"), node.get("data"), node.get("entries")):
-            if isinstance(holder, dict) and part in holder:
-                node = holder
-                break
-            if isinstance(holder, list) and part.isdigit():
-                node = holder
-                break
-        else:
-            raise UsageError(f"no field {path!r} in this session")
-        if isinstance(node, list):
-            if int(part) >= len(node):
-                raise UsageError(f"no element {part} in {path!r}")
-            if last:
-                node[int(part)] = value
-                return
-            node = node[int(part)]
-        elif last:
-            node[part] = value
-            return
-        else:
-            node = node[part]
 
 
 def _as_bytes(data) -> bytes:
@@ -537,113 +425,3 @@ def _hide_secrets(tree: dict) -> None:
         data = entry["data"]
         if isinstance(data, dict) and isinstance(data.get("password"), bytes):
             data["password"] = Secret(data["password"])
-
-
-def _text(value: bytes | None) -> str | None:
-    """A C string as stored (PSK hint and SRP username keep their NUL): shown without it."""
-    if value is None:
-        return None
-    return value[:-1].decode("utf-8", "backslashreplace") if value.endswith(b"\0") else value.decode(
-        "utf-8", "backslashreplace"
-    )
-
-
-def _jsonable(value, show_secrets: bool, key: str = ""):
-    if is_secret(key) and value is not None and not show_secrets:
-        return REDACTED
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).hex()
-    if isinstance(value, dict):
-        return {k: _jsonable(v, show_secrets, k) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v, show_secrets, key) for v in value]
-    return value
-
-
-def _lower(name: str | None) -> str | None:
-    return name.lower() if name else name
-
-
-def _session_to_dict(s: DecodedSession, show_secrets: bool) -> dict:
-    keep = show_secrets
-    tls13 = s.tls13
-    cs = s.cipher_suite_id
-    return {
-        "gnutls_version": s.gnutls_version,
-        "magic": None if s.dummy else f"{s.magic:08x}",
-        "dummy": s.dummy,
-        "dummy_reason": s.dummy_reason,
-        "size": len(s.data),
-        "entity": _lower(s.entity),
-        "timestamp": s.timestamp,
-        "timestamp_utc": _iso(s.start_time),
-        "expire_time": s.expire_time,
-        "expires_at_utc": _iso(s.expires_at),
-        "auth_type": _lower(s.auth_type),
-        "protocol": s.protocol,
-        "cipher_suite": s.cipher_suite,
-        "cipher_suite_id": None if cs is None else f"{cs:04x}",
-        "prf": s.prf,
-        "client_auth_type": _lower(s.client_auth_type),
-        "server_auth_type": _lower(s.server_auth_type),
-        "session_id": None if s.dummy else s.session_id.hex(),
-        "client_certificate_type": s.client_certificate_type,
-        "server_certificate_type": s.server_certificate_type,
-        "peer_certificates": [c.hex() for c in s.peer_certificates],
-        "ocsp_responses": [o.hex() for o in s.ocsp_responses],
-        "dh": _jsonable(s.dh, keep),
-        "psk_username": _text(s.psk_username),
-        "psk_hint": _text(s.psk_hint),
-        "srp_username": _text(s.srp_username),
-        "master_secret": _jsonable(s.master_secret, keep, "master_secret"),
-        "client_random": _jsonable(s.client_random, keep),
-        "server_random": _jsonable(s.server_random, keep),
-        "max_record_send_size": s.max_record_send_size,
-        "max_record_recv_size": s.max_record_recv_size,
-        "group": s.group,
-        "server_signature_algorithm": s.server_signature_algorithm,
-        "client_signature_algorithm": s.client_signature_algorithm,
-        "extended_master_secret": s.extended_master_secret,
-        "encrypt_then_mac": s.encrypt_then_mac,
-        "server_name": s.server_name,
-        "tls13": None if tls13 is None else {
-            "lifetime": tls13.lifetime,
-            "ticket_age_add": tls13.ticket_age_add,
-            "nonce": tls13.nonce.hex(),
-            "ticket": tls13.ticket.hex(),
-            "ticket_envelope": _jsonable(s.ticket_envelope(), keep),
-            "resumption_master_secret": _jsonable(tls13.resumption_master_secret, keep, "resumption_master_secret"),
-            "arrival_time": _iso(tls13.arrival_time),
-            "arrival_time_raw": list(tls13.arrival_time_raw),
-            "max_early_data_size": tls13.max_early_data_size,
-        },
-        "extensions": [
-            {"gid": e.gid, "name": e.name, "data": _jsonable(e.data, keep)} for e in s.extensions
-        ],
-    }
-
-
-def ticket_state_to_dict(decrypted, show_secrets: bool = False) -> dict:
-    """JSON view of a :class:`gnutls_lab.analysis._ticket_keys.DecryptedTicket`, the session's names reused."""
-    fields = decrypted.fields
-    view = {
-        "protocol": decrypted.protocol,
-        "key_name": decrypted.key.key_name.hex(),
-        "period": decrypted.key.period,
-        "padding": decrypted.padding.hex(),
-    }
-    if fields:
-        seconds, nanoseconds = fields["creation_time"]
-        view.update(
-            prf=name_of(MACS, fields["prf"]),
-            lifetime=fields["lifetime"],
-            ticket_age_add=fields["age_add"],
-            nonce=fields["nonce"].hex(),
-            resumption_master_secret=_jsonable(
-                fields["resumption_master_secret"], show_secrets, "resumption_master_secret"
-            ),
-            creation_time=_iso(_utc(seconds, nanoseconds)),
-            creation_time_raw=[seconds, nanoseconds],
-        )
-    view["state"] = decode(decrypted.state, annotate=False).to_dict(show_secrets)
-    return view

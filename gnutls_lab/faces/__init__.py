@@ -2,7 +2,7 @@
 
 Modules (private; this face re-exports what the notebooks and the CLI use):
 
-- ``_views``: text, hex and HTML reports of a decoded session and of a decrypted ticket.
+- ``_views``: text, hex, HTML and JSON views of a decoded session and of a decrypted ticket.
 - ``_plots``: matplotlib figures of the experiments (one style, colour-blind-safe colours);
   ``_replay_plots`` (0-RTT replay) and ``_spy_plots`` (real programs' timelines) beside it.
 - the notebooks' widgets, one module each, imported on first use (ipywidgets and matplotlib are heavy):
@@ -29,7 +29,17 @@ from ._plots import (
 )
 from ._replay_plots import plot_replay_sweep, plot_zero_rtt_flights
 from ._spy_plots import plot_spy_timelines
-from ._views import decode_session, hexdump, html_view, printable, text_report, ticket_report
+from ._views import (
+    decode_session,
+    hexdump,
+    html_view,
+    printable,
+    session_to_dict,
+    session_to_json,
+    text_report,
+    ticket_report,
+    ticket_state_to_dict,
+)
 
 #: The widgets, each imported from its module on first use (ipywidgets and matplotlib are heavy).
 _WIDGETS = {
@@ -49,6 +59,9 @@ __all__ = [
     "hexdump",
     "html_view",
     "ticket_report",
+    "session_to_dict",
+    "session_to_json",
+    "ticket_state_to_dict",
     "printable",
     # plots
     "plot_sweep",

@@ -1,6 +1,6 @@
-"""Views of a decoded session: an ``openssl sess_id -text``-like report, an annotated hex dump, HTML.
+"""Views of a decoded session: an ``openssl sess_id -text``-like report, an annotated hex dump, HTML, JSON.
 
-All three read a :class:`~gnutls_lab.analysis._decode.DecodedSession` and never show a secret (master secret,
+All four read a :class:`~gnutls_lab.analysis._decode.DecodedSession` and never show a secret (master secret,
 resumption master secret, SRP password) unless ``show_secrets=True``. The report uses OpenSSL's labels
 where the concept is the same (Protocol, Cipher, Session-ID, Resumption PSK, Master-Key, TLS session
 ticket lifetime hint, Start Time, Timeout) and adds what only a GnuTLS blob holds. The HTML is
@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import unicodedata
+from datetime import datetime, timedelta, timezone
 
-from ..analysis import REDACTED, DecodedSession, Field, decode, is_secret, name_of, ticket_state_to_dict
-from ..formats import PACKED_SESSION_MAGIC_BASE, EXTENSION_GIDS, SIGN_ALGORITHMS, SRTP_PROFILES
+from ..analysis import REDACTED, DecodedSession, Field, decode, is_secret, name_of
+from ..formats import MACS, PACKED_SESSION_MAGIC_BASE, EXTENSION_GIDS, SIGN_ALGORITHMS, SRTP_PROFILES
 
-__all__ = ["text_report", "hexdump", "html_view", "hex_dump_html", "span_tints", "byte_range", "ticket_report", "describe_field",
-           "field_extent", "leaf_fields", "decode_session", "printable"]
+__all__ = ["text_report", "hexdump", "html_view", "hex_dump_html", "span_tints", "byte_range", "ticket_report",
+           "describe_field", "field_extent", "leaf_fields", "decode_session", "printable", "session_to_dict",
+           "session_to_json", "ticket_state_to_dict"]
 
 # Okabe & Ito (2008) colour-blind-safe palette, as light tints for backgrounds, one per section.
 _SECTION_COLOURS = {
@@ -382,8 +385,137 @@ def ticket_report(decrypted, show_secrets: bool = False) -> str:
     return "\n".join(printable(line) for line in out) + "\n"
 
 
-# Decoded sessions show this HTML view in Jupyter (``DecodedSession._repr_html_``).
-DecodedSession.html_renderer = staticmethod(html_view)
+# -- the JSON view -----------------------------------------------------------------------------
 
-#: ``decode``, for those who want its result to show its HTML view (this module installs it above).
+def _text(value: bytes | None) -> str | None:
+    """A C string as stored (PSK hint and SRP username keep their NUL): shown without it."""
+    if value is None:
+        return None
+    return value[:-1].decode("utf-8", "backslashreplace") if value.endswith(b"\0") else value.decode(
+        "utf-8", "backslashreplace"
+    )
+
+
+def _jsonable(value, show_secrets: bool, key: str = ""):
+    if is_secret(key) and value is not None and not show_secrets:
+        return REDACTED
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex()
+    if isinstance(value, dict):
+        return {k: _jsonable(v, show_secrets, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v, show_secrets, key) for v in value]
+    return value
+
+
+def _lower(name: str | None) -> str | None:
+    return name.lower() if name else name
+
+
+def session_to_dict(s: DecodedSession, show_secrets: bool = False) -> dict:
+    """A decoded session as a JSON-ready dict (bytes as hex, secrets ``"redacted"`` unless ``show_secrets``):
+    what ``gnutls-lab decode --json`` prints."""
+    keep = show_secrets
+    tls13 = s.tls13
+    cs = s.cipher_suite_id
+    return {
+        "gnutls_version": s.gnutls_version,
+        "magic": None if s.dummy else f"{s.magic:08x}",
+        "dummy": s.dummy,
+        "dummy_reason": s.dummy_reason,
+        "size": len(s.data),
+        "entity": _lower(s.entity),
+        "timestamp": s.timestamp,
+        "timestamp_utc": _iso_or_none(s.start_time),
+        "expire_time": s.expire_time,
+        "expires_at_utc": _iso_or_none(s.expires_at),
+        "auth_type": _lower(s.auth_type),
+        "protocol": s.protocol,
+        "cipher_suite": s.cipher_suite,
+        "cipher_suite_id": None if cs is None else f"{cs:04x}",
+        "prf": s.prf,
+        "client_auth_type": _lower(s.client_auth_type),
+        "server_auth_type": _lower(s.server_auth_type),
+        "session_id": None if s.dummy else s.session_id.hex(),
+        "client_certificate_type": s.client_certificate_type,
+        "server_certificate_type": s.server_certificate_type,
+        "peer_certificates": [c.hex() for c in s.peer_certificates],
+        "ocsp_responses": [o.hex() for o in s.ocsp_responses],
+        "dh": _jsonable(s.dh, keep),
+        "psk_username": _text(s.psk_username),
+        "psk_hint": _text(s.psk_hint),
+        "srp_username": _text(s.srp_username),
+        "master_secret": _jsonable(s.master_secret, keep, "master_secret"),
+        "client_random": _jsonable(s.client_random, keep),
+        "server_random": _jsonable(s.server_random, keep),
+        "max_record_send_size": s.max_record_send_size,
+        "max_record_recv_size": s.max_record_recv_size,
+        "group": s.group,
+        "server_signature_algorithm": s.server_signature_algorithm,
+        "client_signature_algorithm": s.client_signature_algorithm,
+        "extended_master_secret": s.extended_master_secret,
+        "encrypt_then_mac": s.encrypt_then_mac,
+        "server_name": s.server_name,
+        "tls13": None if tls13 is None else {
+            "lifetime": tls13.lifetime,
+            "ticket_age_add": tls13.ticket_age_add,
+            "nonce": tls13.nonce.hex(),
+            "ticket": tls13.ticket.hex(),
+            "ticket_envelope": _jsonable(s.ticket_envelope(), keep),
+            "resumption_master_secret": _jsonable(tls13.resumption_master_secret, keep, "resumption_master_secret"),
+            "arrival_time": _iso_or_none(tls13.arrival_time),
+            "arrival_time_raw": list(tls13.arrival_time_raw),
+            "max_early_data_size": tls13.max_early_data_size,
+        },
+        "extensions": [
+            {"gid": e.gid, "name": e.name, "data": _jsonable(e.data, keep)} for e in s.extensions
+        ],
+    }
+
+
+def ticket_state_to_dict(decrypted, show_secrets: bool = False) -> dict:
+    """JSON view of a decrypted server ticket (:func:`gnutls_lab.analysis.decrypt_ticket`), the session's
+    names reused."""
+    fields = decrypted.fields
+    view = {
+        "protocol": decrypted.protocol,
+        "key_name": decrypted.key.key_name.hex(),
+        "period": decrypted.key.period,
+        "padding": decrypted.padding.hex(),
+    }
+    if fields:
+        seconds, nanoseconds = fields["creation_time"]
+        view.update(
+            prf=name_of(MACS, fields["prf"]),
+            lifetime=fields["lifetime"],
+            ticket_age_add=fields["age_add"],
+            nonce=fields["nonce"].hex(),
+            resumption_master_secret=_jsonable(
+                fields["resumption_master_secret"], show_secrets, "resumption_master_secret"
+            ),
+            creation_time=_iso_or_none(_utc(seconds, nanoseconds)),
+            creation_time_raw=[seconds, nanoseconds],
+        )
+    view["state"] = session_to_dict(decode(decrypted.state, annotate=False), show_secrets)
+    return view
+
+
+def session_to_json(session: DecodedSession, show_secrets: bool = False, indent: int | None = 2) -> str:
+    """:func:`session_to_dict` as JSON text."""
+    return json.dumps(session_to_dict(session, show_secrets), indent=indent)
+
+
+def _utc(seconds: int, nanoseconds: int = 0) -> datetime | None:
+    try:
+        return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=seconds, microseconds=nanoseconds // 1000)
+    except OverflowError:  # a u64 of seconds can exceed year 9999
+        return None
+
+
+def _iso_or_none(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+#: ``decode``, kept under the name the notebooks learnt first; a decoded session shows :func:`html_view`
+#: in Jupyter whatever was imported first (``gnutls_lab/__init__.py`` registers it with IPython).
 decode_session = decode

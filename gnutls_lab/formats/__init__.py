@@ -71,6 +71,7 @@ from ._session_blob import (
     magic_of_gnutls_version,
     parse_session,
     version_text,
+    with_magic,
 )
 from ._ticket import TICKET_KEY_NAME_SIZE, TICKET_MAC_SIZE, TICKET_OVERHEAD, Tls12TicketState, Tls13TicketState, \
     parse_envelope, with_envelopes
@@ -106,6 +107,7 @@ __all__ = [
     "DUMMY_SESSION",
     "PACKED_SESSION_MAGIC_BASE",
     "magic_of",
+    "with_magic",
     "magic_of_gnutls_version",
     "gnutls_version_of_magic",
     "version_text",

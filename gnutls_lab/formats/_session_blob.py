@@ -56,6 +56,7 @@ __all__ = [
     "PROTOCOL_TLS13",
     "MAX_BLOB_SIZE",
     "magic_of",
+    "with_magic",
     "check_size",
     "gnutls_version_of_magic",
     "magic_of_gnutls_version",
@@ -117,6 +118,17 @@ def magic_of_gnutls_version(version) -> int:
 def magic_of(data: bytes) -> int | None:
     """The u32 magic at the start of ``data`` (None if shorter than 4 bytes)."""
     return int.from_bytes(data[:4], "big") if len(data) >= 4 else None
+
+
+def with_magic(data: bytes, magic: int) -> bytes:
+    """``data`` with its u32 magic replaced and every other byte kept: the layout stays the one the old
+    magic named (what the cross-version experiment needs; libgnutls refuses another release's magic)."""
+    if not isinstance(magic, int) or not 0 <= magic <= 0xFFFFFFFF:
+        raise BlobFormatError(f"magic must be a u32, not {magic!r}", path="magic", offset=0)
+    if len(data) < 4:
+        raise BlobFormatError(f"a session blob starts with a 4-byte magic; {len(data)} bytes have none",
+                              path="magic", offset=0)
+    return magic.to_bytes(4, "big") + bytes(data[4:])
 
 
 def check_size(size: int, what: str = "input") -> None:

@@ -182,9 +182,9 @@ def _check_hidden(texts: list[str], secrets: list[bytes], data: bytes) -> None:
 def check_decode(data: bytes, key: bytes | None = None) -> str:
     """``refused`` or ``accepted``; anything else raises (the caller counts it: :class:`Leak`,
     :class:`Overwrite`, or any other exception as a failure)."""
-    from gnutls_lab.analysis._decode import decode, ticket_state_to_dict
+    from gnutls_lab.analysis._decode import decode
     from gnutls_lab.errors import BlobFormatError, GnuTLSLabError
-    from gnutls_lab.faces._views import hexdump, html_view, text_report, ticket_report
+    from gnutls_lab.faces._views import hexdump, html_view, session_to_dict, text_report, ticket_report, ticket_state_to_dict
     from gnutls_lab.formats import MAX_BLOB_SIZE
 
     snapshot = bytes(bytearray(data))  # a copy that shares nothing with the input
@@ -200,8 +200,8 @@ def check_decode(data: bytes, key: bytes | None = None) -> str:
         return "refused"
     if session.to_bytes() != data:
         raise AssertionError("a decoded blob did not rebuild byte-identically")
-    json.dumps(session.to_dict(show_secrets=True))
-    hidden = [json.dumps(session.to_dict(show_secrets=False)), text_report(session), hexdump(session),
+    json.dumps(session_to_dict(session, show_secrets=True))
+    hidden = [json.dumps(session_to_dict(session, show_secrets=False)), text_report(session), hexdump(session),
               html_view(session), repr(session)]
     text_report(session, show_secrets=True)
     html_view(session, show_secrets=True)

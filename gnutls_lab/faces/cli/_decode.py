@@ -14,11 +14,11 @@ import os
 import re
 import sys
 
-from ...analysis import decode, ticket_state_to_dict
+from ...analysis import decode
 from ...errors import UsageError
 from ...formats import MAX_BLOB_SIZE
 from ...sessions import MAX_KEY_FILE_BYTES, read_user_file
-from .. import hexdump, text_report, ticket_report
+from .. import hexdump, session_to_dict, text_report, ticket_report, ticket_state_to_dict
 
 __all__ = ["register", "run", "read_input"]
 
@@ -84,7 +84,7 @@ def run(args) -> int:
             key_source = args.ticket_key
         decrypted = session.decrypt_ticket(load_ticket_key(key_source))
     if args.json:
-        view = session.to_dict(show_secrets=args.show_secrets)
+        view = session_to_dict(session, show_secrets=args.show_secrets)
         if decrypted is not None:
             view["ticket_state"] = ticket_state_to_dict(decrypted, args.show_secrets)
         print(json.dumps(view, indent=2))
