@@ -18,10 +18,11 @@ from gnutls_lab import (
     memory_pair,
     pump,
 )
+from gnutls_lab.binding import load
 from gnutls_lab.sessions._session import DUMMY, session_flag_names
 
-GNUTLS_NONBLOCK = 8
-GNUTLS_ENABLE_FALSE_START = 256
+GNUTLS_NONBLOCK = load()[1].GNUTLS_NONBLOCK
+GNUTLS_ENABLE_FALSE_START = load()[1].GNUTLS_ENABLE_FALSE_START
 
 
 def _pair(lab, *, client_flags=0, **server_kwargs):
@@ -398,3 +399,39 @@ def test_closed_sessions_are_safe_to_close_again_and_to_touch(lab13):
                 lambda: conn.client.get_data(), lambda: conn.server.send_tickets(1), lambda: conn.session_data):
         with pytest.raises(UsageError, match="closed"):
             use()
+
+
+def test_every_place_that_takes_a_ticket_key_checks_it_the_same_way(tmp_path):
+    from gnutls_lab.network import LabServer, save_ticket_key
+    from gnutls_lab.sessions import TICKET_KEY_SIZE, check_ticket_key, generate_ticket_key
+
+    key = generate_ticket_key()
+    assert len(key) == TICKET_KEY_SIZE == 64 and check_ticket_key(bytearray(key)) == key
+    short = key[:63]
+    end = memory_pair([])[1]
+    lab = Lab("1.3")
+    for take in (check_ticket_key, lambda k: Lab("1.3", ticket_key=k), lambda k: LabServer(ticket_key=k),
+                 lambda k: save_ticket_key(str(tmp_path / "key"), k),
+                 lambda k: ServerSession(lab.server_credentials, lab.priority, endpoint=end, ticket_key=k)):
+        with pytest.raises(UsageError, match="^a GnuTLS ticket master key is 64 bytes, not 63$"):
+            take(short)
+        with pytest.raises(UsageError, match="a ticket key must be bytes, not str"):
+            take("k" * 64)
+    assert not (tmp_path / "key").exists()
+
+
+def test_connections_explain_their_resumption_in_the_same_words():
+    from gnutls_lab.sessions import explain_resumption
+
+    lab = Lab("1.3")
+    first = lab.connect()
+    again = lab.connect(resume=first.session_data)
+    assert first.explain() == explain_resumption(None, False) == \
+        "full handshake: the client had no session data to offer"
+    assert again.explain() == "resumed: the server accepted a PSK identity (ticket) from the offered session data"
+    refused = Lab("1.3").connect(resume=first.session_data)
+    assert refused.explain().startswith("full handshake although data was offered: the server refused it")
+    assert explain_resumption(first.session_data, False, "TLS1.3", "127.0.0.1:443").startswith(
+        "full handshake although data was offered: 127.0.0.1:443 refused it")
+    assert explain_resumption(None, False, server="127.0.0.1:443") == \
+        "full handshake with 127.0.0.1:443: the client had no session data to offer"

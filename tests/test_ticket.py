@@ -17,7 +17,8 @@ import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from blob_fixtures import corpus, session_corpus
-from gnutls_lab.analysis._decode import decode, ticket_state_to_dict
+from gnutls_lab.analysis._decode import decode
+from gnutls_lab.faces import ticket_state_to_dict
 from gnutls_lab.errors import BlobFormatError, TicketKeyError
 from gnutls_lab.formats._ticket import TICKET_OVERHEAD, TicketEnvelope, Tls12TicketState, Tls13TicketState
 from gnutls_lab.analysis._ticket_keys import decrypt_ticket, find_period, load_ticket_key, period_key, period_of

@@ -29,7 +29,7 @@ import hashlib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from ..binding import make_error
+from ..binding import load, make_error
 from ..errors import BlobFormatError
 from ..formats import PROTOCOLS
 from ..formats import DUMMY_SESSION
@@ -37,22 +37,23 @@ from ._decode import decode
 from ._spy_processes import blind_spots, nothing_seen, processes
 from ._spy_server import pair_with_server, server_disagreements
 
-__all__ = ["SpySession", "SpyReport", "analyse", "ticket_id", "identity_id", "server_disagreements",
+__all__ = ["SpySession", "SpyReport", "analyse", "init_flag_names", "ticket_id", "identity_id", "server_disagreements",
            "pair_with_server"]
 
-_SFLAGS_SESSION_TICKET = 128
-#: ``gnutls_init`` flags (``gnutls_init_flags_t``) the report names.
-INIT_FLAGS = {1: "GNUTLS_SERVER", 2: "GNUTLS_CLIENT", 4: "GNUTLS_DATAGRAM", 8: "GNUTLS_NONBLOCK",
-              16: "GNUTLS_NO_EXTENSIONS", 32: "GNUTLS_NO_REPLAY_PROTECTION", 64: "GNUTLS_NO_SIGNAL",
-              128: "GNUTLS_ALLOW_ID_CHANGE", 256: "GNUTLS_ENABLE_FALSE_START", 512: "GNUTLS_FORCE_CLIENT_CERT",
-              1024: "GNUTLS_NO_TICKETS", 2048: "GNUTLS_KEY_SHARE_TOP", 4096: "GNUTLS_KEY_SHARE_TOP2",
-              8192: "GNUTLS_KEY_SHARE_TOP3", 16384: "GNUTLS_POST_HANDSHAKE_AUTH", 32768: "GNUTLS_NO_AUTO_REKEY",
-              65536: "GNUTLS_SAFE_PADDING_CHECK", 131072: "GNUTLS_ENABLE_EARLY_START",
-              262144: "GNUTLS_ENABLE_RAWPK", 524288: "GNUTLS_AUTO_REAUTH", 1 << 20: "GNUTLS_ENABLE_EARLY_DATA",
-              1 << 21: "GNUTLS_NO_AUTO_SEND_TICKET", 1 << 22: "GNUTLS_NO_END_OF_EARLY_DATA",
-              1 << 23: "GNUTLS_NO_TICKETS_TLS12"}
-_NONBLOCK, _NO_TICKETS = 8, 1024
-_E_AGAIN, _E_INTERRUPTED = -28, -52
+#: ``gnutls_init`` flags (``gnutls_init_flags_t``) the report names; their values come from the binding.
+INIT_FLAGS = ("GNUTLS_SERVER", "GNUTLS_CLIENT", "GNUTLS_DATAGRAM", "GNUTLS_NONBLOCK", "GNUTLS_NO_EXTENSIONS",
+              "GNUTLS_NO_REPLAY_PROTECTION", "GNUTLS_NO_SIGNAL", "GNUTLS_ALLOW_ID_CHANGE", "GNUTLS_ENABLE_FALSE_START",
+              "GNUTLS_FORCE_CLIENT_CERT", "GNUTLS_NO_TICKETS", "GNUTLS_KEY_SHARE_TOP", "GNUTLS_KEY_SHARE_TOP2",
+              "GNUTLS_KEY_SHARE_TOP3", "GNUTLS_POST_HANDSHAKE_AUTH", "GNUTLS_NO_AUTO_REKEY",
+              "GNUTLS_SAFE_PADDING_CHECK", "GNUTLS_ENABLE_EARLY_START", "GNUTLS_ENABLE_RAWPK", "GNUTLS_AUTO_REAUTH",
+              "GNUTLS_ENABLE_EARLY_DATA", "GNUTLS_NO_AUTO_SEND_TICKET", "GNUTLS_NO_END_OF_EARLY_DATA",
+              "GNUTLS_NO_TICKETS_TLS12")
+
+
+def init_flag_names(flags: int) -> list[str]:
+    """The ``gnutls_init`` flags set in ``flags``, by name."""
+    lib = load()[1]
+    return [name for name in INIT_FLAGS if flags & getattr(lib, name)]
 
 
 def _short_hash(value: bytes) -> str:
@@ -137,7 +138,7 @@ class SpySession:
     def to_dict(self) -> dict:
         record = asdict(self)
         record["role"] = "client" if self.is_client else "server"
-        record["init_flags"] = [name for bit, name in INIT_FLAGS.items() if self.flags & bit]
+        record["init_flags"] = init_flag_names(self.flags)
         return record
 
 
@@ -189,6 +190,7 @@ def _hex(record: dict) -> bytes:
 def _sessions(records: list) -> tuple[list, list]:
     """The sessions, and the calls libgnutls made to itself for sessions whose start the spy never saw."""
     origin = min((r["mono_ns"] for r in records), default=0)
+    lib = load()[1]
     live: dict = {}
     sessions: list = []
     unattributed: list = []
@@ -222,7 +224,7 @@ def _sessions(records: list) -> tuple[list, list]:
             s.ended_ms = at
             live.pop((r["pid"], r["session"]), None)
         elif event == "handshake" and _own(r):
-            if r["rc"] not in (_E_AGAIN, _E_INTERRUPTED) or s.handshake_rc is None:
+            if r["rc"] not in (lib.GNUTLS_E_AGAIN, lib.GNUTLS_E_INTERRUPTED) or s.handshake_rc is None:
                 s.handshake_rc = r["rc"]
                 s.handshake_error = make_error(r["rc"]).name if r["rc"] < 0 else None
             if "local_port" in r:
@@ -232,7 +234,7 @@ def _sessions(records: list) -> tuple[list, list]:
             s.handshake_rc, s.handshake_ms, s.handshake_error = 0, at, None
             s.resumed = bool(r["resumed"])
             s.protocol = PROTOCOLS.get(r["protocol"], str(r["protocol"]))  # the verdict's gnutls_protocol_t
-            if r.get("flags", 0) & _SFLAGS_SESSION_TICKET and s.ticket_arrival_ms is None:
+            if r.get("flags", 0) & lib.GNUTLS_SFLAGS_SESSION_TICKET and s.ticket_arrival_ms is None:
                 s.ticket_arrival_ms, s.ticket_arrival_seen = at, "handshake"
         elif event == "ticket" and s.ticket_arrival_ms is None:
             s.ticket_arrival_ms, s.ticket_arrival_seen = at, "gnutls_record_recv"
@@ -276,6 +278,7 @@ def _plural(n: int, word: str) -> str:
 
 def _findings(sessions: list) -> list:
     clients = [s for s in sessions if s.is_client and s.handshake_rc == 0]
+    lib = load()[1]
     found = []
     stores = [(s, st) for s in clients for st in s.stored]
     dummies = [(s, st) for s, st in stores if st.dummy]
@@ -290,7 +293,7 @@ def _findings(sessions: list) -> list:
                      else "the program asked before one had arrived")
         reasons: dict = {}
         for s, st in dummies:
-            if s.flags & _NONBLOCK:
+            if s.flags & lib.GNUTLS_NONBLOCK:
                 reason = "it created the session with GNUTLS_NONBLOCK, and the call returned at once without waiting"
             elif s.custom_pull and not s.pull_timeout:
                 reason = ("it replaced the pull function but set no pull-timeout function "
@@ -337,7 +340,7 @@ def _findings(sessions: list) -> list:
             what = "session ID" if ident.startswith("session-id") else "TLS 1.2 ticket"
             found.append(f"It offered one {what} ({ident}) in {n} connections: allowed by TLS 1.2, and those "
                          "connections are linkable by it.")
-    no_tickets = [s for s in clients if s.flags & _NO_TICKETS and s.protocol == "TLS1.3"]
+    no_tickets = [s for s in clients if s.flags & lib.GNUTLS_NO_TICKETS and s.protocol == "TLS1.3"]
     if no_tickets:
         found.append(f"It created {_plural(len(no_tickets), 'TLS 1.3 session')} with GNUTLS_NO_TICKETS, which stops a "
                      "client offering tickets: under TLS 1.3, where tickets are the only way to resume, those "

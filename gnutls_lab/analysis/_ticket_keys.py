@@ -45,7 +45,7 @@ from ..errors import BlobFormatError, TicketKeyError, UsageError
 from ..formats import parse_span
 from ._secrets import Secret
 from ..formats import TICKET_KEY_NAME_SIZE, TICKET_MAC_SIZE, Tls12TicketState, Tls13TicketState, parse_envelope
-from ..sessions import MAX_KEY_FILE_BYTES, read_user_file
+from ..sessions import MAX_KEY_FILE_BYTES, TICKET_KEY_SIZE, read_user_file
 
 __all__ = [
     "MASTER_KEY_SIZE",
@@ -60,7 +60,7 @@ __all__ = [
     "decrypt_ticket",
 ]
 
-MASTER_KEY_SIZE = 64
+MASTER_KEY_SIZE = TICKET_KEY_SIZE  # the sessions layer's, which checks every key it is given
 #: Cache expirations worth trying when the server's is unknown, most likely first (21600 is
 #: libgnutls's default; 604800 its cap).
 COMMON_EXPIRE_TIMES = (21600, 7200, 3600, 86400, 43200, 604800, 1800, 600, 300, 60)

@@ -37,8 +37,6 @@ class WireChunk(NamedTuple):
 __all__ = ["WireChunk", "callbacks"]
 
 _callbacks = None
-_EINTERNAL = -59  # GNUTLS_E_INTERNAL_ERROR
-_E_DB_ENTRY_EXISTS = -428  # GNUTLS_E_DB_ENTRY_EXISTS: the anti-replay add function's "seen it"
 
 
 _build_lock = threading.Lock()
@@ -93,6 +91,9 @@ def _build() -> SimpleNamespace:
     from_handle, memmove = ffi.from_handle, ffi.memmove
     set_errno, get_ptr, NULL, buffer = lib.gnutls_transport_set_errno, lib.gnutls_session_get_ptr, ffi.NULL, ffi.buffer
     EAGAIN, EPIPE, EIO = errno.EAGAIN, errno.EPIPE, errno.EIO
+    E_INTERNAL = lib.GNUTLS_E_INTERNAL_ERROR
+    E_SEEN = lib.GNUTLS_E_DB_ENTRY_EXISTS  # the anti-replay add function's "seen it"
+    HOOK_PRE, HOOK_POST = lib.GNUTLS_HOOK_PRE, lib.GNUTLS_HOOK_POST
     end_type = ffi.typeof("struct memio_end *")
 
     # -- in-memory pipes (transport.MemoryEndpoint), the hot path: the endpoint's logic inlined --
@@ -176,14 +177,14 @@ def _build() -> SimpleNamespace:
     def hook(session_ptr, htype, when, incoming, msg):
         # Received messages are recorded at PRE (the whole body), sent ones at POST (as they went out);
         # the other half of the calls returns before any look-up.
-        if when != (0 if incoming else 1):
+        if when != (HOOK_PRE if incoming else HOOK_POST):
             return 0
         session = from_handle(get_ptr(session_ptr))
         try:
             session._on_handshake_message(htype, incoming, msg)
         except BaseException as exc:  # noqa: BLE001
             session._callback_error = exc
-            return _EINTERNAL
+            return E_INTERNAL
         return 0
 
     def keylog(session_ptr, label, secret):
@@ -255,7 +256,7 @@ def _build() -> SimpleNamespace:
         except BaseException as exc:  # noqa: BLE001
             store._callback_error = exc
             return -1
-        return 0 if fresh else _E_DB_ENTRY_EXISTS
+        return 0 if fresh else E_SEEN
 
     def retrieve_error(exc_type, exc_value, tb):  # an error outside db_retrieve's own try: no entry
         remember(exc_type, exc_value, tb)
@@ -273,7 +274,7 @@ def _build() -> SimpleNamespace:
         pull_timeout=ffi.callback("gnutls_pull_timeout_func", pull_timeout, error=-1, onerror=remember),
         memio_pull_timeout=ffi.callback("gnutls_pull_timeout_func", memio_pull_timeout, error=-1,
                                           onerror=remember),
-        hook=ffi.callback("gnutls_handshake_hook_func", hook, error=_EINTERNAL, onerror=remember),
+        hook=ffi.callback("gnutls_handshake_hook_func", hook, error=E_INTERNAL, onerror=remember),
         keylog=ffi.callback("gnutls_keylog_func", keylog, error=-1, onerror=remember),
         psk_server=ffi.callback("gnutls_psk_server_credentials_function *", psk_server, error=-1,
                                 onerror=remember),

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from ..sessions import CertificateCredentials
 from ..errors import GnuTLSLabError, UsageError
 from ..sessions import ClientFacts
-from ..sessions import ClientSession, EarlyDataClientSession, SessionData, as_session_data, resolve_priority
+from ..sessions import ClientSession, EarlyDataClientSession, SessionData, as_session_data, explain_resumption, \
+    resolve_priority
 from ..sessions import MAX_TAP_BYTES, SocketEndpoint, TlsCapture, WireTap
 from ._starttls import starttls_client
 
@@ -208,15 +209,8 @@ class RemoteConnection(ClientFacts):
         return len(self.wire) + getattr(self.wire, "dropped_chunks", 0)
 
     def explain(self) -> str:
-        where = f"{self.address[0]}:{self.address[1]}"
-        if self.offered is None:
-            return f"full handshake with {where}: the client had no session data to offer"
-        if self.offered.dummy:
-            return f"full handshake with {where}: the offered session data was the 4-byte dummy"
-        if self.resumed:
-            return f"resumed: {where} accepted the offered session data"
-        return (f"full handshake although data was offered: {where} refused it (expired, another ticket "
-                "key, unknown session ID, or tickets off)")
+        """Why this connection did or did not resume, in one sentence."""
+        return explain_resumption(self.offered, self.resumed, self.protocol, f"{self.address[0]}:{self.address[1]}")
 
     def close(self) -> None:
         """Send close_notify (best effort), then free the session and the socket."""

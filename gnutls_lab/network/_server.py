@@ -64,6 +64,7 @@ from ..sessions import (
     ServerSession,
     SessionCache,
     SocketEndpoint,
+    check_ticket_key,
     generate_ticket_key,
     resolve_priority,
     validate_extra_tickets,
@@ -97,9 +98,7 @@ def save_ticket_key(path: str, key: bytes) -> None:
 
     :func:`gnutls_lab.analysis._ticket_keys.load_ticket_key` reads it back (also hex or base64).
     """
-    if len(key) != 64:
-        raise UsageError(f"a GnuTLS ticket master key is 64 bytes, not {len(key)}")
-    write_private_file(path, key)
+    write_private_file(path, check_ticket_key(key))
 
 
 @dataclass
@@ -276,9 +275,7 @@ class LabServer:
         self.priority = resolve_priority(str(tls))
         self.lifetime = lifetime
         self.tickets = tickets
-        self.ticket_key = ticket_key if ticket_key is not None else generate_ticket_key()
-        if len(self.ticket_key) != 64:
-            raise UsageError(f"a GnuTLS ticket master key is 64 bytes, not {len(self.ticket_key)}")
+        self.ticket_key = check_ticket_key(ticket_key) if ticket_key is not None else generate_ticket_key()
         self.extra_tickets = extra_tickets
         self.ticket_timing = ticket_timing
         self.handshake_timeout = handshake_timeout

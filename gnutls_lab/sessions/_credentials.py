@@ -19,9 +19,16 @@ import time
 from ..binding import check, exact_bytes, load, take_datum
 from ..errors import UsageError
 
-__all__ = ["LabCertificate", "CertificateCredentials", "PskCredentials", "AnonCredentials", "KIND_NAMES"]
+__all__ = ["LabCertificate", "CertificateCredentials", "PskCredentials", "AnonCredentials", "KIND_NAMES", "kind_name"]
 
-KIND_NAMES = {1: "certificate", 2: "anon", 3: "srp", 4: "psk"}
+#: The credential kinds, named after ``GNUTLS_CRD_*`` in lower case (their values: the binding's ``lib``).
+KIND_NAMES = ("certificate", "anon", "srp", "psk")
+
+
+def kind_name(kind: int) -> str:
+    """The name of a ``GNUTLS_CRD_*`` value (``gnutls_auth_get_type``), ``"unknown"`` for any other."""
+    lib = load()[1]
+    return next((name for name in KIND_NAMES if getattr(lib, "GNUTLS_CRD_" + name.upper()) == kind), "unknown")
 
 
 class LabCertificate:
@@ -67,7 +74,8 @@ class LabCertificate:
         check(lib.gnutls_x509_crt_set_key(crt, self._key), "gnutls_x509_crt_set_key")
         for name in dns_names:
             raw = exact_bytes(name.encode(), "a DNS name")
-            check(lib.gnutls_x509_crt_set_subject_alt_name(crt, lib.GNUTLS_SAN_DNSNAME, raw, len(raw), 1),
+            check(lib.gnutls_x509_crt_set_subject_alt_name(crt, lib.GNUTLS_SAN_DNSNAME, raw, len(raw),
+                                                        lib.GNUTLS_FSAN_APPEND),
                   "gnutls_x509_crt_set_subject_alt_name")
         usage = lib.GNUTLS_KEY_DIGITAL_SIGNATURE | (lib.GNUTLS_KEY_KEY_ENCIPHERMENT if algorithm == "rsa" else 0)
         check(lib.gnutls_x509_crt_set_key_usage(crt, usage), "gnutls_x509_crt_set_key_usage")
@@ -89,8 +97,8 @@ class LabCertificate:
         """The lab private key as PKCS#8 PEM. A lab key: generated now, never for real use."""
         ffi, lib = load()[:2]
         out = ffi.new("gnutls_datum_t *")
-        check(lib.gnutls_x509_privkey_export2_pkcs8(self._key, lib.GNUTLS_X509_FMT_PEM, ffi.NULL, 2, out),
-              "gnutls_x509_privkey_export2_pkcs8")  # flags 2 = GNUTLS_PKCS_PLAIN (unencrypted)
+        check(lib.gnutls_x509_privkey_export2_pkcs8(self._key, lib.GNUTLS_X509_FMT_PEM, ffi.NULL, lib.GNUTLS_PKCS_PLAIN,
+                                                     out), "gnutls_x509_privkey_export2_pkcs8")
         return take_datum(out).decode()
 
     def write_files(self, directory: str) -> tuple[str, str]:
@@ -108,9 +116,10 @@ class LabCertificate:
 
 
 class _Credentials:
-    """Owns one credentials handle of libgnutls; ``kind`` is the ``GNUTLS_CRD_*`` value."""
+    """Owns one credentials handle of libgnutls; ``kind`` is its ``GNUTLS_CRD_*`` value, ``kind_name`` the
+    name after that prefix in lower case (``certificate``, ``anon``, ``psk``)."""
 
-    kind = 0
+    kind_name = ""
     role = "client"
 
     def __init__(self, handle, free):
@@ -156,8 +165,8 @@ class _Credentials:
             load()[0].release(handle)  # runs the destructor now, once
 
     @property
-    def kind_name(self) -> str:
-        return KIND_NAMES[self.kind]
+    def kind(self) -> int:
+        return getattr(load()[1], "GNUTLS_CRD_" + self.kind_name.upper())
 
     def __enter__(self):
         return self
@@ -172,7 +181,7 @@ class _Credentials:
 class CertificateCredentials(_Credentials):
     """X.509 credentials: a server's certificate and key, or a client's (empty) credentials."""
 
-    kind = 1
+    kind_name = "certificate"
 
     def __init__(self, certificate: LabCertificate | None = None, role: str | None = None):
         ffi, lib = load()[:2]
@@ -194,7 +203,7 @@ class CertificateCredentials(_Credentials):
 class AnonCredentials(_Credentials):
     """Anonymous Diffie-Hellman credentials (no authentication; TLS 1.2 only in GnuTLS)."""
 
-    kind = 2
+    kind_name = "anon"
 
     def __init__(self, role: str):
         ffi, lib = load()[:2]
@@ -221,7 +230,7 @@ class PskCredentials(_Credentials):
     ``session._psk_lookup``).
     """
 
-    kind = 4
+    kind_name = "psk"
 
     def __init__(self, role: str, username: str = "lab-user", key: bytes | None = None,
                  keys: dict | None = None):

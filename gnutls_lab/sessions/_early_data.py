@@ -47,12 +47,8 @@ __all__ = [
     "ZeroRttLab",
     "first_flight",
     "replay_flight",
-    "ENABLE_EARLY_DATA",
 ]
 
-ENABLE_EARLY_DATA = 1 << 20  # GNUTLS_ENABLE_EARLY_DATA
-_SFLAGS_EARLY_DATA = 1 << 10  # GNUTLS_SFLAGS_EARLY_DATA
-_E_REQUESTED_DATA_NOT_AVAILABLE = -56
 
 
 class AntiReplay:
@@ -123,7 +119,7 @@ class EarlyDataServerSession(ServerSession):
         if anti_replay is not None and not isinstance(anti_replay, AntiReplay):
             raise UsageError("anti_replay must be an AntiReplay (or None)")
         if early_data:
-            flags |= ENABLE_EARLY_DATA
+            flags |= load()[1].GNUTLS_ENABLE_EARLY_DATA
         super().__init__(credentials, priority, endpoint=endpoint, flags=flags, **options)
         self.early_data_limit = early_data
         self.anti_replay = anti_replay
@@ -140,7 +136,7 @@ class EarlyDataServerSession(ServerSession):
     @property
     def early_data_accepted(self) -> bool:
         """``GNUTLS_SFLAGS_EARLY_DATA`` in ``gnutls_session_get_flags``: the server took the early data."""
-        return bool(self._lib.gnutls_session_get_flags(self._ptr) & _SFLAGS_EARLY_DATA)
+        return bool(self._lib.gnutls_session_get_flags(self._ptr) & self._lib.GNUTLS_SFLAGS_EARLY_DATA)
 
     @property
     def early_data(self) -> bytes:
@@ -153,7 +149,7 @@ class EarlyDataServerSession(ServerSession):
         buf = ffi.new("char[]", 16384)
         while True:
             rc = lib.gnutls_record_recv_early_data(self._ptr, buf, 16384)
-            if rc == _E_REQUESTED_DATA_NOT_AVAILABLE or rc == 0:  # none, or all read
+            if rc == lib.GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE or rc == 0:  # none, or all read
                 break
             check(rc, "gnutls_record_recv_early_data")
             self._early.append(ffi.buffer(buf, rc)[:])
@@ -168,7 +164,7 @@ class EarlyDataClientSession(ClientSession):
     """
 
     def __init__(self, credentials, priority: str = "tls1.3", *, endpoint, flags: int = 0, **options):
-        super().__init__(credentials, priority, endpoint=endpoint, flags=flags | ENABLE_EARLY_DATA, **options)
+        super().__init__(credentials, priority, endpoint=endpoint, flags=flags | load()[1].GNUTLS_ENABLE_EARLY_DATA, **options)
         self.early_data_sent = b""
 
     @property
@@ -195,7 +191,7 @@ class EarlyDataClientSession(ClientSession):
     @property
     def early_data_accepted(self) -> bool:
         """``GNUTLS_SFLAGS_EARLY_DATA`` on the client: the server said it accepted the early data."""
-        return bool(self._lib.gnutls_session_get_flags(self._ptr) & _SFLAGS_EARLY_DATA)
+        return bool(self._lib.gnutls_session_get_flags(self._ptr) & self._lib.GNUTLS_SFLAGS_EARLY_DATA)
 
 
 def first_flight(wire) -> bytes:

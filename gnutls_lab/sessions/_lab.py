@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 
-from ..binding import exact_bytes
 from ._clock import now as clock_now
 from ._credentials import AnonCredentials, CertificateCredentials, LabCertificate, PskCredentials
 from ..errors import UsageError
@@ -26,6 +25,8 @@ from ._session import (
     SessionCache,
     SessionData,
     as_session_data,
+    check_ticket_key,
+    explain_resumption,
     validate_extra_tickets,
     validate_lifetime,
     generate_ticket_key,
@@ -140,16 +141,7 @@ class Connection(ClientFacts):
 
     def explain(self) -> str:
         """Why this connection did or did not resume, in one sentence."""
-        if self.offered is None:
-            return "full handshake: the client had no session data to offer"
-        if self.offered.dummy:
-            return ("full handshake: the client offered the 4-byte dummy, which set_data accepts and ignores "
-                    f"({self.offered.reason})")
-        if self.resumed:
-            how = {"TLS1.3": "a PSK identity (ticket)", "TLS1.2": "its session ID or ticket"}.get(self.protocol, "")
-            return f"resumed: the server accepted {how} from the offered session data"
-        return ("full handshake although data was offered: the server refused it (expired, issued by a "
-                "key it no longer holds, unknown session ID, or tickets off)")
+        return explain_resumption(self.offered, self.resumed, self.protocol)
 
     # -- capture file ----------------------------------------------------------------------
     def capture(self):
@@ -252,9 +244,7 @@ class Lab:
         if session_cache is None:  # like gnutls-serv: without tickets, TLS 1.2 resumes by session ID
             session_cache = not tickets
         self.cache = SessionCache() if session_cache else None
-        self.ticket_key = exact_bytes(ticket_key, "a ticket key") if ticket_key is not None else generate_ticket_key()
-        if len(self.ticket_key) != 64:
-            raise UsageError(f"a GnuTLS ticket master key is 64 bytes, not {len(self.ticket_key)}")
+        self.ticket_key = check_ticket_key(ticket_key) if ticket_key is not None else generate_ticket_key()
         self.certificate = None
         if auth == "certificate":
             self.certificate = LabCertificate(certificate)

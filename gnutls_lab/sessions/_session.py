@@ -41,7 +41,10 @@ __all__ = [
     "resolve_priority",
     "validate_lifetime",
     "generate_ticket_key",
+    "TICKET_KEY_SIZE",
+    "check_ticket_key",
     "session_flag_names",
+    "explain_resumption",
 ]
 
 PRIORITY_PRESETS = {
@@ -60,19 +63,16 @@ MAX_EXTRA_TICKETS = 31
 #: The 4-byte dummy of gnutls_session_get_data2 (``formats.DUMMY_SESSION``, defined with the blob layout;
 #: spelled out here so that ``import gnutls_lab`` does not load the formats layer and construct).
 DUMMY = bytes(4)
-_E_AGAIN, _E_INTERRUPTED = -28, -52
-
-_FLAG_NAMES = (
-    (1, "SAFE_RENEGOTIATION"), (2, "EXT_MASTER_SECRET"), (4, "ETM"), (8, "HB_LOCAL_SEND"),
-    (16, "HB_PEER_SEND"), (32, "FALSE_START"), (64, "RFC7919"), (128, "SESSION_TICKET"),
-    (256, "POST_HANDSHAKE_AUTH"), (512, "EARLY_START"), (1024, "EARLY_DATA"),
-    (2048, "CLI_REQUESTED_OCSP"), (4096, "SERV_REQUESTED_OCSP"),
-)
+#: ``gnutls_session_get_flags`` bits, without the ``GNUTLS_SFLAGS_`` prefix (their values: ``lib``).
+_FLAG_NAMES = ("SAFE_RENEGOTIATION", "EXT_MASTER_SECRET", "ETM", "HB_LOCAL_SEND", "HB_PEER_SEND", "FALSE_START",
+               "RFC7919", "SESSION_TICKET", "POST_HANDSHAKE_AUTH", "EARLY_START", "EARLY_DATA",
+               "CLI_REQUESTED_OCSP", "SERV_REQUESTED_OCSP")
 
 
 def session_flag_names(flags: int) -> list[str]:
     """``gnutls_session_get_flags`` bits as names without the ``GNUTLS_SFLAGS_`` prefix."""
-    return [name for bit, name in _FLAG_NAMES if flags & bit]
+    lib = load()[1]
+    return [name for name in _FLAG_NAMES if flags & getattr(lib, "GNUTLS_SFLAGS_" + name)]
 
 
 def resolve_priority(priority: str) -> str:
@@ -267,6 +267,25 @@ def as_session_data(data) -> SessionData:
     return SessionData(session_data_bytes(data))
 
 
+def explain_resumption(offered: SessionData | None, resumed: bool, protocol: str | None = None,
+                       server: str | None = None) -> str:
+    """Why a connection did or did not resume, in one sentence: what the client ``offered`` (None: nothing,
+    or the session data it set), whether the ``server`` (default: "the server"; a remote one by its
+    address) ``resumed``, and under which ``protocol``. ``Connection.explain`` and the remote client's."""
+    who = server or "the server"
+    full = f"full handshake with {server}" if server else "full handshake"
+    if offered is None:
+        return f"{full}: the client had no session data to offer"
+    if offered.dummy:
+        reason = f" ({offered.reason})" if offered.reason else ""
+        return f"{full}: the client offered the 4-byte dummy, which set_data accepts and ignores{reason}"
+    if resumed:
+        how = {"TLS1.3": "a PSK identity (ticket) from ", "TLS1.2": "its session ID or ticket from "}.get(protocol, "")
+        return f"resumed: {who} accepted {how}the offered session data"
+    return (f"full handshake although data was offered: {who} refused it (expired, issued by a key it no longer "
+            "holds, unknown session ID, or tickets off)")
+
+
 class SessionCache:
     """A server's TLS 1.2 session-ID cache, held in Python so it can be inspected.
 
@@ -320,7 +339,6 @@ class Session:
     """One end of a TLS connection in the real libgnutls. Use :class:`ClientSession`/:class:`ServerSession`."""
 
     role = "client"
-    _init_flag = 2  # GNUTLS_CLIENT
     # Defaults as class attributes: an instance stores only what differs (two sessions per connection).
     _lib = _ffi = None  # set by _bind
     _callback_error = None  # an exception raised in a callback, re-raised after the C call
@@ -344,7 +362,7 @@ class Session:
         self.keylog: list[tuple[str, bytes]] = []
 
         p = newp(session_p, None)
-        rc = lib.gnutls_init(p, self._init_flag | flags)
+        rc = lib.gnutls_init(p, (lib.GNUTLS_SERVER if self.role == "server" else lib.GNUTLS_CLIENT) | flags)
         if rc < 0:
             raise make_error(rc, "gnutls_init")
         self._live = ptr = gcp(p[0], lib.gnutls_deinit, 0)  # None once closed, see _ptr
@@ -357,7 +375,7 @@ class Session:
             raise make_error(rc, "gnutls_credentials_set")
         # The handles live on this object; libgnutls hands them back in every callback. The session
         # handle is needed only by the hook, the key log and a PSK server's key look-up.
-        if observe or keylog or (credentials.kind == 4 and self._init_flag == 1):
+        if observe or keylog or (credentials.kind == lib.GNUTLS_CRD_PSK and self.role == "server"):
             self._handle = new_handle(self)
             lib.gnutls_session_set_ptr(ptr, self._handle)
         self._endpoint = endpoint
@@ -383,7 +401,7 @@ class Session:
                 lib.gnutls_transport_set_pull_function(ptr, cb.pull)
             lib.gnutls_transport_set_pull_timeout_function(ptr, cb.pull_timeout)
         if observe:
-            lib.gnutls_handshake_set_hook_function(ptr, 0xFFFFFFFF, -1, cb.hook)  # ANY, BOTH
+            lib.gnutls_handshake_set_hook_function(ptr, lib.GNUTLS_HANDSHAKE_ANY, lib.GNUTLS_HOOK_BOTH, cb.hook)
         if keylog:
             lib.gnutls_session_set_keylog_function(ptr, cb.keylog)
 
@@ -443,7 +461,8 @@ class Session:
         if rc == 0:
             self.handshake_done = True
             return True
-        if rc == _E_AGAIN or rc == _E_INTERRUPTED or not self._lib.gnutls_error_is_fatal(rc):
+        lib = self._lib
+        if rc == lib.GNUTLS_E_AGAIN or rc == lib.GNUTLS_E_INTERRUPTED or not lib.gnutls_error_is_fatal(rc):
             return False
         raise make_error(rc, f"gnutls_handshake ({self.role})")
 
@@ -464,9 +483,10 @@ class Session:
         buf = self._ffi.new("char[]", size)
         rc = self._lib.gnutls_record_recv(self._ptr, buf, size)
         self._after_call()
-        if rc == _E_AGAIN or rc == _E_INTERRUPTED:
+        lib = self._lib
+        if rc == lib.GNUTLS_E_AGAIN or rc == lib.GNUTLS_E_INTERRUPTED:
             return None
-        if rc < 0 and not self._lib.gnutls_error_is_fatal(rc):
+        if rc < 0 and not lib.gnutls_error_is_fatal(rc):
             return None
         check(rc, "gnutls_record_recv")
         return self._ffi.buffer(buf, rc)[:]
@@ -489,9 +509,10 @@ class Session:
 
     def bye(self) -> None:
         """Send close_notify (``gnutls_bye(GNUTLS_SHUT_WR)``)."""
-        rc = self._lib.gnutls_bye(self._ptr, 1)
+        lib = self._lib
+        rc = lib.gnutls_bye(self._ptr, lib.GNUTLS_SHUT_WR)
         self._after_call()
-        if rc < 0 and rc != _E_AGAIN:
+        if rc < 0 and rc != lib.GNUTLS_E_AGAIN:
             check(rc, "gnutls_bye")
 
     # -- session data ------------------------------------------------------------------------
@@ -550,7 +571,7 @@ class Session:
     @property
     def ticket_received(self) -> bool:
         """``GNUTLS_SFLAGS_SESSION_TICKET``: this client has received a ticket."""
-        return bool(self._lib.gnutls_session_get_flags(self._ptr) & 128)
+        return bool(self._lib.gnutls_session_get_flags(self._ptr) & self._lib.GNUTLS_SFLAGS_SESSION_TICKET)
 
     @property
     def protocol(self) -> str:
@@ -578,9 +599,9 @@ class Session:
 
     @property
     def auth_type(self) -> str:
-        from ._credentials import KIND_NAMES
+        from ._credentials import kind_name
 
-        return KIND_NAMES.get(self._lib.gnutls_auth_get_type(self._ptr), "unknown")
+        return kind_name(self._lib.gnutls_auth_get_type(self._ptr))
 
     def session_id(self) -> bytes:
         datum = self._ffi.new("gnutls_datum_t *")
@@ -655,7 +676,6 @@ class ClientSession(Session):
     """The client end. ``no_tickets=True`` sets ``GNUTLS_NO_TICKETS`` (never offer or accept tickets)."""
 
     role = "client"
-    _init_flag = 2
 
     def __init__(self, credentials, priority: str = "tls1.3", *, endpoint, flags: int = 0,
                  no_tickets: bool = False, server_name: str | None = None, observe: bool = True,
@@ -665,7 +685,7 @@ class ClientSession(Session):
         super().__init__(credentials, priority, endpoint=endpoint, flags=flags, observe=observe, keylog=keylog)
         if server_name:
             raw = exact_bytes(server_name.encode(), "server name")
-            check(self._lib.gnutls_server_name_set(self._ptr, 1, raw, len(raw)), "gnutls_server_name_set")
+            check(self._lib.gnutls_server_name_set(self._ptr, self._lib.GNUTLS_NAME_DNS, raw, len(raw)), "gnutls_server_name_set")
 
     def read_tickets(self) -> list[SessionData]:
         """Read the records already waiting one at a time and take ``get_data2`` after each new ticket.
@@ -733,7 +753,6 @@ class ServerSession(Session):
     """
 
     role = "server"
-    _init_flag = 1
     _client_hello_check = None
 
     def __init__(self, credentials, priority: str = "tls1.3", *, endpoint, flags: int = 0,
@@ -744,7 +763,7 @@ class ServerSession(Session):
         if lifetime is not None:
             lifetime = validate_lifetime(lifetime)
         if not auto_tickets:
-            flags |= 1 << 21
+            flags |= load()[1].GNUTLS_NO_AUTO_SEND_TICKET
         if client_hello_check is not None:
             self._client_hello_check = client_hello_check
             observe = True  # the check runs in the hook
@@ -764,11 +783,9 @@ class ServerSession(Session):
             lib.gnutls_db_set_retrieve_function(self._ptr, cb.db_retrieve)
             lib.gnutls_db_set_remove_function(self._ptr, cb.db_remove)
         if ticket_key is not None:
-            ticket_key = exact_bytes(ticket_key, "a ticket key")
+            ticket_key = check_ticket_key(ticket_key)
         self.ticket_key = ticket_key
         if ticket_key is not None:
-            if len(ticket_key) != 64:
-                raise UsageError(f"a GnuTLS ticket master key is 64 bytes, not {len(ticket_key)}")
             datum = _ticket_key_datums.get(ticket_key)
             if datum is None:
                 datum = _ticket_key_datum(ticket_key)
@@ -808,6 +825,20 @@ def _ticket_key_datum(key: bytes):
         _ticket_key_datums.clear()  # entries in use stay alive through their callers' references
     _ticket_key_datums[bytes(key)] = entry = (datum, buffer)
     return entry
+
+
+#: A GnuTLS ticket master key's size: key name 16 + AES-256 key 32 + HMAC key 16 (``lib/stek.h``,
+#: ``TICKET_MASTER_KEY_SIZE``), what ``gnutls_session_ticket_key_generate`` returns.
+TICKET_KEY_SIZE = 64
+
+
+def check_ticket_key(key) -> bytes:
+    """``key``'s exact bytes if it is a ticket master key (64 bytes), else a one-line :class:`UsageError`.
+    The one check of every place that takes a key (``ServerSession``, ``Lab``, ``LabServer``, key files)."""
+    key = exact_bytes(key, "a ticket key")
+    if len(key) != TICKET_KEY_SIZE:
+        raise UsageError(f"a GnuTLS ticket master key is {TICKET_KEY_SIZE} bytes, not {len(key)}")
+    return key
 
 
 def generate_ticket_key() -> bytes:

@@ -37,6 +37,7 @@ from typing import Callable, NamedTuple
 from gnutls_lab import ClientSession, FakeClock, Lab, memory_pair, pump, ServerSession, SessionData
 from gnutls_lab.errors import GnuTLSLabError
 from gnutls_lab.analysis import decode
+from gnutls_lab.binding import load
 
 __all__ = [
     "CheckResult",
@@ -53,7 +54,7 @@ __all__ = [
     "STARTING_CODE",
 ]
 
-GNUTLS_NONBLOCK = 8  # gnutls_init flag: the session never waits, not even get_data2 for a ticket
+GNUTLS_NONBLOCK = load()[1].GNUTLS_NONBLOCK  # gnutls_init flag: the session never waits, not even get_data2 for a ticket
 
 
 class Scenario(NamedTuple):

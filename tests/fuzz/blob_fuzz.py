@@ -184,7 +184,8 @@ def check_decode(data: bytes, key: bytes | None = None) -> str:
     :class:`Overwrite`, or any other exception as a failure)."""
     from gnutls_lab.analysis._decode import decode
     from gnutls_lab.errors import BlobFormatError, GnuTLSLabError
-    from gnutls_lab.faces._views import hexdump, html_view, session_to_dict, text_report, ticket_report, ticket_state_to_dict
+    from gnutls_lab.faces._views import (hexdump, html_view, session_to_dict, text_report, ticket_report,
+                                         ticket_state_to_dict)
     from gnutls_lab.formats import MAX_BLOB_SIZE
 
     snapshot = bytes(bytearray(data))  # a copy that shares nothing with the input
