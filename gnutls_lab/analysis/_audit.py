@@ -31,16 +31,18 @@ from ._ticket_audit import (
 )
 from ..errors import BlobFormatError
 from ..formats import split_records
+from ..sessions import MECHANISMS
 from ._experiments import wilson_interval
 from ._observer import observe_connection
 from ._secrets import reveal
 
-__all__ = ["AUDIT_SCHEMA_VERSION", "MECHANISMS", "AuditConnection", "ProbeRecord", "AuditReport", "judge_replay"]
+__all__ = ["AUDIT_SCHEMA_VERSION", "AUDITED_MECHANISMS", "AuditConnection", "ProbeRecord", "AuditReport", "judge_replay"]
 
 AUDIT_SCHEMA_VERSION = 1
-#: mechanism → (protocol, what the client offers)
-MECHANISMS = {"tls13-psk": ("TLS1.3", "psk"), "tls12-ticket": ("TLS1.2", "ticket"),
-              "tls12-session-id": ("TLS1.2", "session_id")}
+#: The mechanisms whose resumption the audit measures (its psk_ke check is a probe of its own, tls13-psk-modes).
+AUDITED_MECHANISMS = {name: MECHANISMS[name] for name in ("tls13-psk", "tls12-ticket", "tls12-session-id")}
+#: what the audit's client records as offered, by the identity an observer sees presented
+_OFFERED = {"psk_identity": "psk", "ticket": "ticket", "session_id": "session_id"}
 
 
 @dataclass
@@ -166,7 +168,8 @@ class AuditReport:
 
     def _resumption(self) -> dict:
         out = {}
-        for mechanism, (protocol, offer) in MECHANISMS.items():
+        for mechanism, entry in AUDITED_MECHANISMS.items():
+            protocol, offer = entry.protocol, _OFFERED[entry.identity]
             if self.protocols.get(protocol) is False:
                 continue
             tried = [c for c in self._of(mechanism) if c.offered == offer and not c.error]
@@ -322,7 +325,7 @@ class AuditReport:
             lifetime = _model_lifetime(found["lifetime"], mechanism)
             if lifetime is None:
                 continue
-            protocol = MECHANISMS[mechanism][0]
+            protocol = MECHANISMS[mechanism].protocol
             reissue = found["reissue"].get(protocol, {}) if mechanism != "tls12-session-id" else {}
             reused = row.get("reused_ticket")
             policy = TrackingPolicy(

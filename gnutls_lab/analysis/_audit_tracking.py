@@ -33,12 +33,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import UsageError
+from ..sessions import mechanism
 from ._linkage import Link, Linkage
 
 __all__ = ["TrackingPolicy", "TrackingWindow", "CLIENT_BEHAVIOURS", "tracking_window", "default_gap"]
 
 CLIENT_BEHAVIOURS = ("keeps", "single-use")
-_MECHANISMS = ("tls13-psk", "tls12-ticket", "tls12-session-id")
 _MAX_VISITS = 400
 
 
@@ -53,8 +53,7 @@ class TrackingPolicy:
     reuse_accepted: bool = True
 
     def __post_init__(self):
-        if self.mechanism not in _MECHANISMS:
-            raise UsageError(f"unknown mechanism {self.mechanism!r}: use one of {', '.join(_MECHANISMS)}")
+        mechanism(self.mechanism)  # a name of gnutls_lab.sessions.MECHANISMS, or a one-line error
         if not self.lifetime > 0:
             raise UsageError(f"a lifetime is a positive number of seconds, not {self.lifetime!r}")
         if self.reissued_lifetime not in ("fresh", "remaining"):

@@ -17,8 +17,9 @@ Client policy (:class:`ExperimentConfig`):
   then moves to the newest ticket received; ``"newest"`` always offers the ticket received last (so
   under TLS 1.3, where every resumption brings new tickets, k hardly matters); ``"pool"`` keeps every
   ticket received and spends the oldest first.
-* ``mechanism``: ``"tls13-psk"``, ``"tls12-ticket"`` (RFC 5077) or ``"tls12-session-id"`` (server
-  session cache, no tickets). Under TLS 1.2 the "ticket" a client holds is its packed session data.
+* ``mechanism``: a name of :data:`gnutls_lab.sessions.MECHANISMS`: ``"tls13-psk"``, ``"tls13-psk-ke"``
+  (no (EC)DHE on resumption), ``"tls12-ticket"`` (RFC 5077) or ``"tls12-session-id"`` (server session
+  cache, no tickets). Under TLS 1.2 the "ticket" a client holds is its packed session data.
 * ``compat_mode``: True (libgnutls's default) sends TLS 1.3's ``legacy_session_id`` (middlebox
   compatibility mode, RFC 8446 Appendix D.4), which a GnuTLS client keeps in its session data and
   sends again on every resumption; False puts ``%DISABLE_TLS13_COMPAT_MODE`` in the client's
@@ -65,7 +66,7 @@ from typing import Sequence
 
 from ..sessions import CLOCK_HORIZON, FakeClock, check_clock_value, check_seconds
 from ..errors import UsageError
-from ..sessions import Lab
+from ..sessions import MECHANISMS, Lab, mechanism
 from ..sessions import MAX_EXTRA_TICKETS, validate_lifetime
 from ._linkage import TICKET_LINK_KINDS, Observer
 
@@ -95,12 +96,6 @@ MAX_SWEEP_VISITS = 200_000
 
 DEFAULT_LIFETIME = 21600  # libgnutls's expire_time when gnutls_db_set_cache_expiration is not called
 
-#: mechanism → (protocol for Lab, tickets on the server, session cache on the server)
-MECHANISMS = {
-    "tls13-psk": ("1.3", True, False),
-    "tls12-ticket": ("1.2", True, False),
-    "tls12-session-id": ("1.2", False, True),
-}
 
 CHOICES = ("reuse", "newest", "pool")
 GAP_DISTRIBUTIONS = ("fixed", "exponential", "uniform", "sy2018")
@@ -190,8 +185,7 @@ class ExperimentConfig:
     keep_wire: bool = False
 
     def __post_init__(self):
-        if self.mechanism not in MECHANISMS:
-            raise UsageError(f"unknown mechanism {self.mechanism!r}: use one of {', '.join(MECHANISMS)}")
+        mechanism(self.mechanism)  # a known name, or a one-line error listing them
         if isinstance(self.visits, bool) or not isinstance(self.visits, int) or self.visits < 1:
             raise UsageError(f"a run needs at least one visit, not {self.visits!r}")
         if self.visits > MAX_VISITS:
@@ -238,7 +232,7 @@ class ExperimentConfig:
 
     @property
     def protocol(self) -> str:
-        return MECHANISMS[self.mechanism][0]
+        return MECHANISMS[self.mechanism].tls
 
     @property
     def effective_lifetime(self) -> int:
@@ -259,16 +253,17 @@ class ExperimentConfig:
         return draw_gaps(self.gaps, self.visits - 1, self.gap, self.seed)
 
     def make_lab(self) -> Lab:
-        protocol, tickets, cache = MECHANISMS[self.mechanism]
-        tickets = tickets if self.tickets is None else self.tickets
-        cache = cache if self.session_cache is None else self.session_cache
+        options = MECHANISMS[self.mechanism].lab_options()
+        if self.tickets is not None:
+            options["tickets"] = self.tickets
+        if self.session_cache is not None:
+            options["session_cache"] = self.session_cache
         per_handshake = self.tickets_per_handshake
         auto, extra = True, 0
-        if per_handshake is not None and protocol == "1.3":
+        if per_handshake is not None and self.protocol == "1.3":
             auto, extra = (True, per_handshake - 2) if per_handshake >= 2 else (False, per_handshake)
-        return Lab(protocol, tickets=tickets, session_cache=cache, lifetime=self.lifetime,
-                   auto_tickets=auto, extra_tickets=extra,
-                   client_tickets=self.mechanism != "tls12-session-id", compat_mode=self.compat_mode)
+        return Lab(**options, lifetime=self.lifetime, auto_tickets=auto, extra_tickets=extra,
+                   compat_mode=self.compat_mode)
 
 
 class _Ticket:

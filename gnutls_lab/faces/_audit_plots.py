@@ -12,11 +12,16 @@ Both return a :class:`matplotlib.figure.Figure`, title computed from the data.
 
 from __future__ import annotations
 
+from ..sessions import MECHANISMS
 from ._plots import COLORS, OKABE_ITO, subplots, time_unit
 
 __all__ = ["plot_tracking_window", "plot_audit_key_timeline", "plot_audit"]
 
-_MECHANISM = {"tls13-psk": "TLS 1.3 ticket", "tls12-ticket": "TLS 1.2 ticket", "tls12-session-id": "TLS 1.2 session ID"}
+
+
+def _credential(mechanism: str) -> str:
+    return MECHANISMS[mechanism].credential.removeprefix("a ")  # "TLS 1.2 ticket"
+
 _CLIENT = {"keeps": "keeps its ticket", "single-use": "uses each once"}
 
 
@@ -65,7 +70,7 @@ def plot_tracking_window(report, title: str | None = None, ax=None):
                     solid_capstyle="butt", color=color, alpha=0.85, zorder=1)
             shown += 1
         ax.text(horizon / divisor * 1.01, y, _span_text(window), va="center", fontsize=8)
-        labels.append(f"{_MECHANISM[window.policy.mechanism]}, client {_CLIENT[window.client]}")
+        labels.append(f"{_credential(window.policy.mechanism)}, client {_CLIENT[window.client]}")
     ax.set_yticks(range(len(windows)))
     ax.set_yticklabels(list(reversed(labels)), fontsize=8)
     ax.set_xlim(0, horizon / divisor * 1.12)
@@ -74,7 +79,7 @@ def plot_tracking_window(report, title: str | None = None, ax=None):
     worst = max(windows, key=lambda w: (w.unbounded, w.seconds))
     if title is None:
         if worst.unbounded:
-            title = (f"{report.target}: an observer follows a client over {_MECHANISM[worst.policy.mechanism]}s "
+            title = (f"{report.target}: an observer follows a client over {_credential(worst.policy.mechanism)}s "
                      "for as long as it comes back")
         elif worst.seconds:
             title = f"{report.target}: an observer follows a client for up to {_span_text(worst)}"

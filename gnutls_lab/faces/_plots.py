@@ -27,6 +27,7 @@ import sys
 from typing import Sequence
 
 from ..errors import UsageError
+from ..sessions import MECHANISMS
 
 __all__ = ["OKABE_ITO", "COLORS", "plot_sweep", "plot_tracking", "plot_compare", "plot_timeline", "plot_links",
            "plot_mechanisms", "plot_key_timeline", "plot_clients", "time_unit", "subplots"]
@@ -52,9 +53,6 @@ _LABELS = {
     "tickets_per_handshake": "tickets per handshake",
     "gap": "gap between visits (s)",
 }
-_PROTOCOL = {"tls13-psk": "TLS 1.3", "tls12-ticket": "TLS 1.2 ticket", "tls12-session-id": "TLS 1.2 session ID"}
-_CREDENTIAL = {"tls13-psk": "a TLS 1.3 ticket", "tls12-ticket": "a TLS 1.2 ticket",
-               "tls12-session-id": "a TLS 1.2 session ID"}
 
 
 def subplots(nrows: int = 1, ncols: int = 1, **kwargs):
@@ -145,7 +143,7 @@ def _style(ax, xs, labels, xlabel):
 def _sweep_title(sweep) -> str:
     summaries = sweep.records()
     first, last = summaries[0], summaries[-1]
-    protocol = _PROTOCOL[sweep.results[0].config.mechanism]
+    protocol = MECHANISMS[sweep.results[0].config.mechanism].label
     name = {"max_reuse": "k", "lifetime": "lifetime", "rotate_every": "rotation"}.get(sweep.parameter, sweep.parameter)
     v0, v1 = (_value_label(sweep.parameter, v).replace("\n", " ") for v in (sweep.values[0], sweep.values[-1]))
     rates = [s["success_rate"] for s in summaries if s["success_rate"] is not None]
@@ -169,7 +167,7 @@ def _sweep_title(sweep) -> str:
     primary, other = (by_ticket, by_all) if by_ticket[1:] != (0.0, 0.0) else (by_all, by_ticket)
     label, p0, p1 = primary
     if sweep.parameter == "max_reuse" and p1 > p0:
-        credential = _CREDENTIAL[sweep.results[0].config.mechanism]
+        credential = MECHANISMS[sweep.results[0].config.mechanism].credential
         lead = f"Reusing {credential} up to k times links more visits: {p0:.0%} → {p1:.0%} of pairs {label}"
     else:
         trend = "more" if p1 > p0 else "fewer" if p1 < p0 else "as many"
@@ -228,7 +226,7 @@ def plot_tracking(sweep, title: str | None = None):
 
 def _tracking_title(sweep, divisor: float, unit: str) -> str:
     summaries = sweep.records()
-    protocol = _PROTOCOL[sweep.results[0].config.mechanism]
+    protocol = MECHANISMS[sweep.results[0].config.mechanism].label
     name = "k" if sweep.parameter == "max_reuse" else sweep.parameter
 
     def where(key):
@@ -248,7 +246,7 @@ def plot_compare(sweeps: Sequence, labels: Sequence[str] | None = None, title: s
     (solid: every value in clear; dashed: ticket evidence only), one colour per sweep."""
     if not sweeps:
         raise UsageError("plot_compare needs at least one sweep")
-    labels = list(labels) if labels else [_PROTOCOL[s.results[0].config.mechanism] for s in sweeps]
+    labels = list(labels) if labels else [MECHANISMS[s.results[0].config.mechanism].label for s in sweeps]
     fig, (left, right) = _new_figure(2)
     parameter = sweeps[0].parameter
     all_values = []
@@ -358,7 +356,7 @@ def plot_timeline(result, title: str | None = None):
     divisor, unit = time_unit(max(summary["duration_seconds"], 1.0))
     _draw_links(ax, result, divisor)
     ax.set_xlabel(f"time since the first visit ({unit})")
-    protocol = _PROTOCOL[result.config.mechanism]
+    protocol = MECHANISMS[result.config.mechanism].label
     auto = f"{protocol}, k = {result.config.reuse_label}: {_links_caption(result, divisor, unit)}"
     ax.set_title(title or _wrap(auto, 80), fontsize=11)
     return fig

@@ -8,6 +8,8 @@ Modules (private; this face re-exports what users and the layers above use):
 - ``_session``: client and server sessions, session data, priority strings, pumping a handshake.
 - ``_preflight``: what ``gnutls_session_set_data`` is never handed (used by ``_session``).
 - ``_lab``: ``Lab`` and ``Connection``, a lab server and its client in one object.
+- ``_mechanisms``: the ways to resume (TLS 1.2 session ID and ticket, TLS 1.3 PSK with and without
+  (EC)DHE), each named once with both ends' settings, what an observer sees and its label.
 - ``_early_data``: 0-RTT and its anti-replay (``ZeroRttLab``).
 - ``_pcapng``: connections as a capture file Wireshark decrypts.
 - ``_files``: reading and writing the user's files safely.
@@ -29,6 +31,7 @@ from ._files import (
     write_private_file,
 )
 from ._lab import ClientFacts, Connection, Lab
+from ._mechanisms import MECHANISMS, Mechanism, mechanism
 from ._pcapng import TlsCapture, write_keylog, write_pcapng
 from ._session import (
     MAX_EXTRA_TICKETS,
@@ -62,6 +65,10 @@ __all__ = [
     "EarlyDataClientSession",
     "EarlyDataServerSession",
     "first_flight",
+    # the ways to resume, each named once
+    "MECHANISMS",
+    "Mechanism",
+    "mechanism",
     # sessions one by one
     "ClientSession",
     "ServerSession",

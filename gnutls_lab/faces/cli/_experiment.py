@@ -22,7 +22,7 @@ import sys
 from dataclasses import replace
 
 from ...errors import UsageError
-from ...sessions import write_file
+from ...sessions import MECHANISMS, write_file
 from . import add_output_argument, printable
 from ._core import add_tls_argument, write_capture_files
 
@@ -31,8 +31,9 @@ __all__ = ["register"]
 # Further experiments, each a module of this package with ``register(experiment_subparsers)``; order = --help.
 _MORE_EXPERIMENTS: tuple[str, ...] = ("experiment_replay", "experiment_clients")
 
-_MECHANISM = {("1.3", "ticket"): "tls13-psk", ("1.2", "ticket"): "tls12-ticket",
-              ("1.2", "session-id"): "tls12-session-id"}
+#: (--tls, --mechanism) → the mechanism's name (gnutls_lab.sessions.MECHANISMS)
+_MECHANISM = {(m.tls, m.cli): name for name, m in MECHANISMS.items()}
+_WORDS = tuple(dict.fromkeys(m.cli for m in MECHANISMS.values()))
 
 
 def _reuse(args) -> int:
@@ -45,7 +46,9 @@ def _reuse(args) -> int:
         raise UsageError(f"--visits must be at least 2 (got {args.visits}): a single visit has nothing to resume")
     mechanism = _MECHANISM.get((args.tls, args.mechanism))
     if mechanism is None:
-        raise UsageError("--mechanism session-id exists only with --tls 1.2 (TLS 1.3 resumes with PSK tickets)")
+        versions = " or ".join(sorted({tls for tls, word in _MECHANISM if word == args.mechanism}))
+        raise UsageError(f"--mechanism {args.mechanism} exists only with --tls {versions} "
+                         f"(--tls {args.tls}: {', '.join(word for tls, word in _MECHANISM if tls == args.tls)})")
     if args.plot and os.path.splitext(args.plot)[1].lower() not in (".png", ".svg"):
         raise UsageError(f"--plot writes .png or .svg files, not {printable(args.plot)}")
     config = ExperimentConfig(mechanism=mechanism, visits=args.visits, choice=args.choice, gaps=args.gaps,
@@ -106,8 +109,9 @@ def register(subparsers) -> None:
                                    "a passive observer on the wire. Success is the share of resumption attempts the "
                                    "server accepted; linkable pairs, the share of visit pairs the observer can link.")
     add_tls_argument(r)
-    r.add_argument("--mechanism", choices=("ticket", "session-id"), default="ticket",
-                   help="TLS 1.2 only: resume with tickets (default) or the server's session-ID cache")
+    r.add_argument("--mechanism", choices=_WORDS, default="ticket",
+                   help="how to resume: tickets (default; TLS 1.3: a PSK with (EC)DHE), session-id (TLS 1.2: the "
+                        "server's session cache) or psk-ke (TLS 1.3: a PSK without (EC)DHE)")
     r.add_argument("--visits", type=int, default=20, metavar="N",
                    help="visits per run, 2 to 100000 (default 20)")
     r.add_argument("--max-reuse", type=int, default=3, metavar="K",
