@@ -266,3 +266,20 @@ def test_cffi_is_used_through_its_public_api():
             if isinstance(node, ast.Attribute) and node.attr in ("_backend", "BVoidP", "_parser", "_cdefsources"):
                 private.append(f"{name}:{node.lineno} .{node.attr}")
     assert not private, private
+
+
+PACKAGES = sorted(p.parent for p in PACKAGE.rglob("__init__.py"))
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: str(p.relative_to(PACKAGE.parent)))
+def test_each_package_docstring_lists_all_its_modules(package):
+    """A reader opening a layer's face finds every room behind it named there (``_name``, or a subpackage
+    ``name/``); the package's own face names its layers."""
+    doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text())) or ""
+    if package == PACKAGE:
+        missing = [layer for layer in LAYERS if layer not in doc]
+    else:
+        modules = [p.stem for p in package.glob("_*.py") if not p.stem.startswith("__")]
+        modules += [f"{p.name}/" for p in package.iterdir() if (p / "__init__.py").is_file()]
+        missing = [m for m in sorted(modules) if f"``{m}``" not in doc and f"``{m.rstrip('/')}``" not in doc]
+    assert not missing, f"{package.relative_to(PACKAGE.parent)}/__init__.py's docstring leaves out {missing}"

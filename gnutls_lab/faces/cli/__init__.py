@@ -1,7 +1,8 @@
 """``gnutls-lab``: the command-line face of the lab.
 
 Each sub-command lives in its own private module of this package (``_core``, ``_decode``,
-``_experiment`` with ``_experiment_replay`` and ``_experiment_clients``, ``_peers``, ``_spy``) and exposes
+``_experiment`` with ``_experiment_replay`` and ``_experiment_clients``, ``_peers``, ``_spy``, ``_audit``) and
+exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` (``func(args) -> int``). Errors never show a traceback:
 any :class:`~gnutls_lab.errors.GnuTLSLabError` becomes one line on stderr and exit status 2.
 Set ``GNUTLS_LAB_DEBUG=1`` to see the traceback of an unexpected error.
