@@ -12,7 +12,7 @@ behind it is private (``_name.py``) and may move. What this face leaves out, a l
 
 from __future__ import annotations
 
-from .binding import MINIMUM_VERSION, LibraryInfo, library_info
+from .binding import MINIMUM_VERSION, library_info
 from .errors import (
     BlobFormatError,
     GnuTLSError,
@@ -22,23 +22,14 @@ from .errors import (
     UsageError,
 )
 from .sessions import (
-    AnonCredentials,
     AntiReplay,
-    CertificateCredentials,
     ClientSession,
-    Connection,
     FakeClock,
-    HandshakeMessage,
     Lab,
     LabCertificate,
-    PskCredentials,
     ServerSession,
-    SessionCache,
     SessionData,
-    TlsCapture,
-    WireChunk,
     ZeroRttLab,
-    generate_ticket_key,
     memory_pair,
     pump,
     write_pcapng,
@@ -131,13 +122,9 @@ _show_decoded_sessions_as_html()
 
 __all__ = [
     "MINIMUM_VERSION",
-    "LibraryInfo",
     "library_info",
     "FakeClock",
-    "AnonCredentials",
-    "CertificateCredentials",
     "LabCertificate",
-    "PskCredentials",
     "BlobFormatError",
     "GnuTLSError",
     "GnuTLSLabError",
@@ -146,18 +133,12 @@ __all__ = [
     "UsageError",
     "AntiReplay",
     "ZeroRttLab",
-    "Connection",
     "Lab",
     "ClientSession",
-    "HandshakeMessage",
     "ServerSession",
-    "SessionCache",
     "SessionData",
-    "generate_ticket_key",
     "pump",
-    "WireChunk",
     "memory_pair",
-    "TlsCapture",
     "write_pcapng",
     *_HOME,
 ]

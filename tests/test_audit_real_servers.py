@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 
 from gnutls_lab.errors import UsageError
-from gnutls_lab.network import TICKET_KEY_FORMATS, audit, start_real_server
+from gnutls_lab.network import audit, start_real_server
+from gnutls_lab.network._real_servers import TICKET_KEY_FORMATS
 from test_real_servers import CASES, make_config
 
 #: RealServer.expected fact → how to read it off the audit's findings (and the report).

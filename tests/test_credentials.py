@@ -8,7 +8,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from gnutls_lab import LabCertificate, PskCredentials, UsageError
+from gnutls_lab import LabCertificate, UsageError
+from gnutls_lab.sessions import PskCredentials
 
 
 @pytest.mark.parametrize("algorithm, key_type", [("ecdsa", ec.EllipticCurvePublicKey), ("rsa", rsa.RSAPublicKey)])
@@ -51,7 +52,8 @@ def test_credentials_shared_by_threads_count_their_sessions():
     too); then the handle is freed and the credentials refuse new sessions, with a UsageError."""
     import threading
 
-    from gnutls_lab import CertificateCredentials, ClientSession, ServerSession, memory_pair, pump
+    from gnutls_lab import ClientSession, ServerSession, memory_pair, pump
+    from gnutls_lab.sessions import CertificateCredentials
 
     server_credentials, client_credentials = CertificateCredentials(LabCertificate()), CertificateCredentials()
     holding, errors, completed, rounds = threading.Barrier(9), [], [], 40

@@ -212,7 +212,8 @@ def test_foreign_blobs_and_other_keys(tls):
 
 LIFETIME_CHILD = textwrap.dedent(r'''
     import sys
-    from gnutls_lab import Lab, generate_ticket_key
+    from gnutls_lab import Lab
+    from gnutls_lab.sessions import generate_ticket_key
     from gnutls_lab.sessions._credentials import CertificateCredentials, LabCertificate
     from gnutls_lab.errors import UsageError
     from gnutls_lab.sessions._session import ClientSession, ServerSession, pump
@@ -258,7 +259,7 @@ def test_bad_lifetimes_are_refused_before_libgnutls(lifetime):
 def test_lifetime_zero_really_is_fatal_in_raw_libgnutls():
     """Control: without the lab's check, expiration 0 with tickets kills a handshake with SIGFPE."""
     raw = textwrap.dedent(r'''
-        from gnutls_lab import generate_ticket_key
+        from gnutls_lab.sessions import generate_ticket_key
         from gnutls_lab.binding._library import load
         from gnutls_lab.sessions._credentials import CertificateCredentials, LabCertificate
         from gnutls_lab.sessions._session import ClientSession, ServerSession, pump

@@ -6,7 +6,8 @@ widget test (tests/test_widgets.py) checks that 3.7.9, 3.8.9 and 3.8.13 really t
 from __future__ import annotations
 
 from gnutls_lab import library_info
-from gnutls_lab.analysis import KNOWN_CRASHES, known_crash
+from gnutls_lab.analysis import known_crash
+from gnutls_lab.analysis._known_crashes import KNOWN_CRASHES
 
 
 def test_cve_2026_1584_refuses_a_changed_resumption_secret_on_3_8_11_only():

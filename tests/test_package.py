@@ -89,3 +89,24 @@ def test_each_face_exports_names_its_modules_define_and_list():
                 f"gnutls_lab.{face}.{name} is in no private module's __all__"
         for home in private:
             assert isinstance(home.__all__, (list, tuple)) and home.__doc__, home.__name__
+
+
+FACES = ("gnutls_lab", "gnutls_lab.binding", "gnutls_lab.formats", "gnutls_lab.sessions", "gnutls_lab.analysis",
+         "gnutls_lab.network", "gnutls_lab.faces", "gnutls_lab.faces.cli")
+
+
+def test_the_readme_lists_each_face_and_its_names():
+    """README.md, "Layout": one line per layer face with every name of its ``__all__``, and no other."""
+    import importlib
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    listed = {m.group(1): (int(m.group(2)), re.findall(r"`(\w+)`", m.group(3)))
+              for m in re.finditer(r"^- `(gnutls_lab[\w.]*)` \((\d+)\): (.*)$", readme, re.M)}
+    assert set(listed) == set(FACES)
+    for face in FACES:
+        names = importlib.import_module(face).__all__
+        count, shown = listed[face]
+        assert sorted(shown) == sorted(names) and count == len(names), face
+        assert len(names) == len(set(names)), f"{face}.__all__ names something twice"

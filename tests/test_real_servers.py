@@ -22,9 +22,16 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gnutls_lab import decrypt_ticket
-from gnutls_lab.network import (CAPABILITIES, LAB_NAMES, LONG_LIFETIME, REAL_SERVERS, SHORT_LIFETIME,
-                                TICKET_KEY_FORMATS, RealServerConfig, ServerMissing, UnsupportedConfig,
-                                start_real_server, unsupported_reason, write_ticket_key_file)
+from gnutls_lab.network import (
+    LAB_NAMES,
+    REAL_SERVERS,
+    RealServerConfig,
+    ServerMissing,
+    start_real_server,
+    write_ticket_key_file,
+)
+from gnutls_lab.network._real_server_kinds import CAPABILITIES, unsupported_reason
+from gnutls_lab.network._real_servers import LONG_LIFETIME, SHORT_LIFETIME, TICKET_KEY_FORMATS, UnsupportedConfig
 from peer_scanners import gnutls_cli_resumes, openssl_visit, sslyze_resumption
 from peer_scanners import testssl_ticket_hint as scan_with_testssl  # (a name starting "test" is collected)
 

@@ -16,7 +16,8 @@ import textwrap
 
 import pytest
 
-from gnutls_lab import CertificateCredentials, Lab, LabCertificate, PskCredentials
+from gnutls_lab import Lab, LabCertificate
+from gnutls_lab.sessions import CertificateCredentials, PskCredentials
 
 pytestmark = pytest.mark.timeout(300)
 

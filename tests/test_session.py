@@ -13,11 +13,11 @@ from gnutls_lab import (
     GnuTLSError,
     Lab,
     ServerSession,
-    SessionCache,
     UsageError,
     memory_pair,
     pump,
 )
+from gnutls_lab.sessions import SessionCache
 from gnutls_lab.binding import load
 from gnutls_lab.sessions._session import DUMMY, session_flag_names
 

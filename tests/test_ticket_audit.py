@@ -21,22 +21,11 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gnutls_lab import Lab, library_info
-from gnutls_lab.analysis import (
-    AuditedTicket,
-    KnownSecret,
-    TrackingPolicy,
-    decode,
-    decrypt_ticket,
-    find_keystream_reuse,
-    find_plain_secrets,
-    fingerprint,
-    run_experiment,
-    tls13_ticket_psk,
-    tracking_window,
-    try_weak_keys,
-)
+from gnutls_lab.analysis import AuditedTicket, KnownSecret, decode, decrypt_ticket, run_experiment, tls13_ticket_psk
+from gnutls_lab.analysis._audit_tracking import TrackingPolicy, tracking_window
+from gnutls_lab.analysis._ticket_audit import find_keystream_reuse, find_plain_secrets, fingerprint, try_weak_keys
 from gnutls_lab.errors import UsageError
-from gnutls_lab.formats import GoTicket, MbedTlsTicket, OpenSslTicket, WolfSslTicket
+from gnutls_lab.formats._server_tickets import GoTicket, MbedTlsTicket, OpenSslTicket, WolfSslTicket
 
 
 def lab_ticket(tls: str, master: bytes) -> AuditedTicket:

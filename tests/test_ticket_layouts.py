@@ -8,14 +8,8 @@ import os
 import pytest
 
 from gnutls_lab.errors import BlobFormatError
-from gnutls_lab.formats import (
-    SERVER_TICKET_LAYOUTS,
-    GoTicket,
-    MbedTlsTicket,
-    OpenSslTicket,
-    WolfSslTicket,
-    parse_server_ticket,
-)
+from gnutls_lab.formats import SERVER_TICKET_LAYOUTS, parse_server_ticket
+from gnutls_lab.formats._server_tickets import GoTicket, MbedTlsTicket, OpenSslTicket, WolfSslTicket
 from gnutls_lab.analysis import decode
 from gnutls_lab.formats import parse_span
 from gnutls_lab.network import ExternalServer, connect

@@ -22,13 +22,9 @@ Modules (private; this face re-exports what users and the layers above use):
   evidence and advice) and ``_ticket_audit`` (ticket layouts, guessable keys, secrets in clear) beside it.
 """
 
-from ._audit import AUDIT_SCHEMA_VERSION, AuditConnection, AuditReport, ProbeRecord, judge_replay
-from ._audit_tracking import CLIENT_BEHAVIOURS, TrackingPolicy, TrackingWindow, tracking_window
-from ._audit_verdict import ADVICE, human_seconds
+from ._audit import AuditConnection, AuditReport, ProbeRecord, judge_replay
 from ._decode import REDACTED, DecodedSession, Field, decode, is_secret, name_of
 from ._facts import (
-    Attempt,
-    attempt_resumption,
     client_lifetime_copy,
     compat_mode_switch,
     early_data_on_a_ticket_without_it,
@@ -43,10 +39,9 @@ from ._facts import (
     tickets_without_psk_key_exchange_modes,
     version_flip_in_set_data,
 )
-from ._known_crashes import KNOWN_CRASHES, known_crash
+from ._known_crashes import known_crash
 from ._experiments import (
     MAX_SWEEP_VISITS,
-    MAX_VISITS,
     MECHANISMS,
     SY2018_REVISIT_CDF,
     ExperimentConfig,
@@ -59,20 +54,9 @@ from ._observer import ObservedConnection, observe_connection
 from ._recorded import read_recorded_resumption, read_recorded_tls12
 from ._replay import REAL_CLOCK_WINDOWS, replay_case, replay_experiment, replay_sweep
 from ._spy import analyse as analyse_spy_log, identity_id, pair_with_server, server_disagreements
-from ._secrets import Secret, reveal
-from ._ticket_audit import (
-    WEAK_KEYS,
-    AuditedTicket,
-    Fingerprint,
-    KnownSecret,
-    WeakKeyHit,
-    find_keystream_reuse,
-    find_plain_secrets,
-    fingerprint,
-    tls13_ticket_psk,
-    try_weak_keys,
-)
-from ._ticket_keys import COMMON_EXPIRE_TIMES, decrypt_ticket, load_ticket_key, period_key, period_of
+from ._secrets import Secret
+from ._ticket_audit import AuditedTicket, KnownSecret, tls13_ticket_psk
+from ._ticket_keys import decrypt_ticket, load_ticket_key, period_key, period_of
 
 __all__ = [
     # the session blob
@@ -103,7 +87,6 @@ __all__ = [
     "sweep_reuse",
     "MECHANISMS",
     "SY2018_REVISIT_CDF",
-    "MAX_VISITS",
     "MAX_SWEEP_VISITS",
     "replay_case",
     "replay_experiment",
@@ -115,33 +98,15 @@ __all__ = [
     "AuditedTicket",
     "ProbeRecord",
     "KnownSecret",
-    "AUDIT_SCHEMA_VERSION",
     "judge_replay",
     "tls13_ticket_psk",
-    "try_weak_keys",
-    "WEAK_KEYS",
-    "WeakKeyHit",
-    "find_plain_secrets",
-    "find_keystream_reuse",
-    "fingerprint",
-    "Fingerprint",
-    "TrackingPolicy",
-    "TrackingWindow",
-    "tracking_window",
-    "CLIENT_BEHAVIOURS",
-    "ADVICE",
-    "human_seconds",
-    "COMMON_EXPIRE_TIMES",
     "Secret",
-    "reveal",
     # the spy's log
     "analyse_spy_log",
     "identity_id",
     "server_disagreements",
     "pair_with_server",
-    # what libgnutls does, measured live (the notebooks' checks; tests/test_facts.py)
-    "Attempt",
-    "attempt_resumption",
+    # what libgnutls does, measured live (the notebooks' checks, docs/early-data.md, docs/spy.md)
     "client_lifetime_copy",
     "compat_mode_switch",
     "early_data_on_a_ticket_without_it",
@@ -156,6 +121,5 @@ __all__ = [
     "tickets_without_psk_key_exchange_modes",
     "version_flip_in_set_data",
     # library versions with a known crash on a tamper-lab change
-    "KNOWN_CRASHES",
     "known_crash",
 ]

@@ -35,7 +35,6 @@ from ._views import (
     html_view,
     printable,
     session_to_dict,
-    session_to_json,
     text_report,
     ticket_report,
     ticket_state_to_dict,
@@ -60,7 +59,6 @@ __all__ = [
     "html_view",
     "ticket_report",
     "session_to_dict",
-    "session_to_json",
     "ticket_state_to_dict",
     "printable",
     # plots

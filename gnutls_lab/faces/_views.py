@@ -22,7 +22,7 @@ from ..formats import MACS, PACKED_SESSION_MAGIC_BASE, EXTENSION_GIDS, SIGN_ALGO
 
 __all__ = ["text_report", "hexdump", "html_view", "hex_dump_html", "span_tints", "byte_range", "ticket_report",
            "describe_field", "field_extent", "leaf_fields", "decode_session", "printable", "session_to_dict",
-           "session_to_json", "ticket_state_to_dict"]
+           "ticket_state_to_dict"]
 
 # Okabe & Ito (2008) colour-blind-safe palette, as light tints for backgrounds, one per section.
 _SECTION_COLOURS = {
@@ -498,11 +498,6 @@ def ticket_state_to_dict(decrypted, show_secrets: bool = False) -> dict:
         )
     view["state"] = session_to_dict(decode(decrypted.state, annotate=False), show_secrets)
     return view
-
-
-def session_to_json(session: DecodedSession, show_secrets: bool = False, indent: int | None = 2) -> str:
-    """:func:`session_to_dict` as JSON text."""
-    return json.dumps(session_to_dict(session, show_secrets), indent=indent)
 
 
 def _utc(seconds: int, nanoseconds: int = 0) -> datetime | None:

@@ -51,16 +51,7 @@ from ._gnutls_ids import (
     SRTP_PROFILES,
 )
 from ._layout import parse_span
-from ._server_tickets import (
-    KEY_FILE_SPLITS,
-    SERVER_TICKET_LAYOUTS,
-    GoTicket,
-    MbedTlsTicket,
-    OpenSslTicket,
-    TicketLayout,
-    WolfSslTicket,
-    parse_server_ticket,
-)
+from ._server_tickets import KEY_FILE_SPLITS, SERVER_TICKET_LAYOUTS, parse_server_ticket
 from ._session_blob import (
     MAX_BLOB_SIZE,
     PROTOCOL_TLS13,
@@ -121,11 +112,6 @@ __all__ = [
     "TICKET_OVERHEAD",
     # other servers' tickets (gnutls-lab audit)
     "SERVER_TICKET_LAYOUTS",
-    "TicketLayout",
-    "OpenSslTicket",
-    "WolfSslTicket",
-    "MbedTlsTicket",
-    "GoTicket",
     "KEY_FILE_SPLITS",
     "parse_server_ticket",
     # GnuTLS's id tables

@@ -18,7 +18,7 @@ Modules (private; this face re-exports what users and the faces use):
 """
 
 from ._audit import DEFAULT_MAX_WAIT, DEFAULT_TRIES, REMOTE_CAP, REMOTE_RATE, audit
-from ._client import check_host, connect, connect_and_resume, linger_close, parse_address
+from ._client import check_host, connect, connect_and_resume, parse_address
 from ._clients_experiment import run_clients
 from ._peers import (
     ExternalServer,
@@ -28,32 +28,26 @@ from ._peers import (
     openssl_session_text,
     require_program,
 )
-from ._real_server_kinds import CAPABILITIES, unsupported_reason
-from ._real_servers import (LAB_NAMES, LONG_LIFETIME, REAL_SERVERS, SHORT_LIFETIME, TICKET_KEY_FORMATS, Expected,
-                            RealServer, RealServerConfig, ServerMissing, ServerStartError, TicketKeyFormat,
-                            UnsupportedConfig, server_version, start_real_server, write_ticket_key_file)
-from ._server import TICKET_TIMINGS, LabServer, ServedConnection, save_ticket_key
-from ._starttls import STARTTLS_PROTOCOLS
-from ._static import StaticFolder
-from ._ticket_guard import TicketGuard, TicketRefused
+from ._real_servers import (
+    LAB_NAMES,
+    REAL_SERVERS,
+    RealServerConfig,
+    ServerMissing,
+    start_real_server,
+    write_ticket_key_file,
+)
+from ._server import LabServer, save_ticket_key
 from ._spy import SCENARIOS, build_curl_client, links_libgnutls, program_version, recorded_runs_for, run_spied, \
     scenario_runs, spy_against_lab
 
 __all__ = [
     # the lab's own server and client over TCP
     "LabServer",
-    "ServedConnection",
-    "TICKET_TIMINGS",
     "save_ticket_key",
-    "StaticFolder",
-    "TicketGuard",
-    "TicketRefused",
     "connect",
     "connect_and_resume",
     "parse_address",
     "check_host",
-    "linger_close",
-    "STARTTLS_PROTOCOLS",
     # auditing a real server (gnutls-lab audit)
     "audit",
     "DEFAULT_MAX_WAIT",
@@ -77,8 +71,11 @@ __all__ = [
     "recorded_runs_for",
     "build_curl_client",
     "SCENARIOS",
-    # real servers with a chosen configuration (tests/test_real_servers.py, the audit, notebook 08)
-    "start_real_server", "RealServerConfig", "RealServer", "REAL_SERVERS", "Expected", "ServerMissing",
-    "ServerStartError", "UnsupportedConfig", "server_version", "write_ticket_key_file", "TicketKeyFormat",
-    "TICKET_KEY_FORMATS", "CAPABILITIES", "unsupported_reason", "LAB_NAMES", "SHORT_LIFETIME", "LONG_LIFETIME",
+    # real servers with a chosen configuration (the audit's tests, notebook 08)
+    "start_real_server",
+    "RealServerConfig",
+    "REAL_SERVERS",
+    "ServerMissing",
+    "write_ticket_key_file",
+    "LAB_NAMES",
 ]

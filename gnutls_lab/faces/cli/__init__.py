@@ -24,7 +24,9 @@ import sys
 
 from .. import printable  # one escaping for every name and value the CLI prints
 
-__all__ = ["main", "build_parser", "LabArgumentParser", "add_output_argument", "printable"]
+#: The command's face: ``main``. ``build_parser``, ``add_output_argument`` and ``printable`` serve the
+#: sub-command modules of this package (and its tests).
+__all__ = ["main"]
 
 def add_output_argument(parser, *flags, reads_existing: bool = False, **kwargs):
     """``parser.add_argument(*flags, **kwargs)`` for an option naming a file the command writes; main()
