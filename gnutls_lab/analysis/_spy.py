@@ -133,7 +133,7 @@ class SpySession:
 
     @property
     def is_client(self) -> bool:
-        return not self.flags & 1  # GNUTLS_SERVER = 1
+        return not self.flags & load()[1].GNUTLS_SERVER
 
     def to_dict(self) -> dict:
         record = asdict(self)

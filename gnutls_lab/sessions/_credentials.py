@@ -43,7 +43,8 @@ class LabCertificate:
         ffi, lib = load()[:2]
         algorithm = algorithm.lower()
         if algorithm == "ecdsa":
-            pk, bits = lib.GNUTLS_PK_ECDSA, (1 << 31) | lib.GNUTLS_ECC_CURVE_SECP256R1  # GNUTLS_CURVE_TO_BITS
+            # GNUTLS_CURVE_TO_BITS(curve): a macro with arguments, which a cdef cannot declare
+            pk, bits = lib.GNUTLS_PK_ECDSA, (1 << 31) | lib.GNUTLS_ECC_CURVE_SECP256R1
         elif algorithm == "rsa":
             pk, bits = lib.GNUTLS_PK_RSA, 2048
         else:

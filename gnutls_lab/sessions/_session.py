@@ -685,7 +685,8 @@ class ClientSession(Session):
         super().__init__(credentials, priority, endpoint=endpoint, flags=flags, observe=observe, keylog=keylog)
         if server_name:
             raw = exact_bytes(server_name.encode(), "server name")
-            check(self._lib.gnutls_server_name_set(self._ptr, self._lib.GNUTLS_NAME_DNS, raw, len(raw)), "gnutls_server_name_set")
+            lib = self._lib
+            check(lib.gnutls_server_name_set(self._ptr, lib.GNUTLS_NAME_DNS, raw, len(raw)), "gnutls_server_name_set")
 
     def read_tickets(self) -> list[SessionData]:
         """Read the records already waiting one at a time and take ``get_data2`` after each new ticket.
