@@ -41,6 +41,8 @@ def test_the_table_names_each_mechanism_once():
     assert len({m.label for m in MECHANISMS.values()}) == len(MECHANISMS)
     assert len({(m.tls, m.cli) for m in MECHANISMS.values()}) == len(MECHANISMS)
     assert all(isinstance(m, Mechanism) for m in MECHANISMS.values())
+    # the order of the (tls, tickets, session_cache) tuples the table replaced, which callers index
+    assert [m[:3] for m in MECHANISMS.values()] == [(m.tls, m.tickets, m.session_cache) for m in MECHANISMS.values()]
     with pytest.raises(UsageError, match="unknown mechanism 'tls14'.*tls13-psk-ke"):
         mechanism("tls14")
     with pytest.raises(UsageError, match="unknown mechanism"):

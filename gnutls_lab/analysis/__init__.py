@@ -25,6 +25,7 @@ Modules (private; this face re-exports what users and the layers above use):
 from ._audit import AuditConnection, AuditReport, ProbeRecord, judge_replay
 from ._decode import REDACTED, DecodedSession, Field, decode, is_secret, name_of
 from ._facts import (
+    attempt_resumption,
     client_lifetime_copy,
     compat_mode_switch,
     early_data_on_a_ticket_without_it,
@@ -106,7 +107,9 @@ __all__ = [
     "identity_id",
     "server_disagreements",
     "pair_with_server",
-    # what libgnutls does, measured live (the notebooks' checks, docs/early-data.md, docs/spy.md)
+    # what libgnutls does, measured live (the notebooks' checks, docs/early-data.md, docs/spy.md); the tamper
+    # lab's one resumption attempt
+    "attempt_resumption",
     "client_lifetime_copy",
     "compat_mode_switch",
     "early_data_on_a_ticket_without_it",

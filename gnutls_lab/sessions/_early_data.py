@@ -164,7 +164,8 @@ class EarlyDataClientSession(ClientSession):
     """
 
     def __init__(self, credentials, priority: str = "tls1.3", *, endpoint, flags: int = 0, **options):
-        super().__init__(credentials, priority, endpoint=endpoint, flags=flags | load()[1].GNUTLS_ENABLE_EARLY_DATA, **options)
+        flags |= load()[1].GNUTLS_ENABLE_EARLY_DATA
+        super().__init__(credentials, priority, endpoint=endpoint, flags=flags, **options)
         self.early_data_sent = b""
 
     @property

@@ -30,21 +30,22 @@ __all__ = ["Mechanism", "MECHANISMS", "mechanism"]
 
 
 class Mechanism(NamedTuple):
-    """One way to resume; see the module docstring."""
+    """One way to resume; see the module docstring. The first three fields keep the order of the
+    ``(tls, tickets, session_cache)`` tuples this table replaces, so ``m[0]`` is still the protocol word."""
 
+    #: ``Lab``'s protocol word, "1.3" or "1.2"
+    tls: str
+    #: the server issues tickets / keeps a session-ID cache; the client offers and accepts tickets
+    tickets: bool
+    session_cache: bool
+    client_tickets: bool
     name: str
     #: how plots, the CLI's output and the widgets name it
     label: str
     #: what the client presents to resume, in words ("a TLS 1.2 ticket")
     credential: str
-    #: ``Lab``'s protocol word, "1.3" or "1.2"
-    tls: str
     #: the GnuTLS priority string of both ends
     priority: str
-    #: the server issues tickets / keeps a session-ID cache; the client offers and accepts tickets
-    tickets: bool
-    session_cache: bool
-    client_tickets: bool
     #: what a passive observer sees presented again on a resumption (a linking kind of the observer:
     #: ``"session_id"``, ``"ticket"`` or ``"psk_identity"``)
     identity: str
@@ -70,17 +71,18 @@ _TLS13, _TLS12 = PRIORITY_PRESETS["tls1.3"], PRIORITY_PRESETS["tls1.2"]
 
 #: Every mechanism by name, in the order plots and menus list them.
 MECHANISMS = {m.name: m for m in (
-    Mechanism("tls13-psk", "TLS 1.3", "a TLS 1.3 ticket", "1.3", _TLS13, tickets=True, session_cache=False,
-              client_tickets=True, identity="psk_identity", psk_ke_modes=("psk_dhe_ke", "psk_ke"), key_share=True,
-              cli="ticket"),
-    Mechanism("tls12-ticket", "TLS 1.2 ticket", "a TLS 1.2 ticket", "1.2", _TLS12, tickets=True, session_cache=False,
-              client_tickets=True, identity="ticket", psk_ke_modes=(), key_share=None, cli="ticket"),
-    Mechanism("tls12-session-id", "TLS 1.2 session ID", "a TLS 1.2 session ID", "1.2", _TLS12, tickets=False,
-              session_cache=True, client_tickets=False, identity="session_id", psk_ke_modes=(), key_share=None,
-              cli="session-id"),
-    Mechanism("tls13-psk-ke", "TLS 1.3 psk_ke", "a TLS 1.3 ticket", "1.3", _TLS13 + ":+PSK:-ECDHE-PSK:-DHE-PSK",
+    Mechanism(name="tls13-psk", label="TLS 1.3", credential="a TLS 1.3 ticket", tls="1.3", priority=_TLS13,
               tickets=True, session_cache=False, client_tickets=True, identity="psk_identity",
-              psk_ke_modes=("psk_ke",), key_share=False, cli="psk-ke"),
+              psk_ke_modes=("psk_dhe_ke", "psk_ke"), key_share=True, cli="ticket"),
+    Mechanism(name="tls12-ticket", label="TLS 1.2 ticket", credential="a TLS 1.2 ticket", tls="1.2", priority=_TLS12,
+              tickets=True, session_cache=False, client_tickets=True, identity="ticket", psk_ke_modes=(),
+              key_share=None, cli="ticket"),
+    Mechanism(name="tls12-session-id", label="TLS 1.2 session ID", credential="a TLS 1.2 session ID", tls="1.2",
+              priority=_TLS12, tickets=False, session_cache=True, client_tickets=False, identity="session_id",
+              psk_ke_modes=(), key_share=None, cli="session-id"),
+    Mechanism(name="tls13-psk-ke", label="TLS 1.3 psk_ke", credential="a TLS 1.3 ticket", tls="1.3",
+              priority=_TLS13 + ":+PSK:-ECDHE-PSK:-DHE-PSK", tickets=True, session_cache=False, client_tickets=True,
+              identity="psk_identity", psk_ke_modes=("psk_ke",), key_share=False, cli="psk-ke"),
 )}
 
 
