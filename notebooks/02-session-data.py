@@ -201,7 +201,7 @@ print(text_report(decoded))
 
 # %% [markdown]
 # Redacted by default, revealed on request. The same switch exists in every view
-# (`to_dict(show_secrets=True)`, `text_report(..., show_secrets=True)`, the inspector's toggle):
+# (`session_to_dict(decoded, show_secrets=True)`, `text_report(..., show_secrets=True)`, the inspector's toggle):
 
 # %%
 secret = decoded.tls13.resumption_master_secret

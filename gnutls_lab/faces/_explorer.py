@@ -40,8 +40,8 @@ class ExperimentExplorer(widgets.VBox):
         self._sweep = None  # (config, SweepResult) of the last sweep
         # wide enough for every option's label (the longest, "off: GnuTLS's own (3 × lifetime)", uncut)
         wide = dict(style={"description_width": "7em"}, layout=widgets.Layout(width="28em"))
-        self.mechanism = widgets.Dropdown(options=list(MECHANISMS), value=base.mechanism, description="mechanism",
-                                          **wide)
+        self.mechanism = widgets.Dropdown(options=[(m.label, name) for name, m in MECHANISMS.items()],
+                                          value=base.mechanism, description="mechanism", **wide)
         self.max_reuse = widgets.Dropdown(
             options=[("0: never resume", 0), ("1: single use (RFC 8446 C.4)", 1), ("2", 2), ("3", 3), ("5", 5),
                      ("unlimited", _UNLIMITED)],
@@ -84,7 +84,7 @@ class ExperimentExplorer(widgets.VBox):
 
     def _enable_compat_mode(self) -> None:
         """The compatibility mode is TLS 1.3's (RFC 8446 D.4): its checkbox is off-limits for TLS 1.2."""
-        self.compat_mode.disabled = MECHANISMS[self.mechanism.value][0] != "1.3"
+        self.compat_mode.disabled = MECHANISMS[self.mechanism.value].tls != "1.3"
 
     def config(self):
         """The :class:`~gnutls_lab.analysis.ExperimentConfig` the controls describe."""
@@ -128,7 +128,7 @@ def _compact_summary(result) -> str:
                     f"<td>{s['ticket_linkable_pair_fraction']:.0%}</td>"
                     f"<td>{s['max_tracking_seconds'] / divisor:.3g} {unit}</td></tr>")
     first = runs[0].summary()
-    compat = ("on" if first["compat_mode"] else "off") if MECHANISMS[first["mechanism"]][0] == "1.3" else "n/a"
+    compat = ("on" if first["compat_mode"] else "off") if MECHANISMS[first["mechanism"]].tls == "1.3" else "n/a"
     return (f"<p style='margin:2px 0'>{first['visits']} visits, {html.escape(first['mechanism'])}, "
             f"compat mode {compat}, lifetime {first['lifetime']} s</p>"
             "<table style='font-size:12px'><tr><th>k</th><th>resumed</th><th>pairs linked</th>"
