@@ -7,6 +7,7 @@ picks packages and guards the install is exercised without installing anything.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -31,11 +32,14 @@ def run_without(tmp_path, hidden: set, profile: str = "test"):
 def test_a_missing_scanner_is_named_and_the_install_would_be_guarded(tmp_path):
     before = Path(POLICY).read_bytes() if os.path.exists(POLICY) else None
     result = run_without(tmp_path, {"testssl"})
-    assert "installing testssl.sh" in result.stderr, result.stderr
+    # what else is missing depends on the machine (a GnuTLS 3.8 root filesystem has no real servers)
+    installing = re.search(r"system-packages: installing (.*)", result.stderr)
+    assert installing and "testssl.sh" in installing.group(1).split(), result.stderr
     if os.geteuid() == 0:
         assert result.returncode == 0, result.stderr
         assert "dry run" in result.stderr and "policy-rc.d exiting 101" in result.stderr
-        assert "-o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends testssl.sh" in result.stderr
+        assert f"-o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends {installing.group(1)}" \
+            in result.stderr
         assert "restore /usr/sbin/policy-rc.d" in result.stderr
     after = Path(POLICY).read_bytes() if os.path.exists(POLICY) else None
     assert before == after  # a dry run changes nothing

@@ -263,6 +263,8 @@ class RealServer:
         self.names = config.names
         self.starttls: str | None = None
         self.answers: str | None = "http"
+        # what the configuration asks of the kind is refused first, whether or not the server is installed
+        kinds.check_supported(kind, config)
         self.version = server_version(kind)
         self.expected: dict = {}
         self.start_timeout = start_timeout
