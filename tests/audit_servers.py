@@ -27,7 +27,7 @@ from types import SimpleNamespace
 from gnutls_lab import LabCertificate
 from gnutls_lab.network import ExternalServer, LabServer
 
-__all__ = ["start_server", "check_expected"]
+__all__ = ["start_server", "check_expected", "pair_served"]
 
 _BOTH = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
@@ -62,6 +62,27 @@ def _lab(config: dict):
         server.stop()
         thread.join(10)
         server.close()
+
+
+def pair_served(report, served: list) -> list:
+    """Each connection of ``report`` with the lab server's record of it, as (connection, record) pairs.
+
+    The audit connects one at a time (each connection is closed before the next one opens), so the server
+    accepted them in the audit's order and numbered them so (``ServedConnection.index``): the pairing is by
+    that order, never by the client's TCP port alone, which can come back within one audit (Linux reuses a
+    loopback port still in TIME_WAIT: ``net.ipv4.tcp_tw_reuse`` 2, its default). The port is a check: where
+    the client knows its port (a completed handshake), the record at the same place must name it.
+    """
+    served = sorted(served, key=lambda record: record.index)
+    assert len(served) == len(report.connections), \
+        f"the server recorded {len(served)} connections, the audit made {len(report.connections)}"
+    pairs = list(zip(report.connections, served))
+    for conn, record in pairs:
+        if conn.local_port is not None:
+            port = int(record.peer.rpartition(":")[2])
+            assert port == conn.local_port, (f"connection {conn.index} ({conn.probe}) came from port "
+                                             f"{conn.local_port}, the server's record {record.index} from {port}")
+    return pairs
 
 
 def _tracking_value(window) -> object:

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from audit_servers import check_expected, start_server
+from audit_servers import check_expected, pair_served, start_server
 from gnutls_lab.analysis import AuditReport
 from gnutls_lab.errors import UsageError
 from gnutls_lab.network import audit
@@ -107,11 +107,10 @@ def test_audit_verdict_matches_the_configuration(kind, config):
         check_expected(report, server.expected)
         assert report.findings()["verdict"]["summary"]
         assert all(p.connections for p in report.probes if p.status == "done")
-        if kind == "lab":  # the server's own records, connection by connection (by the client's port): resumed alike
-            served = {int(r.peer.rpartition(":")[2]): r for r in server.lab.wait_served(len(report.connections), 10)}
-            for conn in report.connections:
+        if kind == "lab":  # the server's own records, connection by connection (in order, ports checked)
+            for conn, record in pair_served(report, server.lab.wait_served(len(report.connections), 10)):
                 if not conn.error:
-                    assert served[conn.local_port].resumed == conn.resumed, (conn.index, conn.probe)
+                    assert record.resumed == conn.resumed, (conn.index, conn.probe, conn.note, record)
 
 
 def test_a_replay_the_audit_calls_accepted_delivered_the_early_data_twice():
