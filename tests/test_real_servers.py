@@ -388,13 +388,17 @@ def test_testssl_reports_the_expected_lifetime_hint(kind, name, keywords, tmp_pa
         tls13_tickets = bool(expected.get("tls13.tickets_per_handshake"))
         hint = expected.get("tls13.ticket_lifetime") if tls13_tickets else expected.get("tls12.lifetime_hint")
         runs = []
-        for _ in range(3):
+        for _ in range(5):
             runs.append(scan_with_testssl(server.host, server.port, server_name=server.names[0],
                                          starttls=server.starttls))
-            if not tls13_tickets or runs[-1]["lifetime_hint"] is not None:
-                break
             # testssl's s_client may close before a TLS 1.3 NewSessionTicket arrives (it comes after the
-            # handshake): then it says "no lifetime advertised". Another run reads it (docs/audit.md).
+            # handshake): then it says "no lifetime advertised". And on a loaded machine its resumption check
+            # sometimes says "check failed because of connect problem" (5 of 24 servers once, on 2 shared
+            # cores). Another run reads both (docs/audit.md); lighttpd mod_openssl's stateful TLS 1.3 tickets
+            # were missed three runs in a row once, so up to five.
+            raced = tls13_tickets and runs[-1]["lifetime_hint"] is None
+            if not raced and not runs[-1]["resumption_ticket"].startswith("check failed"):
+                break
         audited = audited_facts(server, config)
     hints = [run["lifetime_hint"] for run in runs]
     if expected["tls12.ticket_issued"] or tls13_tickets:
@@ -409,4 +413,5 @@ def test_testssl_reports_the_expected_lifetime_hint(kind, name, keywords, tmp_pa
     # under TLS 1.3 its `s_client -no_ticket` resumes with TLS 1.3 tickets, not TLS 1.2 session IDs (measured:
     # "supported" for s_server with tickets, "not supported" with -no_ticket, where a TLS 1.2 client resumes
     # by session ID in both)
+    assert not runs[-1]["resumption_ticket"].startswith("check failed"), runs  # five times: not testssl's flake
     assert (runs[-1]["resumption_ticket"] == "supported") == audited["resumes_newest"], (runs[-1], audited)
