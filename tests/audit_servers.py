@@ -27,7 +27,7 @@ from types import SimpleNamespace
 from gnutls_lab import LabCertificate
 from gnutls_lab.network import ExternalServer, LabServer
 
-__all__ = ["start_server", "check_expected"]
+__all__ = ["start_server", "check_expected", "pair_served", "check_key_timeline"]
 
 _BOTH = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
@@ -62,6 +62,55 @@ def _lab(config: dict):
         server.stop()
         thread.join(10)
         server.close()
+
+
+def pair_served(report, served: list) -> list:
+    """Each connection of ``report`` with the lab server's record of it, as (connection, record) pairs.
+
+    The audit connects one at a time (each connection is closed before the next one opens), so the server
+    accepted them in the audit's order and numbered them so (``ServedConnection.index``): the pairing is by
+    that order, never by the client's TCP port alone, which can come back within one audit (Linux reuses a
+    loopback port still in TIME_WAIT: ``net.ipv4.tcp_tw_reuse`` 2, its default). The port is a check: where
+    the client knows its port (a completed handshake), the record at the same place must name it. A replayed
+    0-RTT flight (``--replay``) is one more connection, right after the one it replays, not in the report's.
+    """
+    served = sorted(served, key=lambda record: record.index)
+    order = list(report.connections)
+    replay = report.replay or {}
+    if replay.get("attempted") and not str(replay.get("evidence", "")).startswith("could not send"):
+        # --replay: the first 0-RTT flight went out once more on a raw TCP connection, right after it
+        replayed = max(c.index for c in order if c.probe == "tls13-0rtt" and c.early_data_sent)
+        order.insert(replayed + 1, None)
+    assert len(served) == len(order), f"the server recorded {len(served)} connections, the audit made {len(order)}"
+    pairs = [(conn, record) for conn, record in zip(order, served) if conn is not None]
+    for conn, record in pairs:
+        if conn.local_port is not None:
+            port = int(record.peer.rpartition(":")[2])
+            assert port == conn.local_port, (f"connection {conn.index} ({conn.probe}) came from port "
+                                             f"{conn.local_port}, the server's record {record.index} from {port}")
+    return pairs
+
+
+def check_key_timeline(report, period: float, shared: bool) -> None:
+    """The key names of an audit longer than the server's key rotation ``period`` (seconds): more than one,
+    none seen for longer than the period (with 0.5 s for the audit's own clock), one after the other (a server
+    issues with its newest key only), and the same keys behind both server names when ``shared``."""
+    found = report.findings()
+    keys = found["key_names"]
+    span = keys["span_seconds"]
+    assert span > period, f"the audit's tickets span {span} s, not more than the {period} s rotation"
+    assert 2 <= keys["distinct"] <= span // period + 2, keys
+    assert keys["longest_seen_seconds"] <= period + 0.5, keys
+    rows = keys["names"]
+    for before, after in zip(rows, rows[1:]):
+        assert before["last_seen"] <= after["first_seen"], (before, after)  # no key comes back
+    assert keys["changed_at"] == [row["first_seen"] for row in rows[1:]]
+    assert keys["shared_across_names"] is shared, keys["by_server_name"]
+    summary = found["verdict"]["summary"]
+    changes = keys["distinct"] - 1
+    assert f"The ticket key changed {changes} time{'s' * (changes > 1)} during the audit" in summary, summary
+    if shared:
+        assert "the same key serves " + ", ".join(keys["by_server_name"]) in summary, summary
 
 
 def _tracking_value(window) -> object:

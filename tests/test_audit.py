@@ -14,10 +14,12 @@ import subprocess
 
 import pytest
 
-from audit_servers import check_expected, start_server
+import re
+
+from audit_servers import check_expected, check_key_timeline, pair_served, start_server
 from gnutls_lab.analysis import AuditReport
 from gnutls_lab.errors import UsageError
-from gnutls_lab.network import audit
+from gnutls_lab.network import LAB_NAMES, RealServerConfig, audit, start_real_server
 
 pytestmark = pytest.mark.peers
 
@@ -107,11 +109,10 @@ def test_audit_verdict_matches_the_configuration(kind, config):
         check_expected(report, server.expected)
         assert report.findings()["verdict"]["summary"]
         assert all(p.connections for p in report.probes if p.status == "done")
-        if kind == "lab":  # the server's own records, connection by connection (by the client's port): resumed alike
-            served = {int(r.peer.rpartition(":")[2]): r for r in server.lab.wait_served(len(report.connections), 10)}
-            for conn in report.connections:
+        if kind == "lab":  # the server's own records, connection by connection (in order, ports checked)
+            for conn, record in pair_served(report, server.lab.wait_served(len(report.connections), 10)):
                 if not conn.error:
-                    assert served[conn.local_port].resumed == conn.resumed, (conn.index, conn.probe)
+                    assert record.resumed == conn.resumed, (conn.index, conn.probe, conn.note, record)
 
 
 def test_a_replay_the_audit_calls_accepted_delivered_the_early_data_twice():
@@ -161,6 +162,18 @@ def test_short_lifetime_is_refused_after_it_expires():
         assert 6 <= row["refused_at"] < 8 and row["not_waited"] is None, row
     sources = {w["window"].policy.mechanism: w["lifetime_source"] for w in report.findings()["tracking"]}
     assert sources["tls12-ticket"].startswith("measured") and sources["tls13-psk"].startswith("announced")
+
+
+def test_key_timeline_across_a_rotation_and_two_names():
+    """libgnutls derives a new ticket key every 3 x the lifetime (lib/stek.c): with a 2 s lifetime, every 6 s,
+    as the server's expected facts say. An audit longer than that sees the key change, one key at a time, the
+    same keys behind both names (one master key for every name), and says so."""
+    with start_real_server("lab", RealServerConfig(lifetime=2, names=LAB_NAMES)) as server:
+        rotation = server.expected["key.rotation"].value
+        period = float(re.match(r"every (\d+) s", rotation).group(1))
+        assert period == 3 * 2, rotation
+        report = audit(server.host, server.port, server_names=server.names, max_wait=period + 2)
+        check_key_timeline(report, period, shared=server.expected["key.shared_across_names"].value)
 
 
 def test_starttls_smtp_against_the_lab_server():

@@ -45,7 +45,8 @@ def schema():
      ("--replay", "--sni", "a.example,b.example")),
     ("gnutls-serv", {"tls": "1.2", "args": ("--noticket",)}, ()),
     ("openssl", {"tls": "1.3", "args": ("-early_data",)}, ("--replay", "--tls", "1.3")),
-], ids=["lab-weak-0rtt-two-names", "gnutls-serv-session-ids", "openssl-stateful-0rtt"])
+    ("lab", {"tls": "NORMAL:-VERS-ALL:+VERS-TLS1.3", "options": {"starttls": "smtp"}}, ("--starttls", "smtp")),
+], ids=["lab-weak-0rtt-two-names", "gnutls-serv-session-ids", "openssl-stateful-0rtt", "lab-smtp"])
 def test_json_output_follows_the_published_schema(schema, kind, config, extra):
     with start_server(kind, config) as server:
         result = run(f"{server.host}:{server.port}", "--json", *extra)
@@ -54,7 +55,17 @@ def test_json_output_follows_the_published_schema(schema, kind, config, extra):
     jsonschema.validate(doc, schema)
     assert doc["probes"] and all(p["seconds"] >= 0 for p in doc["probes"])
     replayed = (doc["findings"]["zero_rtt"]["replay"] or {}).get("attempted")
-    assert sum(p["connections"] for p in doc["probes"]) == len(doc["connections"]) + (1 if replayed else 0)
+    greeted = doc["options"]["starttls"] == "smtp"  # the identify probe's plain SMTP connection (no TLS)
+    assert sum(p["connections"] for p in doc["probes"]) == len(doc["connections"]) + (1 if replayed else 0) \
+        + (1 if greeted else 0)
+    identify = [p for p in doc["probes"] if p["name"] == "identify"]
+    assert len(identify) == 1 and identify[0]["connections"] == 1, doc["probes"]
+    software = doc["software"]
+    if greeted:  # the lab server's greeting: "220 gnutls-lab ESMTP gnutls-lab (STARTTLS only)"
+        assert software == {"protocol": "smtp", "said": "gnutls-lab ESMTP gnutls-lab (STARTTLS only)",
+                            "product": None, "how": "SMTP greeting"}, software
+    else:
+        assert software["protocol"] == "http" and software["product"] is None, software
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
 
 

@@ -27,6 +27,7 @@ from gnutls_lab.network import (
     REAL_SERVERS,
     RealServerConfig,
     ServerMissing,
+    audit,
     start_real_server,
     write_ticket_key_file,
 )
@@ -324,41 +325,93 @@ SCANNED = [pytest.param(kind, name, keywords, id=f"{kind}-{name}", marks=[pytest
            for name, keywords in configurations(kind) if name in ("default", "tickets-off", "tickets-on")]
 
 
+def audited_facts(server, config) -> dict:
+    """``gnutls-lab audit`` (the API the CLI calls) against ``server``: the facts the scanners also measure.
+
+    ``session_id``: every TLS 1.2 session-ID resumption worked (sslyze counts k of 5 likewise); ``ticket``: a
+    TLS 1.2 ticket was issued and every offer of it resumed (sslyze's FULLY_SUPPORTED); ``hint``: the lifetime
+    hint of the TLS 1.3 tickets when there are any, else of the TLS 1.2 ticket (what testssl.sh prints);
+    ``resumes_newest``: resumption by ticket at the newest version (what testssl.sh's "Tickets" tries)."""
+    report = audit(server.host, server.port, server_names=server.names[:1], starttls=server.starttls,
+                   tls=config.tls, progress=False)
+    found = report.findings()
+    resumption, lifetime = found["resumption"], found["lifetime"]
+
+    def every(mechanism: str) -> bool:
+        row = resumption.get(mechanism)
+        return bool(row and row["attempts"] and row["resumed"] == row["attempts"])
+
+    tls13 = lifetime.get("TLS1.3") or {}
+    newest = "tls13-psk" if "1.3" in config.tls else "tls12-ticket"
+    return {"session_id": every("tls12-session-id"),
+            "ticket": bool(resumption.get("tls12-ticket", {}).get("issued")) and every("tls12-ticket"),
+            "hint": tls13.get("hint") if tls13.get("hint") is not None else (lifetime.get("TLS1.2") or {}).get("hint"),
+            "resumes_newest": bool(resumption.get(newest, {}).get("resumed")),
+            "report": report}
+
+
 @pytest.mark.parametrize("kind,name,keywords", SCANNED)
 def test_sslyze_agrees_with_the_expected_resumption(kind, name, keywords, tmp_path):
-    with start_real_server(kind, make_config(kind, keywords, tmp_path)) as server:
+    """sslyze, the configuration and ``gnutls-lab audit`` against the same server: session-ID resumption and
+    ticket resumption, fact by fact, with sslyze's one known disagreement stated."""
+    config = make_config(kind, keywords, tmp_path)
+    with start_real_server(kind, config) as server:
         found = sslyze_resumption(server.host, server.port, server_name=server.names[0], starttls=server.starttls)
+        audited = audited_facts(server, config)
         expected = {k: v.value for k, v in server.expected.items()}
     successes, attempts = found["session_id"]
+    assert audited["session_id"] == expected["tls12.session_id_resumes"], audited["report"].findings()["resumption"]
     if kind == "openssl" and expected["tls12.session_id_resumes"]:
         # sslyze closes each connection without close_notify, and s_server then drops the session from its
         # cache (an unclean shutdown makes an OpenSSL session non-resumable): 0 of n, where s_client, which
-        # closes cleanly, resumes (test_peers_confirm_what_the_configuration_implies)
+        # closes cleanly, resumes (test_peers_confirm_what_the_configuration_implies), and so does the audit,
+        # whose every connection ends with close_notify (its report's `sent` says so)
         assert attempts >= 1 and successes == 0, found
+        assert audited["session_id"] and any("close_notify" in line for line in audited["report"].sent)
     else:
         assert attempts >= 1 and (successes == attempts) == expected["tls12.session_id_resumes"], found
+        assert (successes == attempts) == audited["session_id"], (found, audited)
     ticket_ok = expected["tls12.ticket_issued"] and expected["tls12.ticket_resumes"]
     assert (found["ticket"] == "FULLY_SUPPORTED") == ticket_ok, found
+    assert (found["ticket"] == "FULLY_SUPPORTED") == audited["ticket"], (found, audited)
     if found["early_data"] is not None and "tls13.max_early_data" in expected:
         assert found["early_data"] == bool(expected["tls13.max_early_data"])
 
 
 @pytest.mark.parametrize("kind,name,keywords", SCANNED)
 def test_testssl_reports_the_expected_lifetime_hint(kind, name, keywords, tmp_path):
-    with start_real_server(kind, make_config(kind, keywords, tmp_path)) as server:
+    """testssl.sh, the configuration and ``gnutls-lab audit`` against the same server: the lifetime hint and
+    resumption by ticket, with testssl's known TLS 1.3 race stated."""
+    config = make_config(kind, keywords, tmp_path)
+    with start_real_server(kind, config) as server:
         expected = {k: v.value for k, v in server.expected.items()}
         tls13_tickets = bool(expected.get("tls13.tickets_per_handshake"))
         hint = expected.get("tls13.ticket_lifetime") if tls13_tickets else expected.get("tls12.lifetime_hint")
         runs = []
-        for _ in range(3):
+        for _ in range(5):
             runs.append(scan_with_testssl(server.host, server.port, server_name=server.names[0],
                                          starttls=server.starttls))
-            if not tls13_tickets or runs[-1]["lifetime_hint"] is not None:
-                break
             # testssl's s_client may close before a TLS 1.3 NewSessionTicket arrives (it comes after the
-            # handshake): then it says "no lifetime advertised". Another run reads it (docs/audit.md).
+            # handshake): then it says "no lifetime advertised". And on a loaded machine its resumption check
+            # sometimes says "check failed because of connect problem" (5 of 24 servers once, on 2 shared
+            # cores). Another run reads both (docs/audit.md); lighttpd mod_openssl's stateful TLS 1.3 tickets
+            # were missed three runs in a row once, so up to five.
+            raced = tls13_tickets and runs[-1]["lifetime_hint"] is None
+            if not raced and not runs[-1]["resumption_ticket"].startswith("check failed"):
+                break
+        audited = audited_facts(server, config)
     hints = [run["lifetime_hint"] for run in runs]
     if expected["tls12.ticket_issued"] or tls13_tickets:
         assert hints[-1] == hint and set(hints) <= {hint, None}, runs
     else:
         assert hints == [None], runs
+    # the audit reads the same hint from the same NewSessionTicket, and never misses it: the lab's client waits
+    # for TLS 1.3 tickets after the handshake (ticket_wait), which is where testssl's race loses them
+    assert audited["hint"] == hints[-1], (audited["hint"], runs)
+    # testssl's "Tickets" resumes at the newest version the server speaks (TLS 1.3 here when on: a PSK from
+    # a stateless or a stateful ticket), as the audit's tls13-psk probe does. Its "ID" line is not compared:
+    # under TLS 1.3 its `s_client -no_ticket` resumes with TLS 1.3 tickets, not TLS 1.2 session IDs (measured:
+    # "supported" for s_server with tickets, "not supported" with -no_ticket, where a TLS 1.2 client resumes
+    # by session ID in both)
+    assert not runs[-1]["resumption_ticket"].startswith("check failed"), runs  # five times: not testssl's flake
+    assert (runs[-1]["resumption_ticket"] == "supported") == audited["resumes_newest"], (runs[-1], audited)

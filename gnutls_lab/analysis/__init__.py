@@ -23,6 +23,7 @@ Modules (private; this face re-exports what users and the layers above use):
 """
 
 from ._audit import AuditConnection, AuditReport, ProbeRecord, judge_replay
+from ._audit_verdict import identify_software
 from ._decode import REDACTED, DecodedSession, Field, decode, is_secret, name_of
 from ._facts import (
     attempt_resumption,
@@ -101,6 +102,7 @@ __all__ = [
     "KnownSecret",
     "judge_replay",
     "tls13_ticket_psk",
+    "identify_software",
     "Secret",
     # the spy's log
     "analyse_spy_log",

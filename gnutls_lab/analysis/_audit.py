@@ -80,6 +80,7 @@ class AuditConnection:
     observed: Any = field(default=None, repr=False)
     wire: list = field(default_factory=list, repr=False)  # kept for the 0-RTT connection (the replay sends it)
     local_port: int | None = field(default=None, repr=False)  # the client's TCP port (a server's logs name it)
+    answer: bytes = field(default=b"", repr=False)  # what the server answered a request (the identify probe)
 
     def to_dict(self) -> dict:
         return {
@@ -137,6 +138,7 @@ class AuditReport:
     sent: list = field(default_factory=list)
     not_done: list = field(default_factory=list)
     replay: dict = field(default_factory=dict)  # the replay probe's raw evidence
+    software: dict | None = None  # what the server says it is (identify_software), None when not asked
     _findings: dict | None = field(default=None, repr=False)
 
     # -- facts ---------------------------------------------------------------------------------
@@ -157,6 +159,7 @@ class AuditReport:
             found["key_names"] = self._key_names(found["fingerprint"])
             found["zero_rtt"] = self._zero_rtt()
             found["tracking"] = self._tracking(found)
+            found["software"] = dict(self.software) if self.software else None
             from ._audit_verdict import verdict  # the words, kept apart from the facts
 
             found["verdict"] = verdict(self, found)
@@ -300,7 +303,12 @@ class AuditReport:
             sets = list(by_name.values())
             shared = bool(set.intersection(*sets))
         span = max(t.issued_at for t in self.tickets) - min(t.issued_at for t in self.tickets)
+        # the key timeline: when each new key name first showed, and the longest one name was seen for (a key
+        # rotated every P seconds is never seen for longer than P)
+        changes = [row["first_seen"] for row in rows[1:]]
+        longest = max(row["last_seen"] - row["first_seen"] for row in rows)
         return {"prefix_size": size, "names": rows, "distinct": len(rows), "span_seconds": round(span, 3),
+                "changed_at": changes, "longest_seen_seconds": round(longest, 3),
                 "by_server_name": {k: sorted(v) for k, v in by_name.items()}, "shared_across_names": shared,
                 "cross_name_resumption": self._cross_name(), "note": None}
 
@@ -371,6 +379,7 @@ class AuditReport:
             "probes": [p.to_dict() for p in self.probes],
             "connections": [c.to_dict() for c in self.connections],
             "tickets": [_ticket_dict(t) for t in self.tickets],
+            "software": found["software"],
             "sent": list(self.sent),
             "not_done": list(self.not_done),
         }

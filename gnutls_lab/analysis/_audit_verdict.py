@@ -16,7 +16,7 @@ The advice names the configuration knobs of the implementation family the ticket
 
 from __future__ import annotations
 
-__all__ = ["ADVICE", "verdict", "human_seconds"]
+__all__ = ["ADVICE", "SERVERS", "verdict", "human_seconds", "identify_software"]
 
 #: Layout family → knob → what to write. Sources: nginx ngx_http_ssl_module docs; Apache mod_ssl docs;
 #: HAProxy configuration manual; OpenSSL s_server(1); GnuTLS manual (gnutls-serv(1), the
@@ -31,6 +31,7 @@ ADVICE = {
         "zero_rtt": "without GNUTLS_ENABLE_EARLY_DATA no 0-RTT; with it, gnutls_anti_replay_enable with a store "
                     "shared by every process of the server",
         "per_name": "give each virtual host its own master key (one gnutls_session_ticket_enable_server key per name)",
+        "cache_off": "gnutls-serv --nodb; in an application, set no gnutls_db_set_retrieve_function (no cache)",
     },
     "openssl": {
         "server": "a server on OpenSSL's ticket layout (nginx, Apache mod_ssl, HAProxy, lighttpd mod_openssl, "
@@ -44,6 +45,8 @@ ADVICE = {
         "zero_rtt": "nginx: ssl_early_data off; HAProxy: drop allow-0rtt; OpenSSL: keep its anti-replay on "
                     "(never -no_anti_replay / SSL_OP_NO_ANTI_REPLAY)",
         "per_name": "nginx: a distinct ssl_session_ticket_key in each server block; HAProxy: tls-ticket-keys per bind",
+        "cache_off": "nginx: ssl_session_cache off; Apache: SSLSessionCache none; HAProxy: tune.ssl.cachesize 0; "
+                     "OpenSSL: SSL_SESS_CACHE_OFF (s_server -no_cache)",
     },
     "go": {
         "server": "a Go crypto/tls server (Caddy)",
@@ -53,6 +56,7 @@ ADVICE = {
                "feed it random keys",
         "zero_rtt": "Go servers do not accept 0-RTT",
         "per_name": "a separate tls.Config (and keys) per name",
+        "cache_off": "Go keeps no session-ID cache",
     },
 }
 ADVICE["go-legacy"] = ADVICE["go"]
@@ -63,6 +67,80 @@ ADVICE["wolfssl"] = ADVICE["mbedtls"] = {
     "key": "lighttpd: ssl.stek-file with random bytes, replaced regularly",
     "zero_rtt": "leave early data off",
     "per_name": "a separate ticket key per name",
+    "cache_off": "turn the TLS session cache off",
+}
+
+#: Recognised server → knob → the directive to write, in that server's own configuration language, and
+#: ``directives``: the name of each directive (``tests/test_audit_real_servers.py`` checks that each one is
+#: the directive the harness writes into that server's configuration to get that behaviour). A server is
+#: recognised by what it says of itself (the HTTP ``Server`` header, the SMTP greeting: ``identify_software``).
+#: Sources: nginx ngx_http_ssl_module; Apache mod_ssl; lighttpd Docs_SSL and mod_*.c; Caddy JSON config
+#: apps/tls/session_tickets; Exim spec 43.17; HAProxy configuration.txt (no Server header of its own: its
+#: directives are in the OpenSSL family's advice).
+SERVERS = {
+    "nginx": {
+        "server": "nginx",
+        "tickets_off": "write `ssl_session_tickets off;` in the server (or http) block and reload",
+        "lifetime": "set `ssl_session_timeout` to the shortest time you accept (default 5m; it is the lifetime of "
+                    "both the session cache and the tickets)",
+        "cache_off": "`ssl_session_cache off;` (or no ssl_session_cache at all, the default)",
+        "key": "`ssl_session_ticket_key /etc/nginx/ticket.key;` with 80 random bytes (`openssl rand 80`), replaced "
+               "and reloaded (`nginx -s reload`) regularly, the previous file listed after it",
+        "zero_rtt": "`ssl_early_data off;` (the default); with it on, pass `$ssl_early_data` to the application and "
+                    "refuse unsafe requests in early data (HTTP 425)",
+        "per_name": "a different `ssl_session_ticket_key` file in each `server` block",
+        "directives": {"tickets_off": "ssl_session_tickets", "lifetime": "ssl_session_timeout",
+                       "key": "ssl_session_ticket_key", "zero_rtt": "ssl_early_data", "cache_off": "ssl_session_cache"},
+    },
+    "apache": {
+        "server": "Apache httpd (mod_ssl)",
+        "tickets_off": "write `SSLSessionTickets off` (server config or <VirtualHost>) and restart",
+        "lifetime": "set `SSLSessionCacheTimeout` to the shortest time you accept (default 300 s; the lifetime of "
+                    "the session cache and of the tickets)",
+        "cache_off": "`SSLSessionCache none`",
+        "key": "`SSLSessionTicketKeyFile /etc/apache2/ticket.key` with 48 random bytes, replaced with a restart "
+               "regularly (mod_ssl reads it only at start)",
+        "zero_rtt": "mod_ssl accepts no 0-RTT",
+        "per_name": "a different `SSLSessionTicketKeyFile` in each <VirtualHost>",
+        "directives": {"tickets_off": "SSLSessionTickets", "lifetime": "SSLSessionCacheTimeout",
+                       "key": "SSLSessionTicketKeyFile", "cache_off": "SSLSessionCache"},
+    },
+    "lighttpd": {
+        "server": "lighttpd",
+        "tickets_off": "`ssl.openssl.ssl-conf-cmd = (\"Options\" => \"-SessionTicket\")` (every TLS module reads "
+                       "it; with mod_wolfssl it turns off TLS 1.2 tickets only, TLS 1.3 tickets stay on)",
+        "lifetime": "lighttpd has no setting for it: the TLS library's own (OpenSSL 7200 s, GnuTLS 21600 s, wolfSSL "
+                    "300 s, Mbed TLS 43200 s); turn tickets off instead",
+        "key": "`ssl.stek-file = \"/etc/lighttpd/stek\"` rewritten with random keys by a timer (lighttpd re-reads "
+               "it within 64 s); without it lighttpd makes its own key every 8 h",
+        "zero_rtt": "lighttpd enables no 0-RTT",
+        "cache_off": "leave `\"ssl.session-cache\"` out of `server.feature-flags` (off by default)",
+        "per_name": "lighttpd has one ticket key for every name (`ssl.stek-file` is global): separate lighttpd "
+                    "instances for names that must not be linked",
+        "directives": {"tickets_off": "ssl.openssl.ssl-conf-cmd", "key": "ssl.stek-file",
+                       "cache_off": "ssl.session-cache"},
+    },
+    "caddy": {
+        "server": "Caddy",
+        "tickets_off": "`\"session_tickets\": {\"disabled\": true}` in the JSON configuration's tls app "
+                       "(apps.tls.session_tickets)",
+        "lifetime": "Go fixes it (TLS 1.3 tickets: 7 days); turn tickets off to shorten it",
+        "key": "`\"session_tickets\": {\"rotation_interval\": \"1h\", \"max_keys\": 2}` (default 12h and 4)",
+        "zero_rtt": "Go servers accept no 0-RTT",
+        "cache_off": "Go keeps no session-ID cache",
+        "per_name": "one ticket key set serves every name of a Caddy instance: separate instances",
+        "directives": {"tickets_off": "session_tickets", "key": "rotation_interval"},
+    },
+    "exim": {
+        "server": "Exim",
+        "tickets_off": "unset `tls_resumption_hosts` (the default: no resumption), or list fewer hosts in it",
+        "lifetime": "Exim fixes it (2 h with GnuTLS); narrow `tls_resumption_hosts` instead",
+        "key": "Exim makes and rotates its own keys",
+        "zero_rtt": "Exim accepts no 0-RTT",
+        "cache_off": "Exim keeps no session-ID cache",
+        "per_name": "one Exim process has one ticket key for all its names",
+        "directives": {"tickets_off": "tls_resumption_hosts"},
+    },
 }
 
 _GENERIC = {
@@ -72,6 +150,7 @@ _GENERIC = {
     "key": "use random ticket keys and replace them regularly",
     "zero_rtt": "turn 0-RTT off, or keep a replay cache shared by every server process",
     "per_name": "use a separate ticket key per server name",
+    "cache_off": "turn the TLS session(-ID) cache off",
 }
 
 
@@ -98,7 +177,9 @@ def verdict(report, found: dict) -> dict:
     sentences: list[str] = []
     layout = found["fingerprint"].best
     family = layout.layout if layout is not None else None
-    knobs = ADVICE.get(family, _GENERIC)
+    software = found.get("software") or {}
+    product = software.get("product")
+    knobs = SERVERS[product] if product in SERVERS else ADVICE.get(family, _GENERIC)
 
     resumption = found["resumption"]
     resumes = {m: r for m, r in resumption.items() if r["resumed"]}
@@ -147,13 +228,17 @@ def verdict(report, found: dict) -> dict:
         sentences.append("A TLS 1.3 client that uses each ticket once is not linked by its tickets.")
     if unbounded or any(w.seconds > 86400 for w in windows):
         risks.append("medium")
+    if any(w.policy.mechanism == "tls12-session-id" and w.unbounded and w.client == "keeps" for w in windows):
+        advice.append("a TLS 1.2 session ID is shown in clear on every resumption, and when it expires the refused ID "
+                      "and the new one cross the wire together, so it chains a client's visits whatever its lifetime: "
+                      f"{knobs['cache_off']} (or serve TLS 1.3 only)")
     if any(w.policy.mechanism == "tls12-ticket" and w.unbounded for w in windows):
         advice.append(f"TLS 1.2 tickets cross the wire in clear and chain a client's visits: {knobs['tickets_off']} "
                       "(or serve TLS 1.3 only)")
     long13 = by_mechanism.get("tls13-psk", {}).get("keeps")
     if long13 is not None and long13.seconds > 3600:
         advice.append(f"a ticket lives {human_seconds(long13.policy.lifetime)}: a client that keeps one is linked that "
-                      f"long; shorten it: {knobs['lifetime']}")
+                      f"long ({knobs['lifetime']})")
 
     # -- lifetimes -----------------------------------------------------------------------------------
     for protocol, row in found["lifetime"].items():
@@ -200,7 +285,11 @@ def verdict(report, found: dict) -> dict:
         if keys["distinct"] == 1:
             key_text = f"The ticket key did not change during the audit ({span}; a daily rotation cannot show in that time)"
         else:
-            key_text = f"The tickets carried {keys['distinct']} key names over {span}"
+            longest = keys["longest_seen_seconds"]
+            key_text = (f"The ticket key changed {keys['distinct'] - 1} time{'s' * (keys['distinct'] > 2)} during the "
+                        f"audit ({span}, at {', '.join(f'{t:.1f}' for t in keys['changed_at'])} s; no key name was "
+                        f"seen for longer than {human_seconds(longest) if longest >= 1 else f'{longest:.2f} s'}, so it rotates "
+                        "at least that often)")
         if keys["shared_across_names"]:
             names_text = ", ".join(n or "(no SNI)" for n in keys["by_server_name"])
             key_text += f"; the same key serves {names_text}, so a ticket links a client across them"
@@ -272,11 +361,23 @@ def verdict(report, found: dict) -> dict:
     elif zero["max_early_data_size"] == 0:
         evidence.append("0-RTT: no ticket allows early data")
 
+    if software.get("said"):
+        evidence.append(f"server software: it says '{software['said']}' ({software['how']})"
+                        + (f": the advice names {knobs['server']}'s own directives" if product else
+                           ": not one the audit has directives for"))
+    elif software:
+        evidence.append(f"server software: not recognised ({software['how']})")
+
     risk = "high" if "high" in risks else "medium" if "medium" in risks else "low"
     recognised = None
-    if layout is not None:
-        recognised = {"family": family, "server": knobs["server"], "confidence": layout.confidence}
-        if advice:
+    if layout is not None or product:
+        recognised = {"family": family, "server": knobs["server"],
+                      "confidence": layout.confidence if layout is not None else None,
+                      "product": product, "said": software.get("said")}
+        if advice and product:
+            advice.append(f"(advice for {knobs['server']}: its {software['how']} says '{software['said']}'"
+                          + (f"; its tickets have the {family} layout, {layout.confidence})" if layout else ")"))
+        elif advice:
             advice.append(f"(advice for {knobs['server']}, recognised from the ticket layout, {layout.confidence})")
     worst = max(windows, key=lambda w: (w.unbounded, w.seconds), default=None)
     return {
@@ -310,3 +411,40 @@ def _weak_labels() -> list:
     from ._ticket_audit import WEAK_KEYS
 
     return [label for label, _ in WEAK_KEYS]
+
+
+#: What a server's own words say it is: (pattern in the Server header or SMTP greeting, SERVERS key).
+_SOFTWARE = (("nginx", "nginx"), ("apache", "apache"), ("lighttpd", "lighttpd"), ("caddy", "caddy"),
+             ("exim", "exim"))
+
+
+def identify_software(protocol: str, answer: bytes) -> dict:
+    """What a server says it is: ``protocol`` ``"http"`` (``answer``: the start of its answer to a ``HEAD``
+    request) or ``"smtp"`` (its greeting). ``{"protocol", "said", "product", "how"}``: ``said`` the words it
+    used (the ``Server`` header's value, the greeting's text; None), ``product`` a :data:`SERVERS` key or None.
+    A server that says nothing of itself, or echoes the request back, is not recognised."""
+    text = bytes(answer[:16384]).decode("latin-1")
+    said, how = None, "no answer"
+    if protocol == "smtp":
+        line = text.split("\r\n", 1)[0].strip()
+        if line.startswith("220"):
+            said, how = line[3:].lstrip(" -")[:200], "SMTP greeting"
+        elif line:
+            how = "not an SMTP greeting"
+    elif text.startswith(("HEAD ", "GET ")):
+        how = "the server echoed the request back (an echo server)"
+    elif text.startswith("HTTP/"):
+        how = "no Server header in its HTTP answer"
+        head = text.split("\r\n\r\n", 1)[0]
+        for line in head.split("\r\n")[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "server":
+                said, how = value.strip()[:200], "Server header"
+                break
+    elif text:
+        how = "an answer that is not HTTP"
+    product = None
+    if said:
+        lowered = said.lower()
+        product = next((key for word, key in _SOFTWARE if word in lowered), None)
+    return {"protocol": protocol, "said": said, "product": product, "how": how}

@@ -34,8 +34,8 @@ def audit_text(report, show_secrets: bool = False) -> str:
     if verdict["tracking"]:
         worst = verdict["tracking"]
         thing = "session" if worst["mechanism"] == "tls12-session-id" else "ticket"
-        lines.append(f"  Longest tracking window: {worst['text']} ({worst['mechanism']}, a client that "
-                     f"{'keeps its ' + thing if worst['client'] == 'keeps' else 'uses each ' + thing + ' once'}).")
+        lines += _wrap(f"Longest tracking window: {worst['text']} ({worst['mechanism']}, a client that "
+                       f"{'keeps its ' + thing if worst['client'] == 'keeps' else 'uses each ' + thing + ' once'}).")
     lines += ["", "Evidence"] + _bullets(verdict["evidence"])
     if verdict["advice"]:
         lines += ["", "What to change"] + _bullets(verdict["advice"])

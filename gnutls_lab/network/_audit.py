@@ -40,6 +40,7 @@ from ..analysis import (
     ProbeRecord,
     Secret,
     decode,
+    identify_software,
     judge_replay,
     observe_connection,
     tls13_ticket_psk,
@@ -148,7 +149,7 @@ class _Run:
     # -- one connection ----------------------------------------------------------------------------
     def connect(self, probe: str, tls: str, *, resume: _Held | None = None, name_index: int = 0,
                 no_tickets: bool = False, priority: str | None = None, early_data: bytes | None = None,
-                note: str = "") -> tuple[AuditConnection, _Held | None]:
+                note: str = "", request: bytes | None = None) -> tuple[AuditConnection, _Held | None]:
         """One connection of ``probe``; its record, and the session data it left (None if none)."""
         if self.stopped:
             raise _CapReached
@@ -178,6 +179,8 @@ class _Run:
                          keylog=self.pcap is not None, no_tickets=no_tickets, early_data=early_data,
                          starttls=self.starttls) as remote:
                 held = self._record(conn, remote, tls, no_tickets)
+                if request is not None:
+                    conn.answer = _ask(remote, request)
                 if early_data is not None:
                     conn.early_data_sent = len(early_data)
                     conn.early_data_accepted = remote.early_data_accepted
@@ -300,7 +303,7 @@ def _is_name(host: str) -> bool:
 def _planned(tls, tries, max_wait, replay, names) -> int:
     ages = len(_ages(max_wait))
     per = {"1.3": 1 + tries + 2 + ages + 2 + (1 if replay else 0), "1.2": 1 + tries + tries + 2 * ages}
-    return sum(per[v] + 2 * (names - 1) for v in tls)
+    return sum(per[v] + 2 * (names - 1) for v in tls) + 1  # + the identify probe
 
 
 def _progress_bar(progress, total: int):
@@ -468,6 +471,71 @@ def _send_raw(run: _Run, flight: bytes, quiet: float = 0.5, limit: float = 3.0) 
     return b"".join(chunks)
 
 
+def _ask(remote, request: bytes, limit: float = 1.0) -> bytes:
+    """Send ``request`` on an established connection; what came back within ``limit`` seconds (up to the end
+    of an HTTP header, a close, or 16 KiB). A server that does not answer costs ``limit``."""
+    remote.client.send(request)
+    deadline = time.monotonic() + limit
+    answer = b""
+    while time.monotonic() < deadline and b"\r\n\r\n" not in answer and len(answer) < 16384:
+        try:
+            data = remote.client.recv()
+        except GnuTLSLabError:
+            break
+        if data == b"":
+            break
+        answer += data or b""
+    return answer
+
+
+def _smtp_greeting(run: _Run, limit: float = 3.0) -> bytes:
+    """An SMTP server's greeting on a plain TCP connection, closed with QUIT (no TLS)."""
+    run.pacer.take()
+    record = run.probe("identify")
+    record.connections += 1
+    started = time.monotonic()
+    family = socket.AF_INET6 if ":" in run.address else socket.AF_INET
+    data = b""
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.settimeout(limit)
+            sock.connect((run.address, run.port))
+            while b"\r\n" not in data and len(data) < 4096:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            sock.sendall(b"QUIT\r\n")
+            linger_close(sock, 0.1)
+    except OSError:
+        pass
+    record.seconds += time.monotonic() - started
+    if run.bar is not None:
+        run.bar.update(1)
+    return data
+
+
+def _probe_software(run: _Run) -> None:
+    """What the server says it is, so that the advice can name its own directives: the SMTP greeting, or the
+    ``Server`` header of its answer to one ``HEAD / HTTP/1.0`` request on a full handshake."""
+    if run.starttls == "smtp":
+        run.report.software = identify_software("smtp", _smtp_greeting(run))
+        run.report.sent.append("one plain SMTP connection for the server's greeting, closed with QUIT")
+        return
+    if run.starttls is not None:
+        return
+    version = next((v for v in run.tls if run.report.protocols.get(_PROTOCOL[v])), None)
+    if version is None:
+        return
+    name = run.names[0] or run.host
+    request = (f"HEAD / HTTP/1.0\r\nHost: {name}\r\nUser-Agent: gnutls-lab-audit ({_UA_NOTE})\r\n"
+               "\r\n").encode("ascii", "replace")
+    conn, _ = run.connect("identify", version, note="HEAD / HTTP/1.0: what the server says it is", request=request)
+    run.report.software = identify_software("http", b"" if conn.error else conn.answer)
+    run.report.sent.append(f"one {request.decode().splitlines()[0]!r} request with a User-Agent naming "
+                           "gnutls-lab-audit, for the Server header")
+
+
 def _probe_lifetimes(run: _Run, aging: list) -> None:
     """Offer each aging ticket once it is old enough, in time order; a refusal (or a client that no longer
     offers it) ends its series."""
@@ -563,6 +631,7 @@ def _run_probes(run: _Run) -> None:
         run.report.not_done.append("key sharing across server names: not probed (give two names: --sni a,b)")
     if "1.3" in usable:
         _probe_zero_rtt(run, usable["1.3"])
+    _probe_software(run)
     _probe_lifetimes(run, aging)
 
 
@@ -581,5 +650,5 @@ def _sent_note(run: _Run) -> str:
     smtp = " after an SMTP EHLO/STARTTLS exchange each," if run.starttls else ""
     return (f"gnutls-lab audit (GnuTLS {run.report.gnutls_version} client) made {len(run.report.connections)} "
             f"TLS connections ({versions} ClientHellos, SNI: {names}),{smtp} each closed after the handshake with "
-            f"close_notify; no other application data"
+            f"close_notify; no other application data than said below"
             + (f"; at most {run.pacer.rate:g} connections per second" if run.pacer.rate else ""))
