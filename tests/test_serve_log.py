@@ -22,7 +22,7 @@ import pytest
 
 from gnutls_lab.errors import GnuTLSLabError
 from gnutls_lab.network import connect
-from test_server import ServeProcess
+from test_server import serve  # noqa: F401  (the fixture that starts and stops `gnutls-lab serve`)
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(180)]
 
@@ -129,20 +129,6 @@ def test_log_on_a_full_filesystem_stops_the_server_and_keeps_whole_lines(tmp_pat
 
 
 # --- what the lines say a client offered -----------------------------------------------------------
-
-
-@pytest.fixture
-def serve(tmp_path):
-    started = []
-
-    def start(*args: str) -> ServeProcess:
-        process = ServeProcess(tmp_path, *args)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 def test_a_fresh_session_id_is_not_called_a_resumption_attempt(serve, tmp_path):

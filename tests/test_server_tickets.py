@@ -25,7 +25,7 @@ from gnutls_lab.analysis import decode
 from gnutls_lab.errors import GnuTLSLabError
 from gnutls_lab.network import connect
 from gnutls_lab.network import LabServer
-from test_server import ServeProcess
+from test_server import ServeProcess, serve  # noqa: F401  (serve: the fixture that starts and stops them)
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(300)]
 
@@ -202,20 +202,6 @@ def test_handshake_command_orders_new_session_tickets_as_on_the_wire():
     names = _names(json.loads(result.stdout)["connections"][0]["messages"])
     # The server sent both tickets with its Finished, before the client's Finished was on the wire.
     assert names[-3:] == ["server:NEW SESSION TICKET", "server:NEW SESSION TICKET", "client:FINISHED"]
-
-
-@pytest.fixture
-def serve(tmp_path):
-    started = []
-
-    def start(*args: str) -> ServeProcess:
-        process = ServeProcess(tmp_path, *args)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 @pytest.mark.parametrize("kind, extra, after", [
