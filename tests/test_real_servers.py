@@ -394,24 +394,31 @@ def test_testssl_reports_the_expected_lifetime_hint(kind, name, keywords, tmp_pa
             # testssl's s_client may close before a TLS 1.3 NewSessionTicket arrives (it comes after the
             # handshake): then it says "no lifetime advertised". And on a loaded machine its resumption check
             # sometimes says "check failed because of connect problem" (5 of 24 servers once, on 2 shared
-            # cores). Another run reads both (docs/audit.md); lighttpd mod_openssl's stateful TLS 1.3 tickets
-            # were missed three runs in a row once, so up to five.
-            raced = tls13_tickets and runs[-1]["lifetime_hint"] is None
-            if not raced and not runs[-1]["resumption_ticket"].startswith("check failed"):
+            # cores). Another run may read both (docs/servers.md): up to five runs, until one has read the
+            # hint (where there is one) and one has a resumption verdict.
+            read_hint = not tls13_tickets or any(run["lifetime_hint"] is not None for run in runs)
+            if read_hint and any(not run["resumption_ticket"].startswith("check failed") for run in runs):
                 break
         audited = audited_facts(server, config)
-    hints = [run["lifetime_hint"] for run in runs]
-    if expected["tls12.ticket_issued"] or tls13_tickets:
-        assert hints[-1] == hint and set(hints) <= {hint, None}, runs
+    seen = {run["lifetime_hint"] for run in runs} - {None}
+    assert seen <= {hint}, runs  # whatever testssl reads is the server's value, never another
+    if tls13_tickets and not seen:
+        # the race, every run: lighttpd mod_openssl's stateful TLS 1.3 tickets were missed five runs in a row
+        # (2 shared cores), s_server's in two runs of three. testssl then says there is no lifetime at all:
+        assert all(run["ticket_finding"].startswith("no") for run in runs), runs
+    elif expected["tls12.ticket_issued"] or tls13_tickets:
+        assert seen == {hint}, runs
     else:
-        assert hints == [None], runs
-    # the audit reads the same hint from the same NewSessionTicket, and never misses it: the lab's client waits
+        assert not seen, runs
+    # the audit reads the hint from the same NewSessionTicket, and never misses it: the lab's client waits
     # for TLS 1.3 tickets after the handshake (ticket_wait), which is where testssl's race loses them
-    assert audited["hint"] == hints[-1], (audited["hint"], runs)
+    assert audited["hint"] == (hint if expected["tls12.ticket_issued"] or tls13_tickets else None), \
+        (audited["hint"], runs)
     # testssl's "Tickets" resumes at the newest version the server speaks (TLS 1.3 here when on: a PSK from
     # a stateless or a stateful ticket), as the audit's tls13-psk probe does. Its "ID" line is not compared:
     # under TLS 1.3 its `s_client -no_ticket` resumes with TLS 1.3 tickets, not TLS 1.2 session IDs (measured:
     # "supported" for s_server with tickets, "not supported" with -no_ticket, where a TLS 1.2 client resumes
     # by session ID in both)
-    assert not runs[-1]["resumption_ticket"].startswith("check failed"), runs  # five times: not testssl's flake
-    assert (runs[-1]["resumption_ticket"] == "supported") == audited["resumes_newest"], (runs[-1], audited)
+    verdicts = [run["resumption_ticket"] for run in runs if not run["resumption_ticket"].startswith("check failed")]
+    assert verdicts, runs  # five runs, each "check failed": not testssl's occasional flake
+    assert (verdicts[-1] == "supported") == audited["resumes_newest"], (verdicts, audited)
