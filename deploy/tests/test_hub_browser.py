@@ -58,12 +58,17 @@ def _open_and_run_first_cell(page, name: str) -> str:
     page.wait_for_timeout(1500)
     dirty = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.model.dirty")
     assert not dirty, f"{name} shows as modified right after it opened"
-    page.evaluate("async () => { const w = window.jupyterapp.shell.currentWidget; w.content.activeCellIndex = 0;"
-                  " await window.jupyterapp.commands.execute('notebook:run-cell'); }")
+    # the first code cell (a notebook opens with its title, then the environment check: STYLE.md)
+    first = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets"
+                          ".findIndex(c => c.model.type === 'code')")
+    assert first >= 0, f"{name} has no code cell"
+    page.evaluate("async index => { const w = window.jupyterapp.shell.currentWidget; w.content.activeCellIndex = index;"
+                  " await window.jupyterapp.commands.execute('notebook:run-cell'); }", first)
     page.wait_for_function(
-        "() => { const c = window.jupyterapp.shell.currentWidget.content.widgets[0];"
-        " return c.model.executionCount !== null && c.model.outputs.length > 0; }", timeout=120_000)
-    outputs = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets[0].model.outputs.toJSON()")
+        "index => { const c = window.jupyterapp.shell.currentWidget.content.widgets[index];"
+        " return c.model.executionCount !== null && c.model.outputs.length > 0; }", arg=first, timeout=120_000)
+    outputs = page.evaluate("index => window.jupyterapp.shell.currentWidget.content.widgets[index].model.outputs"
+                            ".toJSON()", first)
     assert not [o for o in outputs if o["output_type"] == "error"], outputs
     return json.dumps(outputs)
 
