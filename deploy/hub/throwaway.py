@@ -145,6 +145,12 @@ class ThrowawayHub:
         return self
 
     def stop(self) -> None:
+        hub = None
+        if self.via_make:  # the JupyterHub that make runs: make may end before it does
+            try:
+                hub = int((self.state / "jupyterhub.pid").read_text())
+            except (OSError, ValueError):
+                pass
         if self.process is not None and self.process.poll() is None:
             if self.via_make:  # make and the JupyterHub it runs: the group started here
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -155,6 +161,13 @@ class ThrowawayHub:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        if hub is not None and _is_jupyterhub(hub):  # seen: a hub left listening after make had gone
+            os.kill(hub, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while _is_jupyterhub(hub) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if _is_jupyterhub(hub):
+                os.kill(hub, signal.SIGKILL)
         try:  # a proxy left behind by a hub that was killed (only if that pid is still the proxy)
             proxy = int((self.state / "proxy.pid").read_text())
             if b"configurable-http-proxy" in pathlib.Path(f"/proc/{proxy}/cmdline").read_bytes():
@@ -167,3 +180,14 @@ class ThrowawayHub:
         self.stop()
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _is_jupyterhub(pid: int) -> bool:
+    """``pid`` is a running JupyterHub (not a zombie, not a pid reused by another program)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return False
+        return b"jupyterhub" in pathlib.Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, IndexError):
+        return False
