@@ -177,7 +177,7 @@ def unsupported_reason(kind: str, config) -> str | None:
     return None
 
 
-def check_supported(kind: str, config, version: str = "") -> None:
+def check_supported(kind: str, config) -> None:
     reason = unsupported_reason(kind, config)
     if reason:
         raise UnsupportedConfig(reason)
@@ -279,7 +279,7 @@ def _openssl(ctx: Context) -> Launch:
         # With -no_ticket OpenSSL still sends TLS 1.3 tickets: stateful ones, naming a cache entry.
         resumes = tickets or cache
         expected.update({
-            "tls13.tickets_per_handshake": E(2 if resumes else 2, "SSL_CTX_set_num_tickets(3): 2 by default; "
+            "tls13.tickets_per_handshake": E(2, "SSL_CTX_set_num_tickets(3): 2 by default; "
                                              "SSL_OP_NO_TICKET makes them stateful, not absent"),
             "tls13.ticket_lifetime": E(7200, timeout),
             "tls13.resumes": E(resumes, f"{man}: -no_ticket (stateful tickets need the cache, -no_cache)"),

@@ -276,7 +276,7 @@ class RealServer:
     # -- starting
     def start(self) -> RealServer:
         builder = kinds.BUILDERS[self.kind]
-        kinds.check_supported(self.kind, self.config, self.version)
+        kinds.check_supported(self.kind, self.config)  # again: a key file may have gone since
         for attempt in range(3):  # a port free when chosen can be taken before the server binds it
             self.folder = tempfile.mkdtemp(prefix=f"gnutls-lab-{self.kind}-")
             os.chmod(self.folder, 0o711)  # servers that drop privileges (nginx, Apache, Exim) reach their files
