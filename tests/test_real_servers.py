@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import time
 
 import psutil
@@ -387,19 +388,33 @@ def test_testssl_reports_the_expected_lifetime_hint(kind, name, keywords, tmp_pa
         expected = {k: v.value for k, v in server.expected.items()}
         tls13_tickets = bool(expected.get("tls13.tickets_per_handshake"))
         hint = expected.get("tls13.ticket_lifetime") if tls13_tickets else expected.get("tls12.lifetime_hint")
+        audited = audited_facts(server, config)
+        # testssl's s_client may close before a TLS 1.3 NewSessionTicket arrives (it comes after the handshake,
+        # and testssl's s_client reads its standard input from /dev/null). Losing it in the first connection,
+        # testssl says "no lifetime advertised" and skips the ticket check ("not supported"); losing it in the
+        # resumption check's own first connection, it has nothing to resume with ("not supported" again). So
+        # under TLS 1.3 a "not supported" can be the race, a "supported" cannot. And on a loaded machine the
+        # check sometimes says "check failed because of connect problem" (5 of 24 servers once, on 2 shared
+        # cores). Up to five runs, until one has read the hint (where there is one) and the verdict is settled:
+        # "supported" where the audit resumed with a TLS 1.3 ticket, any verdict elsewhere (docs/servers.md).
+        race = tls13_tickets and audited["resumes_newest"]
         runs = []
         for _ in range(5):
             runs.append(scan_with_testssl(server.host, server.port, server_name=server.names[0],
                                          starttls=server.starttls))
-            # testssl's s_client may close before a TLS 1.3 NewSessionTicket arrives (it comes after the
-            # handshake): then it says "no lifetime advertised". And on a loaded machine its resumption check
-            # sometimes says "check failed because of connect problem" (5 of 24 servers once, on 2 shared
-            # cores). Another run may read both (docs/servers.md): up to five runs, until one has read the
-            # hint (where there is one) and one has a resumption verdict.
             read_hint = not tls13_tickets or any(run["lifetime_hint"] is not None for run in runs)
-            if read_hint and any(not run["resumption_ticket"].startswith("check failed") for run in runs):
+            verdicts = [run["resumption_ticket"] for run in runs
+                        if not run["resumption_ticket"].startswith("check failed")]
+            if read_hint and ("supported" in verdicts if race else verdicts):
                 break
-        audited = audited_facts(server, config)
+        if race and "supported" not in verdicts:
+            # the race in every run: an s_client that waits for the tickets (-ign_eof and a request the server
+            # answers) resumes, so testssl's "not supported" is its early close, not the server
+            with tempfile.TemporaryDirectory(prefix="testssl-race-") as scratch:
+                saved = os.path.join(scratch, "session.pem")
+                first = openssl_visit(server, "1.3", save_to=saved)
+                assert first.tickets, first.output[-1500:]
+                assert openssl_visit(server, "1.3", resume_from=saved).resumed, (runs, audited)
     seen = {run["lifetime_hint"] for run in runs} - {None}
     assert seen <= {hint}, runs  # whatever testssl reads is the server's value, never another
     if tls13_tickets and not seen:
@@ -419,6 +434,10 @@ def test_testssl_reports_the_expected_lifetime_hint(kind, name, keywords, tmp_pa
     # under TLS 1.3 its `s_client -no_ticket` resumes with TLS 1.3 tickets, not TLS 1.2 session IDs (measured:
     # "supported" for s_server with tickets, "not supported" with -no_ticket, where a TLS 1.2 client resumes
     # by session ID in both)
-    verdicts = [run["resumption_ticket"] for run in runs if not run["resumption_ticket"].startswith("check failed")]
     assert verdicts, runs  # five runs, each "check failed": not testssl's occasional flake
-    assert (verdicts[-1] == "supported") == audited["resumes_newest"], (verdicts, audited)
+    if not audited["resumes_newest"]:
+        assert set(verdicts) == {"not supported"}, (verdicts, audited)  # no race makes a resumption up
+    elif not tls13_tickets:
+        assert set(verdicts) == {"supported"}, (verdicts, audited)  # a TLS 1.2 ticket comes in the handshake
+    else:
+        assert set(verdicts) <= {"supported", "not supported"}, (verdicts, audited)  # the race, shown above
