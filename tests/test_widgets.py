@@ -283,6 +283,30 @@ def test_explorer_sweep_views_and_mechanism():
     assert explorer.config().rotate_every == 600.0 and explorer.result.config.rotate_every == 600.0
 
 
+def test_explorer_image_is_the_figure_savefig_would_write():
+    """The explorer's one-draw PNG (render_png) has the pixels, size and dpi savefig writes for the same plot of
+    the same result, in each view. (A figure saved a second time is laid out a second time, and constrained
+    layout may move an axes by a fraction of a pixel: the comparison is with a new figure, as the explorer's.)"""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from gnutls_lab.analysis._experiments import ExperimentConfig
+    from gnutls_lab.faces import experiment_explorer, plot_sweep, plot_timeline, plot_tracking
+
+    explorer = experiment_explorer(ExperimentConfig(visits=6), reuse_values=(1, None))
+    for view, plot in (("sweep", plot_sweep), ("tracking", plot_tracking), ("run", plot_timeline)):
+        explorer.view.value = view
+        shown = Image.open(io.BytesIO(explorer.image.value))
+        figure, saved = plot(explorer.result), io.BytesIO()
+        figure.savefig(saved, format="png")
+        expected = Image.open(saved)
+        assert shown.format == "PNG" and shown.size == expected.size, view
+        assert shown.size == tuple(round(inches * figure.dpi) for inches in figure.get_size_inches()), view
+        assert np.array_equal(np.asarray(shown), np.asarray(expected)), view
+
+
 def test_explorer_keeps_a_config_value_that_is_not_a_preset():
     from gnutls_lab.analysis._experiments import ExperimentConfig
     from gnutls_lab.faces import experiment_explorer

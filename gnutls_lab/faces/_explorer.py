@@ -14,6 +14,8 @@ import io
 from dataclasses import replace
 
 import ipywidgets as widgets
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from PIL import Image as PILImage
 
 from ..analysis import MECHANISMS, ExperimentConfig, run_experiment, sweep_reuse
 from ..errors import GnuTLSLabError
@@ -110,9 +112,23 @@ class ExperimentExplorer(widgets.VBox):
             return
         self.result, self.figure = result, figure
         self.summary.value = _compact_summary(result)
-        png = io.BytesIO()
-        figure.savefig(png, format="png")  # the figure's own (constrained) layout: one draw
-        self.image.value = png.getvalue()
+        self.image.value = render_png(figure)
+
+
+def render_png(figure) -> bytes:
+    """``figure`` as a PNG, drawn once: its layout engine (constrained) runs inside that draw.
+
+    ``savefig`` draws a figure with a layout engine twice (once unrendered, to lay it out, then to render),
+    and compresses harder. Here the Agg canvas draws once and Pillow writes the pixels at zlib level 1: the
+    same pixels at the same dpi (tests/test_widgets.py), a file within a few percent of savefig's. The redraw
+    is what a participant waits for on every control (``benchmarks/bench_explorer.py``)."""
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    size = canvas.get_width_height(physical=True)
+    image = PILImage.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    png = io.BytesIO()
+    image.save(png, format="png", compress_level=1)
+    return png.getvalue()
 
 
 def _compact_summary(result) -> str:
