@@ -270,6 +270,41 @@ def test_caddy_rotation_interval_changes_the_key_name(tmp_path):
     assert before == same and after != before
 
 
+# --- rotation by a new key file and a reload, where that is the server's way --------------------------------
+
+@pytest.mark.realservers
+@pytest.mark.parametrize("kind", ["nginx", "apache"])
+def test_a_new_key_file_and_a_reload_rotate_the_ticket_key(kind, tmp_path):
+    """nginx and Apache change ticket keys only when an operator writes another key file and reloads
+    (``key.rotation``): after the reload the new key names the tickets, a ticket made under the old key is
+    not accepted (a full handshake, which brings a ticket under the new key), and that one resumes."""
+    fmt, path = TICKET_KEY_FORMATS[kind], str(tmp_path / "ticket.key")
+    old_keys = write_ticket_key_file(kind, path)
+    sessions = [str(tmp_path / f"session-{i}.pem") for i in range(3)]
+    with start_real_server(kind, RealServerConfig(tls=("1.2",), ticket_key_file=path)) as server:
+        assert server.expected["key.rotation"].value.startswith("never: the key")
+        first = openssl_visit(server, "1.2", save_to=sessions[0])
+        workers = server.pid, server.process
+        new_keys = write_ticket_key_file(kind, path)
+        server.reload()
+        assert (server.pid, server.process) == workers and server.process.poll() is None  # reloaded, not restarted
+        after = openssl_visit(server, "1.2", resume_from=sessions[0], save_to=sessions[1])
+        again = openssl_visit(server, "1.2", resume_from=sessions[1], save_to=sessions[2])
+    old_name, new_name = fmt.key_name(old_keys[fmt.encrypting]), fmt.key_name(new_keys[fmt.encrypting])
+    assert old_name != new_name
+    assert [t.ticket[:16] for t in first.tickets] == [old_name]
+    assert not after.resumed and [t.ticket[:16] for t in after.tickets] == [new_name], after.output[-1500:]
+    assert again.resumed, again.output[-1500:]
+
+
+def test_a_server_without_a_reload_signal_says_so(tmp_path):
+    with start_real_server("openssl", RealServerConfig(tls=("1.2",))) as server:
+        with pytest.raises(UnsupportedConfig) as caught:
+            server.reload()
+        assert server.process.poll() is None  # still serving
+    assert str(caught.value) == "openssl: no reload signal in this harness (restart it instead)"
+
+
 # --- errors --------------------------------------------------------------------------------------------
 
 def test_a_missing_server_is_one_line(monkeypatch):

@@ -122,3 +122,4 @@ class Launch:
     stdin_pipe: bool = False  # keep standard input open (openssl s_server stops at its end)
     starttls: str | None = None
     answers: str | None = "http"  # what it answers, then closes: "http", "smtp" or None (it never closes)
+    reload_signal: int | None = None  # what makes it read its configuration and key files again, if a signal does

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from dataclasses import dataclass
 
@@ -361,7 +362,8 @@ def _nginx(ctx: Context) -> Launch:
         expected["key.shared_across_names"] = E(True, "the same ssl_session_ticket_key file in both server blocks"
                                                 if config.ticket_key_file else
                                                 "OpenSSL uses the default server's ticket keys for every name")
-    return Launch(argv, expected, logs=[ctx.path("error.log")])
+    # SIGHUP: the master reads nginx.conf and the key files again, starts new workers, retires the old ones
+    return Launch(argv, expected, logs=[ctx.path("error.log")], reload_signal=signal.SIGHUP)
 
 
 # --------------------------------------------------------------------------------------- Apache
@@ -430,7 +432,8 @@ def _apache(ctx: Context) -> Launch:
         expected["key.shared_across_names"] = E(
             True, f"{doc}: the same SSLSessionTicketKeyFile in both virtual hosts" if config.ticket_key_file else
             "OpenSSL uses the first virtual host's ticket keys for every name")
-    return Launch(argv, expected, env=env, logs=[ctx.path("error.log")])
+    # SIGUSR1: a graceful restart (apachectl graceful): the configuration and the key file read again
+    return Launch(argv, expected, env=env, logs=[ctx.path("error.log")], reload_signal=signal.SIGUSR1)
 
 
 # --------------------------------------------------------------------------------------- HAProxy

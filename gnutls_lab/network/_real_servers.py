@@ -272,6 +272,7 @@ class RealServer:
         self.process: subprocess.Popen | None = None
         self._logs: list = []
         self._last_logs = ""
+        self._reload_signal: int | None = None
 
     # -- starting
     def start(self) -> RealServer:
@@ -289,6 +290,7 @@ class RealServer:
             self.expected = launch.expected
             self.starttls = launch.starttls
             self.answers = launch.answers
+            self._reload_signal = launch.reload_signal
             log_path = os.path.join(self.folder, "server-output.log")
             self._logs = [log_path, *launch.logs]
             with open(log_path, "wb") as log:
@@ -344,6 +346,37 @@ class RealServer:
         if self.answers == "smtp":
             return b"QUIT\r\n"
         return None
+
+    # -- reloading
+    def reload(self, timeout: float = 15.0) -> None:
+        """Have the server read its configuration and ticket-key file again, as an operator's reload does
+        (nginx: SIGHUP; Apache: SIGUSR1, its graceful restart): how these servers change ticket keys
+        (``key.rotation``). Rewrite the key file with :func:`write_ticket_key_file` first.
+
+        Returns once no worker that served before the signal is left and a handshake succeeds (a worker
+        from before would still hold the old key). :class:`UnsupportedConfig` for a kind this harness does
+        not reload; :class:`ServerStartError`, with the log tail, if the server exits or keeps its workers."""
+        if self.process is None or self.pid is None:
+            raise UsageError(f"{self.kind}: not running")
+        if self._reload_signal is None:
+            raise UnsupportedConfig(f"{self.kind}: no reload signal in this harness (restart it instead)")
+        before = _children(self.pid)
+        os.kill(self.pid, self._reload_signal)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServerStartError(f"{self.kind} ({self.version}) exited on its reload signal "
+                                       f"(status {self.process.returncode})\n--- log tail ---\n{self.log_tail()}")
+            workers = _children(self.pid)
+            if workers and not workers & before:
+                try:
+                    self.handshake()
+                    return
+                except (OSError, ssl.SSLError):
+                    pass
+            time.sleep(0.05)
+        raise ServerStartError(f"{self.kind} ({self.version}): its workers were not replaced within {timeout:g} s "
+                               f"of the reload signal\n--- log tail ---\n{self.log_tail()}")
 
     # -- logs
     def log_tail(self, lines: int = 20) -> str:
@@ -401,6 +434,23 @@ class RealServer:
         state = "running" if self.process is not None and self.process.poll() is None else "stopped"
         return (f"<RealServer {self.kind} {self.version} {self.host}:{self.port} pid={self.pid} {state}; "
                 f"{self.config.describe()}>")
+
+
+def _children(pid: int) -> set:
+    """The PIDs whose parent is ``pid`` (from /proc: a server's workers)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()  # after "pid (comm) ": state, ppid, ...
+        if len(fields) > 1 and int(fields[1]) == pid:
+            found.add(int(entry))
+    return found
 
 
 def smtp_starttls(sock: socket.socket, helo: str = "gnutls-lab.test") -> None:
