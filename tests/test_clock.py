@@ -64,7 +64,17 @@ def test_the_same_master_key_with_another_lifetime_is_another_key():
         assert conn.offered_resumption and not conn.resumed
 
 
-def test_drives_ticket_age_tells_the_version_story():
+def test_drives_ticket_age_tells_what_the_library_does():
+    """The property follows the version (3.8.1+); the library is asked too: a TLS 1.3 ticket received under a
+    fake clock set far from today stores the fake clock's time as its arrival time only where the fake clock
+    drives libgnutls's high-resolution clock (3.7.9: the real time; 3.8.9, 3.8.13: the fake one)."""
+    from gnutls_lab.analysis import decode
+
+    start = 1_000_000
+    with FakeClock(start):
+        with Lab("1.3").connect(observe=False) as conn:
+            arrival = decode(conn.session_data.data).tls13.arrival_time_raw[0]
+    assert FakeClock().drives_ticket_age == (abs(arrival - start) < 10), (arrival, library_info().version)
     assert FakeClock().drives_ticket_age == (library_info().version_tuple >= (3, 8, 1))
     assert "FakeClock" in repr(FakeClock(0))
 

@@ -63,7 +63,7 @@ def print_connection(index: int, record: dict, out=None) -> None:
 
 def _info(args) -> int:
     from ...binding import library_info, native_pipe_status
-    from ...sessions import PRIORITY_PRESETS
+    from ...sessions import PRIORITY_PRESETS, FakeClock
 
     info = library_info()
 
@@ -81,7 +81,7 @@ def _info(args) -> int:
         "gnutls_version": info.version,
         "supported_protocols": protocols,
         "priority_presets": PRIORITY_PRESETS,
-        "fake_clock_drives_ticket_age": info.version_tuple >= (3, 8, 1),
+        "fake_clock_drives_ticket_age": FakeClock().drives_ticket_age,
         "in_memory_pipe": native_pipe_status(),
     }
     if args.json:
