@@ -51,6 +51,8 @@ def test_every_command_refuses_a_bad_option_in_one_line(prog, capsys):
 @pytest.mark.parametrize("argv, expected", [
     (["decod", "x"], "gnutls-lab: unknown command 'decod'; did you mean decode? (see gnutls-lab --help)"),
     (["handshak"], "did you mean handshake?"),
+    (["nonsense"], "gnutls-lab: unknown command 'nonsense' (choose from info, handshake, capture, decode, "
+                   "experiment, serve, connect, spy, audit)"),  # nothing close: the list, not a wrong guess
     (["experiment", "reus"], "gnutls-lab experiment: unknown command 'reus'; did you mean reuse?"),
     (["handshake", "--tls", "1.4"], "gnutls-lab handshake: unknown value for --tls '1.4'; did you mean 1.3?"),
     (["capture"], "gnutls-lab capture: the following arguments are required: -o/--output "

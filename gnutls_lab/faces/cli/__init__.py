@@ -73,7 +73,8 @@ class LabArgumentParser(argparse.ArgumentParser):
             what = "command"
         else:
             what = f"value for {'/'.join(action.option_strings) or action.dest}"
-        close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.5)
+        # difflib's own cutoff: at 0.5 "nonsense" was offered "connect"
+        close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]}?" if close else f" (choose from {', '.join(names)})"
         raise argparse.ArgumentError(None, f"unknown {what} {value!r}{hint}")
 
