@@ -297,6 +297,43 @@ def test_a_new_key_file_and_a_reload_rotate_the_ticket_key(kind, tmp_path):
     assert again.resumed, again.output[-1500:]
 
 
+@pytest.mark.realservers
+def test_lighttpd_reads_a_new_stek_file_at_its_check_on_each_64th_second(tmp_path):
+    """lighttpd (mod_openssl) reads ``ssl.stek-file`` again when the epoch second is a multiple of 64 and the
+    file's mtime is later than its last load (``mod_openssl_handle_trigger``, whole seconds: a file rewritten
+    in the same second as that load is not newer). The new key then names the tickets; the earlier keys stay
+    (three in all), so a ticket under the old key still resumes, and is replaced by one under the new key.
+    One run takes a minute or two of real time: the check comes when the clock says."""
+    kind = "lighttpd-openssl"
+    fmt, path = TICKET_KEY_FORMATS[kind], str(tmp_path / "stek")
+    old_name = fmt.key_name(write_ticket_key_file(kind, path)[0])
+    saved = str(tmp_path / "session.pem")
+
+    def name_now():
+        return openssl_visit(server, "1.2").tickets[0].ticket[:16]
+
+    with start_real_server(kind, RealServerConfig(tls=("1.2",), ticket_key_file=path)) as server:
+        assert server.expected["key.rotation"].value == "when ssl.stek-file changes (checked every 64 s)"
+        assert [t.ticket[:16] for t in openssl_visit(server, "1.2", save_to=saved).tickets] == [old_name]
+        time.sleep(1.1)  # a later second than lighttpd's load of the first file
+        while (int(time.time()) + 3) % 64 < 5:  # not within 3 s before a check or 2 s after: "before" visits need time
+            time.sleep(0.5)
+        new_name = fmt.key_name(write_ticket_key_file(kind, path)[0])
+        names, changed_at = [], None
+        deadline = time.time() + 2 * 64 + 5  # the next check, or the one after if lighttpd's loop missed a second
+        while time.time() < deadline:
+            names.append(name_now())
+            if names[-1] != old_name:
+                changed_at = time.time()
+                break
+            time.sleep(0.5)
+        after = openssl_visit(server, "1.2", resume_from=saved)
+    assert changed_at is not None, f"the new STEK file was not read within two checks: {len(names)} visits"
+    assert names[-1] == new_name and set(names[:-1]) == {old_name} and len(names) > 2, names
+    assert int(changed_at) % 64 < 5, changed_at  # read at a check (64 | epoch second), not when written
+    assert after.resumed and [t.ticket[:16] for t in after.tickets] == [new_name], after.output[-1500:]
+
+
 def test_a_server_without_a_reload_signal_says_so(tmp_path):
     with start_real_server("openssl", RealServerConfig(tls=("1.2",))) as server:
         with pytest.raises(UnsupportedConfig) as caught:
