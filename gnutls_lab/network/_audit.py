@@ -30,6 +30,7 @@ from __future__ import annotations
 import socket
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..analysis import (
@@ -437,17 +438,32 @@ def _probe_zero_rtt(run: _Run, state: dict) -> None:
     run.report.replay = dict(judge_replay(conn.wire, server_bytes), attempted=True)
 
 
-def _send_raw(run: _Run, flight: bytes, quiet: float = 0.5, limit: float = 3.0) -> bytes:
-    """Send recorded bytes on a new TCP connection (after the STARTTLS preamble, if any); what came back."""
+@contextmanager
+def _plain_connection(run: _Run, probe: str, timeout: float):
+    """A TCP connection of ``probe`` outside the lab client (no TLS of ours): paced, counted in the probe's
+    connections and seconds and on the progress bar like the others, closed with a short linger."""
     run.pacer.take()
-    record = run.probe("tls13-0rtt-replay")
+    record = run.probe(probe)
     record.connections += 1
     started = time.monotonic()
     family = socket.AF_INET6 if ":" in run.address else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect((run.address, run.port))
+            yield sock
+            linger_close(sock, 0.1)
+    finally:
+        record.seconds += time.monotonic() - started
+        if run.bar is not None:
+            run.bar.update(1)
+
+
+def _send_raw(run: _Run, flight: bytes, quiet: float = 0.5, limit: float = 3.0) -> bytes:
+    """Send recorded bytes on a new TCP connection (after the STARTTLS preamble, if any); what came back."""
     chunks = []
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.settimeout(run.timeout)
-        sock.connect((run.address, run.port))
+    with _plain_connection(run, "tls13-0rtt-replay", run.timeout) as sock:
+        started = time.monotonic()
         starttls_client(run.starttls, sock, f"{run.host}:{run.port}", run.timeout)
         sock.sendall(flight)
         deadline = started + limit
@@ -464,10 +480,6 @@ def _send_raw(run: _Run, flight: bytes, quiet: float = 0.5, limit: float = 3.0) 
             if not data:
                 break
             chunks.append(data)
-        linger_close(sock, 0.1)
-    record.seconds += time.monotonic() - started
-    if run.bar is not None:
-        run.bar.update(1)
     return b"".join(chunks)
 
 
@@ -490,28 +502,17 @@ def _ask(remote, request: bytes, limit: float = 1.0) -> bytes:
 
 def _smtp_greeting(run: _Run, limit: float = 3.0) -> bytes:
     """An SMTP server's greeting on a plain TCP connection, closed with QUIT (no TLS)."""
-    run.pacer.take()
-    record = run.probe("identify")
-    record.connections += 1
-    started = time.monotonic()
-    family = socket.AF_INET6 if ":" in run.address else socket.AF_INET
     data = b""
     try:
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.settimeout(limit)
-            sock.connect((run.address, run.port))
+        with _plain_connection(run, "identify", limit) as sock:
             while b"\r\n" not in data and len(data) < 4096:
                 chunk = sock.recv(4096)
                 if not chunk:
                     break
                 data += chunk
             sock.sendall(b"QUIT\r\n")
-            linger_close(sock, 0.1)
     except OSError:
         pass
-    record.seconds += time.monotonic() - started
-    if run.bar is not None:
-        run.bar.update(1)
     return data
 
 
