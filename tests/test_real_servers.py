@@ -308,10 +308,6 @@ def test_lighttpd_reads_a_new_stek_file_at_its_check_on_each_64th_second(tmp_pat
     fmt, path = TICKET_KEY_FORMATS[kind], str(tmp_path / "stek")
     old_name = fmt.key_name(write_ticket_key_file(kind, path)[0])
     saved = str(tmp_path / "session.pem")
-
-    def name_now():
-        return openssl_visit(server, "1.2").tickets[0].ticket[:16]
-
     with start_real_server(kind, RealServerConfig(tls=("1.2",), ticket_key_file=path)) as server:
         assert server.expected["key.rotation"].value == "when ssl.stek-file changes (checked every 64 s)"
         assert [t.ticket[:16] for t in openssl_visit(server, "1.2", save_to=saved).tickets] == [old_name]
@@ -322,7 +318,7 @@ def test_lighttpd_reads_a_new_stek_file_at_its_check_on_each_64th_second(tmp_pat
         names, changed_at = [], None
         deadline = time.time() + 2 * 64 + 5  # the next check, or the one after if lighttpd's loop missed a second
         while time.time() < deadline:
-            names.append(name_now())
+            names.append(openssl_visit(server, "1.2").tickets[0].ticket[:16])
             if names[-1] != old_name:
                 changed_at = time.time()
                 break

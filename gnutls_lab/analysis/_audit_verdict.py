@@ -98,8 +98,8 @@ SERVERS = {
         "lifetime": "set `SSLSessionCacheTimeout` to the shortest time you accept (default 300 s; the lifetime of "
                     "the session cache and of the tickets)",
         "cache_off": "`SSLSessionCache none`",
-        "key": "`SSLSessionTicketKeyFile /etc/apache2/ticket.key` with 48 random bytes, replaced with a restart "
-               "regularly (mod_ssl reads it only at start)",
+        "key": "`SSLSessionTicketKeyFile /etc/apache2/ticket.key` with 48 random bytes, replaced regularly and "
+               "followed by `apachectl graceful` (mod_ssl reads it with the configuration; old tickets then fail)",
         "zero_rtt": "mod_ssl accepts no 0-RTT",
         "per_name": "a different `SSLSessionTicketKeyFile` in each <VirtualHost>",
         "directives": {"tickets_off": "SSLSessionTickets", "lifetime": "SSLSessionCacheTimeout",
@@ -111,8 +111,9 @@ SERVERS = {
                        "it; with mod_wolfssl it turns off TLS 1.2 tickets only, TLS 1.3 tickets stay on)",
         "lifetime": "lighttpd has no setting for it: the TLS library's own (OpenSSL 7200 s, GnuTLS 21600 s, wolfSSL "
                     "300 s, Mbed TLS 43200 s); turn tickets off instead",
-        "key": "`ssl.stek-file = \"/etc/lighttpd/stek\"` rewritten with random keys by a timer (lighttpd re-reads "
-               "it within 64 s); without it lighttpd makes its own key every 8 h",
+        "key": "`ssl.stek-file = \"/etc/lighttpd/stek\"` rewritten with random keys by a timer (lighttpd reads it "
+               "at its next check, every 64 s, if the file is a second newer than its last read); without it lighttpd "
+               "makes its own key every 8 h",
         "zero_rtt": "lighttpd enables no 0-RTT",
         "cache_off": "leave `\"ssl.session-cache\"` out of `server.feature-flags` (off by default)",
         "per_name": "lighttpd has one ticket key for every name (`ssl.stek-file` is global): separate lighttpd "
