@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import socket
-import tempfile
 import time
 
 import psutil
@@ -478,11 +477,10 @@ def test_testssl_reports_the_expected_lifetime_hint(kind, name, keywords, tmp_pa
         if race and "supported" not in verdicts:
             # the race in every run: an s_client that waits for the tickets (-ign_eof and a request the server
             # answers) resumes, so testssl's "not supported" is its early close, not the server
-            with tempfile.TemporaryDirectory(prefix="testssl-race-") as scratch:
-                saved = os.path.join(scratch, "session.pem")
-                first = openssl_visit(server, "1.3", save_to=saved)
-                assert first.tickets, first.output[-1500:]
-                assert openssl_visit(server, "1.3", resume_from=saved).resumed, (runs, audited)
+            saved = str(tmp_path / "s_client-session.pem")
+            first = openssl_visit(server, "1.3", save_to=saved)
+            assert first.tickets, first.output[-1500:]
+            assert openssl_visit(server, "1.3", resume_from=saved).resumed, (runs, audited)
     seen = {run["lifetime_hint"] for run in runs} - {None}
     assert seen <= {hint}, runs  # whatever testssl reads is the server's value, never another
     if tls13_tickets and not seen:
